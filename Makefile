@@ -1,0 +1,88 @@
+# item2vec: a SQLite extension that learns item embeddings from interaction
+# tables.  `make` builds item2vec.so; see README.md for the other targets.
+
+CC      ?= cc
+PYTHON  ?= /usr/bin/python3
+SQLITE3 ?= sqlite3
+
+PKG_CFLAGS := $(shell pkg-config --cflags sqlite3 zlib 2>/dev/null)
+WARN    := -Wall -Wextra
+OPT     ?= -O2
+CFLAGS  ?= $(OPT) -g
+ALL_CFLAGS = $(CFLAGS) $(WARN) -std=gnu11 -fPIC -fvisibility=hidden -fopenmp-simd $(PKG_CFLAGS) $(EXTRA_CFLAGS)
+LDLIBS  = -lz -lm -lpthread
+LDFLAGS ?=
+
+UNAME_S := $(shell uname -s)
+ifeq ($(UNAME_S),Darwin)
+  EXT := dylib
+  SHARED := -dynamiclib
+else
+  EXT := so
+  SHARED := -shared
+endif
+LIB := item2vec.$(EXT)
+
+# Core modules include no SQLite header; the unit tests link them alone.
+CORE_SRC := ext/i2v_options.c ext/i2v_vocab.c ext/i2v_vec.c ext/i2v_topk.c \
+            ext/i2v_json.c ext/i2v_train.c
+SQL_SRC  := ext/item2vec.c ext/i2v_source.c ext/i2v_store.c ext/i2v_similar.c \
+            ext/i2v_train_sql.c
+HEADERS  := $(wildcard ext/*.h)
+BUILD    ?= build
+CORE_OBJ := $(CORE_SRC:ext/%.c=$(BUILD)/%.o)
+SQL_OBJ  := $(SQL_SRC:ext/%.c=$(BUILD)/%.o)
+
+# The trainer's inner loop and the scan gain from -O3 vectorisation.
+$(BUILD)/i2v_train.o $(BUILD)/i2v_vec.o: OPT_FILE := -O3
+
+.PHONY: all test unit demo bench clean test-asan test-valgrind lint format
+
+all: $(LIB)
+
+$(BUILD)/%.o: ext/%.c $(HEADERS) | $(BUILD)
+	$(CC) $(ALL_CFLAGS) $(OPT_FILE) -c $< -o $@
+
+$(BUILD):
+	mkdir -p $(BUILD)
+
+$(LIB): $(CORE_OBJ) $(SQL_OBJ)
+	$(CC) $(ALL_CFLAGS) $(SHARED) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/test_core: tests/unit/test_core.c $(CORE_OBJ) $(BUILD)/i2v_libc.o
+	$(CC) $(ALL_CFLAGS) -Iext -o $@ $^ $(LDLIBS)
+
+test: $(LIB) $(BUILD)/test_core
+	@bash tests/run.sh
+
+demo: $(LIB)
+	@bash scripts/demo.sh
+
+bench: $(LIB)
+	@bash scripts/bench.sh
+
+# Sanitizers: the whole suite against an ASan+UBSan build.
+test-asan:
+	$(MAKE) BUILD=build-asan CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
+	  LDFLAGS="-fsanitize=address,undefined" LIB_OUT=1 build-asan/item2vec.so build-asan/test_core
+	I2V_SANITIZE=asan I2V_LIB=build-asan/item2vec I2V_UNIT=build-asan/test_core bash tests/run.sh
+
+build-asan/item2vec.so: $(CORE_SRC) $(SQL_SRC) $(HEADERS)
+	$(MAKE) BUILD=build-asan CFLAGS="$(CFLAGS)" LDFLAGS="$(LDFLAGS)" build-asan/objs
+	$(CC) $(CFLAGS) $(WARN) -fPIC $(SHARED) $(LDFLAGS) -o $@ $(CORE_SRC:ext/%.c=build-asan/%.o) $(SQL_SRC:ext/%.c=build-asan/%.o) $(LDLIBS)
+
+build-asan/objs: $(CORE_OBJ) $(SQL_OBJ) $(BUILD)/i2v_libc.o
+
+test-valgrind: $(LIB) $(BUILD)/test_core
+	I2V_SANITIZE=valgrind bash tests/run.sh
+
+lint:
+	cppcheck --quiet --enable=warning,performance,portability --error-exitcode=1 \
+	  --suppress=missingIncludeSystem $(PKG_CFLAGS) ext/
+	clang-format --dry-run --Werror ext/*.c ext/*.h
+
+format:
+	clang-format -i ext/*.c ext/*.h
+
+clean:
+	rm -rf build build-asan $(LIB) tests/out

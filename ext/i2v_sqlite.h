@@ -1,0 +1,103 @@
+/*
+** i2v_sqlite.h: what the SQLite-facing files of item2vec share: the
+** extension API pointer, the allocator on sqlite3_malloc64, the per-connection
+** state (the cache of loaded models), and the entry points of each file.
+*/
+#ifndef I2V_SQLITE_H
+#define I2V_SQLITE_H
+
+#include <sqlite3ext.h>
+SQLITE_EXTENSION_INIT3
+
+#include "i2v_core.h"
+#include "i2v_options.h"
+#include "i2v_vocab.h"
+
+#define I2V_VERSION "0.1.0"
+
+extern const i2v_alloc i2v_sqlite_alloc;
+
+/* A model loaded for queries: unit-length input vectors in aligned rows and
+** the items (with their stored frequency in count). Reference counted: a
+** cursor keeps the model it answers from even when the cache moves on. */
+typedef struct i2v_model {
+  int refs;
+  char *name;
+  int dim;
+  size_t stride;
+  uint32_t n;
+  float *unit;
+  void *raw;
+  i2v_vocab items;
+  struct i2v_model *next; /* in the connection's cache */
+} i2v_model;
+
+/* Per-connection state, shared by the functions and the virtual table. */
+typedef struct i2v_conn {
+  sqlite3 *db;
+  int refs;                 /* one per registration that owns it */
+  i2v_model *cache;         /* loaded models */
+  int64_t stamp_version;    /* pager data version when the cache was checked */
+  int64_t stamp_changes;    /* total_changes when the cache was checked */
+} i2v_conn;
+
+void i2v_conn_release(void *p);
+
+/* The model called name, loaded (or taken from the cache when nothing in
+** the database changed since).  The caller releases it.  On failure returns
+** an SQLite code with *pzErr (sqlite3_malloc'd) saying what is wrong. */
+int i2v_conn_model(i2v_conn *c, const char *fname, const char *name,
+                   i2v_model **out, char **pzErr);
+void i2v_model_release(i2v_model *m);
+/* Drop every cached model (after a write made them stale). */
+void i2v_conn_clear(i2v_conn *c);
+
+/* Read a column value into an i2v_value (payload valid until the next
+** step).  Returns 0 for NULL. */
+int i2v_value_from_column(sqlite3_stmt *st, int col, i2v_value *v);
+int i2v_value_from_sql(sqlite3_value *sv, i2v_value *v);
+/* Bind or return an item's stored value. */
+int i2v_bind_item(sqlite3_stmt *st, int idx, const i2v_vocab *v,
+                  const i2v_vocab_entry *e);
+void i2v_result_item(sqlite3_context *ctx, const i2v_vocab *v,
+                     const i2v_vocab_entry *e);
+
+/* i2v_source.c: read sequences and the vocabulary from a table or view. */
+typedef struct i2v_dataset {
+  i2v_vocab items;        /* kept items, most frequent first; count = occurrences */
+  uint64_t *counts;       /* counts[i] of items entry i */
+  uint32_t *tokens;
+  uint64_t *starts;       /* nseq + 1 */
+  uint64_t nseq;          /* sequences with at least two items */
+  uint64_t ntokens;
+  uint64_t rows;          /* rows read */
+  uint64_t users;         /* distinct users */
+  uint64_t null_users, null_items;
+  uint64_t dropped_items; /* distinct items under min_count / max_final_vocab */
+  uint64_t dropped_tokens;
+  uint64_t longest;       /* longest sequence */
+  char *schema, *table;   /* resolved source */
+} i2v_dataset;
+
+int i2v_source_read(sqlite3 *db, const char *fname, const char *source,
+                    const char *user_col, const char *item_col,
+                    const i2v_options *o, i2v_dataset *ds, char **pzErr);
+void i2v_dataset_free(i2v_dataset *ds);
+
+/* i2v_store.c: the model tables. */
+int i2v_store_write(sqlite3 *db, const char *fname, const char *model,
+                    const i2v_vocab *items, const uint64_t *counts,
+                    const float *vectors, size_t stride, int dim,
+                    const char *source, const char *params_json,
+                    const char *stats_json, char **pzErr);
+int i2v_store_load(sqlite3 *db, const char *fname, const char *name,
+                   i2v_model **out, char **pzErr);
+
+/* Registration of each surface. */
+int i2v_register_train(sqlite3 *db, i2v_conn *c);
+int i2v_register_similar(sqlite3 *db, i2v_conn *c);
+
+/* Monotonic seconds. */
+double i2v_now(void);
+
+#endif

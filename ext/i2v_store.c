@@ -1,0 +1,402 @@
+/*
+** i2v_store.c: the model tables, and the per-connection cache of loaded
+** models that similar_items and the scalar functions answer from.
+**
+** Storage (plain tables in the main schema, created when missing):
+**   item2vec_models(name TEXT PRIMARY KEY, dim, items, source, params, stats,
+**                   created_at)
+**   item2vec_vectors(model, item, frequency, vector BLOB, PRIMARY KEY(model,
+**                    item)) WITHOUT ROWID
+** The vector BLOB is dim little-endian float32 values (sqlite-vec's layout).
+**
+** How it works.  A write runs inside SAVEPOINT item2vec_write: delete the old
+** model of that name, insert the new rows, release; any failure rolls back to
+** the savepoint, so the old model stays whole.  A load reads the model's rows
+** into unit-length aligned rows and a vocabulary.  The cache keeps loaded
+** models per connection and trusts them while the pager's data version
+** (commits by any connection) and sqlite3_total_changes64 (this connection's
+** own writes) stay the same; any change and the cache is dropped, so no answer mixes vectors
+** of two versions of a model.
+*/
+#include <stdio.h>
+#include <string.h>
+
+#include "i2v_sqlite.h"
+#include "i2v_vec.h"
+
+static const char schema_sql[] =
+    "CREATE TABLE IF NOT EXISTS main.item2vec_models("
+    "name TEXT PRIMARY KEY, dim INTEGER NOT NULL, items INTEGER NOT NULL, "
+    "source TEXT, params TEXT, stats TEXT, created_at TEXT);"
+    "CREATE TABLE IF NOT EXISTS main.item2vec_vectors("
+    "model TEXT NOT NULL, item, frequency INTEGER NOT NULL, "
+    "vector BLOB NOT NULL, PRIMARY KEY (model, item)) WITHOUT ROWID;";
+
+int i2v_bind_item(sqlite3_stmt *st, int idx, const i2v_vocab *v,
+                  const i2v_vocab_entry *e) {
+  switch (e->type) {
+    case I2V_INTEGER: return sqlite3_bind_int64(st, idx, e->v.i);
+    case I2V_FLOAT:
+      return sqlite3_bind_double(st, idx,
+                                 e->key_is_int ? (double)e->v.i : e->v.r);
+    case I2V_TEXT:
+      if (e->key_is_int) {
+        char buf[32];
+        snprintf(buf, sizeof(buf), "%lld", (long long)e->v.i);
+        return sqlite3_bind_text(st, idx, buf, -1, SQLITE_TRANSIENT);
+      }
+      return sqlite3_bind_text(st, idx, i2v_vocab_bytes(v, e), (int)e->len,
+                               SQLITE_STATIC);
+    default:
+      return sqlite3_bind_blob(st, idx, i2v_vocab_bytes(v, e), (int)e->len,
+                               SQLITE_STATIC);
+  }
+}
+
+void i2v_result_item(sqlite3_context *ctx, const i2v_vocab *v,
+                     const i2v_vocab_entry *e) {
+  switch (e->type) {
+    case I2V_INTEGER: sqlite3_result_int64(ctx, e->v.i); break;
+    case I2V_FLOAT:
+      sqlite3_result_double(ctx, e->key_is_int ? (double)e->v.i : e->v.r);
+      break;
+    case I2V_TEXT:
+      if (e->key_is_int) {
+        char buf[32];
+        snprintf(buf, sizeof(buf), "%lld", (long long)e->v.i);
+        sqlite3_result_text(ctx, buf, -1, SQLITE_TRANSIENT);
+      } else {
+        sqlite3_result_text(ctx, i2v_vocab_bytes(v, e), (int)e->len,
+                            SQLITE_TRANSIENT);
+      }
+      break;
+    default:
+      sqlite3_result_blob(ctx, i2v_vocab_bytes(v, e), (int)e->len,
+                          SQLITE_TRANSIENT);
+  }
+}
+
+static void put_le32(unsigned char *p, float f) {
+  uint32_t u;
+  memcpy(&u, &f, 4);
+  p[0] = (unsigned char)u;
+  p[1] = (unsigned char)(u >> 8);
+  p[2] = (unsigned char)(u >> 16);
+  p[3] = (unsigned char)(u >> 24);
+}
+
+static float get_le32(const unsigned char *p) {
+  uint32_t u = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+               (uint32_t)p[3] << 24;
+  float f;
+  memcpy(&f, &u, 4);
+  return f;
+}
+
+int i2v_store_write(sqlite3 *db, const char *fname, const char *model,
+                    const i2v_vocab *items, const uint64_t *counts,
+                    const float *vectors, size_t stride, int dim,
+                    const char *source, const char *params_json,
+                    const char *stats_json, char **pzErr) {
+  sqlite3_stmt *del = NULL, *ins_model = NULL, *ins_vec = NULL;
+  unsigned char *blob = NULL;
+  int rc;
+  char *err = NULL;
+
+  rc = sqlite3_exec(db, "SAVEPOINT item2vec_write", NULL, NULL, &err);
+  if (rc != SQLITE_OK) goto fail;
+  rc = sqlite3_exec(db, schema_sql, NULL, NULL, &err);
+  if (rc != SQLITE_OK) goto rollback;
+
+  rc = sqlite3_prepare_v2(db, "DELETE FROM main.item2vec_vectors WHERE model = ?1",
+                          -1, &del, NULL);
+  if (rc == SQLITE_OK) {
+    sqlite3_bind_text(del, 1, model, -1, SQLITE_STATIC);
+    rc = sqlite3_step(del);
+    rc = rc == SQLITE_DONE ? SQLITE_OK : rc;
+  }
+  if (rc == SQLITE_OK)
+    rc = sqlite3_prepare_v2(
+        db,
+        "INSERT OR REPLACE INTO main.item2vec_models"
+        "(name, dim, items, source, params, stats, created_at) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))",
+        -1, &ins_model, NULL);
+  if (rc == SQLITE_OK) {
+    sqlite3_bind_text(ins_model, 1, model, -1, SQLITE_STATIC);
+    sqlite3_bind_int(ins_model, 2, dim);
+    sqlite3_bind_int64(ins_model, 3, (sqlite3_int64)items->n);
+    sqlite3_bind_text(ins_model, 4, source, -1, SQLITE_STATIC);
+    sqlite3_bind_text(ins_model, 5, params_json, -1, SQLITE_STATIC);
+    sqlite3_bind_text(ins_model, 6, stats_json, -1, SQLITE_STATIC);
+    rc = sqlite3_step(ins_model);
+    rc = rc == SQLITE_DONE ? SQLITE_OK : rc;
+  }
+  if (rc == SQLITE_OK)
+    rc = sqlite3_prepare_v2(db,
+                            "INSERT INTO main.item2vec_vectors"
+                            "(model, item, frequency, vector) VALUES (?1, ?2, ?3, ?4)",
+                            -1, &ins_vec, NULL);
+  if (rc != SQLITE_OK) goto sqlfail;
+  blob = sqlite3_malloc64((size_t)dim * 4);
+  if (!blob) {
+    rc = SQLITE_NOMEM;
+    goto rollback;
+  }
+  sqlite3_bind_text(ins_vec, 1, model, -1, SQLITE_STATIC);
+  for (size_t i = 0; i < items->n; i++) {
+    const float *row = vectors + i * stride;
+    for (int d = 0; d < dim; d++) put_le32(blob + 4 * d, row[d]);
+    i2v_bind_item(ins_vec, 2, items, &items->entries[i]);
+    sqlite3_bind_int64(ins_vec, 3, (sqlite3_int64)counts[i]);
+    sqlite3_bind_blob(ins_vec, 4, blob, dim * 4, SQLITE_STATIC);
+    rc = sqlite3_step(ins_vec);
+    sqlite3_reset(ins_vec);
+    if (rc != SQLITE_DONE) goto sqlfail;
+  }
+  rc = SQLITE_OK;
+  sqlite3_finalize(del);
+  sqlite3_finalize(ins_model);
+  sqlite3_finalize(ins_vec);
+  del = ins_model = ins_vec = NULL;
+  sqlite3_free(blob);
+  blob = NULL;
+  rc = sqlite3_exec(db, "RELEASE item2vec_write", NULL, NULL, &err);
+  if (rc != SQLITE_OK) goto rollback;
+  return SQLITE_OK;
+
+sqlfail:
+  err = sqlite3_mprintf("%s", sqlite3_errmsg(db));
+rollback:
+  sqlite3_finalize(del);
+  sqlite3_finalize(ins_model);
+  sqlite3_finalize(ins_vec);
+  del = ins_model = ins_vec = NULL;
+  sqlite3_exec(db, "ROLLBACK TO item2vec_write; RELEASE item2vec_write", NULL,
+               NULL, NULL);
+fail:
+  sqlite3_free(blob);
+  *pzErr = sqlite3_mprintf("%s: could not store model '%s': %s", fname, model,
+                           err ? err : sqlite3_errstr(rc));
+  sqlite3_free(err);
+  return rc == SQLITE_OK ? SQLITE_ERROR : rc;
+}
+
+void i2v_model_release(i2v_model *m) {
+  if (!m || --m->refs > 0) return;
+  i2v_vocab_free(&m->items);
+  sqlite3_free(m->raw);
+  sqlite3_free(m->name);
+  sqlite3_free(m);
+}
+
+static int table_exists(sqlite3 *db, const char *name) {
+  sqlite3_stmt *st = NULL;
+  int found = 0;
+  if (sqlite3_prepare_v2(db,
+                         "SELECT 1 FROM main.sqlite_schema WHERE type = 'table' "
+                         "AND name = ?1",
+                         -1, &st, NULL) == SQLITE_OK) {
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    found = sqlite3_step(st) == SQLITE_ROW;
+  }
+  sqlite3_finalize(st);
+  return found;
+}
+
+int i2v_store_load(sqlite3 *db, const char *fname, const char *name,
+                   i2v_model **out, char **pzErr) {
+  sqlite3_stmt *st = NULL;
+  i2v_model *m = NULL;
+  int rc;
+  int64_t nitems = 0;
+  *out = NULL;
+
+  if (!table_exists(db, "item2vec_models") ||
+      !table_exists(db, "item2vec_vectors")) {
+    *pzErr = sqlite3_mprintf(
+        "%s: no such model '%s': no model has been trained in this database "
+        "(run item2vec_train first)",
+        fname, name);
+    return SQLITE_ERROR;
+  }
+  rc = sqlite3_prepare_v2(db,
+                          "SELECT dim, items FROM main.item2vec_models WHERE name = ?1",
+                          -1, &st, NULL);
+  if (rc != SQLITE_OK) goto sqlerr;
+  sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+  rc = sqlite3_step(st);
+  if (rc == SQLITE_DONE) {
+    sqlite3_finalize(st);
+    sqlite3_str *names = sqlite3_str_new(db);
+    if (sqlite3_prepare_v2(db, "SELECT name FROM main.item2vec_models ORDER BY name",
+                           -1, &st, NULL) == SQLITE_OK) {
+      int k = 0;
+      while (sqlite3_step(st) == SQLITE_ROW)
+        sqlite3_str_appendf(names, "%s'%s'", k++ ? ", " : "",
+                            (const char *)sqlite3_column_text(st, 0));
+    }
+    sqlite3_finalize(st);
+    char *list = sqlite3_str_finish(names);
+    *pzErr = sqlite3_mprintf("%s: no such model '%s'; models in this database: %s",
+                             fname, name, list && *list ? list : "none");
+    sqlite3_free(list);
+    return SQLITE_ERROR;
+  }
+  if (rc != SQLITE_ROW) goto sqlerr;
+  int dim = sqlite3_column_int(st, 0);
+  nitems = sqlite3_column_int64(st, 1);
+  sqlite3_finalize(st);
+  st = NULL;
+  if (dim < 1 || dim > 65536 || nitems < 0 || nitems > 0xfffffffe) {
+    *pzErr = sqlite3_mprintf("%s: model '%s' has an invalid header (dim %d, items %lld)",
+                             fname, name, dim, (long long)nitems);
+    return SQLITE_CORRUPT;
+  }
+
+  m = sqlite3_malloc64(sizeof(*m));
+  if (!m) return SQLITE_NOMEM;
+  memset(m, 0, sizeof(*m));
+  m->refs = 1;
+  m->dim = dim;
+  m->stride = i2v_row_stride(dim);
+  i2v_vocab_init(&m->items, &i2v_sqlite_alloc);
+  m->name = sqlite3_mprintf("%s", name);
+  if (!m->name) goto nomem;
+
+  rc = sqlite3_prepare_v2(db,
+                          "SELECT item, frequency, vector FROM main.item2vec_vectors "
+                          "WHERE model = ?1",
+                          -1, &st, NULL);
+  if (rc != SQLITE_OK) goto sqlerr;
+  sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+  size_t cap = nitems > 0 ? (size_t)nitems : 16;
+  m->raw = sqlite3_malloc64(cap * m->stride * sizeof(float) + 64);
+  if (!m->raw) goto nomem;
+  m->unit = (float *)(((uintptr_t)m->raw + 63) & ~(uintptr_t)63);
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    i2v_value v;
+    int added = 0;
+    if (!i2v_value_from_column(st, 0, &v)) {
+      *pzErr = sqlite3_mprintf("%s: model '%s' has a NULL item", fname, name);
+      rc = SQLITE_CORRUPT;
+      goto fail;
+    }
+    int64_t idx = i2v_vocab_add(&m->items, &v, &added);
+    if (idx < 0) goto nomem;
+    if (!added) continue; /* '1' and 1 stored twice by hand: keep the first */
+    if ((size_t)idx >= cap) {
+      /* More rows than the header said: grow. */
+      size_t nc = cap * 2;
+      void *raw = sqlite3_malloc64(nc * m->stride * sizeof(float) + 64);
+      if (!raw) goto nomem;
+      float *unit = (float *)(((uintptr_t)raw + 63) & ~(uintptr_t)63);
+      memcpy(unit, m->unit, cap * m->stride * sizeof(float));
+      sqlite3_free(m->raw);
+      m->raw = raw;
+      m->unit = unit;
+      cap = nc;
+    }
+    int bytes = sqlite3_column_bytes(st, 2);
+    const unsigned char *b = sqlite3_column_blob(st, 2);
+    if (bytes != dim * 4 || !b) {
+      *pzErr = sqlite3_mprintf(
+          "%s: model '%s' has a vector of %d bytes for item '%s'; its dimension "
+          "%d needs %d bytes",
+          fname, name, bytes, (const char *)sqlite3_column_text(st, 0), dim,
+          dim * 4);
+      rc = SQLITE_CORRUPT;
+      goto fail;
+    }
+    float *row = m->unit + (size_t)idx * m->stride;
+    memset(row, 0, m->stride * sizeof(float));
+    for (int d = 0; d < dim; d++) {
+      row[d] = get_le32(b + 4 * d);
+      if (row[d] != row[d] || row[d] - row[d] != 0) {
+        *pzErr = sqlite3_mprintf(
+            "%s: model '%s' has a non-finite value in the vector of item '%s'",
+            fname, name, (const char *)sqlite3_column_text(st, 0));
+        rc = SQLITE_CORRUPT;
+        goto fail;
+      }
+    }
+    i2v_vec_normalize(row, dim);
+    m->items.entries[idx].count = (uint64_t)sqlite3_column_int64(st, 1);
+  }
+  if (rc != SQLITE_DONE) goto sqlerr;
+  sqlite3_finalize(st);
+  m->n = (uint32_t)m->items.n;
+  *out = m;
+  return SQLITE_OK;
+
+nomem:
+  rc = SQLITE_NOMEM;
+  *pzErr = sqlite3_mprintf("%s: out of memory loading model '%s'", fname, name);
+  goto fail;
+sqlerr:
+  *pzErr = sqlite3_mprintf("%s: cannot read model '%s': %s", fname, name,
+                           sqlite3_errmsg(db));
+  if (rc == SQLITE_OK || rc == SQLITE_ROW || rc == SQLITE_DONE) rc = SQLITE_ERROR;
+fail:
+  sqlite3_finalize(st);
+  i2v_model_release(m);
+  return rc;
+}
+
+void i2v_conn_clear(i2v_conn *c) {
+  while (c->cache) {
+    i2v_model *m = c->cache;
+    c->cache = m->next;
+    i2v_model_release(m);
+  }
+}
+
+void i2v_conn_release(void *p) {
+  i2v_conn *c = p;
+  if (!c || --c->refs > 0) return;
+  i2v_conn_clear(c);
+  sqlite3_free(c);
+}
+
+/* Drop the cache when anything in the database changed since last time:
+** the pager's data version moves on every commit, by any connection; this
+** connection's change counter covers its own uncommitted writes.  Neither
+** needs a prepared statement, so nothing is left open at sqlite3_close. */
+static int check_stamp(i2v_conn *c) {
+  unsigned int version = 0;
+  int64_t changes = sqlite3_total_changes64(c->db);
+  int rc = sqlite3_file_control(c->db, "main", SQLITE_FCNTL_DATA_VERSION, &version);
+  if (rc != SQLITE_OK) return rc;
+  if ((int64_t)version != c->stamp_version || changes != c->stamp_changes) {
+    i2v_conn_clear(c);
+    c->stamp_version = (int64_t)version;
+    c->stamp_changes = changes;
+  }
+  return SQLITE_OK;
+}
+
+int i2v_conn_model(i2v_conn *c, const char *fname, const char *name,
+                   i2v_model **out, char **pzErr) {
+  int rc = check_stamp(c);
+  *out = NULL;
+  if (rc != SQLITE_OK) {
+    *pzErr = sqlite3_mprintf("%s: cannot read the database's data version (%s)",
+                             fname, sqlite3_errstr(rc));
+    return rc;
+  }
+  for (i2v_model *m = c->cache; m; m = m->next) {
+    if (strcmp(m->name, name) == 0) {
+      m->refs++;
+      *out = m;
+      return SQLITE_OK;
+    }
+  }
+  i2v_model *m = NULL;
+  rc = i2v_store_load(c->db, fname, name, &m, pzErr);
+  if (rc != SQLITE_OK) return rc;
+  m->next = c->cache;
+  c->cache = m;
+  m->refs++; /* one for the cache, one for the caller */
+  *out = m;
+  return SQLITE_OK;
+}

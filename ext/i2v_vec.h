@@ -1,0 +1,62 @@
+/*
+** i2v_vec.h: vector kernels (dot product, axpy, scaling) on float32 rows.
+**
+** The inline loops below are written so the compiler vectorises them (the
+** reductions carry an OpenMP simd pragma, honoured with -fopenmp-simd, no
+** fast-math needed).  Hot callers, the trainer's inner loop and the scan of
+** similar_items, are compiled once per instruction set with I2V_CLONES and the
+** loader picks the best clone for the CPU it runs on (GCC's target_clones on
+** x86-64); elsewhere the portable build is used.  No SQLite in here.
+*/
+#ifndef I2V_VEC_H
+#define I2V_VEC_H
+
+#include <stddef.h>
+
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && \
+    !defined(I2V_NO_CLONES)
+#define I2V_CLONES \
+  __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#else
+#define I2V_CLONES
+#endif
+
+/* Rows are padded to this many floats (64 bytes) so each starts aligned. */
+#define I2V_ROW_ALIGN 16
+
+static inline size_t i2v_row_stride(int dim) {
+  return ((size_t)dim + I2V_ROW_ALIGN - 1) / I2V_ROW_ALIGN * I2V_ROW_ALIGN;
+}
+
+static inline float i2v_dot(const float *restrict a, const float *restrict b,
+                            int n) {
+  float s = 0.0f;
+#pragma omp simd reduction(+ : s)
+  for (int i = 0; i < n; i++) s += a[i] * b[i];
+  return s;
+}
+
+/* y += alpha * x */
+static inline void i2v_axpy(float alpha, const float *restrict x,
+                            float *restrict y, int n) {
+#pragma omp simd
+  for (int i = 0; i < n; i++) y[i] += alpha * x[i];
+}
+
+static inline void i2v_scale(float alpha, float *x, int n) {
+#pragma omp simd
+  for (int i = 0; i < n; i++) x[i] *= alpha;
+}
+
+/* out[r] = dot(rows + r*stride, q) for r in [0, nrows): the exact scan. */
+void i2v_vec_scores(const float *rows, size_t stride, size_t nrows,
+                    const float *q, int dim, float *out);
+
+/* Scale x to unit length (left as it is when its norm is 0). Returns the
+** norm it had. */
+double i2v_vec_normalize(float *x, int dim);
+
+/* The instruction set the dispatched kernels run with, for reports. */
+const char *i2v_vec_isa(void);
+
+#endif

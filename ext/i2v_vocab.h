@@ -1,0 +1,75 @@
+/*
+** i2v_vocab.h: a table of items (or users) keyed by their SQL value.
+**
+** Items keep the SQL type they came with (integer stays integer, text stays
+** text), but '1' and 1 are one item: an integer, an integral real, and a text
+** that spells a canonical integer all key as that integer; any other value keys
+** by its bytes.  No SQLite in here: the caller hands over the value's type and
+** payload.
+*/
+#ifndef I2V_VOCAB_H
+#define I2V_VOCAB_H
+
+#include "i2v_core.h"
+
+/* SQL value types, numbered as SQLite numbers them. */
+enum { I2V_INTEGER = 1, I2V_FLOAT = 2, I2V_TEXT = 3, I2V_BLOB = 4 };
+
+/* A value to look up or add.  For I2V_FLOAT, bytes/n must hold the value's
+** text form (used as the key when the value is not integral). */
+typedef struct i2v_value {
+  int type;
+  int64_t i;
+  double r;
+  const void *bytes;
+  size_t n;
+} i2v_value;
+
+typedef struct i2v_vocab_entry {
+  union {
+    int64_t i; /* key (and value) when key_is_int */
+    double r;  /* original value of a non-integral real */
+  } v;
+  uint64_t count;   /* occurrences, or the stored frequency */
+  size_t off;       /* bytes of a non-integer key in the arena */
+  uint32_t len;
+  uint8_t key_is_int;
+  uint8_t type;     /* original SQL type */
+} i2v_vocab_entry;
+
+typedef struct i2v_vocab {
+  const i2v_alloc *alloc;
+  i2v_vocab_entry *entries;
+  size_t n, cap;
+  uint32_t *slots; /* open addressing: entry index + 1, 0 = empty */
+  size_t nslots;   /* power of two */
+  char *arena;
+  size_t arena_len, arena_cap;
+} i2v_vocab;
+
+void i2v_vocab_init(i2v_vocab *v, const i2v_alloc *a);
+void i2v_vocab_free(i2v_vocab *v);
+
+/* Index of the value, adding it when new (*added = 1).  -1 on OOM or when
+** the table would exceed 2^32-2 entries. */
+int64_t i2v_vocab_add(i2v_vocab *v, const i2v_value *val, int *added);
+
+/* Index of the value, or -1 when absent. */
+int64_t i2v_vocab_find(const i2v_vocab *v, const i2v_value *val);
+
+/* Copy entries order[0..n-1] of src into dst (freshly initialised), in that
+** order, counts included. */
+int i2v_vocab_select(const i2v_vocab *src, const uint32_t *order, size_t n,
+                     i2v_vocab *dst);
+
+/* The bytes of a non-integer key. */
+static inline const char *i2v_vocab_bytes(const i2v_vocab *v,
+                                          const i2v_vocab_entry *e) {
+  return v->arena ? v->arena + e->off : "";
+}
+
+/* Parse a canonical integer ("0", "-12", no '+', no leading zeros, fits in
+** int64).  Returns 1 and sets *out when s[0..n-1] is one. */
+int i2v_parse_canonical_int(const char *s, size_t n, int64_t *out);
+
+#endif
