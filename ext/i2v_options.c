@@ -47,6 +47,7 @@ static const option_spec option_table[] = {
     OPT("workers", KIND_INT, workers, 1, 256),
     OPT("seed", KIND_INT64, seed, 0, 9.2e18),
     OPT("verbose", KIND_INT, verbose, 0, 1),
+    OPT("save_context", KIND_INT, save_context, 0, 1),
 };
 #define N_OPTIONS ((int)(sizeof(option_table) / sizeof(option_table[0])))
 

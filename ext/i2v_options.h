@@ -27,6 +27,7 @@ typedef struct i2v_options {
   int workers;              /* number of cores */
   int64_t seed;             /* 1 */
   int verbose;              /* 1 when stderr is a terminal */
+  int save_context;         /* 0; 1 stores the output (context) vectors too */
   uint64_t given;           /* bit i set when option i of the table was given */
 } i2v_options;
 

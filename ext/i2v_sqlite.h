@@ -85,9 +85,12 @@ int i2v_source_read(sqlite3 *db, const char *fname, const char *source,
 void i2v_dataset_free(i2v_dataset *ds);
 
 /* i2v_store.c: the model tables. */
+/* Write a model in one savepoint, replacing one of the same name.  context
+** (the output vectors, same layout as vectors) may be NULL; when given, it is
+** stored in item2vec_context. */
 int i2v_store_write(sqlite3 *db, const char *fname, const char *model,
                     const i2v_vocab *items, const uint64_t *counts,
-                    const float *vectors, size_t stride, int dim,
+                    const float *vectors, const float *context, size_t stride, int dim,
                     const char *source, const char *params_json,
                     const char *stats_json, char **pzErr);
 int i2v_store_load(sqlite3 *db, const char *fname, const char *name,

@@ -7,6 +7,8 @@
 **                   created_at)
 **   item2vec_vectors(model, item, frequency, vector BLOB, PRIMARY KEY(model,
 **                    item)) WITHOUT ROWID
+**   item2vec_context(model, item, vector BLOB, PRIMARY KEY(model, item))
+**                    WITHOUT ROWID, only for models trained with save_context=1
 ** The vector BLOB is dim little-endian float32 values (sqlite-vec's layout).
 **
 ** How it works.  A write runs inside SAVEPOINT item2vec_write: delete the old
@@ -93,12 +95,57 @@ static float get_le32(const unsigned char *p) {
   return f;
 }
 
+static const char context_schema_sql[] =
+    "CREATE TABLE IF NOT EXISTS main.item2vec_context("
+    "model TEXT NOT NULL, item, vector BLOB NOT NULL, "
+    "PRIMARY KEY (model, item)) WITHOUT ROWID;";
+
+static int table_exists(sqlite3 *db, const char *name);
+
+/* Run one statement with the model name bound to ?1. */
+static int exec_model(sqlite3 *db, const char *sql, const char *model) {
+  sqlite3_stmt *st = NULL;
+  int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+  if (rc == SQLITE_OK) {
+    sqlite3_bind_text(st, 1, model, -1, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+    rc = rc == SQLITE_DONE ? SQLITE_OK : rc;
+  }
+  sqlite3_finalize(st);
+  return rc;
+}
+
+/* Insert one table's rows: (model, item[, frequency], vector). */
+static int insert_vectors(sqlite3 *db, const char *sql, int with_freq,
+                          const char *model, const i2v_vocab *items,
+                          const uint64_t *counts, const float *vectors,
+                          size_t stride, int dim, unsigned char *blob) {
+  sqlite3_stmt *st = NULL;
+  int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+  if (rc != SQLITE_OK) return rc;
+  sqlite3_bind_text(st, 1, model, -1, SQLITE_STATIC);
+  for (size_t i = 0; i < items->n; i++) {
+    const float *row = vectors + i * stride;
+    int col = 3;
+    for (int d = 0; d < dim; d++) put_le32(blob + 4 * d, row[d]);
+    i2v_bind_item(st, 2, items, &items->entries[i]);
+    if (with_freq) sqlite3_bind_int64(st, col++, (sqlite3_int64)counts[i]);
+    sqlite3_bind_blob(st, col, blob, dim * 4, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE) break;
+    rc = SQLITE_OK;
+  }
+  sqlite3_finalize(st);
+  return rc;
+}
+
 int i2v_store_write(sqlite3 *db, const char *fname, const char *model,
                     const i2v_vocab *items, const uint64_t *counts,
-                    const float *vectors, size_t stride, int dim,
+                    const float *vectors, const float *context, size_t stride, int dim,
                     const char *source, const char *params_json,
                     const char *stats_json, char **pzErr) {
-  sqlite3_stmt *del = NULL, *ins_model = NULL, *ins_vec = NULL;
+  sqlite3_stmt *ins_model = NULL;
   unsigned char *blob = NULL;
   int rc;
   char *err = NULL;
@@ -108,13 +155,11 @@ int i2v_store_write(sqlite3 *db, const char *fname, const char *model,
   rc = sqlite3_exec(db, schema_sql, NULL, NULL, &err);
   if (rc != SQLITE_OK) goto rollback;
 
-  rc = sqlite3_prepare_v2(db, "DELETE FROM main.item2vec_vectors WHERE model = ?1",
-                          -1, &del, NULL);
-  if (rc == SQLITE_OK) {
-    sqlite3_bind_text(del, 1, model, -1, SQLITE_STATIC);
-    rc = sqlite3_step(del);
-    rc = rc == SQLITE_DONE ? SQLITE_OK : rc;
-  }
+  rc = exec_model(db, "DELETE FROM main.item2vec_vectors WHERE model = ?1", model);
+  if (rc == SQLITE_OK && table_exists(db, "item2vec_context"))
+    rc = exec_model(db, "DELETE FROM main.item2vec_context WHERE model = ?1", model);
+  if (rc == SQLITE_OK && context)
+    rc = sqlite3_exec(db, context_schema_sql, NULL, NULL, NULL);
   if (rc == SQLITE_OK)
     rc = sqlite3_prepare_v2(
         db,
@@ -132,33 +177,24 @@ int i2v_store_write(sqlite3 *db, const char *fname, const char *model,
     rc = sqlite3_step(ins_model);
     rc = rc == SQLITE_DONE ? SQLITE_OK : rc;
   }
-  if (rc == SQLITE_OK)
-    rc = sqlite3_prepare_v2(db,
-                            "INSERT INTO main.item2vec_vectors"
-                            "(model, item, frequency, vector) VALUES (?1, ?2, ?3, ?4)",
-                            -1, &ins_vec, NULL);
   if (rc != SQLITE_OK) goto sqlfail;
   blob = sqlite3_malloc64((size_t)dim * 4);
   if (!blob) {
     rc = SQLITE_NOMEM;
     goto rollback;
   }
-  sqlite3_bind_text(ins_vec, 1, model, -1, SQLITE_STATIC);
-  for (size_t i = 0; i < items->n; i++) {
-    const float *row = vectors + i * stride;
-    for (int d = 0; d < dim; d++) put_le32(blob + 4 * d, row[d]);
-    i2v_bind_item(ins_vec, 2, items, &items->entries[i]);
-    sqlite3_bind_int64(ins_vec, 3, (sqlite3_int64)counts[i]);
-    sqlite3_bind_blob(ins_vec, 4, blob, dim * 4, SQLITE_STATIC);
-    rc = sqlite3_step(ins_vec);
-    sqlite3_reset(ins_vec);
-    if (rc != SQLITE_DONE) goto sqlfail;
-  }
-  rc = SQLITE_OK;
-  sqlite3_finalize(del);
+  rc = insert_vectors(db,
+                      "INSERT INTO main.item2vec_vectors(model, item, frequency, vector) "
+                      "VALUES (?1, ?2, ?3, ?4)",
+                      1, model, items, counts, vectors, stride, dim, blob);
+  if (rc == SQLITE_OK && context)
+    rc = insert_vectors(db,
+                        "INSERT INTO main.item2vec_context(model, item, vector) "
+                        "VALUES (?1, ?2, ?3)",
+                        0, model, items, counts, context, stride, dim, blob);
+  if (rc != SQLITE_OK) goto sqlfail;
   sqlite3_finalize(ins_model);
-  sqlite3_finalize(ins_vec);
-  del = ins_model = ins_vec = NULL;
+  ins_model = NULL;
   sqlite3_free(blob);
   blob = NULL;
   rc = sqlite3_exec(db, "RELEASE item2vec_write", NULL, NULL, &err);
@@ -168,10 +204,7 @@ int i2v_store_write(sqlite3 *db, const char *fname, const char *model,
 sqlfail:
   err = sqlite3_mprintf("%s", sqlite3_errmsg(db));
 rollback:
-  sqlite3_finalize(del);
   sqlite3_finalize(ins_model);
-  sqlite3_finalize(ins_vec);
-  del = ins_model = ins_vec = NULL;
   sqlite3_exec(db, "ROLLBACK TO item2vec_write; RELEASE item2vec_write", NULL,
                NULL, NULL);
 fail:

@@ -238,7 +238,7 @@ static void train_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
     goto done;
   }
   rc = i2v_store_write(db, fname, i2v_options_model(&o), &ds.items, ds.counts, tr.input,
-                       tr.stride, tr.dim, names[0], params, stats, &zErr);
+                       o.save_context ? tr.output : NULL, tr.stride, tr.dim, names[0], params, stats, &zErr);
   if (rc != SQLITE_OK) goto done;
   i2v_conn_clear(conn);
   {
