@@ -26,13 +26,29 @@
 #include <math.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "i2v_vec.h"
 
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define I2V_HAVE_AVX2 1
+#define I2V_AVX2 __attribute__((target("avx2,fma")))
+#else
+#define I2V_HAVE_AVX2 0
+#endif
+
 #define SIGMOID_BOUND 6.0f
 #define SIGMOID_SIZE 2048
+
+typedef struct worker worker;
+
+/* One update: l1 against targets[0] (label 1) and targets[1..nt-1] (label 0);
+** returns the loss. */
+typedef double (*update_fn)(worker *w, const float *l1, float *dst, int nt,
+                            float alpha);
 
 typedef struct shared_state {
   const i2v_options *o;
@@ -42,6 +58,8 @@ typedef struct shared_state {
   int dim;
   i2v_alias negatives;
   uint32_t *keep;         /* subsampling: keep when rand32 < keep[w] (or max) */
+  update_fn update;       /* the kernel for this CPU */
+  int shared_negatives;   /* sg: one draw of negatives per centre */
   float sigmoid[SIGMOID_SIZE + 1];
   float logsig[SIGMOID_SIZE + 1]; /* -log(sigmoid(x)) */
   int epoch;
@@ -49,7 +67,7 @@ typedef struct shared_state {
   uint64_t done;          /* tokens done, all epochs, __atomic */
 } shared_state;
 
-typedef struct worker {
+struct worker {
   shared_state *s;
   uint64_t seq_begin, seq_end;
   uint64_t chunk_tokens;
@@ -60,19 +78,21 @@ typedef struct worker {
   float *hidden;  /* CBOW mean of the context */
   float *grad;    /* accumulated gradient for the input side */
   uint32_t *sentence;
+  uint32_t *targets; /* the positive, then the negatives; padded to 8 */
+  float *gains;      /* per target: alpha * (label - sigmoid) */
+  float **rows;      /* per target: its output row */
   int finished;   /* __atomic */
   pthread_t thread;
   int started;
-} worker;
+  char pad[64];   /* keeps workers' fields off each other's cache lines */
+};
 
+/* A counter-based generator (the wyrand construction): the state only
+** advances by a constant, so successive draws do not wait on each other. */
 static inline uint64_t rng_next(uint64_t *s) {
-  /* xorshift64* */
-  uint64_t x = *s;
-  x ^= x >> 12;
-  x ^= x << 25;
-  x ^= x >> 27;
-  *s = x;
-  return x * 0x2545F4914F6CDD1DULL;
+  uint64_t x = (*s += 0xA0761D6478BD642FULL);
+  __uint128_t m = (__uint128_t)x * (x ^ 0xE7037ED1A0B428DBULL);
+  return (uint64_t)(m >> 64) ^ (uint64_t)m;
 }
 
 static uint64_t rng_seed(uint64_t seed, uint64_t stream) {
@@ -81,53 +101,193 @@ static uint64_t rng_seed(uint64_t seed, uint64_t stream) {
   z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
   z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
   z ^= z >> 31;
-  return z ? z : 0x853C49E6748FEA9BULL;
+  return z;
 }
 
-/* Look up sigmoid(f) and the loss term; f outside the table saturates. */
-static inline float sigmoid_of(const shared_state *s, float f) {
-  if (f >= SIGMOID_BOUND) return 1.0f;
-  if (f <= -SIGMOID_BOUND) return 0.0f;
-  int i = (int)((f + SIGMOID_BOUND) * (SIGMOID_SIZE / (2 * SIGMOID_BOUND)));
-  return s->sigmoid[i];
+/* Fill targets[1..negative] with draws from the negative table. */
+static inline void draw_negatives(const shared_state *s, uint32_t *targets,
+                                  int negative, uint64_t *rng) {
+  for (int d = 1; d <= negative; d++)
+    targets[d] = i2v_alias_draw(&s->negatives, rng_next(rng));
 }
 
-/* -log(sigmoid(f)) */
-static inline double loss_of(const shared_state *s, float f) {
-  if (f >= SIGMOID_BOUND) return 0.0;
-  if (f <= -SIGMOID_BOUND) return -(double)f;
-  int i = (int)((f + SIGMOID_BOUND) * (SIGMOID_SIZE / (2 * SIGMOID_BOUND)));
-  return s->logsig[i];
-}
-
-/* Train one (input row, target item) against `negative` sampled items:
-** updates the output rows and accumulates the input gradient in grad. */
-static inline void train_pair(const shared_state *s, worker *w,
-                              const float *restrict l1, uint32_t target,
-                              float alpha, float *restrict grad) {
-  const int dim = s->dim;
-  const int negative = s->o->negative;
-  double loss = 0.0;
-  for (int d = 0; d <= negative; d++) {
-    uint32_t t;
-    float label;
-    if (d == 0) {
-      t = target;
-      label = 1.0f;
-    } else {
-      t = i2v_alias_draw(&s->negatives, rng_next(&w->rng));
-      if (t == target) continue;
-      label = 0.0f;
+/* The portable kernel.  For target d with score f = l1 . out[t_d] and x = f
+** for the positive, -f for a negative: gain g_d = +-alpha * (1 - sigmoid(x)),
+** loss -log sigmoid(x).  A negative equal to the positive is skipped.  Then
+** out[t_d] += g_d * l1 and dst += sum_d g_d * out[t_d] (the rows as they
+** were), block by block so dst may be l1 itself (skip-gram). */
+I2V_CLONES
+static double update_portable(worker *w, const float *l1, float *dst, int nt,
+                              float alpha) {
+  const shared_state *s = w->s;
+  const size_t stride = s->stride;
+  const uint32_t *tg = w->targets;
+  float *gains = w->gains;
+  float **rows = w->rows;
+  const float scale = SIGMOID_SIZE / (2 * SIGMOID_BOUND);
+  double loss = 0;
+  for (int d = 0; d < nt; d++) {
+    rows[d] = s->output + (size_t)tg[d] * stride;
+    if (d > 0 && tg[d] == tg[0]) {
+      gains[d] = 0;
+      continue;
     }
-    float *restrict l2 = s->output + (size_t)t * s->stride;
-    float f = i2v_dot(l1, l2, dim);
-    float g = (label - sigmoid_of(s, f)) * alpha;
-    loss += loss_of(s, label > 0 ? f : -f);
-    i2v_axpy(g, l2, grad, dim);
-    i2v_axpy(g, l1, l2, dim);
+    float f = i2v_dot(l1, rows[d], (int)stride);
+    float x = d == 0 ? f : -f, sig, ls;
+    if (x >= SIGMOID_BOUND) {
+      sig = 1.0f;
+      ls = 0.0f;
+    } else if (x <= -SIGMOID_BOUND) {
+      sig = 0.0f;
+      ls = -x;
+    } else {
+      int i = (int)((x + SIGMOID_BOUND) * scale);
+      sig = s->sigmoid[i];
+      ls = s->logsig[i];
+    }
+    float g = alpha * (1.0f - sig);
+    gains[d] = d == 0 ? g : -g;
+    loss += ls;
   }
-  w->loss += loss;
+  for (size_t b = 0; b < stride; b += 8) {
+    float x[8], acc[8] = {0};
+    for (int l = 0; l < 8; l++) x[l] = l1[b + l];
+    for (int d = 0; d < nt; d++) {
+      float *restrict r = rows[d] + b;
+      const float g = gains[d];
+      for (int l = 0; l < 8; l++) {
+        float t = r[l];
+        acc[l] += g * t;
+        r[l] = t + g * x[l];
+      }
+    }
+    for (int l = 0; l < 8; l++) dst[b + l] += acc[l];
+  }
+  return loss;
 }
+
+#if I2V_HAVE_AVX2
+/* Eight dot-product accumulators to one vector of their eight sums. */
+I2V_AVX2 static inline __m256 hsum8(__m256 a0, __m256 a1, __m256 a2, __m256 a3,
+                                    __m256 a4, __m256 a5, __m256 a6, __m256 a7) {
+  __m256 s01 = _mm256_hadd_ps(a0, a1), s23 = _mm256_hadd_ps(a2, a3);
+  __m256 s45 = _mm256_hadd_ps(a4, a5), s67 = _mm256_hadd_ps(a6, a7);
+  __m256 s0123 = _mm256_hadd_ps(s01, s23), s4567 = _mm256_hadd_ps(s45, s67);
+  return _mm256_add_ps(_mm256_permute2f128_ps(s0123, s4567, 0x20),
+                       _mm256_permute2f128_ps(s0123, s4567, 0x31));
+}
+
+/* The AVX2 kernel: update_portable's arithmetic, eight targets at a time for
+** the scores, the sigmoid and loss by table gathers, then one pass over the
+** rows 32 floats at a time with l1 and the gradient in registers. */
+I2V_AVX2
+static double update_avx2(worker *w, const float *l1, float *dst, int nt,
+                          float alpha) {
+  const shared_state *s = w->s;
+  const size_t stride = s->stride;
+  uint32_t *tg = w->targets;
+  float *gains = w->gains;
+  float **rows = w->rows;
+  const int nt8 = (nt + 7) & ~7;
+  for (int d = 0; d < nt; d++) rows[d] = s->output + (size_t)tg[d] * stride;
+  for (int d = nt; d < nt8; d++) {
+    rows[d] = rows[0];
+    tg[d] = tg[0];
+  }
+  const __m256 bound = _mm256_set1_ps(SIGMOID_BOUND);
+  const __m256 nbound = _mm256_set1_ps(-SIGMOID_BOUND);
+  const __m256 scale = _mm256_set1_ps(SIGMOID_SIZE / (2 * SIGMOID_BOUND));
+  const __m256 one = _mm256_set1_ps(1.0f), valpha = _mm256_set1_ps(alpha);
+  const __m256 signbit = _mm256_set1_ps(-0.0f);
+  const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+  const __m256i positive = _mm256_set1_epi32((int)tg[0]);
+  __m256 lossv = _mm256_setzero_ps();
+  for (int d0 = 0; d0 < nt8; d0 += 8) {
+    const float *r0 = rows[d0], *r1 = rows[d0 + 1], *r2 = rows[d0 + 2],
+                *r3 = rows[d0 + 3], *r4 = rows[d0 + 4], *r5 = rows[d0 + 5],
+                *r6 = rows[d0 + 6], *r7 = rows[d0 + 7];
+    __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, a4 = a0,
+           a5 = a0, a6 = a0, a7 = a0;
+    for (size_t b = 0; b < stride; b += 8) {
+      __m256 x = _mm256_loadu_ps(l1 + b);
+      a0 = _mm256_fmadd_ps(x, _mm256_load_ps(r0 + b), a0);
+      a1 = _mm256_fmadd_ps(x, _mm256_load_ps(r1 + b), a1);
+      a2 = _mm256_fmadd_ps(x, _mm256_load_ps(r2 + b), a2);
+      a3 = _mm256_fmadd_ps(x, _mm256_load_ps(r3 + b), a3);
+      a4 = _mm256_fmadd_ps(x, _mm256_load_ps(r4 + b), a4);
+      a5 = _mm256_fmadd_ps(x, _mm256_load_ps(r5 + b), a5);
+      a6 = _mm256_fmadd_ps(x, _mm256_load_ps(r6 + b), a6);
+      a7 = _mm256_fmadd_ps(x, _mm256_load_ps(r7 + b), a7);
+    }
+    __m256 f = hsum8(a0, a1, a2, a3, a4, a5, a6, a7);
+    __m256i idx = _mm256_add_epi32(lane, _mm256_set1_epi32(d0));
+    __m256i is_pos = _mm256_cmpeq_epi32(idx, _mm256_setzero_si256());
+    __m256i dup = _mm256_andnot_si256(
+        is_pos, _mm256_cmpeq_epi32(_mm256_loadu_si256((const __m256i *)(tg + d0)),
+                                   positive));
+    __m256i past = _mm256_cmpgt_epi32(idx, _mm256_set1_epi32(nt - 1));
+    __m256 valid = _mm256_castsi256_ps(
+        _mm256_xor_si256(_mm256_or_si256(dup, past), _mm256_set1_epi32(-1)));
+    __m256 neg = _mm256_andnot_ps(_mm256_castsi256_ps(is_pos), signbit);
+    __m256 x = _mm256_xor_ps(f, neg);
+    __m256 xc = _mm256_min_ps(_mm256_max_ps(x, nbound), bound);
+    __m256i ti = _mm256_cvttps_epi32(_mm256_mul_ps(_mm256_add_ps(xc, bound), scale));
+    __m256 sig = _mm256_i32gather_ps(s->sigmoid, ti, 4);
+    __m256 ls = _mm256_i32gather_ps(s->logsig, ti, 4);
+    __m256 hi = _mm256_cmp_ps(x, bound, _CMP_GE_OQ);
+    __m256 lo = _mm256_cmp_ps(x, nbound, _CMP_LE_OQ);
+    sig = _mm256_blendv_ps(_mm256_blendv_ps(sig, one, hi), _mm256_setzero_ps(), lo);
+    ls = _mm256_blendv_ps(_mm256_blendv_ps(ls, _mm256_setzero_ps(), hi),
+                          _mm256_xor_ps(x, signbit), lo);
+    __m256 g = _mm256_mul_ps(valpha, _mm256_sub_ps(one, sig));
+    g = _mm256_and_ps(_mm256_xor_ps(g, neg), valid);
+    _mm256_storeu_ps(gains + d0, g);
+    lossv = _mm256_add_ps(lossv, _mm256_and_ps(ls, valid));
+  }
+  size_t b = 0;
+  for (; b + 32 <= stride; b += 32) {
+    __m256 x0 = _mm256_loadu_ps(l1 + b), x1 = _mm256_loadu_ps(l1 + b + 8),
+           x2 = _mm256_loadu_ps(l1 + b + 16), x3 = _mm256_loadu_ps(l1 + b + 24);
+    __m256 c0 = _mm256_setzero_ps(), c1 = c0, c2 = c0, c3 = c0;
+    for (int d = 0; d < nt; d++) {
+      float *r = rows[d] + b;
+      __m256 g = _mm256_broadcast_ss(gains + d);
+      __m256 t0 = _mm256_load_ps(r), t1 = _mm256_load_ps(r + 8),
+             t2 = _mm256_load_ps(r + 16), t3 = _mm256_load_ps(r + 24);
+      c0 = _mm256_fmadd_ps(g, t0, c0);
+      c1 = _mm256_fmadd_ps(g, t1, c1);
+      c2 = _mm256_fmadd_ps(g, t2, c2);
+      c3 = _mm256_fmadd_ps(g, t3, c3);
+      _mm256_store_ps(r, _mm256_fmadd_ps(g, x0, t0));
+      _mm256_store_ps(r + 8, _mm256_fmadd_ps(g, x1, t1));
+      _mm256_store_ps(r + 16, _mm256_fmadd_ps(g, x2, t2));
+      _mm256_store_ps(r + 24, _mm256_fmadd_ps(g, x3, t3));
+    }
+    _mm256_storeu_ps(dst + b, _mm256_add_ps(_mm256_loadu_ps(dst + b), c0));
+    _mm256_storeu_ps(dst + b + 8, _mm256_add_ps(_mm256_loadu_ps(dst + b + 8), c1));
+    _mm256_storeu_ps(dst + b + 16, _mm256_add_ps(_mm256_loadu_ps(dst + b + 16), c2));
+    _mm256_storeu_ps(dst + b + 24, _mm256_add_ps(_mm256_loadu_ps(dst + b + 24), c3));
+  }
+  if (b < stride) { /* 16 floats left: strides are multiples of 16 */
+    __m256 x0 = _mm256_loadu_ps(l1 + b), x1 = _mm256_loadu_ps(l1 + b + 8);
+    __m256 c0 = _mm256_setzero_ps(), c1 = c0;
+    for (int d = 0; d < nt; d++) {
+      float *r = rows[d] + b;
+      __m256 g = _mm256_broadcast_ss(gains + d);
+      __m256 t0 = _mm256_load_ps(r), t1 = _mm256_load_ps(r + 8);
+      c0 = _mm256_fmadd_ps(g, t0, c0);
+      c1 = _mm256_fmadd_ps(g, t1, c1);
+      _mm256_store_ps(r, _mm256_fmadd_ps(g, x0, t0));
+      _mm256_store_ps(r + 8, _mm256_fmadd_ps(g, x1, t1));
+    }
+    _mm256_storeu_ps(dst + b, _mm256_add_ps(_mm256_loadu_ps(dst + b), c0));
+    _mm256_storeu_ps(dst + b + 8, _mm256_add_ps(_mm256_loadu_ps(dst + b + 8), c1));
+  }
+  __m128 l4 = _mm_add_ps(_mm256_castps256_ps128(lossv), _mm256_extractf128_ps(lossv, 1));
+  __m128d l2 = _mm_add_pd(_mm_cvtps_pd(l4), _mm_cvtps_pd(_mm_movehl_ps(l4, l4)));
+  return _mm_cvtsd_f64(_mm_add_sd(l2, _mm_unpackhi_pd(l2, l2)));
+}
+#endif
 
 /* One epoch over the worker's chunk.  Compiled once per instruction set. */
 I2V_CLONES
@@ -135,14 +295,21 @@ static void run_chunk(worker *w) {
   shared_state *s = w->s;
   const i2v_options *o = s->o;
   const i2v_corpus *c = s->c;
-  const int dim = s->dim;
+  const size_t stride = s->stride;
   const int window = o->window;
   const int epochs = o->epochs;
+  const int negative = o->negative;
+  const int shared = s->shared_negatives;
+  const update_fn update = s->update;
   const double span = (double)w->chunk_tokens * epochs;
   const double alpha0 = o->alpha, alpha1 = o->min_alpha;
-  uint64_t local_done = 0, unreported = 0;
+  uint64_t local_done = 0, unreported = 0, kept = 0;
+  uint64_t rng = w->rng;
+  double loss = 0;
   float *restrict grad = w->grad;
   float *restrict hidden = w->hidden;
+  uint32_t *restrict sentence = w->sentence;
+  uint32_t *targets = w->targets;
 
   for (uint64_t q = w->seq_begin; q < w->seq_end; q++) {
     const uint32_t *seq = c->tokens + c->starts[q];
@@ -151,19 +318,19 @@ static void run_chunk(worker *w) {
     for (uint64_t i = 0; i < len; i++) {
       uint32_t tok = seq[i];
       if (s->keep[tok] != UINT32_MAX &&
-          (uint32_t)(rng_next(&w->rng) >> 32) >= s->keep[tok])
+          (uint32_t)(rng_next(&rng) >> 32) >= s->keep[tok])
         continue;
-      w->sentence[n++] = tok;
+      sentence[n++] = tok;
     }
     if (o->shuffle && n > 1) {
       for (uint64_t i = n - 1; i > 0; i--) {
-        uint64_t j = (uint64_t)(((rng_next(&w->rng) >> 32) * (i + 1)) >> 32);
-        uint32_t tmp = w->sentence[i];
-        w->sentence[i] = w->sentence[j];
-        w->sentence[j] = tmp;
+        uint64_t j = (uint64_t)(((rng_next(&rng) >> 32) * (i + 1)) >> 32);
+        uint32_t tmp = sentence[i];
+        sentence[i] = sentence[j];
+        sentence[j] = tmp;
       }
     }
-    w->kept += n;
+    kept += n;
     float alpha = 0;
     for (uint64_t i = 0; i < n; i++) {
       if ((i & 255) == 0) {
@@ -175,40 +342,42 @@ static void run_chunk(worker *w) {
         if (frac > 1.0) frac = 1.0;
         alpha = (float)(alpha0 - (alpha0 - alpha1) * frac);
         if (alpha < (float)alpha1) alpha = (float)alpha1;
-        if (i && __atomic_load_n(&s->cancel, __ATOMIC_RELAXED)) return;
+        if (i && __atomic_load_n(&s->cancel, __ATOMIC_RELAXED)) goto out;
       }
-      int b = o->shrink_windows ? (int)(((rng_next(&w->rng) >> 32) *
+      int b = o->shrink_windows ? (int)(((rng_next(&rng) >> 32) *
                                          (uint64_t)window) >> 32)
                                 : 0;
       int radius = window - b;
       uint64_t lo = i >= (uint64_t)radius ? i - (uint64_t)radius : 0;
       uint64_t hi = i + (uint64_t)radius + 1 < n ? i + (uint64_t)radius + 1 : n;
-      uint32_t center = w->sentence[i];
+      targets[0] = sentence[i];
       if (o->sg) {
+        if (shared) draw_negatives(s, targets, negative, &rng);
         for (uint64_t j = lo; j < hi; j++) {
           if (j == i) continue;
-          float *l1 = s->input + (size_t)w->sentence[j] * s->stride;
-          memset(grad, 0, sizeof(float) * (size_t)dim);
-          train_pair(s, w, l1, center, alpha, grad);
-          i2v_axpy(1.0f, grad, l1, dim);
+          float *l1 = s->input + (size_t)sentence[j] * stride;
+          if (!shared) draw_negatives(s, targets, negative, &rng);
+          targets[0] = sentence[i];
+          loss += update(w, l1, l1, negative + 1, alpha);
         }
       } else {
         int count = 0;
-        memset(hidden, 0, sizeof(float) * (size_t)dim);
+        memset(hidden, 0, sizeof(float) * stride);
         for (uint64_t j = lo; j < hi; j++) {
           if (j == i) continue;
-          i2v_axpy(1.0f, s->input + (size_t)w->sentence[j] * s->stride,
-                   hidden, dim);
+          i2v_axpy(1.0f, s->input + (size_t)sentence[j] * stride, hidden,
+                   (int)stride);
           count++;
         }
         if (count == 0) continue;
-        i2v_scale(1.0f / (float)count, hidden, dim);
-        memset(grad, 0, sizeof(float) * (size_t)dim);
-        train_pair(s, w, hidden, center, alpha, grad);
+        i2v_scale(1.0f / (float)count, hidden, (int)stride);
+        memset(grad, 0, sizeof(float) * stride);
+        draw_negatives(s, targets, negative, &rng);
+        loss += update(w, hidden, grad, negative + 1, alpha);
         for (uint64_t j = lo; j < hi; j++) {
           if (j == i) continue;
-          i2v_axpy(1.0f, grad, s->input + (size_t)w->sentence[j] * s->stride,
-                   dim);
+          i2v_axpy(1.0f, grad, s->input + (size_t)sentence[j] * stride,
+                   (int)stride);
         }
       }
     }
@@ -216,11 +385,15 @@ static void run_chunk(worker *w) {
     unreported += len;
     if (unreported >= 4096 || q + 1 == w->seq_end) {
       __atomic_add_fetch(&s->done, unreported, __ATOMIC_RELAXED);
-      __atomic_store(&w->published_loss, &w->loss, __ATOMIC_RELAXED);
+      __atomic_store(&w->published_loss, &loss, __ATOMIC_RELAXED);
       unreported = 0;
-      if (__atomic_load_n(&s->cancel, __ATOMIC_RELAXED)) return;
+      if (__atomic_load_n(&s->cancel, __ATOMIC_RELAXED)) goto out;
     }
   }
+out:
+  w->rng = rng;
+  w->loss += loss;
+  w->kept += kept;
 }
 
 static void *worker_main(void *arg) {
@@ -388,6 +561,22 @@ int i2v_train(const i2v_options *o, const i2v_alloc *a, const uint64_t *counts,
     s->sigmoid[i] = (float)(1.0 / (1.0 + exp(-x)));
     s->logsig[i] = (float)log1p(exp(-x));
   }
+  /* The kernel: AVX2+FMA when the CPU has them, unless I2V_ISA=portable
+  ** asks for the portable one (for tests and comparisons). */
+  s->update = update_portable;
+#if I2V_HAVE_AVX2
+  {
+    const char *isa = getenv("I2V_ISA");
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
+        !(isa && strcmp(isa, "portable") == 0))
+      s->update = update_avx2;
+  }
+#endif
+  {
+    const char *sn = getenv("I2V_SHARED_NEG");
+    s->shared_negatives = sn && atoi(sn);
+  }
   rc = i2v_alias_build(&s->negatives, counts, nvocab, o->ns_exponent, a);
   if (rc != I2V_OK) goto fail;
   rc = I2V_NOMEM;
@@ -428,7 +617,13 @@ int i2v_train(const i2v_options *o, const i2v_alloc *a, const uint64_t *counts,
       w->hidden = i2v_malloc(a, sizeof(float) * s->stride);
       w->grad = i2v_malloc(a, sizeof(float) * s->stride);
       w->sentence = i2v_malloc(a, sizeof(uint32_t) * (size_t)(max_len ? max_len : 1));
-      if (!w->hidden || !w->grad || !w->sentence) goto fail;
+      size_t nt8 = ((size_t)o->negative + 1 + 7) & ~(size_t)7;
+      w->targets = i2v_malloc(a, sizeof(uint32_t) * nt8);
+      w->gains = i2v_malloc(a, sizeof(float) * nt8);
+      w->rows = i2v_malloc(a, sizeof(float *) * nt8);
+      if (!w->hidden || !w->grad || !w->sentence || !w->targets || !w->gains ||
+          !w->rows)
+        goto fail;
     }
   }
 
@@ -519,6 +714,9 @@ done:
       i2v_free(a, workers[k].hidden);
       i2v_free(a, workers[k].grad);
       i2v_free(a, workers[k].sentence);
+      i2v_free(a, workers[k].targets);
+      i2v_free(a, workers[k].gains);
+      i2v_free(a, workers[k].rows);
     }
     i2v_free(a, workers);
   }
