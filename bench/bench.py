@@ -6,7 +6,7 @@ Environment: ML_DIR (MovieLens small, extracted), BENCH_QUICK=1 (skip the 10M
 and 25M rows), BENCH_SEEDS (runs per MovieLens row, 3), BENCH_DIR (scratch
 databases, build/bench), I2V_LIB (the extension without suffix, ./item2vec),
 BENCH_GEN (the generator binary, build/bench_gen), BENCH_ONLY (comma list of
-rows to run: ml-sg, ml-cbow, c1m, c10m, g25m).
+rows to run: ml-sg, ml-cbow, c1m, c10m, g25m), BENCH_GENSIM=0 (item2vec alone).
 
 How it works.  Every corpus is first written to a SQLite table whose rowid
 order is the sequence order (MovieLens: each user's ratings by timestamp, ties
@@ -114,6 +114,36 @@ def child_gensim(db, table, opts, vec_out):
     print(json.dumps({"read_seconds": t1 - t0, "vocab_seconds": t2 - t1,
                       "train_seconds": t3 - t2, "tokens": tokens,
                       "items": len(model.wv.index_to_key), "peak_rss": peak_rss()}))
+
+
+def dump_corpus(db, table, path):
+    """Write the table's sequences in bench/trainer.c's format."""
+    import struct
+    from array import array
+    con = sqlite3.connect(db)
+    seqs, cur_user, cur, counts, first = [], None, None, {}, {}
+    for user, item in con.execute(
+            'SELECT user, item FROM "%s" ORDER BY rowid' % table.replace('"', '""')):
+        if user != cur_user:
+            cur = []
+            seqs.append(cur)
+            cur_user = user
+        cur.append(item)
+        counts[item] = counts.get(item, 0) + 1
+        first.setdefault(item, len(first))
+    con.close()
+    order = sorted(counts, key=lambda k: (-counts[k], first[k]))
+    index = {k: i for i, k in enumerate(order)}
+    seqs = [s for s in seqs if len(s) >= 2]
+    starts, tokens = array("Q", [0]), array("I")
+    for s in seqs:
+        tokens.extend(index[k] for k in s)
+        starts.append(len(tokens))
+    with open(path, "wb") as f:
+        f.write(struct.pack("<3Q", len(order), len(seqs), len(tokens)))
+        f.write(array("Q", [counts[k] for k in order]).tobytes())
+        f.write(starts.tobytes())
+        f.write(tokens.tobytes())
 
 
 # ------------------------------------------------------------------ parent --
@@ -336,14 +366,16 @@ def main():
     log = lambda m: print(m, file=sys.stderr, flush=True)
 
     try:
+        if os.environ.get("BENCH_GENSIM", "1") == "0":
+            raise ImportError("BENCH_GENSIM=0")
         import gensim  # noqa: F401
         have_gensim = True
         gensim_version = gensim.__version__
     except ImportError:
         have_gensim = False
         gensim_version = None
-        log("bench: gensim is not installed for %s (Debian: apt install python3-gensim); "
-            "showing item2vec alone" % sys.executable)
+        log("bench: gensim is not installed for %s (Debian: apt install python3-gensim) "
+            "or BENCH_GENSIM=0; showing item2vec alone" % sys.executable)
 
     ml_dir = os.environ.get("ML_DIR") or os.path.join(ROOT, "..", "shared", "data",
                                                       "ml-latest-small")
@@ -432,6 +464,8 @@ def main():
 if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "item2vec":
         child_item2vec(sys.argv[2], sys.argv[3], sys.argv[5:], sys.argv[4])
+    elif len(sys.argv) > 1 and sys.argv[1] == "dump":
+        dump_corpus(sys.argv[2], sys.argv[3], sys.argv[4])
     elif len(sys.argv) > 1 and sys.argv[1] == "gensim":
         child_gensim(sys.argv[2], sys.argv[3], sys.argv[5:], sys.argv[4])
     else:

@@ -5,8 +5,8 @@
 ** Usage:
 **   build/bench_gen DB EVENTS ITEMS USERS [options]
 **     --cluster-size N  items per planted cluster (100)
-**     --noise P         share of events drawn from global popularity (0.25)
-**     --switch P        chance per event that a user moves to another cluster (0.05)
+**     --noise P         share of events drawn from global popularity (0.4)
+**     --switch P        chance per event that a user moves to another cluster (0.1)
 **     --zipf S          popularity exponent (1.0)
 **     --min-length N    shortest user history (5)
 **     --seed N          (1)
@@ -129,7 +129,7 @@ int main(int argc, char **argv) {
   uint32_t items = (uint32_t)strtoul(argv[3], NULL, 10);
   uint32_t users = (uint32_t)strtoul(argv[4], NULL, 10);
   uint32_t csize = 100, min_len = 5;
-  double noise = 0.25, sw = 0.05, zipf = 1.0;
+  double noise = 0.4, sw = 0.1, zipf = 1.0;
   uint64_t seed = 1;
   for (int i = 5; i + 1 < argc; i += 2) {
     if (!strcmp(argv[i], "--cluster-size")) csize = (uint32_t)atoi(argv[i + 1]);

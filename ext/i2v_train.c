@@ -40,15 +40,13 @@
 #define I2V_HAVE_AVX2 0
 #endif
 
-#define SIGMOID_BOUND 6.0f
-#define SIGMOID_SIZE 2048
-
 typedef struct worker worker;
 
 /* One update: l1 against targets[0] (label 1) and targets[1..nt-1] (label 0);
 ** returns the loss. */
 typedef double (*update_fn)(worker *w, const float *l1, float *dst, int nt,
                             float alpha);
+
 
 typedef struct shared_state {
   const i2v_options *o;
@@ -59,9 +57,6 @@ typedef struct shared_state {
   i2v_alias negatives;
   uint32_t *keep;         /* subsampling: keep when rand32 < keep[w] (or max) */
   update_fn update;       /* the kernel for this CPU */
-  int shared_negatives;   /* sg: one draw of negatives per centre */
-  float sigmoid[SIGMOID_SIZE + 1];
-  float logsig[SIGMOID_SIZE + 1]; /* -log(sigmoid(x)) */
   int epoch;
   int cancel;             /* read and written with __atomic */
   uint64_t done;          /* tokens done, all epochs, __atomic */
@@ -79,6 +74,7 @@ struct worker {
   float *grad;    /* accumulated gradient for the input side */
   uint32_t *sentence;
   uint32_t *targets; /* the positive, then the negatives; padded to 8 */
+  uint32_t *ahead;   /* the negatives of the next update, being prefetched */
   float *gains;      /* per target: alpha * (label - sigmoid) */
   float **rows;      /* per target: its output row */
   int finished;   /* __atomic */
@@ -104,11 +100,55 @@ static uint64_t rng_seed(uint64_t seed, uint64_t stream) {
   return z;
 }
 
-/* Fill targets[1..negative] with draws from the negative table. */
-static inline void draw_negatives(const shared_state *s, uint32_t *targets,
-                                  int negative, uint64_t *rng) {
-  for (int d = 1; d <= negative; d++)
-    targets[d] = i2v_alias_draw(&s->negatives, rng_next(rng));
+/* Fill targets[1..negative] with negatives drawn one update ahead: hand over
+** the set drawn last time, draw the next set and start loading its output
+** rows into the cache, so they are there when the update after this one
+** needs them. */
+static inline void draw_negatives(const shared_state *s, worker *w,
+                                  uint32_t *targets, int negative,
+                                  uint64_t *rng) {
+  uint32_t *ahead = w->ahead;
+  const size_t row_bytes = s->stride * sizeof(float);
+  for (int d = 1; d <= negative; d++) {
+    targets[d] = ahead[d];
+    uint32_t t = i2v_alias_draw(&s->negatives, rng_next(rng));
+    ahead[d] = t;
+    const char *row = (const char *)(s->output + (size_t)t * s->stride);
+    for (size_t b = 0; b < row_bytes; b += 64) __builtin_prefetch(row + b, 1, 3);
+  }
+}
+
+/* sigmoid_loss_avx2's arithmetic on one score (see there). */
+static inline void sigmoid_loss(float x, float *one_minus, float *loss) {
+  float ax = fabsf(x) < 87.0f ? fabsf(x) : 87.0f;
+  float t = ax * -1.44269504088896f;
+  float n = nearbyintf(t), r = t - n;
+  float p = 1.5403530393381609e-4f;
+  p = p * r + 1.3333558146428443e-3f;
+  p = p * r + 9.6181291076284772e-3f;
+  p = p * r + 5.5504108664821580e-2f;
+  p = p * r + 2.4022650695910071e-1f;
+  p = p * r + 6.9314718055994531e-1f;
+  p = p * r + 1.0f;
+  float e = ldexpf(p, (int)n);
+  float d = 1.0f / (1.0f + e);
+  *one_minus = x >= 0 ? e * d : d;
+  float sv = e / (2.0f + e), s2 = sv * sv;
+  float q = ((((1.0f / 9) * s2 + 1.0f / 7) * s2 + 1.0f / 5) * s2 + 1.0f / 3) * s2 + 1.0f;
+  *loss = 2.0f * sv * q + (x < 0 ? -x : 0.0f);
+}
+
+/* Point rows[] at the targets' output rows; pad both to a multiple of 8
+** with the positive (the kernels mask the padding out). */
+static inline void set_rows(worker *w, int nt) {
+  const shared_state *s = w->s;
+  uint32_t *tg = w->targets;
+  float **rows = w->rows;
+  for (int d = 0; d < nt; d++) rows[d] = s->output + (size_t)tg[d] * s->stride;
+  for (int d = nt; d < ((nt + 7) & ~7); d++) {
+    rows[d] = rows[0];
+    tg[d] = tg[0];
+  }
 }
 
 /* The portable kernel.  For target d with score f = l1 . out[t_d] and x = f
@@ -116,39 +156,33 @@ static inline void draw_negatives(const shared_state *s, uint32_t *targets,
 ** loss -log sigmoid(x).  A negative equal to the positive is skipped.  Then
 ** out[t_d] += g_d * l1 and dst += sum_d g_d * out[t_d] (the rows as they
 ** were), block by block so dst may be l1 itself (skip-gram). */
-I2V_CLONES
-static double update_portable(worker *w, const float *l1, float *dst, int nt,
-                              float alpha) {
-  const shared_state *s = w->s;
-  const size_t stride = s->stride;
-  const uint32_t *tg = w->targets;
-  float *gains = w->gains;
-  float **rows = w->rows;
-  const float scale = SIGMOID_SIZE / (2 * SIGMOID_BOUND);
+static inline double scores_portable(const float *l1, float *const *rows,
+                                     const uint32_t *tg, int nt, size_t stride,
+                                     float alpha, float *gains) {
   double loss = 0;
   for (int d = 0; d < nt; d++) {
-    rows[d] = s->output + (size_t)tg[d] * stride;
     if (d > 0 && tg[d] == tg[0]) {
       gains[d] = 0;
       continue;
     }
     float f = i2v_dot(l1, rows[d], (int)stride);
-    float x = d == 0 ? f : -f, sig, ls;
-    if (x >= SIGMOID_BOUND) {
-      sig = 1.0f;
-      ls = 0.0f;
-    } else if (x <= -SIGMOID_BOUND) {
-      sig = 0.0f;
-      ls = -x;
-    } else {
-      int i = (int)((x + SIGMOID_BOUND) * scale);
-      sig = s->sigmoid[i];
-      ls = s->logsig[i];
-    }
-    float g = alpha * (1.0f - sig);
+    float om, ls;
+    sigmoid_loss(d == 0 ? f : -f, &om, &ls);
+    float g = alpha * om;
     gains[d] = d == 0 ? g : -g;
     loss += ls;
   }
+  return loss;
+}
+
+I2V_CLONES
+static double update_portable(worker *w, const float *l1, float *dst, int nt,
+                              float alpha) {
+  const size_t stride = w->s->stride;
+  float *gains = w->gains;
+  float **rows = w->rows;
+  set_rows(w, nt);
+  double loss = scores_portable(l1, rows, w->targets, nt, stride, alpha, gains);
   for (size_t b = 0; b < stride; b += 8) {
     float x[8], acc[8] = {0};
     for (int l = 0; l < 8; l++) x[l] = l1[b + l];
@@ -177,32 +211,58 @@ I2V_AVX2 static inline __m256 hsum8(__m256 a0, __m256 a1, __m256 a2, __m256 a3,
                        _mm256_permute2f128_ps(s0123, s4567, 0x31));
 }
 
-/* The AVX2 kernel: update_portable's arithmetic, eight targets at a time for
-** the scores, the sigmoid and loss by table gathers, then one pass over the
-** rows 32 floats at a time with l1 and the gradient in registers. */
-I2V_AVX2
-static double update_avx2(worker *w, const float *l1, float *dst, int nt,
-                          float alpha) {
-  const shared_state *s = w->s;
-  const size_t stride = s->stride;
-  uint32_t *tg = w->targets;
-  float *gains = w->gains;
-  float **rows = w->rows;
-  const int nt8 = (nt + 7) & ~7;
-  for (int d = 0; d < nt; d++) rows[d] = s->output + (size_t)tg[d] * stride;
-  for (int d = nt; d < nt8; d++) {
-    rows[d] = rows[0];
-    tg[d] = tg[0];
-  }
-  const __m256 bound = _mm256_set1_ps(SIGMOID_BOUND);
-  const __m256 nbound = _mm256_set1_ps(-SIGMOID_BOUND);
-  const __m256 scale = _mm256_set1_ps(SIGMOID_SIZE / (2 * SIGMOID_BOUND));
-  const __m256 one = _mm256_set1_ps(1.0f), valpha = _mm256_set1_ps(alpha);
+/* For eight scores x: 1 - sigmoid(x) and the loss -log sigmoid(x), from
+** e = exp(-|x|) (Cody-Waite reduction, degree-6 polynomial for 2^r):
+** 1 - sigmoid(x) = e/(1+e) for x >= 0, 1/(1+e) below; -log sigmoid(x) =
+** max(-x, 0) + log1p(e), log1p by its atanh series in s = e/(2+e) <= 1/3.
+** Relative error about 1e-7 (sigmoid), 1e-6 (loss). */
+I2V_AVX2 static inline void sigmoid_loss_avx2(__m256 x, __m256 *one_minus,
+                                              __m256 *loss) {
+  const __m256 signbit = _mm256_set1_ps(-0.0f);
+  __m256 ax = _mm256_min_ps(_mm256_andnot_ps(signbit, x), _mm256_set1_ps(87.0f));
+  __m256 t = _mm256_mul_ps(ax, _mm256_set1_ps(-1.44269504088896f));
+  __m256 n = _mm256_round_ps(t, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  __m256 r = _mm256_sub_ps(t, n);
+  __m256 p = _mm256_set1_ps(1.5403530393381609e-4f);
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.3333558146428443e-3f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(9.6181291076284772e-3f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(5.5504108664821580e-2f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(2.4022650695910071e-1f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(6.9314718055994531e-1f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f));
+  __m256i bits = _mm256_slli_epi32(
+      _mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
+  __m256 e = _mm256_mul_ps(p, _mm256_castsi256_ps(bits));
+  const __m256 one = _mm256_set1_ps(1.0f);
+  __m256 d = _mm256_div_ps(one, _mm256_add_ps(one, e)); /* sigmoid(|x|) */
+  __m256 pos = _mm256_cmp_ps(x, _mm256_setzero_ps(), _CMP_GE_OQ);
+  *one_minus = _mm256_blendv_ps(d, _mm256_mul_ps(e, d), pos);
+  __m256 sv = _mm256_div_ps(e, _mm256_add_ps(_mm256_set1_ps(2.0f), e));
+  __m256 s2 = _mm256_mul_ps(sv, sv);
+  __m256 q = _mm256_set1_ps(1.0f / 9);
+  q = _mm256_fmadd_ps(q, s2, _mm256_set1_ps(1.0f / 7));
+  q = _mm256_fmadd_ps(q, s2, _mm256_set1_ps(1.0f / 5));
+  q = _mm256_fmadd_ps(q, s2, _mm256_set1_ps(1.0f / 3));
+  q = _mm256_fmadd_ps(q, s2, one);
+  __m256 l1p = _mm256_mul_ps(_mm256_add_ps(sv, sv), q);
+  *loss = _mm256_add_ps(l1p, _mm256_max_ps(_mm256_xor_ps(x, signbit),
+                                           _mm256_setzero_ps()));
+}
+
+/* Scores of l1 against the nt target rows, eight at a time, turned into
+** gains (alpha * (label - sigmoid), zero for a negative equal to the
+** positive and for the padding up to a multiple of 8); returns the loss of
+** each lane.  rows and tg hold nt entries padded to a multiple of 8. */
+I2V_AVX2 static inline __m256 scores_avx2(const float *l1, float *const *rows,
+                                          const uint32_t *tg, int nt,
+                                          size_t stride, float alpha,
+                                          float *gains) {
+  const __m256 valpha = _mm256_set1_ps(alpha);
   const __m256 signbit = _mm256_set1_ps(-0.0f);
   const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
   const __m256i positive = _mm256_set1_epi32((int)tg[0]);
   __m256 lossv = _mm256_setzero_ps();
-  for (int d0 = 0; d0 < nt8; d0 += 8) {
+  for (int d0 = 0; d0 < nt; d0 += 8) {
     const float *r0 = rows[d0], *r1 = rows[d0 + 1], *r2 = rows[d0 + 2],
                 *r3 = rows[d0 + 3], *r4 = rows[d0 + 4], *r5 = rows[d0 + 5],
                 *r6 = rows[d0 + 6], *r7 = rows[d0 + 7];
@@ -230,63 +290,61 @@ static double update_avx2(worker *w, const float *l1, float *dst, int nt,
         _mm256_xor_si256(_mm256_or_si256(dup, past), _mm256_set1_epi32(-1)));
     __m256 neg = _mm256_andnot_ps(_mm256_castsi256_ps(is_pos), signbit);
     __m256 x = _mm256_xor_ps(f, neg);
-    __m256 xc = _mm256_min_ps(_mm256_max_ps(x, nbound), bound);
-    __m256i ti = _mm256_cvttps_epi32(_mm256_mul_ps(_mm256_add_ps(xc, bound), scale));
-    __m256 sig = _mm256_i32gather_ps(s->sigmoid, ti, 4);
-    __m256 ls = _mm256_i32gather_ps(s->logsig, ti, 4);
-    __m256 hi = _mm256_cmp_ps(x, bound, _CMP_GE_OQ);
-    __m256 lo = _mm256_cmp_ps(x, nbound, _CMP_LE_OQ);
-    sig = _mm256_blendv_ps(_mm256_blendv_ps(sig, one, hi), _mm256_setzero_ps(), lo);
-    ls = _mm256_blendv_ps(_mm256_blendv_ps(ls, _mm256_setzero_ps(), hi),
-                          _mm256_xor_ps(x, signbit), lo);
-    __m256 g = _mm256_mul_ps(valpha, _mm256_sub_ps(one, sig));
-    g = _mm256_and_ps(_mm256_xor_ps(g, neg), valid);
+    __m256 g, ls;
+    sigmoid_loss_avx2(x, &g, &ls);
+    g = _mm256_and_ps(_mm256_xor_ps(_mm256_mul_ps(valpha, g), neg), valid);
     _mm256_storeu_ps(gains + d0, g);
     lossv = _mm256_add_ps(lossv, _mm256_and_ps(ls, valid));
   }
-  size_t b = 0;
-  for (; b + 32 <= stride; b += 32) {
-    __m256 x0 = _mm256_loadu_ps(l1 + b), x1 = _mm256_loadu_ps(l1 + b + 8),
-           x2 = _mm256_loadu_ps(l1 + b + 16), x3 = _mm256_loadu_ps(l1 + b + 24);
-    __m256 c0 = _mm256_setzero_ps(), c1 = c0, c2 = c0, c3 = c0;
-    for (int d = 0; d < nt; d++) {
-      float *r = rows[d] + b;
-      __m256 g = _mm256_broadcast_ss(gains + d);
-      __m256 t0 = _mm256_load_ps(r), t1 = _mm256_load_ps(r + 8),
-             t2 = _mm256_load_ps(r + 16), t3 = _mm256_load_ps(r + 24);
-      c0 = _mm256_fmadd_ps(g, t0, c0);
-      c1 = _mm256_fmadd_ps(g, t1, c1);
-      c2 = _mm256_fmadd_ps(g, t2, c2);
-      c3 = _mm256_fmadd_ps(g, t3, c3);
-      _mm256_store_ps(r, _mm256_fmadd_ps(g, x0, t0));
-      _mm256_store_ps(r + 8, _mm256_fmadd_ps(g, x1, t1));
-      _mm256_store_ps(r + 16, _mm256_fmadd_ps(g, x2, t2));
-      _mm256_store_ps(r + 24, _mm256_fmadd_ps(g, x3, t3));
-    }
-    _mm256_storeu_ps(dst + b, _mm256_add_ps(_mm256_loadu_ps(dst + b), c0));
-    _mm256_storeu_ps(dst + b + 8, _mm256_add_ps(_mm256_loadu_ps(dst + b + 8), c1));
-    _mm256_storeu_ps(dst + b + 16, _mm256_add_ps(_mm256_loadu_ps(dst + b + 16), c2));
-    _mm256_storeu_ps(dst + b + 24, _mm256_add_ps(_mm256_loadu_ps(dst + b + 24), c3));
-  }
-  if (b < stride) { /* 16 floats left: strides are multiples of 16 */
-    __m256 x0 = _mm256_loadu_ps(l1 + b), x1 = _mm256_loadu_ps(l1 + b + 8);
-    __m256 c0 = _mm256_setzero_ps(), c1 = c0;
-    for (int d = 0; d < nt; d++) {
-      float *r = rows[d] + b;
-      __m256 g = _mm256_broadcast_ss(gains + d);
-      __m256 t0 = _mm256_load_ps(r), t1 = _mm256_load_ps(r + 8);
-      c0 = _mm256_fmadd_ps(g, t0, c0);
-      c1 = _mm256_fmadd_ps(g, t1, c1);
-      _mm256_store_ps(r, _mm256_fmadd_ps(g, x0, t0));
-      _mm256_store_ps(r + 8, _mm256_fmadd_ps(g, x1, t1));
-    }
-    _mm256_storeu_ps(dst + b, _mm256_add_ps(_mm256_loadu_ps(dst + b), c0));
-    _mm256_storeu_ps(dst + b + 8, _mm256_add_ps(_mm256_loadu_ps(dst + b + 8), c1));
-  }
+  return lossv;
+}
+
+I2V_AVX2 static inline double sum_loss_avx2(__m256 lossv) {
   __m128 l4 = _mm_add_ps(_mm256_castps256_ps128(lossv), _mm256_extractf128_ps(lossv, 1));
   __m128d l2 = _mm_add_pd(_mm_cvtps_pd(l4), _mm_cvtps_pd(_mm_movehl_ps(l4, l4)));
   return _mm_cvtsd_f64(_mm_add_sd(l2, _mm_unpackhi_pd(l2, l2)));
 }
+
+/* Columns [b, b + 8*NV) of the second half of an update: out rows +=
+** gain * l1, dst += sum of gain * out row (as it was).  NV is 4 or 2 so l1
+** and the sum stay in registers. */
+#define I2V_UPDATE_COLUMNS(NV)                                              \
+  do {                                                                      \
+    __m256 xv[NV], cv[NV];                                                  \
+    for (int v = 0; v < NV; v++) {                                          \
+      xv[v] = _mm256_loadu_ps(l1 + b + 8 * v);                              \
+      cv[v] = _mm256_setzero_ps();                                          \
+    }                                                                       \
+    for (int d = 0; d < nt; d++) {                                          \
+      float *r = rows[d] + b;                                               \
+      __m256 g = _mm256_broadcast_ss(gains + d);                            \
+      for (int v = 0; v < NV; v++) {                                        \
+        __m256 t = _mm256_load_ps(r + 8 * v);                               \
+        cv[v] = _mm256_fmadd_ps(g, t, cv[v]);                               \
+        _mm256_store_ps(r + 8 * v, _mm256_fmadd_ps(g, xv[v], t));           \
+      }                                                                     \
+    }                                                                       \
+    for (int v = 0; v < NV; v++)                                            \
+      _mm256_storeu_ps(dst + b + 8 * v,                                     \
+                       _mm256_add_ps(_mm256_loadu_ps(dst + b + 8 * v), cv[v])); \
+  } while (0)
+
+/* The AVX2 kernel: update_portable's arithmetic, eight targets at a time for
+** the scores, then one pass over the rows 32 floats at a time. */
+I2V_AVX2
+static double update_avx2(worker *w, const float *l1, float *dst, int nt,
+                          float alpha) {
+  const size_t stride = w->s->stride;
+  float *gains = w->gains;
+  float **rows = w->rows;
+  set_rows(w, nt);
+  __m256 lossv = scores_avx2(l1, rows, w->targets, nt, stride, alpha, gains);
+  size_t b = 0;
+  for (; b + 32 <= stride; b += 32) I2V_UPDATE_COLUMNS(4);
+  if (b < stride) I2V_UPDATE_COLUMNS(2); /* strides are multiples of 16 */
+  return sum_loss_avx2(lossv);
+}
+
 #endif
 
 /* One epoch over the worker's chunk.  Compiled once per instruction set. */
@@ -299,7 +357,7 @@ static void run_chunk(worker *w) {
   const int window = o->window;
   const int epochs = o->epochs;
   const int negative = o->negative;
-  const int shared = s->shared_negatives;
+  const int shared = o->shared_negatives;
   const update_fn update = s->update;
   const double span = (double)w->chunk_tokens * epochs;
   const double alpha0 = o->alpha, alpha1 = o->min_alpha;
@@ -352,11 +410,11 @@ static void run_chunk(worker *w) {
       uint64_t hi = i + (uint64_t)radius + 1 < n ? i + (uint64_t)radius + 1 : n;
       targets[0] = sentence[i];
       if (o->sg) {
-        if (shared) draw_negatives(s, targets, negative, &rng);
+        if (shared) draw_negatives(s, w, targets, negative, &rng);
         for (uint64_t j = lo; j < hi; j++) {
           if (j == i) continue;
           float *l1 = s->input + (size_t)sentence[j] * stride;
-          if (!shared) draw_negatives(s, targets, negative, &rng);
+          if (!shared) draw_negatives(s, w, targets, negative, &rng);
           targets[0] = sentence[i];
           loss += update(w, l1, l1, negative + 1, alpha);
         }
@@ -372,7 +430,7 @@ static void run_chunk(worker *w) {
         if (count == 0) continue;
         i2v_scale(1.0f / (float)count, hidden, (int)stride);
         memset(grad, 0, sizeof(float) * stride);
-        draw_negatives(s, targets, negative, &rng);
+        draw_negatives(s, w, targets, negative, &rng);
         loss += update(w, hidden, grad, negative + 1, alpha);
         for (uint64_t j = lo; j < hi; j++) {
           if (j == i) continue;
@@ -555,12 +613,7 @@ int i2v_train(const i2v_options *o, const i2v_alloc *a, const uint64_t *counts,
     }
   }
 
-  /* Tables: sigmoid and loss, negatives, subsampling thresholds. */
-  for (int i = 0; i <= SIGMOID_SIZE; i++) {
-    double x = ((double)i + 0.5) / SIGMOID_SIZE * 2 * SIGMOID_BOUND - SIGMOID_BOUND;
-    s->sigmoid[i] = (float)(1.0 / (1.0 + exp(-x)));
-    s->logsig[i] = (float)log1p(exp(-x));
-  }
+  /* Tables: negatives, subsampling thresholds. */
   /* The kernel: AVX2+FMA when the CPU has them, unless I2V_ISA=portable
   ** asks for the portable one (for tests and comparisons). */
   s->update = update_portable;
@@ -573,10 +626,6 @@ int i2v_train(const i2v_options *o, const i2v_alloc *a, const uint64_t *counts,
       s->update = update_avx2;
   }
 #endif
-  {
-    const char *sn = getenv("I2V_SHARED_NEG");
-    s->shared_negatives = sn && atoi(sn);
-  }
   rc = i2v_alias_build(&s->negatives, counts, nvocab, o->ns_exponent, a);
   if (rc != I2V_OK) goto fail;
   rc = I2V_NOMEM;
@@ -619,10 +668,11 @@ int i2v_train(const i2v_options *o, const i2v_alloc *a, const uint64_t *counts,
       w->sentence = i2v_malloc(a, sizeof(uint32_t) * (size_t)(max_len ? max_len : 1));
       size_t nt8 = ((size_t)o->negative + 1 + 7) & ~(size_t)7;
       w->targets = i2v_malloc(a, sizeof(uint32_t) * nt8);
+      w->ahead = i2v_malloc(a, sizeof(uint32_t) * nt8);
       w->gains = i2v_malloc(a, sizeof(float) * nt8);
       w->rows = i2v_malloc(a, sizeof(float *) * nt8);
-      if (!w->hidden || !w->grad || !w->sentence || !w->targets || !w->gains ||
-          !w->rows)
+      if (!w->hidden || !w->grad || !w->sentence || !w->targets || !w->ahead ||
+          !w->gains || !w->rows)
         goto fail;
     }
   }
@@ -633,6 +683,8 @@ int i2v_train(const i2v_options *o, const i2v_alloc *a, const uint64_t *counts,
     for (int k = 0; k < nw; k++) {
       worker *w = &workers[k];
       w->rng = rng_seed((uint64_t)o->seed, (uint64_t)e * 1000003u + (uint64_t)k + 1);
+      for (int d = 1; d <= o->negative; d++)
+        w->ahead[d] = i2v_alias_draw(&s->negatives, rng_next(&w->rng));
       w->loss = 0;
       w->published_loss = 0;
       w->finished = 0;
@@ -715,6 +767,7 @@ done:
       i2v_free(a, workers[k].grad);
       i2v_free(a, workers[k].sentence);
       i2v_free(a, workers[k].targets);
+      i2v_free(a, workers[k].ahead);
       i2v_free(a, workers[k].gains);
       i2v_free(a, workers[k].rows);
     }
