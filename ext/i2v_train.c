@@ -100,6 +100,10 @@ static uint64_t rng_seed(uint64_t seed, uint64_t stream) {
   return z;
 }
 
+static inline void prefetch_row(const float *row, size_t stride) {
+  for (size_t b = 0; b < stride; b += 16) __builtin_prefetch(row + b, 1, 3);
+}
+
 /* Fill targets[1..negative] with negatives drawn one update ahead: hand over
 ** the set drawn last time, draw the next set and start loading its output
 ** rows into the cache, so they are there when the update after this one
@@ -108,13 +112,11 @@ static inline void draw_negatives(const shared_state *s, worker *w,
                                   uint32_t *targets, int negative,
                                   uint64_t *rng) {
   uint32_t *ahead = w->ahead;
-  const size_t row_bytes = s->stride * sizeof(float);
   for (int d = 1; d <= negative; d++) {
     targets[d] = ahead[d];
     uint32_t t = i2v_alias_draw(&s->negatives, rng_next(rng));
     ahead[d] = t;
-    const char *row = (const char *)(s->output + (size_t)t * s->stride);
-    for (size_t b = 0; b < row_bytes; b += 64) __builtin_prefetch(row + b, 1, 3);
+    prefetch_row(s->output + (size_t)t * s->stride, s->stride);
   }
 }
 
@@ -409,6 +411,12 @@ static void run_chunk(worker *w) {
       uint64_t lo = i >= (uint64_t)radius ? i - (uint64_t)radius : 0;
       uint64_t hi = i + (uint64_t)radius + 1 < n ? i + (uint64_t)radius + 1 : n;
       targets[0] = sentence[i];
+      /* Start loading what the next positions need: the next centre's
+      ** output row and the input row about to enter the window. */
+      if (i + 1 < n) prefetch_row(s->output + (size_t)sentence[i + 1] * stride, stride);
+      if (i + (uint64_t)window + 1 < n)
+        prefetch_row(s->input + (size_t)sentence[i + (uint64_t)window + 1] * stride,
+                     stride);
       if (o->sg) {
         if (shared) draw_negatives(s, w, targets, negative, &rng);
         for (uint64_t j = lo; j < hi; j++) {
