@@ -28,6 +28,7 @@ CORE_SRC := ext/i2v_options.c ext/i2v_vocab.c ext/i2v_vec.c ext/i2v_topk.c \
             ext/i2v_json.c ext/i2v_train.c
 SQL_SRC  := ext/item2vec.c ext/i2v_source.c ext/i2v_store.c ext/i2v_similar.c \
             ext/i2v_train_sql.c
+SQL_SRC  += ext/i2v_update.c
 HEADERS  := $(wildcard ext/*.h)
 BUILD    ?= build
 CORE_OBJ := $(CORE_SRC:ext/%.c=$(BUILD)/%.o)

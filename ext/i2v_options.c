@@ -48,6 +48,7 @@ static const option_spec option_table[] = {
     OPT("seed", KIND_INT64, seed, 0, 9.2e18),
     OPT("verbose", KIND_INT, verbose, 0, 1),
     OPT("save_context", KIND_INT, save_context, 0, 1),
+    OPT("update", KIND_INT, update, 0, 1),
 };
 #define N_OPTIONS ((int)(sizeof(option_table) / sizeof(option_table[0])))
 
