@@ -121,6 +121,8 @@ typedef struct i2v_update_stats {
   uint64_t new_items;     /* items added with fresh vectors */
 } i2v_update_stats;
 
+/* Options that only make sense with update=1 given without it: an error. */
+int i2v_update_check(const i2v_options *o, const char *fname, char **pzErr);
 /* Check the options that cannot change (vector_size, sg) against the stored
 ** model and take the stored value of every training option not given. */
 int i2v_update_options(sqlite3 *db, const char *fname, const i2v_stored_model *sm,
@@ -129,10 +131,11 @@ int i2v_update_options(sqlite3 *db, const char *fname, const i2v_stored_model *s
 ** with min_count=1): stored items first, in their order, then new items with
 ** at least min_count occurrences (most frequent first, up to max_final_vocab
 ** items in all); counts add up.  Renumbers ds's sequences to match and takes
-** sm's vocabulary over. */
+** sm's vocabulary over.  *rate (sqlite3_malloc'd, one per stored item) is the
+** factor on alpha each stored item trains at. */
 int i2v_update_merge(const char *fname, const char *source, i2v_stored_model *sm,
                      i2v_dataset *ds, const i2v_options *o, i2v_update_stats *us,
-                     char **pzErr);
+                     float **rate, char **pzErr);
 
 /* Registration of each surface. */
 int i2v_register_train(sqlite3 *db, i2v_conn *c);

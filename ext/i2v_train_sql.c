@@ -119,6 +119,7 @@ static void train_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   i2v_trained tr;
   i2v_stored_model sm;    /* update=1: the model training continues from */
   i2v_update_stats us;
+  float *rate = NULL;     /* update=1: learning-rate factor per stored item */
   poll_state ps;
   char err[1024] = {0};
   char *zErr = NULL, *params = NULL, *stats = NULL;
@@ -167,6 +168,7 @@ static void train_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
     goto done;
   }
 
+  if ((rc = i2v_update_check(&o, fname, &zErr)) != SQLITE_OK) goto done;
   double t0 = i2v_now();
   if (o.update) {
     /* Stored model and options first, so a mismatch fails before the read;
@@ -186,7 +188,7 @@ static void train_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
     ro.max_final_vocab = 0;
     rc = i2v_source_read(db, fname, names[0], names[1], names[2], &ro, &ds, &zErr);
     if (rc == SQLITE_OK)
-      rc = i2v_update_merge(fname, names[0], &sm, &ds, &o, &us, &zErr);
+      rc = i2v_update_merge(fname, names[0], &sm, &ds, &o, &us, &rate, &zErr);
   } else {
     rc = i2v_source_read(db, fname, names[0], names[1], names[2], &o, &ds, &zErr);
   }
@@ -223,7 +225,7 @@ static void train_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
             fname, i2v_options_model(&o), (unsigned long long)us.stored_items,
             (unsigned long long)us.seen_items, (unsigned long long)us.new_items);
   i2v_corpus corpus = {ds.tokens, ds.starts, ds.nseq};
-  i2v_start start = {sm.input, sm.output, sm.n};
+  i2v_start start = {sm.input, sm.output, sm.n, rate};
   int trc = i2v_train(&o, &i2v_sqlite_alloc, ds.counts, (uint32_t)ds.items.n, &corpus,
                       o.update ? &start : NULL, train_poll, &ps, &tr, err, sizeof(err));
   i2v_stored_model_free(&sm);
@@ -309,6 +311,7 @@ done:
   sqlite3_finalize(ps.ping);
   i2v_trained_free(&tr, &i2v_sqlite_alloc);
   i2v_stored_model_free(&sm);
+  sqlite3_free(rate);
   i2v_dataset_free(&ds);
   i2v_options_free(&o, &i2v_sqlite_alloc);
 }

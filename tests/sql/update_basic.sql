@@ -8,7 +8,9 @@ SELECT json_extract(s, '$.items'), json_extract(s, '$.update') FROM (
   SELECT item2vec_train('ev', 'u', 'i', 'model=m', 'vector_size=4', 'window=3',
                         'negative=2', 'epochs=3', 'sample=0', 'seed=42', 'save_context=1',
                         'workers=1') AS s);
-CREATE TABLE before AS SELECT item, vector FROM item2vec_vectors WHERE model = 'm';
+CREATE TABLE before AS SELECT v.item, v.vector, c.vector AS context
+  FROM item2vec_vectors AS v JOIN item2vec_context AS c USING (model, item)
+ WHERE model = 'm';
 
 -- New rows: known items (10 as text '10' is still item 10), new items 20 and
 -- 21 twice, new item 99 once (under min_count=2: dropped, and user 8 with
@@ -35,10 +37,11 @@ SELECT json_extract(params, '$.window'), json_extract(params, '$.negative'),
 SELECT count(*), sum(length(v.vector) = 16 AND length(c.vector) = 16)
   FROM item2vec_vectors AS v JOIN item2vec_context AS c USING (model, item)
  WHERE model = 'm';
--- Item 14 is not in today's rows: its vector is exactly the stored one;
--- items the update trained on moved.
-SELECT b.item, b.vector = v.vector FROM before AS b
+-- Item 14 is not in today's rows: both its vectors are exactly the stored
+-- ones; item 11, which the update trained on, moved.
+SELECT b.item, b.vector = v.vector, b.context = c.vector FROM before AS b
   JOIN item2vec_vectors AS v ON v.model = 'm' AND v.item = b.item
+  JOIN item2vec_context AS c ON c.model = 'm' AND c.item = b.item
  WHERE b.item IN (11, 14) ORDER BY b.item;
 -- The new item answers queries.
 SELECT count(*) FROM similar_items(20, 3, 'm');

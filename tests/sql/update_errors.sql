@@ -9,6 +9,9 @@ INSERT INTO more VALUES (4,10),(4,20),(5,20),(5,21);
 SELECT item2vec_train('ev', 'u', 'i', 'update=1');
 -- update takes 0 or 1.
 SELECT item2vec_train('ev', 'u', 'i', 'update=2');
+-- stored_rate is for updates only, and a factor from 0 to 1.
+SELECT item2vec_train('ev', 'u', 'i', 'stored_rate=0.5');
+SELECT item2vec_train('ev', 'u', 'i', 'update=1', 'stored_rate=2');
 
 -- A model trained without save_context=1 has no context vectors.
 SELECT json_extract(item2vec_train('ev', 'u', 'i', 'model=plain', 'vector_size=8', 'workers=1'), '$.items');
