@@ -99,6 +99,8 @@ int i2v_store_load(sqlite3 *db, const char *fname, const char *name,
 /* Registration of each surface. */
 int i2v_register_train(sqlite3 *db, i2v_conn *c);
 int i2v_register_similar(sqlite3 *db, i2v_conn *c);
+int i2v_register_csv(sqlite3 *db, i2v_conn *c); /* i2v_csv.c */
+int i2v_register_w2v(sqlite3 *db, i2v_conn *c); /* i2v_w2v.c */
 
 /* Monotonic seconds. */
 double i2v_now(void);
