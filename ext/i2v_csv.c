@@ -202,9 +202,10 @@ static char *tok_error(csv_vtab *vt, const i2v_csv *tok) {
 }
 
 static char *too_many_fields(csv_vtab *vt, const i2v_csv *tok) {
-  return sqlite3_mprintf("item2vec_csv: %s: line %llu has %zu fields, but the %s has "
+  return sqlite3_mprintf("item2vec_csv: %s: line %llu has %llu fields, but the %s has "
                          "%d (quote fields that contain the delimiter)",
-                         vt->where, (unsigned long long)tok->row_line, tok->nfields,
+                         vt->where, (unsigned long long)tok->row_line,
+                         (unsigned long long)tok->nfields,
                          vt->header ? "header" : "first row", vt->ncols);
 }
 

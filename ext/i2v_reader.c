@@ -568,12 +568,25 @@ done:
 
 int i2v_reader_open(const i2v_alloc *a, const char *path, const char *member,
                     i2v_reader **out, char *err, size_t errlen) {
+  *out = NULL;
+  FILE *f = fopen(path, "rb");
+  if (!f) {
+    set_err(err, errlen, "cannot open (%s)", strerror(errno));
+    return I2V_ERROR;
+  }
+  return i2v_reader_open_stream(a, f, path, member, out, err, errlen);
+}
+
+int i2v_reader_open_stream(const i2v_alloc *a, FILE *f, const char *path,
+                           const char *member, i2v_reader **out, char *err,
+                           size_t errlen) {
   struct stat st;
   unsigned char magic[4] = {0};
   int rc = I2V_ERROR;
   *out = NULL;
   i2v_reader_impl *r = i2v_malloc(a, sizeof(*r));
   if (!r) {
+    fclose(f);
     set_err(err, errlen, "out of memory");
     return I2V_NOMEM;
   }
@@ -583,12 +596,9 @@ int i2v_reader_open(const i2v_alloc *a, const char *path, const char *member,
   r->zs.zalloc = z_alloc;
   r->zs.zfree = z_free;
   r->zs.opaque = (voidpf)(uintptr_t)a;
-  r->f = fopen(path, "rb");
-  if (!r->f) {
-    set_err(err, errlen, "cannot open (%s)", strerror(errno));
-    goto fail;
-  }
-  if (fstat(fileno(r->f), &st) == 0 && S_ISDIR(st.st_mode)) {
+  r->f = f;
+  int fd = fileno(f);
+  if (fd >= 0 && fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
     set_err(err, errlen, "cannot open (it is a directory)");
     goto fail;
   }

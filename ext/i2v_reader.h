@@ -37,6 +37,13 @@ typedef struct i2v_reader {
 int i2v_reader_open(const i2v_alloc *a, const char *path, const char *member,
                     i2v_reader **out, char *err, size_t errlen);
 
+/* The same for a stream already open (fmemopen in the fuzz harness); the
+** reader owns f from then on, also when opening fails.  path only serves
+** the .gz / .zip checks. */
+int i2v_reader_open_stream(const i2v_alloc *a, FILE *f, const char *path,
+                           const char *member, i2v_reader **out, char *err,
+                           size_t errlen);
+
 /* Refill the decoded buffer: 1 when bytes are available, 0 at the end, -1
 ** on error (see i2v_reader_errmsg). */
 int i2v_reader_fill(i2v_reader *r);

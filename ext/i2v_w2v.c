@@ -220,7 +220,7 @@ static void export_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
 
   int irc = i2v_writer_open(&i2v_sqlite_alloc, path, gzip, &w, err, sizeof(err));
   if (irc != I2V_OK) {
-    rc = irc == I2V_NOMEM ? SQLITE_NOMEM : SQLITE_CANTOPEN;
+    rc = irc == I2V_NOMEM ? SQLITE_NOMEM : SQLITE_ERROR;
     zErr = sqlite3_mprintf("%s: '%s': %s", fname, path, err);
     goto done;
   }
