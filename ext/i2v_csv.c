@@ -65,6 +65,7 @@ typedef struct csv_cursor {
 
 /* The one error helper of this table: replaces any earlier message. */
 static int csv_error(sqlite3_vtab *vt, int rc, char *msg) {
+  i2v_utf8_sanitize(msg); /* names from a damaged file may not be UTF-8 */
   sqlite3_free(vt->zErrMsg);
   vt->zErrMsg = msg;
   return rc ? rc : SQLITE_ERROR;
@@ -289,6 +290,7 @@ static int csv_connect(sqlite3 *db, void *aux, int argc, const char *const *argv
       rc = SQLITE_NOMEM;
       goto fail;
     }
+    i2v_utf8_sanitize(names[i]); /* a name must be UTF-8 text */
   }
 
   /* Sniff the declared types from the first rows. */
@@ -347,6 +349,7 @@ static int csv_connect(sqlite3 *db, void *aux, int argc, const char *const *argv
 
 fail:
   if (rc == SQLITE_NOMEM && !*pzErr) *pzErr = sqlite3_mprintf("item2vec_csv: out of memory");
+  i2v_utf8_sanitize(*pzErr);
   free_names(names, vt->ncols);
   i2v_csv_free(&tok);
   i2v_reader_close(reader);

@@ -249,3 +249,34 @@ int i2v_csv_classify(const char *s, size_t n, int64_t *iv, double *rv) {
   *rv = d;
   return I2V_FLOAT;
 }
+
+int i2v_utf8_seq(const unsigned char *s, size_t n) {
+  unsigned c = s[0];
+  int k;
+  uint32_t cp;
+  if (n == 0) return 0;
+  if (c < 0x80) return 1;
+  if (c >= 0xc2 && c <= 0xdf) k = 1, cp = c & 0x1f;
+  else if (c >= 0xe0 && c <= 0xef) k = 2, cp = c & 0x0f;
+  else if (c >= 0xf0 && c <= 0xf4) k = 3, cp = c & 0x07;
+  else return 0;
+  if ((size_t)k >= n) return 0;
+  for (int j = 1; j <= k; j++) {
+    if ((s[j] & 0xc0) != 0x80) return 0;
+    cp = cp << 6 | (s[j] & 0x3f);
+  }
+  if ((k == 2 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+      (k == 3 && (cp < 0x10000 || cp > 0x10ffff)))
+    return 0;
+  return k + 1;
+}
+
+void i2v_utf8_sanitize(char *s) {
+  unsigned char *u = (unsigned char *)s;
+  size_t n = s ? strlen(s) : 0;
+  for (size_t k = 0; k < n;) {
+    int len = i2v_utf8_seq(u + k, n - k);
+    if (len == 0) u[k] = '?', len = 1;
+    k += (size_t)len;
+  }
+}

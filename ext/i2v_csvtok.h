@@ -59,4 +59,12 @@ static inline const char *i2v_csv_text(const i2v_csv *c, size_t i) {
 ** ("4.0", "-1.5e3", ".5"), I2V_TEXT otherwise (empty included). */
 int i2v_csv_classify(const char *s, size_t n, int64_t *iv, double *rv);
 
+/* Length of the valid UTF-8 sequence at s[0..n-1] (1 to 4), or 0 when the
+** bytes there are not one (overlong forms and surrogates included). */
+int i2v_utf8_seq(const unsigned char *s, size_t n);
+
+/* Replace each byte of s (NUL-terminated) that is not part of valid UTF-8
+** with '?', so messages quoting names from damaged files stay text. */
+void i2v_utf8_sanitize(char *s);
+
 #endif

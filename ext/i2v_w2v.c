@@ -32,6 +32,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "i2v_csvtok.h"
 #include "i2v_reader.h"
 #include "i2v_sqlite.h"
 #include "i2v_w2vfile.h"
@@ -41,6 +42,7 @@ typedef struct w2v_opts {
 } w2v_opts;
 
 static void set_error(sqlite3_context *ctx, int rc, char *msg) {
+  i2v_utf8_sanitize(msg); /* names from a damaged file may not be UTF-8 */
   sqlite3_result_error(ctx, msg ? msg : "out of memory", -1);
   sqlite3_result_error_code(ctx, msg ? rc : SQLITE_NOMEM);
   sqlite3_free(msg);

@@ -16,6 +16,8 @@
 */
 #include "i2v_w2vfile.h"
 
+#include "i2v_csvtok.h"
+
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
@@ -69,29 +71,10 @@ static const char *shown(const char *s, size_t n, int utf8_ok, char *buf) {
 }
 
 static int utf8_valid(const unsigned char *s, size_t n) {
-  size_t i = 0;
-  while (i < n) {
-    unsigned c = s[i];
-    if (c < 0x80) {
-      if (c == 0) return 0;
-      i++;
-      continue;
-    }
-    size_t k;
-    uint32_t cp;
-    if (c >= 0xc2 && c <= 0xdf) k = 1, cp = c & 0x1f;
-    else if (c >= 0xe0 && c <= 0xef) k = 2, cp = c & 0x0f;
-    else if (c >= 0xf0 && c <= 0xf4) k = 3, cp = c & 0x07;
-    else return 0;
-    if (i + k >= n) return 0;
-    for (size_t j = 1; j <= k; j++) {
-      if ((s[i + j] & 0xc0) != 0x80) return 0;
-      cp = cp << 6 | (s[i + j] & 0x3f);
-    }
-    if ((k == 2 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-        (k == 3 && (cp < 0x10000 || cp > 0x10ffff)))
-      return 0;
-    i += k + 1;
+  for (size_t i = 0; i < n;) {
+    int k = i2v_utf8_seq(s + i, n - i);
+    if (k == 0 || s[i] == 0) return 0;
+    i += (size_t)k;
   }
   return 1;
 }
