@@ -187,7 +187,7 @@ static int parse_count(const char **s, uint64_t *out) {
   return 1;
 }
 
-static int read_header(w2v_parse *p, int binary) {
+static int read_header(w2v_parse *p) {
   uint64_t n = 0, d = 0;
   char buf[64];
   int rc;
@@ -212,7 +212,6 @@ static int read_header(w2v_parse *p, int binary) {
                 (unsigned long long)n);
   p->expect = n;
   p->m->dim = (int)d;
-  (void)binary;
   return I2V_OK;
 }
 
@@ -388,7 +387,7 @@ int i2v_w2v_read(i2v_reader *r, int binary, const i2v_alloc *a, i2v_w2v *out,
   p.m = out;
   p.err = err;
   p.errlen = errlen;
-  int rc = read_header(&p, binary);
+  int rc = read_header(&p);
   if (rc == I2V_OK) rc = binary ? read_binary_rows(&p) : read_text_rows(&p);
   i2v_free(a, p.line);
   if (rc != I2V_OK) i2v_w2v_free(out);
