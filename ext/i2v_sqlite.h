@@ -39,6 +39,7 @@ typedef struct i2v_conn {
   i2v_model *cache;         /* loaded models */
   int64_t stamp_version;    /* pager data version when the cache was checked */
   int64_t stamp_changes;    /* total_changes when the cache was checked */
+  int stamp_dirty;          /* the cache was used inside a write transaction */
 } i2v_conn;
 
 void i2v_conn_release(void *p);
