@@ -39,6 +39,7 @@ typedef struct i2v_conn {
   i2v_model *cache;         /* loaded models */
   int64_t stamp_version;    /* pager data version when the cache was checked */
   int64_t stamp_changes;    /* total_changes when the cache was checked */
+  int stamp_dirty;          /* the cache was used inside a write transaction */
 } i2v_conn;
 
 void i2v_conn_release(void *p);
@@ -140,6 +141,8 @@ int i2v_update_merge(const char *fname, const char *source, i2v_stored_model *sm
 /* Registration of each surface. */
 int i2v_register_train(sqlite3 *db, i2v_conn *c);
 int i2v_register_similar(sqlite3 *db, i2v_conn *c);
+int i2v_register_csv(sqlite3 *db, i2v_conn *c); /* i2v_csv.c */
+int i2v_register_w2v(sqlite3 *db, i2v_conn *c); /* i2v_w2v.c */
 
 /* Monotonic seconds. */
 double i2v_now(void);

@@ -167,6 +167,17 @@ static void train_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
     rc = SQLITE_ERROR;
     goto done;
   }
+  /* The model is written in a savepoint, which SQLite refuses while the
+  ** calling statement is itself writing (INSERT ... SELECT item2vec_train(..),
+  ** CREATE TABLE ... AS): say so now rather than after training. */
+  if (sqlite3_exec(db, "SAVEPOINT item2vec_probe; RELEASE item2vec_probe", NULL,
+                   NULL, NULL) != SQLITE_OK) {
+    zErr = sqlite3_mprintf("%s: cannot write the model from inside a statement that "
+                           "writes (%s); call it from a SELECT",
+                           fname, sqlite3_errmsg(db));
+    rc = SQLITE_ERROR;
+    goto done;
+  }
 
   if ((rc = i2v_update_check(&o, fname, &zErr)) != SQLITE_OK) goto done;
   double t0 = i2v_now();
@@ -232,7 +243,7 @@ static void train_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   if (trc != I2V_OK) {
     if (trc == I2V_CANCELLED) {
       rc = SQLITE_INTERRUPT;
-      zErr = sqlite3_mprintf("interrupted");
+      zErr = sqlite3_mprintf("%s: interrupted", fname);
     } else {
       rc = trc == I2V_NOMEM ? SQLITE_NOMEM : SQLITE_ERROR;
       zErr = sqlite3_mprintf("%s: %s", fname, err);

@@ -5,8 +5,8 @@
 #
 # Where the data comes from, first match wins:
 #   ML_DIR    a folder with the extracted ratings.csv and movies.csv
-#   ML_ZIP    ml-latest-small.zip, extracted into data/
-#   data/ml-latest-small/         what an earlier run downloaded
+#   ML_ZIP    ml-latest-small.zip, read as it is (item2vec_csv, no unzip)
+#   data/ml-latest-small.zip      what an earlier run downloaded
 #   https://files.grouplens.org/datasets/movielens/ml-latest-small.zip,
 #             downloaded into data/ (short timeouts)
 #   otherwise a generated stand-in (sql/demo_synthetic.sql), with a message
@@ -35,23 +35,26 @@ mkdir -p "$data"
 
 has_csvs() { [ -f "$1/ratings.csv" ] && [ -f "$1/movies.csv" ]; }
 
-# Extract a MovieLens zip into data/ml-latest-small, replacing it whole.
-extract() {
-  local zip=$1 tmp=$data/.extract
-  rm -rf "$tmp"
-  mkdir -p "$tmp"
-  if command -v unzip > /dev/null; then
-    unzip -q -o "$zip" -d "$tmp" || return 1
-  elif [ -x /usr/bin/python3 ]; then
-    /usr/bin/python3 -m zipfile -e "$zip" "$tmp" || return 1
+# The inside of an SQL string literal: ' doubled.
+sql_str() { printf '%s' "${1//\'/\'\'}"; }
+
+# Load ratings and movies into $db with item2vec_csv, from a MovieLens zip
+# (members ml-latest-small/*.csv, never extracted) or a folder of its CSVs.
+import_movielens() { # zip file or folder
+  local ratings movies p
+  p=$(sql_str "$1")
+  if [ -f "$1" ]; then
+    ratings="path='$p', member='ml-latest-small/ratings.csv'"
+    movies="path='$p', member='ml-latest-small/movies.csv'"
   else
-    say "cannot extract $zip: neither unzip nor /usr/bin/python3 is installed"
-    return 1
+    ratings="path='$p/ratings.csv'"
+    movies="path='$p/movies.csv'"
   fi
-  has_csvs "$tmp/ml-latest-small" || { say "$zip has no ml-latest-small/ratings.csv"; return 1; }
-  rm -rf "$data/ml-latest-small"
-  mv "$tmp/ml-latest-small" "$data/ml-latest-small"
-  rm -rf "$tmp"
+  { printf '.bail on\n'
+    printf 'CREATE VIRTUAL TABLE temp.ratings_csv USING item2vec_csv(%s);\n' "$ratings"
+    printf 'CREATE VIRTUAL TABLE temp.movies_csv USING item2vec_csv(%s);\n' "$movies"
+    cat "$root/sql/demo_import.sql"
+  } | "$SQLITE3" -batch -cmd ".load '$LIB'" "$db"
 }
 
 # Download the zip into data/.  Short timeouts: without a network this fails
@@ -80,17 +83,16 @@ elif [ -n "${ML_DIR:-}" ]; then
   say "MovieLens small from ML_DIR ($ML_DIR)"
 elif [ -n "${ML_ZIP:-}" ]; then
   [ -f "$ML_ZIP" ] || die "ML_ZIP=$ML_ZIP: no such file"
-  extract "$ML_ZIP" || die "could not extract ML_ZIP=$ML_ZIP"
-  src=$data/ml-latest-small
-  say "MovieLens small from ML_ZIP ($ML_ZIP)"
-elif has_csvs "$data/ml-latest-small"; then
-  src=$data/ml-latest-small
-  say "MovieLens small from data/ml-latest-small (downloaded earlier)"
+  src=$ML_ZIP
+  say "MovieLens small from ML_ZIP ($ML_ZIP), read from the zip by item2vec_csv"
+elif [ -f "$data/ml-latest-small.zip" ]; then
+  src=$data/ml-latest-small.zip
+  say "MovieLens small from data/ml-latest-small.zip (downloaded earlier)"
 else
   say "downloading $URL ..."
   start=$SECONDS
-  if download && extract "$data/ml-latest-small.zip"; then
-    src=$data/ml-latest-small
+  if download; then
+    src=$data/ml-latest-small.zip
     say "MovieLens small downloaded into data/ in $((SECONDS - start)) s"
   else
     reason=$(tail -1 "$data/download.log" 2> /dev/null || true)
@@ -103,7 +105,7 @@ fi
 
 rm -f "$db"
 if [ -n "$src" ]; then
-  (cd "$src" && "$SQLITE3" -batch "$db" < "$root/sql/demo_import.sql")
+  import_movielens "$src"
 else
   "$SQLITE3" -batch "$db" < "$root/sql/demo_synthetic.sql"
 fi

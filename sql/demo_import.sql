@@ -1,13 +1,13 @@
--- sql/demo_import.sql: load MovieLens CSVs into a database with the sqlite3
--- shell.  Run it from the folder that holds ratings.csv and movies.csv:
+-- sql/demo_import.sql: copy MovieLens ratings and movies into typed tables.
+-- scripts/demo.sh runs it after creating temp.ratings_csv and temp.movies_csv
+-- with item2vec_csv over the zip's members (or the extracted CSV files):
 --
---   cd ml-latest-small && sqlite3 ../demo.db < path/to/sql/demo_import.sql
---
--- The tables are created first so the columns get their types (INTEGER ids,
--- REAL ratings); `.import --skip 1` then appends the rows after the header.
-.bail on
+--   CREATE VIRTUAL TABLE temp.ratings_csv USING item2vec_csv(
+--       path='ml-latest-small.zip', member='ml-latest-small/ratings.csv');
+--   CREATE VIRTUAL TABLE temp.movies_csv USING item2vec_csv(
+--       path='ml-latest-small.zip', member='ml-latest-small/movies.csv');
 CREATE TABLE ratings(userId INTEGER NOT NULL, movieId INTEGER NOT NULL,
                      rating REAL, timestamp INTEGER);
 CREATE TABLE movies(movieId INTEGER PRIMARY KEY, title TEXT, genres TEXT);
-.import --csv --skip 1 ratings.csv ratings
-.import --csv --skip 1 movies.csv movies
+INSERT INTO ratings SELECT userId, movieId, rating, timestamp FROM temp.ratings_csv;
+INSERT INTO movies SELECT movieId, title, genres FROM temp.movies_csv;
