@@ -14,6 +14,7 @@ appear in the second half.  Checks:
   - stored_rate: 0 freezes the stored vectors and still places new items;
     the default keeps unseen items in their cluster better than 1, which
     lets stored items move as fast as their share of new occurrences;
+  - an interrupted update leaves the stored model as it was;
   - an update with workers=1 and a fixed seed is bit-identical on every run,
     and a different seed gives different vectors.
 Run with /usr/bin/python3 (it loads the extension); I2V_LIB names the library.
@@ -22,6 +23,7 @@ import os
 import random
 import sqlite3
 import sys
+import threading
 
 import numpy as np
 
@@ -172,6 +174,20 @@ def main():
     counted = sum(1 for u, i, t in events if i == 1)
     report(freq[1] == counted + 2, "frequencies add up over updates",
            f"item 1: {freq[1]}, expected {counted + 2}")
+
+    # An interrupted update leaves the stored model as it was.
+    before = vectors(db, "inc")
+    timer = threading.Timer(0.15, db.interrupt)
+    timer.start()
+    try:
+        train(db, "events", "model=inc", "update=1", "epochs=200")
+        interrupted = False
+    except sqlite3.OperationalError as e:
+        interrupted = "interrupted" in str(e)
+    timer.cancel()
+    report(interrupted and vectors(db, "inc") == before,
+           "an interrupted update leaves the stored model as it was",
+           "not interrupted" if not interrupted else "the stored vectors changed")
 
     # stored_rate: the default caps how fast stored items move; 1 lets each
     # move at its share of new occurrences (here about half), 0 freezes them.
