@@ -18,8 +18,8 @@
 ** workers=1 and a fixed seed is bit-identical every time.  Rows given as
 ** a starting point (i2v_start, for update=1) may each have a factor on the
 ** learning rate, applied to their input and output vectors: a small factor
-** keeps a stored model's geometry while fresh rows find their place in it.  The loss,
-** -log sigmoid(+-x), is summed per worker in double precision.
+** keeps a stored model's geometry while fresh rows find their place in it.
+** The loss, -log sigmoid(+-x), is summed per worker in double precision.
 **
 ** Names: input vectors are the item embeddings users get (word2vec's syn0);
 ** output vectors are the context vectors (syn1neg).
