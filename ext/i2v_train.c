@@ -15,8 +15,11 @@
 ** shrink_windows=1.  Negatives come from an alias table over counts^ns_exponent.
 ** The learning rate falls linearly from alpha to min_alpha over all epochs,
 ** computed from each worker's own progress through its chunk, so a run with
-** workers=1 and a fixed seed is bit-identical every time.  The loss,
-** -log sigmoid(+-x), is summed per worker in double precision.
+** workers=1 and a fixed seed is bit-identical every time.  Rows given as
+** a starting point (i2v_start, for update=1) may each have a factor on the
+** learning rate, applied to their input and output vectors: a small factor
+** keeps a stored model's geometry while fresh rows find their place in it.
+** The loss, -log sigmoid(+-x), is summed per worker in double precision.
 **
 ** Names: input vectors are the item embeddings users get (word2vec's syn0);
 ** output vectors are the context vectors (syn1neg).
@@ -44,8 +47,8 @@ typedef struct worker worker;
 
 /* One update: l1 against targets[0] (label 1) and targets[1..nt-1] (label 0);
 ** returns the loss. */
-typedef double (*update_fn)(worker *w, const float *l1, float *dst, int nt,
-                            float alpha);
+typedef double (*update_fn)(worker *w, const float *l1, float *dst,
+                            float dst_rate, int nt, float alpha);
 
 
 typedef struct shared_state {
@@ -57,6 +60,8 @@ typedef struct shared_state {
   i2v_alias negatives;
   uint32_t *keep;         /* subsampling: keep when rand32 < keep[w] (or max) */
   update_fn update;       /* the kernel for this CPU */
+  uint32_t n_stored;      /* rows [0, n_stored) came from i2v_start and */
+  const float *rate;      /* learn at alpha x rate[row] */
   int epoch;
   int cancel;             /* read and written with __atomic */
   uint64_t done;          /* tokens done, all epochs, __atomic */
@@ -76,6 +81,7 @@ struct worker {
   uint32_t *targets; /* the positive, then the negatives; padded to 8 */
   uint32_t *ahead;   /* the negatives of the next update, being prefetched */
   float *gains;      /* per target: alpha * (label - sigmoid) */
+  float *out_gains;  /* the same times the target's rate (update=1) */
   float **rows;      /* per target: its output row */
   int finished;   /* __atomic */
   pthread_t thread;
@@ -153,11 +159,27 @@ static inline void set_rows(worker *w, int nt) {
   }
 }
 
+/* The learning-rate factor of a row (update=1 gives stored rows one). */
+static inline float rate_of(const shared_state *s, uint32_t row) {
+  return row < s->n_stored ? s->rate[row] : 1.0f;
+}
+
+/* The gains the output rows move by: the gains themselves, or with
+** update=1 each times its row's rate. */
+static inline const float *out_gains(worker *w, int nt) {
+  const shared_state *s = w->s;
+  if (!s->rate) return w->gains;
+  for (int d = 0; d < nt; d++)
+    w->out_gains[d] = w->gains[d] * rate_of(s, w->targets[d]);
+  return w->out_gains;
+}
+
 /* The portable kernel.  For target d with score f = l1 . out[t_d] and x = f
 ** for the positive, -f for a negative: gain g_d = +-alpha * (1 - sigmoid(x)),
 ** loss -log sigmoid(x).  A negative equal to the positive is skipped.  Then
-** out[t_d] += g_d * l1 and dst += sum_d g_d * out[t_d] (the rows as they
-** were), block by block so dst may be l1 itself (skip-gram). */
+** out[t_d] += g_d * rate(t_d) * l1 and dst += dst_rate * sum_d g_d * out[t_d]
+** (the rows as they were), block by block so dst may be l1 itself
+** (skip-gram). */
 static inline double scores_portable(const float *l1, float *const *rows,
                                      const uint32_t *tg, int nt, size_t stride,
                                      float alpha, float *gains) {
@@ -178,26 +200,27 @@ static inline double scores_portable(const float *l1, float *const *rows,
 }
 
 I2V_CLONES
-static double update_portable(worker *w, const float *l1, float *dst, int nt,
-                              float alpha) {
+static double update_portable(worker *w, const float *l1, float *dst,
+                              float dst_rate, int nt, float alpha) {
   const size_t stride = w->s->stride;
   float *gains = w->gains;
   float **rows = w->rows;
   set_rows(w, nt);
   double loss = scores_portable(l1, rows, w->targets, nt, stride, alpha, gains);
+  const float *og = out_gains(w, nt);
   for (size_t b = 0; b < stride; b += 8) {
     float x[8], acc[8] = {0};
     for (int l = 0; l < 8; l++) x[l] = l1[b + l];
     for (int d = 0; d < nt; d++) {
       float *restrict r = rows[d] + b;
-      const float g = gains[d];
+      const float g = gains[d], go = og[d];
       for (int l = 0; l < 8; l++) {
         float t = r[l];
         acc[l] += g * t;
-        r[l] = t + g * x[l];
+        r[l] = t + go * x[l];
       }
     }
-    for (int l = 0; l < 8; l++) dst[b + l] += acc[l];
+    for (int l = 0; l < 8; l++) dst[b + l] += dst_rate * acc[l];
   }
   return loss;
 }
@@ -308,9 +331,10 @@ I2V_AVX2 static inline double sum_loss_avx2(__m256 lossv) {
 }
 
 /* Columns [b, b + 8*NV) of the second half of an update: out rows +=
-** gain * l1, dst += sum of gain * out row (as it was).  NV is 4 or 2 so l1
-** and the sum stay in registers. */
-#define I2V_UPDATE_COLUMNS(NV)                                              \
+** gain * l1, dst += dst_rate * sum of gain * out row (as it was).  NV is 4
+** or 2 so l1 and the sum stay in registers; GO is the gains the rows move
+** by (gains itself, or out_gains with update=1). */
+#define I2V_UPDATE_COLUMNS(NV, GO)                                          \
   do {                                                                      \
     __m256 xv[NV], cv[NV];                                                  \
     for (int v = 0; v < NV; v++) {                                          \
@@ -320,33 +344,41 @@ I2V_AVX2 static inline double sum_loss_avx2(__m256 lossv) {
     for (int d = 0; d < nt; d++) {                                          \
       float *r = rows[d] + b;                                               \
       __m256 g = _mm256_broadcast_ss(gains + d);                            \
+      __m256 go = _mm256_broadcast_ss(GO + d);                              \
       for (int v = 0; v < NV; v++) {                                        \
         __m256 t = _mm256_load_ps(r + 8 * v);                               \
         cv[v] = _mm256_fmadd_ps(g, t, cv[v]);                               \
-        _mm256_store_ps(r + 8 * v, _mm256_fmadd_ps(g, xv[v], t));           \
+        _mm256_store_ps(r + 8 * v, _mm256_fmadd_ps(go, xv[v], t));          \
       }                                                                     \
     }                                                                       \
     for (int v = 0; v < NV; v++)                                            \
       _mm256_storeu_ps(dst + b + 8 * v,                                     \
-                       _mm256_add_ps(_mm256_loadu_ps(dst + b + 8 * v), cv[v])); \
+                       _mm256_fmadd_ps(vrate, cv[v],                        \
+                                       _mm256_loadu_ps(dst + b + 8 * v)));  \
   } while (0)
 
 /* The AVX2 kernel: update_portable's arithmetic, eight targets at a time for
 ** the scores, then one pass over the rows 32 floats at a time. */
 I2V_AVX2
-static double update_avx2(worker *w, const float *l1, float *dst, int nt,
-                          float alpha) {
+static double update_avx2(worker *w, const float *l1, float *dst,
+                          float dst_rate, int nt, float alpha) {
   const size_t stride = w->s->stride;
-  float *gains = w->gains;
+  const float *gains = w->gains;
   float **rows = w->rows;
+  const __m256 vrate = _mm256_set1_ps(dst_rate);
   set_rows(w, nt);
-  __m256 lossv = scores_avx2(l1, rows, w->targets, nt, stride, alpha, gains);
+  __m256 lossv = scores_avx2(l1, rows, w->targets, nt, stride, alpha, w->gains);
+  const float *og = out_gains(w, nt);
   size_t b = 0;
-  for (; b + 32 <= stride; b += 32) I2V_UPDATE_COLUMNS(4);
-  if (b < stride) I2V_UPDATE_COLUMNS(2); /* strides are multiples of 16 */
+  if (og == gains) { /* the compiler folds the second broadcast into the first */
+    for (; b + 32 <= stride; b += 32) I2V_UPDATE_COLUMNS(4, gains);
+    if (b < stride) I2V_UPDATE_COLUMNS(2, gains); /* strides are multiples of 16 */
+  } else {
+    for (; b + 32 <= stride; b += 32) I2V_UPDATE_COLUMNS(4, og);
+    if (b < stride) I2V_UPDATE_COLUMNS(2, og);
+  }
   return sum_loss_avx2(lossv);
 }
-
 #endif
 
 /* One epoch over the worker's chunk.  Compiled once per instruction set. */
@@ -424,7 +456,7 @@ static void run_chunk(worker *w) {
           float *l1 = s->input + (size_t)sentence[j] * stride;
           if (!shared) draw_negatives(s, w, targets, negative, &rng);
           targets[0] = sentence[i];
-          loss += update(w, l1, l1, negative + 1, alpha);
+          loss += update(w, l1, l1, rate_of(s, sentence[j]), negative + 1, alpha);
         }
       } else {
         int count = 0;
@@ -439,11 +471,11 @@ static void run_chunk(worker *w) {
         i2v_scale(1.0f / (float)count, hidden, (int)stride);
         memset(grad, 0, sizeof(float) * stride);
         draw_negatives(s, w, targets, negative, &rng);
-        loss += update(w, hidden, grad, negative + 1, alpha);
+        loss += update(w, hidden, grad, 1.0f, negative + 1, alpha);
         for (uint64_t j = lo; j < hi; j++) {
           if (j == i) continue;
-          i2v_axpy(1.0f, grad, s->input + (size_t)sentence[j] * stride,
-                   (int)stride);
+          i2v_axpy(rate_of(s, sentence[j]), grad,
+                   s->input + (size_t)sentence[j] * stride, (int)stride);
         }
       }
     }
@@ -604,6 +636,10 @@ int i2v_train(const i2v_options *o, const i2v_alloc *a, const uint64_t *counts,
     uint32_t first = 0;
     if (start && start->input) {
       first = start->n < nvocab ? start->n : nvocab;
+      if (start->rate) {
+        s->n_stored = first;
+        s->rate = start->rate;
+      }
       for (uint32_t i = 0; i < first; i++) {
         memcpy(s->input + (size_t)i * s->stride,
                start->input + (size_t)i * dim, sizeof(float) * (size_t)dim);
@@ -678,9 +714,10 @@ int i2v_train(const i2v_options *o, const i2v_alloc *a, const uint64_t *counts,
       w->targets = i2v_malloc(a, sizeof(uint32_t) * nt8);
       w->ahead = i2v_malloc(a, sizeof(uint32_t) * nt8);
       w->gains = i2v_malloc(a, sizeof(float) * nt8);
+      w->out_gains = i2v_malloc(a, sizeof(float) * nt8);
       w->rows = i2v_malloc(a, sizeof(float *) * nt8);
       if (!w->hidden || !w->grad || !w->sentence || !w->targets || !w->ahead ||
-          !w->gains || !w->rows)
+          !w->gains || !w->out_gains || !w->rows)
         goto fail;
     }
   }
@@ -777,6 +814,7 @@ done:
       i2v_free(a, workers[k].targets);
       i2v_free(a, workers[k].ahead);
       i2v_free(a, workers[k].gains);
+      i2v_free(a, workers[k].out_gains);
       i2v_free(a, workers[k].rows);
     }
     i2v_free(a, workers);
