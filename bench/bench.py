@@ -297,35 +297,39 @@ def mean_std(xs):
     return m, (sum((x - m) ** 2 for x in xs) / (len(xs) - 1)) ** 0.5
 
 
-def compare(name, db, table, opts, seeds, lib, scratch, quality, have_gensim, log):
-    """Train both sides once per seed; return one table row's figures."""
-    res = {"name": name, "i2v_t": [], "gs_t": [], "i2v_rss": [], "gs_rss": [],
-           "i2v_q": [], "gs_q": [], "tokens": None, "epochs": None}
+def compare(name, db, table, opts, variants, seeds, lib, scratch, quality, have_gensim, log):
+    """Train gensim once per seed and each item2vec variant (a label and its
+    extra options) once per seed; return one result per variant."""
+    res = [{"name": name + (", " + label if label else ""), "i2v_t": [], "gs_t": [],
+            "i2v_rss": [], "gs_rss": [], "i2v_q": [], "gs_q": [], "tokens": None,
+            "epochs": None} for label, _ in variants]
     for seed in seeds:
-        model = "bench_%s_%d" % (name.replace(" ", "_"), seed)
-        o = opts + ["seed=%d" % seed, "model=" + model, "verbose=0"]
-        js, rss = run_child(["item2vec", db, table, lib] + o)
-        res["tokens"], res["epochs"] = js["tokens"], js["epochs"]
-        res["i2v_t"].append(js["train_seconds"])
-        res["i2v_rss"].append(rss)
-        keys, vecs = load_item2vec_vectors(db, model)
-        res["i2v_q"].append(quality(keys, vecs))
-        log("  %s seed %d item2vec: %.3fs train (%.3fs read), %s, quality %.4f" % (
-            name, seed, js["train_seconds"], js["read_seconds"], fmt_mb(rss),
-            res["i2v_q"][-1][0]))
+        for r, (label, extra) in zip(res, variants):
+            model = "bench_%d" % seed
+            o = opts + extra + ["seed=%d" % seed, "model=" + model, "verbose=0"]
+            js, rss = run_child(["item2vec", db, table, lib] + o)
+            r["tokens"], r["epochs"] = js["tokens"], js["epochs"]
+            r["i2v_t"].append(js["train_seconds"])
+            r["i2v_rss"].append(rss)
+            keys, vecs = load_item2vec_vectors(db, model)
+            r["i2v_q"].append(quality(keys, vecs))
+            log("  %s, seed %d, item2vec: %.3f s training (%.3f s reading), %s, quality %.4f"
+                % (r["name"], seed, js["train_seconds"], js["read_seconds"], fmt_mb(rss),
+                   r["i2v_q"][-1][0]))
         if have_gensim:
             vec = os.path.join(scratch, "gensim_vectors")
-            go = [x for x in opts if not x.startswith(("order_by", "verbose"))]
-            gj, grss = run_child(["gensim", db, table, vec] + go + ["seed=%d" % seed])
-            if gj["tokens"] != js["tokens"]:
+            gj, grss = run_child(["gensim", db, table, vec] + opts + ["seed=%d" % seed])
+            if gj["tokens"] != res[0]["tokens"]:
                 raise RuntimeError("%s: gensim saw %d tokens, item2vec %d" % (
-                    name, gj["tokens"], js["tokens"]))
-            res["gs_t"].append(gj["train_seconds"])
-            res["gs_rss"].append(grss)
+                    name, gj["tokens"], res[0]["tokens"]))
             keys, vecs = load_gensim_vectors(vec)
-            res["gs_q"].append(quality(keys, vecs))
-            log("  %s seed %d gensim:   %.3fs train, %s, quality %.4f" % (
-                name, seed, gj["train_seconds"], fmt_mb(grss), res["gs_q"][-1][0]))
+            q = quality(keys, vecs)
+            for r in res:
+                r["gs_t"].append(gj["train_seconds"])
+                r["gs_rss"].append(grss)
+                r["gs_q"].append(q)
+            log("  %s, seed %d, gensim:   %.3f s training, %s, quality %.4f" % (
+                name, seed, gj["train_seconds"], fmt_mb(grss), q[0]))
     return res
 
 
@@ -338,7 +342,7 @@ def row_cells(res, qname):
     if res["gs_t"]:
         gt = median(res["gs_t"])
         gq = mean_std([q[0] for q in res["gs_q"]])
-        cells += ["%.2f" % gt, fmt_rate(work / gt), "**%.2fx**" % (gt / it)]
+        cells += ["%.2f" % gt, fmt_rate(work / gt), "**%.1fx**" % (gt / it)]
     else:
         cells += ["-", "-", "-"]
     cells += [fmt_mb(max(res["i2v_rss"])), fmt_mb(max(res["gs_rss"])) if res["gs_rss"] else "-"]
@@ -350,8 +354,25 @@ def row_cells(res, qname):
         return "%.3f ± %.3f" % (m[0], (m[0] * (1 - m[0]) / n) ** 0.5)
     cells += ["%s %s" % (qname, q(iq))]
     cells += [q(gq) if res["gs_q"] else "-"]
-    cells += ["%.3f" % (iq[0] / gq[0]) if res["gs_q"] and gq[0] > 0 else "-"]
+    cells += ["%.2f" % (iq[0] / gq[0]) if res["gs_q"] and gq[0] > 0 else "-"]
     return cells
+
+
+def machine():
+    cpu = platform.processor() or "?"
+    try:
+        with open("/proc/cpuinfo") as f:
+            cpu = next(l.split(":", 1)[1].strip() for l in f if l.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    flags = ""
+    try:
+        with open("/proc/cpuinfo") as f:
+            fl = next(l for l in f if l.startswith("flags")).split()
+        flags = "avx512f" if "avx512f" in fl else "avx2" if "avx2" in fl else "no avx2"
+    except (OSError, StopIteration):
+        pass
+    return "%s, %d cores%s" % (cpu, os.cpu_count() or 0, ", " + flags if flags else "")
 
 
 def main():
@@ -364,23 +385,24 @@ def main():
     want = lambda r: not only or r in only
     os.makedirs(scratch, exist_ok=True)
     log = lambda m: print(m, file=sys.stderr, flush=True)
+    threads = 2
 
+    gensim_version = None
     try:
         if os.environ.get("BENCH_GENSIM", "1") == "0":
             raise ImportError("BENCH_GENSIM=0")
-        import gensim  # noqa: F401
-        have_gensim = True
+        import gensim
         gensim_version = gensim.__version__
     except ImportError:
-        have_gensim = False
-        gensim_version = None
-        log("bench: gensim is not installed for %s (Debian: apt install python3-gensim) "
-            "or BENCH_GENSIM=0; showing item2vec alone" % sys.executable)
+        log("bench: skipping gensim: not installed for %s (Debian: apt install "
+            "python3-gensim), or BENCH_GENSIM=0; item2vec alone" % sys.executable)
+    have_gensim = gensim_version is not None
+    log("bench: %s; load average %.2f (numbers are steadier below 0.5)" % (
+        machine(), os.getloadavg()[0]))
 
+    rows = []
     ml_dir = os.environ.get("ML_DIR") or os.path.join(ROOT, "..", "shared", "data",
                                                       "ml-latest-small")
-    rows = []
-    threads = 2
     if not os.path.exists(os.path.join(ml_dir, "ratings.csv")):
         log("bench: skipping MovieLens rows: no ratings.csv in %s (set ML_DIR)" % ml_dir)
     elif want("ml-sg") or want("ml-cbow"):
@@ -392,16 +414,20 @@ def main():
               "workers=%d" % threads]
         hr = lambda keys, vecs: hit_rate(keys, vecs, split)
         for sg, tag in ((1, "ml-sg"), (0, "ml-cbow")):
-            if want(tag):
-                label = "MovieLens small, %s" % ("skip-gram" if sg else "CBOW")
-                rows.append((row_cells(compare(label, db, "train", nb + ["sg=%d" % sg],
-                                               range(1, nseeds + 1), lib, scratch, hr,
-                                               have_gensim, log), "HR@10"), sg))
+            if not want(tag):
+                continue
+            variants = [("", [])]
+            if sg:
+                variants.append(("shared_negatives=0", ["shared_negatives=0"]))
+            label = "MovieLens small, %s" % ("skip-gram" if sg else "CBOW")
+            for r in compare(label, db, "train", nb + ["sg=%d" % sg], variants,
+                             range(1, nseeds + 1), lib, scratch, hr, have_gensim, log):
+                rows.append(row_cells(r, "HR@10"))
 
-    synth = [("c1m", "planted clusters 1M", 1_000_000, 10_000, 20_000)]
+    synth = [("c1m", "planted clusters 1M", 1_000_000, 10_000, 20_000, range(1, nseeds + 1))]
     if not quick:
-        synth.append(("c10m", "planted clusters 10M", 10_000_000, 50_000, 200_000))
-    for tag, label, ev, items, users in synth:
+        synth.append(("c10m", "planted clusters 10M", 10_000_000, 50_000, 200_000, [1]))
+    for tag, label, ev, items, users, seeds in synth:
         if not want(tag):
             continue
         db = os.path.join(scratch, "%s.db" % tag)
@@ -412,39 +438,32 @@ def main():
         opts = ["vector_size=64", "window=5", "negative=5", "min_count=1", "epochs=1",
                 "sg=1", "workers=%d" % threads]
         pq = lambda keys, vecs: purity(keys, vecs, cluster_of)
-        rows.append((row_cells(compare(label + ", skip-gram", db, "events", opts, [1], lib,
-                                       scratch, pq, have_gensim, log), "purity@10"), 1))
+        for r in compare(label + ", skip-gram", db, "events", opts, [("", [])], seeds, lib,
+                         scratch, pq, have_gensim, log):
+            rows.append(row_cells(r, "purity@10"))
 
-    big = None
+    big = []
     if not quick and want("g25m"):
         db = os.path.join(scratch, "g25m.db")
         generate(gen, db, 25_000_095, 59_047, 162_541, ("--min-length", 20))
         o = ["vector_size=64", "epochs=1", "sg=1", "workers=%d" % threads, "verbose=0"]
-        big = []
-        for label, extra in (("rowid order", []), ("order_by=ts", ["order_by=ts"])):
+        for label, extra in (("rows in rowid order", []), ("order_by=ts", ["order_by=ts"])):
             js, rss = run_child(["item2vec", db, "events", lib] + o + extra +
                                 ["model=bench_25m"])
-            log("  25M %s: read %.2fs, train %.2fs, %s" % (
+            log("  25M events, %s: %.2f s reading, %.2f s training, %s" % (
                 label, js["read_seconds"], js["train_seconds"], fmt_mb(rss)))
             big.append((label, js, rss))
 
-    cpu = "?"
-    try:
-        with open("/proc/cpuinfo") as f:
-            cpu = next(l.split(":", 1)[1].strip() for l in f if l.startswith("model name"))
-    except (OSError, StopIteration):
-        cpu = platform.processor() or "?"
     print()
-    print("Machine: %s, %d cores (%s); %d threads each side; gensim %s; %s" % (
-        cpu, os.cpu_count(), platform.machine(), threads, gensim_version or "not installed",
-        time.strftime("%Y-%m-%d")))
+    print("Machine: %s; %d threads each side; gensim %s; load average %.2f at the end." % (
+        machine(), threads, gensim_version or "not run", os.getloadavg()[0]))
     print()
     if rows:
         print("| corpus | item2vec s | item2vec items/s | gensim s | gensim items/s | "
               "speed-up | item2vec peak RSS | gensim peak RSS | item2vec quality | "
               "gensim quality | quality ratio |")
         print("|" + "---|" * 11)
-        for cells, _ in rows:
+        for cells in rows:
             print("| " + " | ".join(cells) + " |")
     if big:
         print()
@@ -456,9 +475,9 @@ def main():
                 label, js["read_seconds"], js["train_seconds"],
                 fmt_rate(js["tokens"] / js["train_seconds"]), fmt_mb(rss)))
     print()
-    print("Seconds: training only (gensim's train(), item2vec's train_seconds), median of "
-          "%d seeds on MovieLens; quality: mean ± std over seeds (one seed: ± binomial "
-          "standard error)." % nseeds)
+    print("Seconds: training only (gensim's train(), item2vec's train_seconds), median "
+          "over seeds; items/s: the corpus's items x epochs / those seconds; quality: "
+          "mean ± std over %d seeds (one seed: ± binomial standard error)." % nseeds)
 
 
 if __name__ == "__main__":

