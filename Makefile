@@ -61,8 +61,16 @@ test: $(LIB) $(BUILD)/test_core
 demo: $(LIB)
 	@bash scripts/demo.sh
 
-bench: $(LIB)
+bench: $(LIB) $(BUILD)/bench_gen
 	@bash scripts/bench.sh
+
+# Bench tools: the planted-cluster generator (a program, so it links
+# libsqlite3, which the extension does not) and a timer of the trainer alone.
+$(BUILD)/bench_gen: bench/gen.c | $(BUILD)
+	$(CC) $(CFLAGS) $(WARN) $(PKG_CFLAGS) -o $@ $< $(shell pkg-config --libs sqlite3 2>/dev/null || echo -lsqlite3) -lm
+
+$(BUILD)/bench_trainer: bench/trainer.c $(CORE_OBJ) $(BUILD)/i2v_libc.o
+	$(CC) $(ALL_CFLAGS) -Iext -o $@ $^ $(LDLIBS)
 
 # Sanitizers: the whole suite against an ASan+UBSan build.
 test-asan:

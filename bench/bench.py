@@ -2,11 +2,15 @@
 """bench/bench.py: item2vec against gensim's Word2Vec, side by side (`make bench`).
 
 Usage (scripts/bench.sh runs it): /usr/bin/python3 bench/bench.py
-Environment: ML_DIR (MovieLens small, extracted), BENCH_QUICK=1 (skip the 10M
-and 25M rows), BENCH_SEEDS (runs per MovieLens row, 3), BENCH_DIR (scratch
-databases, build/bench), I2V_LIB (the extension without suffix, ./item2vec),
-BENCH_GEN (the generator binary, build/bench_gen), BENCH_ONLY (comma list of
-rows to run: ml-sg, ml-cbow, c1m, c10m, g25m), BENCH_GENSIM=0 (item2vec alone).
+Environment: ML_DIR (MovieLens small, extracted) or ML_ZIP (its zip), else
+../shared/data/ml-latest-small or data/ml-latest-small.zip; BENCH_QUICK=1
+(skip the 10M and 25M rows); BENCH_SEEDS (runs per row, 3; the 10M row runs
+one); BENCH_DIR (scratch databases, build/bench); I2V_LIB (the extension
+without suffix, ./item2vec); BENCH_GEN (the generator, build/bench_gen);
+BENCH_ONLY (comma list of rows: ml-sg, ml-cbow, c1m, c10m, g25m);
+BENCH_GENSIM=0 (item2vec alone).  Subcommands, for the child processes and
+for tuning: `item2vec DB TABLE LIB opt...`, `gensim DB TABLE VECTORS opt...`,
+`dump DB TABLE FILE` (a corpus file for build/bench_trainer).
 
 How it works.  Every corpus is first written to a SQLite table whose rowid
 order is the sequence order (MovieLens: each user's ratings by timestamp, ties
@@ -231,11 +235,31 @@ def purity(keys, vecs, cluster_of, k=10, sample=5000):
     return float(np.mean(shares)), len(shares)
 
 
-def prepare_movielens(ml_dir, db):
+def movielens_ratings():
+    """An open text file of MovieLens small's ratings.csv, or None: ML_DIR,
+    ML_ZIP, ../shared/data/ml-latest-small, data/ml-latest-small.zip."""
+    import io
+    import zipfile
+    dirs = [os.environ.get("ML_DIR"), os.path.join(ROOT, "..", "shared", "data", "ml-latest-small")]
+    zips = [os.environ.get("ML_ZIP"), os.path.join(ROOT, "data", "ml-latest-small.zip")]
+    for d in dirs[:1] + zips[:1] + dirs[1:] + zips[1:]:
+        if not d:
+            continue
+        if d in dirs and os.path.exists(os.path.join(d, "ratings.csv")):
+            return open(os.path.join(d, "ratings.csv"), newline="")
+        if d in zips and os.path.isfile(d):
+            z = zipfile.ZipFile(d)
+            name = next((n for n in z.namelist() if n.endswith("/ratings.csv")), None)
+            if name:
+                return io.TextIOWrapper(z.open(name), newline="")
+    return None
+
+
+def prepare_movielens(f, db):
     """ratings.csv -> train (rowid = sequence order) and the held-out steps."""
     import csv
     rows = []
-    with open(os.path.join(ml_dir, "ratings.csv"), newline="") as f:
+    with f:
         r = csv.reader(f)
         next(r)
         for n, (u, m, _rating, ts) in enumerate(r):
@@ -401,13 +425,13 @@ def main():
         machine(), os.getloadavg()[0]))
 
     rows = []
-    ml_dir = os.environ.get("ML_DIR") or os.path.join(ROOT, "..", "shared", "data",
-                                                      "ml-latest-small")
-    if not os.path.exists(os.path.join(ml_dir, "ratings.csv")):
-        log("bench: skipping MovieLens rows: no ratings.csv in %s (set ML_DIR)" % ml_dir)
-    elif want("ml-sg") or want("ml-cbow"):
+    ratings = movielens_ratings() if want("ml-sg") or want("ml-cbow") else None
+    if ratings is None and (want("ml-sg") or want("ml-cbow")):
+        log("bench: skipping the MovieLens rows: no ratings.csv (set ML_DIR to the "
+            "extracted ml-latest-small, or ML_ZIP to its zip)")
+    elif ratings is not None:
         db = os.path.join(scratch, "ml.db")
-        split, ntrain = prepare_movielens(ml_dir, db)
+        split, ntrain = prepare_movielens(ratings, db)
         log("bench: MovieLens small: %d training ratings, %d held-out steps" % (
             ntrain, sum(len(s) for _, s in split)))
         nb = ["vector_size=32", "window=10", "negative=20", "min_count=1", "epochs=5",
