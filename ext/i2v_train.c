@@ -130,7 +130,8 @@ static inline void draw_negatives(const shared_state *s, worker *w,
 static inline void sigmoid_loss(float x, float *one_minus, float *loss) {
   float ax = fabsf(x) < 87.0f ? fabsf(x) : 87.0f;
   float t = ax * -1.44269504088896f;
-  float n = nearbyintf(t), r = t - n;
+  /* Round to nearest by adding 1.5 * 2^23 (|t| < 126), no libm call. */
+  float n = (t + 12582912.0f) - 12582912.0f, r = t - n;
   float p = 1.5403530393381609e-4f;
   p = p * r + 1.3333558146428443e-3f;
   p = p * r + 9.6181291076284772e-3f;
@@ -138,7 +139,10 @@ static inline void sigmoid_loss(float x, float *one_minus, float *loss) {
   p = p * r + 2.4022650695910071e-1f;
   p = p * r + 6.9314718055994531e-1f;
   p = p * r + 1.0f;
-  float e = ldexpf(p, (int)n);
+  int32_t bits = ((int32_t)n + 127) * (1 << 23); /* 2^n, n in [-126, 0] */
+  float scale;
+  memcpy(&scale, &bits, sizeof(scale));
+  float e = p * scale;
   float d = 1.0f / (1.0f + e);
   *one_minus = x >= 0 ? e * d : d;
   float sv = e / (2.0f + e), s2 = sv * sv;
@@ -180,21 +184,37 @@ static inline const float *out_gains(worker *w, int nt) {
 ** out[t_d] += g_d * rate(t_d) * l1 and dst += dst_rate * sum_d g_d * out[t_d]
 ** (the rows as they were), block by block so dst may be l1 itself
 ** (skip-gram). */
+/* Eight floats as one value (GCC and Clang vector extensions): the
+** portable kernel's unit, lowered to whatever vector registers the target
+** has (two SSE registers, one AVX register, two NEON registers). */
+typedef float v8f __attribute__((vector_size(32)));
+/* Loads and stores by memcpy (any alignment); macros, since a function
+** returning a v8f by value would change the ABI between the clones. */
+#define V8F_LOAD(v, p) memcpy(&(v), (p), sizeof(v8f))
+#define V8F_STORE(p, v) memcpy((p), &(v), sizeof(v8f))
+
 static inline double scores_portable(const float *l1, float *const *rows,
                                      const uint32_t *tg, int nt, size_t stride,
                                      float alpha, float *gains) {
-  double loss = 0;
+  float loss = 0;
   for (int d = 0; d < nt; d++) {
-    if (d > 0 && tg[d] == tg[0]) {
-      gains[d] = 0;
-      continue;
+    v8f acc = {0}, x, r;
+    for (size_t b = 0; b < stride; b += 8) {
+      V8F_LOAD(x, l1 + b);
+      V8F_LOAD(r, rows[d] + b);
+      acc += x * r;
     }
-    float f = i2v_dot(l1, rows[d], (int)stride);
+    gains[d] = ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]));
+  }
+  /* Written without branches so the compiler can vectorise across targets. */
+#pragma omp simd reduction(+ : loss)
+  for (int d = 0; d < nt; d++) {
+    float sign = d == 0 ? 1.0f : -1.0f;
+    float valid = (d == 0 || tg[d] != tg[0]) ? 1.0f : 0.0f;
     float om, ls;
-    sigmoid_loss(d == 0 ? f : -f, &om, &ls);
-    float g = alpha * om;
-    gains[d] = d == 0 ? g : -g;
-    loss += ls;
+    sigmoid_loss(sign * gains[d], &om, &ls);
+    gains[d] = valid * sign * alpha * om;
+    loss += valid * ls;
   }
   return loss;
 }
@@ -209,18 +229,17 @@ static double update_portable(worker *w, const float *l1, float *dst,
   double loss = scores_portable(l1, rows, w->targets, nt, stride, alpha, gains);
   const float *og = out_gains(w, nt);
   for (size_t b = 0; b < stride; b += 8) {
-    float x[8], acc[8] = {0};
-    for (int l = 0; l < 8; l++) x[l] = l1[b + l];
+    v8f x, acc = {0}, t;
+    V8F_LOAD(x, l1 + b);
     for (int d = 0; d < nt; d++) {
-      float *restrict r = rows[d] + b;
-      const float g = gains[d], go = og[d];
-      for (int l = 0; l < 8; l++) {
-        float t = r[l];
-        acc[l] += g * t;
-        r[l] = t + go * x[l];
-      }
+      V8F_LOAD(t, rows[d] + b);
+      acc += gains[d] * t;
+      t += og[d] * x;
+      V8F_STORE(rows[d] + b, t);
     }
-    for (int l = 0; l < 8; l++) dst[b + l] += dst_rate * acc[l];
+    V8F_LOAD(t, dst + b);
+    t += dst_rate * acc;
+    V8F_STORE(dst + b, t);
   }
   return loss;
 }
