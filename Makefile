@@ -25,9 +25,11 @@ LIB := item2vec.$(EXT)
 
 # Core modules include no SQLite header; the unit tests link them alone.
 CORE_SRC := ext/i2v_options.c ext/i2v_vocab.c ext/i2v_vec.c ext/i2v_topk.c \
-            ext/i2v_json.c ext/i2v_train.c
+            ext/i2v_json.c ext/i2v_train.c \
+            ext/i2v_eval.c ext/i2v_pca.c
 SQL_SRC  := ext/item2vec.c ext/i2v_source.c ext/i2v_store.c ext/i2v_similar.c \
-            ext/i2v_train_sql.c
+            ext/i2v_train_sql.c \
+            ext/i2v_evaluate.c ext/i2v_project.c
 HEADERS  := $(wildcard ext/*.h)
 BUILD    ?= build
 CORE_OBJ := $(CORE_SRC:ext/%.c=$(BUILD)/%.o)
