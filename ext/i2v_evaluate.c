@@ -5,9 +5,9 @@
 **   SELECT item2vec_evaluate('ratings', 'userId', 'movieId',
 **                            'order_by=timestamp', 'holdout=10', 'window=3');
 **   -- a grid in one statement; no model is left behind unless model= is given
+**   WITH t(w) AS (VALUES (3), (10), (30))
 **   SELECT w, json_extract(item2vec_evaluate('ratings', 'userId', 'movieId',
-**                'order_by=timestamp', 'window=' || w), '$.hr')
-**     FROM (VALUES (3), (10), (30)) AS t(w);
+**                'order_by=timestamp', 'window=' || w), '$.hr') FROM t;
 ** returns JSON:
 **   {"users":610,"cases":610,"k":10,"holdout":1,"query":"last","score":"cosine",
 **    "hr":0.1,"mrr":0.05,"ndcg":0.06,"coverage":0.2,
