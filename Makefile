@@ -54,7 +54,10 @@ $(LIB): $(CORE_OBJ) $(SQL_OBJ)
 $(BUILD)/test_core: tests/unit/test_core.c $(CORE_OBJ) $(BUILD)/i2v_libc.o
 	$(CC) $(ALL_CFLAGS) -Iext -o $@ $^ $(LDLIBS)
 
-test: $(LIB) $(BUILD)/test_core
+$(BUILD)/test_eval: tests/unit/test_eval.c $(CORE_OBJ) $(BUILD)/i2v_libc.o
+	$(CC) $(ALL_CFLAGS) -Iext -o $@ $^ $(LDLIBS)
+
+test: $(LIB) $(BUILD)/test_core $(BUILD)/test_eval
 	@bash tests/run.sh
 
 demo: $(LIB)
@@ -66,8 +69,8 @@ bench: $(LIB)
 # Sanitizers: the whole suite against an ASan+UBSan build.
 test-asan:
 	$(MAKE) BUILD=build-asan CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
-	  LDFLAGS="-fsanitize=address,undefined" LIB_OUT=1 build-asan/item2vec.so build-asan/test_core
-	I2V_SANITIZE=asan I2V_LIB=build-asan/item2vec I2V_UNIT=build-asan/test_core bash tests/run.sh
+	  LDFLAGS="-fsanitize=address,undefined" LIB_OUT=1 build-asan/item2vec.so build-asan/test_core build-asan/test_eval
+	I2V_SANITIZE=asan I2V_LIB=build-asan/item2vec I2V_UNIT=build-asan/test_core I2V_UNIT_EVAL=build-asan/test_eval bash tests/run.sh
 
 build-asan/item2vec.so: $(CORE_SRC) $(SQL_SRC) $(HEADERS)
 	$(MAKE) BUILD=build-asan CFLAGS="$(CFLAGS)" LDFLAGS="$(LDFLAGS)" build-asan/objs
@@ -75,7 +78,7 @@ build-asan/item2vec.so: $(CORE_SRC) $(SQL_SRC) $(HEADERS)
 
 build-asan/objs: $(CORE_OBJ) $(SQL_OBJ) $(BUILD)/i2v_libc.o
 
-test-valgrind: $(LIB) $(BUILD)/test_core
+test-valgrind: $(LIB) $(BUILD)/test_core $(BUILD)/test_eval
 	I2V_SANITIZE=valgrind bash tests/run.sh
 
 lint:

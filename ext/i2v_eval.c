@@ -266,15 +266,14 @@ int i2v_eval_split_build(const i2v_corpus *all, uint32_t nitems, int holdout,
   uint64_t pos = 0, q = 0;
   for (uint64_t s = 0; s < all->nseq; s++) {
     const uint32_t *seq = all->tokens + all->starts[s];
-    uint64_t cut = train_len(all, s, holdout), begin = pos;
+    uint64_t cut = train_len(all, s, holdout), known = 0;
+    for (uint64_t i = 0; i < cut; i++) known += sp->train_of[seq[i]] != I2V_EVAL_NONE;
+    if (known < 2) continue;
+    sp->starts[q++] = pos;
     for (uint64_t i = 0; i < cut; i++) {
       uint32_t t = sp->train_of[seq[i]];
       if (t != I2V_EVAL_NONE) sp->tokens[pos++] = t;
     }
-    if (pos - begin >= 2)
-      sp->starts[q++] = begin;
-    else
-      pos = begin;
   }
   sp->starts[q] = pos;
   sp->nseq = nseq;
