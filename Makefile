@@ -38,7 +38,7 @@ SQL_OBJ  := $(SQL_SRC:ext/%.c=$(BUILD)/%.o)
 # The trainer's inner loop and the scan gain from -O3 vectorisation.
 $(BUILD)/i2v_train.o $(BUILD)/i2v_vec.o: OPT_FILE := -O3
 
-.PHONY: all test unit demo bench clean test-asan test-valgrind lint format
+.PHONY: all test unit demo bench clean test-asan test-valgrind lint format report
 
 all: $(LIB)
 
@@ -65,6 +65,18 @@ demo: $(LIB)
 
 bench: $(LIB)
 	@bash scripts/bench.sh
+
+# One self-contained HTML page about a model (map, loss, neighbours):
+#   make report DB=movies.db [MODEL=default] [LABEL=movies.movieId.genres]
+#               [NAME=movies.movieId.title] [OUT=report.html]
+#   make report ML_DIR=path/to/ml-latest-small   (builds build/movielens.db)
+MODEL ?= default
+OUT   ?= report.html
+report: $(LIB)
+	@if [ -z "$(DB)" ] && [ -z "$(ML_DIR)" ]; then \
+	  echo "make report: give DB=database.db (with a trained model) or ML_DIR=ml-latest-small"; exit 2; fi
+	$(PYTHON) scripts/report.py $(if $(DB),--db "$(DB)",--movielens "$(ML_DIR)") --model "$(MODEL)" \
+	  $(if $(LABEL),--label "$(LABEL)") $(if $(NAME),--name "$(NAME)") --out "$(OUT)"
 
 # Sanitizers: the whole suite against an ASan+UBSan build.
 test-asan:

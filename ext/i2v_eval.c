@@ -413,6 +413,8 @@ int i2v_eval_score_embedding(void *ctx, const uint32_t *query, size_t nq,
       i2v_axpy(1.0f / (float)nq, e->input + (size_t)query[i] * e->stride, e->query,
                e->dim);
     i2v_vec_scores(e->output, e->stride, e->nvocab, e->query, e->dim, scores);
+    if (e->prior)
+      for (uint32_t i = 0; i < e->nvocab; i++) scores[i] += e->prior[i];
   }
   return I2V_OK;
 }

@@ -113,6 +113,7 @@ typedef struct i2v_eval_embedding {
   uint32_t nvocab;
   int score;
   float *query;                /* stride floats */
+  const float *prior;          /* context: added per item, or NULL */
   const i2v_alloc *alloc;
 } i2v_eval_embedding;
 int i2v_eval_embedding_init(i2v_eval_embedding *e, const float *input,

@@ -27,6 +27,7 @@
 ** model= is the model trained on the training part stored (as item2vec_train
 ** stores one); otherwise nothing in the database changes.
 */
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -134,9 +135,9 @@ static int is_training_option(const char *arg) {
   return 0;
 }
 
-enum { M_COSINE, M_CONTEXT, M_POPULARITY, M_COOC, M_COUNT };
+enum { M_COSINE, M_CONTEXT, M_POPULARITY, M_COOC, M_PRIOR, M_COUNT };
 static const char *const method_names[M_COUNT] = {"cosine", "context", "popularity",
-                                                  "cooccurrence"};
+                                                  "cooccurrence", "context_prior"};
 
 static void evaluate_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   static const char fname[] = "item2vec_evaluate";
@@ -148,7 +149,8 @@ static void evaluate_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) 
   i2v_eval_split sp;
   i2v_trained tr;
   i2v_eval_cooc cooc;
-  i2v_eval_embedding emb[2];
+  i2v_eval_embedding emb[3];
+  float *prior = NULL;
   i2v_eval_metrics metrics[M_COUNT];
   i2v_vocab train_items;
   eval_poll_state ps;
@@ -286,14 +288,21 @@ static void evaluate_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) 
                               I2V_SCORE_COSINE, &i2v_sqlite_alloc) != I2V_OK ||
       i2v_eval_embedding_init(&emb[1], tr.input, tr.output, tr.stride, tr.dim, tr.nvocab,
                               I2V_SCORE_CONTEXT, &i2v_sqlite_alloc) != I2V_OK ||
+      i2v_eval_embedding_init(&emb[2], tr.input, tr.output, tr.stride, tr.dim, tr.nvocab,
+                              I2V_SCORE_CONTEXT, &i2v_sqlite_alloc) != I2V_OK ||
+      !(prior = sqlite3_malloc64((size_t)(sp.nvocab ? sp.nvocab : 1) * sizeof(float))) ||
       i2v_eval_cooc_init(&cooc, &sp, o.window, &i2v_sqlite_alloc) != I2V_OK) {
     rc = SQLITE_NOMEM;
     goto done;
   }
+  for (uint32_t i = 0; i < sp.nvocab; i++)
+    prior[i] = (float)(o.ns_exponent * log((double)sp.counts[i]));
+  emb[2].prior = prior;
   {
     i2v_eval_scorer fns[M_COUNT] = {i2v_eval_score_embedding, i2v_eval_score_embedding,
-                                    i2v_eval_score_popularity, i2v_eval_score_cooc};
-    void *ctxs[M_COUNT] = {&emb[0], &emb[1], &sp, &cooc};
+                                    i2v_eval_score_popularity, i2v_eval_score_cooc,
+                                    i2v_eval_score_embedding};
+    void *ctxs[M_COUNT] = {&emb[0], &emb[1], &sp, &cooc, &emb[2]};
     for (int m = 0; m < M_COUNT; m++) {
       erc = i2v_eval_run(&sp, &e, fns[m], ctxs[m], eval_run_poll, &ps,
                          &i2v_sqlite_alloc, &metrics[m]);
@@ -403,6 +412,8 @@ done:
   i2v_vocab_free(&train_items);
   i2v_eval_embedding_free(&emb[0]);
   i2v_eval_embedding_free(&emb[1]);
+  i2v_eval_embedding_free(&emb[2]);
+  sqlite3_free(prior);
   i2v_eval_cooc_free(&cooc);
   i2v_trained_free(&tr, &i2v_sqlite_alloc);
   i2v_eval_split_free(&sp, &i2v_sqlite_alloc);

@@ -1,0 +1,135 @@
+#!/usr/bin/python3
+"""eval_grid.py: the measurements behind item2vec's defaults.
+
+Runs item2vec_evaluate over a grid of training options (one option changed at
+a time from the defaults, then a few combinations) on MovieLens small (the
+last 10 ratings of each user held out) and on generated sequences with
+planted structure, and prints one markdown table per data set: next-item
+HR@10 for the embedding ranked by cosine, by context (input x output vectors)
+and by context plus the negative-sampling prior, for the co-occurrence and
+popularity baselines, and the training time.
+
+  /usr/bin/python3 scripts/eval_grid.py --movielens $ML_DIR [--generated] [--quick]
+
+Every run is one SQL statement; a grid is also one statement, for example
+  WITH t(w) AS (VALUES (3), (5), (10))
+  SELECT w, item2vec_evaluate('ratings', 'userId', 'movieId',
+                              'order_by=timestamp', 'holdout=10', 'window=' || w)
+    FROM t;
+(see sql/evaluate_grid.sql).  Uses workers=2 so the numbers hold on a small
+machine; times are wall-clock seconds of training.
+"""
+import argparse
+import csv
+import json
+import os
+import random
+import sqlite3
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+LIB = os.environ.get("I2V_LIB", os.path.join(HERE, "..", "item2vec"))
+
+# One option at a time from the defaults, then combinations.
+GRID = [
+    [],
+    ["window=2"], ["window=3"], ["window=10"],
+    ["negative=10"], ["negative=20"],
+    ["ns_exponent=-0.5"], ["ns_exponent=0"], ["ns_exponent=0.5"], ["ns_exponent=1"],
+    ["sample=0"], ["sample=1e-4"], ["sample=1e-5"],
+    ["epochs=10"], ["epochs=20"], ["epochs=40"],
+    ["vector_size=32"], ["vector_size=128"],
+    ["sg=0"], ["shuffle=1"],
+    ["epochs=20", "negative=10"],
+    ["epochs=20", "sample=1e-4"],
+    ["epochs=20", "sample=1e-4", "negative=10"],
+    ["epochs=20", "sample=1e-4", "negative=10", "vector_size=32"],
+    ["epochs=20", "sample=3e-4", "negative=10"],
+    ["epochs=10", "sample=1e-4", "negative=10"],
+    ["epochs=20", "negative=20", "window=10"],
+]
+QUICK = [[], ["epochs=20"], ["epochs=20", "sample=1e-4", "negative=10"]]
+
+
+def connect(path=":memory:"):
+    db = sqlite3.connect(path)
+    db.enable_load_extension(True)
+    db.load_extension(LIB)
+    return db
+
+
+def load_movielens(db, ml_dir):
+    db.execute("CREATE TABLE ratings(userId INTEGER, movieId INTEGER, rating REAL, timestamp INTEGER)")
+    with open(os.path.join(ml_dir, "ratings.csv"), newline="") as f:
+        r = csv.reader(f)
+        next(r)
+        db.executemany("INSERT INTO ratings VALUES (?, ?, ?, ?)",
+                       ((int(u), int(m), float(x), int(t)) for u, m, x, t in r))
+
+
+def load_generated(db, users=2000, items=1000, length=30, seed=11):
+    """Users follow chains through the catalogue (item i is usually followed
+    by one of i+1..i+3) with jumps to items drawn by a Zipf-like popularity:
+    the next item is predictable from the last one, and popular items are a
+    reasonable fallback."""
+    rng = random.Random(seed)
+    weights = [1.0 / (i + 1) for i in range(items)]
+    rows = []
+    for u in range(users):
+        cur = rng.choices(range(items), weights)[0]
+        for t in range(length):
+            rows.append((u, cur, t))
+            if rng.random() < 0.3:
+                cur = rng.choices(range(items), weights)[0]
+            else:
+                cur = (cur + rng.randint(1, 3)) % items
+    db.execute("CREATE TABLE events(user INTEGER, item INTEGER, ts INTEGER)")
+    db.executemany("INSERT INTO events VALUES (?, ?, ?)", rows)
+
+
+def evaluate(db, source, user, item, opts):
+    q = "SELECT item2vec_evaluate(?, ?, ?%s)" % ("".join(", ?" for _ in opts))
+    return json.loads(db.execute(q, [source, user, item] + opts).fetchone()[0])
+
+
+def run_grid(db, title, source, user, item, fixed, grid):
+    print("\n### %s\n" % title)
+    print("| options | cosine | context | context_prior | co-occurrence | popularity | train s |")
+    print("|---|---|---|---|---|---|---|")
+    t0 = time.time()
+    for extra in grid:
+        r = evaluate(db, source, user, item, fixed + extra)
+        print("| %s | %.4f | %.4f | %.4f | %.4f | %.4f | %.1f |" % (
+            " ".join(extra) or "(defaults)", r["cosine"]["hr"], r["context"]["hr"],
+            r["context_prior"]["hr"], r["cooccurrence"]["hr"], r["popularity"]["hr"],
+            r["train_seconds"]), flush=True)
+    print("\n%d runs in %.0f s" % (len(grid), time.time() - t0))
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--movielens", help="directory of MovieLens small (ratings.csv)")
+    ap.add_argument("--generated", action="store_true", help="also the generated data")
+    ap.add_argument("--quick", action="store_true", help="three configurations only")
+    args = ap.parse_args()
+    grid = QUICK if args.quick else GRID
+    if not args.movielens and not args.generated:
+        ap.error("give --movielens DIR and/or --generated")
+    common = ["workers=2", "seed=1", "verbose=0"]
+    if args.movielens:
+        db = connect()
+        load_movielens(db, args.movielens)
+        run_grid(db, "MovieLens small, last 10 ratings of each user held out, HR@10",
+                 "ratings", "userId", "movieId",
+                 ["order_by=timestamp", "holdout=10"] + common, grid)
+    if args.generated:
+        db = connect()
+        load_generated(db)
+        run_grid(db, "Generated chains (2000 users x 30 items, 1000 items), last 5 held out, HR@10",
+                 "events", "user", "item", ["order_by=ts", "holdout=5"] + common, grid)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
