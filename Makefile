@@ -26,9 +26,11 @@ LIB := item2vec.$(EXT)
 # Core modules include no SQLite header; the unit tests link them alone.
 CORE_SRC := ext/i2v_options.c ext/i2v_vocab.c ext/i2v_vec.c ext/i2v_topk.c \
             ext/i2v_json.c ext/i2v_train.c \
+            ext/i2v_reader.c ext/i2v_csvtok.c ext/i2v_w2vfile.c \
             ext/i2v_eval.c ext/i2v_pca.c
 SQL_SRC  := ext/item2vec.c ext/i2v_source.c ext/i2v_store.c ext/i2v_similar.c \
             ext/i2v_train_sql.c \
+            ext/i2v_csv.c ext/i2v_w2v.c \
             ext/i2v_evaluate.c ext/i2v_project.c
 HEADERS  := $(wildcard ext/*.h)
 BUILD    ?= build
@@ -38,7 +40,7 @@ SQL_OBJ  := $(SQL_SRC:ext/%.c=$(BUILD)/%.o)
 # The trainer's inner loop and the scan gain from -O3 vectorisation.
 $(BUILD)/i2v_train.o $(BUILD)/i2v_vec.o: OPT_FILE := -O3
 
-.PHONY: all test unit demo bench clean test-asan test-valgrind lint format report
+.PHONY: all test unit demo bench clean test-asan test-valgrind lint format fuzz report
 
 all: $(LIB)
 
@@ -89,6 +91,18 @@ build-asan/item2vec.so: $(CORE_SRC) $(SQL_SRC) $(HEADERS)
 	$(CC) $(CFLAGS) $(WARN) -fPIC $(SHARED) $(LDFLAGS) -o $@ $(CORE_SRC:ext/%.c=build-asan/%.o) $(SQL_SRC:ext/%.c=build-asan/%.o) $(LDLIBS)
 
 build-asan/objs: $(CORE_OBJ) $(SQL_OBJ) $(BUILD)/i2v_libc.o
+
+# libFuzzer target for the file readers (CSV, gzip, zip, word2vec); needs clang.
+FUZZ_SECONDS ?= 60
+FUZZ_SRC := ext/i2v_reader.c ext/i2v_csvtok.c ext/i2v_w2vfile.c ext/i2v_vocab.c ext/i2v_libc.c
+$(BUILD)/fuzz_readers: tests/fuzz/fuzz_readers.c $(FUZZ_SRC) $(HEADERS) | $(BUILD)
+	clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+	  -Iext -o $@ tests/fuzz/fuzz_readers.c $(FUZZ_SRC) -lz -lm
+
+fuzz: $(BUILD)/fuzz_readers
+	mkdir -p $(BUILD)/fuzz-corpus
+	$(BUILD)/fuzz_readers -max_total_time=$(FUZZ_SECONDS) -max_len=65536 \
+	  $(BUILD)/fuzz-corpus tests/fuzz/corpus
 
 test-valgrind: $(LIB) $(BUILD)/test_core $(BUILD)/test_eval
 	I2V_SANITIZE=valgrind bash tests/run.sh

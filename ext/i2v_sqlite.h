@@ -39,6 +39,7 @@ typedef struct i2v_conn {
   i2v_model *cache;         /* loaded models */
   int64_t stamp_version;    /* pager data version when the cache was checked */
   int64_t stamp_changes;    /* total_changes when the cache was checked */
+  int stamp_dirty;          /* the cache was used inside a write transaction */
 } i2v_conn;
 
 void i2v_conn_release(void *p);
@@ -99,6 +100,8 @@ int i2v_store_load(sqlite3 *db, const char *fname, const char *name,
 /* Registration of each surface. */
 int i2v_register_train(sqlite3 *db, i2v_conn *c);
 int i2v_register_similar(sqlite3 *db, i2v_conn *c);
+int i2v_register_csv(sqlite3 *db, i2v_conn *c); /* i2v_csv.c */
+int i2v_register_w2v(sqlite3 *db, i2v_conn *c); /* i2v_w2v.c */
 /* i2v_evaluate.c: item2vec_evaluate; i2v_project.c: item2vec_project. */
 int i2v_register_evaluate(sqlite3 *db, i2v_conn *c);
 int i2v_register_project(sqlite3 *db, i2v_conn *c);

@@ -394,17 +394,24 @@ void i2v_conn_release(void *p) {
 /* Drop the cache when anything in the database changed since last time:
 ** the pager's data version moves on every commit, by any connection; this
 ** connection's change counter covers its own uncommitted writes.  Neither
-** needs a prepared statement, so nothing is left open at sqlite3_close. */
+** moves when a transaction rolls back, so a cache used inside a write
+** transaction (it may hold uncommitted rows) is also dropped once that
+** transaction is over.  None of this needs a prepared statement, so nothing
+** is left open at sqlite3_close. */
 static int check_stamp(i2v_conn *c) {
   unsigned int version = 0;
   int64_t changes = sqlite3_total_changes64(c->db);
+  int in_write = sqlite3_txn_state(c->db, "main") == SQLITE_TXN_WRITE;
   int rc = sqlite3_file_control(c->db, "main", SQLITE_FCNTL_DATA_VERSION, &version);
   if (rc != SQLITE_OK) return rc;
-  if ((int64_t)version != c->stamp_version || changes != c->stamp_changes) {
+  if ((int64_t)version != c->stamp_version || changes != c->stamp_changes ||
+      (c->stamp_dirty && !in_write)) {
     i2v_conn_clear(c);
     c->stamp_version = (int64_t)version;
     c->stamp_changes = changes;
+    c->stamp_dirty = 0;
   }
+  if (in_write) c->stamp_dirty = 1;
   return SQLITE_OK;
 }
 

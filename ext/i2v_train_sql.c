@@ -160,6 +160,17 @@ static void train_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
     rc = SQLITE_ERROR;
     goto done;
   }
+  /* The model is written in a savepoint, which SQLite refuses while the
+  ** calling statement is itself writing (INSERT ... SELECT item2vec_train(..),
+  ** CREATE TABLE ... AS): say so now rather than after training. */
+  if (sqlite3_exec(db, "SAVEPOINT item2vec_probe; RELEASE item2vec_probe", NULL,
+                   NULL, NULL) != SQLITE_OK) {
+    zErr = sqlite3_mprintf("%s: cannot write the model from inside a statement that "
+                           "writes (%s); call it from a SELECT",
+                           fname, sqlite3_errmsg(db));
+    rc = SQLITE_ERROR;
+    goto done;
+  }
 
   double t0 = i2v_now();
   rc = i2v_source_read(db, fname, names[0], names[1], names[2], &o, &ds, &zErr);
@@ -197,7 +208,7 @@ static void train_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   if (trc != I2V_OK) {
     if (trc == I2V_CANCELLED) {
       rc = SQLITE_INTERRUPT;
-      zErr = sqlite3_mprintf("interrupted");
+      zErr = sqlite3_mprintf("%s: interrupted", fname);
     } else {
       rc = trc == I2V_NOMEM ? SQLITE_NOMEM : SQLITE_ERROR;
       zErr = sqlite3_mprintf("%s: %s", fname, err);

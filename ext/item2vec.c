@@ -225,6 +225,10 @@ static int register_all(sqlite3 *db, char **pzErrMsg) {
     failed = "item2vec_train";
   if (rc == SQLITE_OK && (rc = i2v_register_similar(db, c)) != SQLITE_OK)
     failed = "similar_items";
+  if (rc == SQLITE_OK && (rc = i2v_register_csv(db, c)) != SQLITE_OK)
+    failed = "item2vec_csv";
+  if (rc == SQLITE_OK && (rc = i2v_register_w2v(db, c)) != SQLITE_OK)
+    failed = "item2vec_import/item2vec_export";
   if (rc == SQLITE_OK && (rc = i2v_register_evaluate(db, c)) != SQLITE_OK)
     failed = "item2vec_evaluate";
   if (rc == SQLITE_OK && (rc = i2v_register_project(db, c)) != SQLITE_OK)
