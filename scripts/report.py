@@ -112,7 +112,14 @@ def map_svg(points, labels, W=860, H=620, pad=30):
     return "\n".join(out)
 
 
-def loss_svg(loss, W=420, H=260, pad=48):
+def short(v):
+    for div, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if abs(v) >= div:
+            return "%.3g%s" % (v / div, suffix)
+    return "%.3g" % v
+
+
+def loss_svg(loss, W=440, H=260, pad=56):
     if not loss:
         return "<p>No loss recorded.</p>"
     n = len(loss)
@@ -135,7 +142,7 @@ def loss_svg(loss, W=420, H=260, pad=48):
            '<line x1="%d" y1="%d" x2="%d" y2="%d" stroke="#333"/>' % (pad, H - pad, pad, pad / 2)]
     for frac in (0, 0.5, 1):
         v = lo + frac * (hi - lo)
-        out.append('<text x="%d" y="%.1f" font-size="11" text-anchor="end">%.3g</text>' % (pad - 4, Y(v) + 4, v))
+        out.append('<text x="%d" y="%.1f" font-size="11" text-anchor="end">%s</text>' % (pad - 4, Y(v) + 4, short(v)))
     step = max(1, n // 10)
     for i in range(0, n, step):
         out.append('<text x="%.1f" y="%d" font-size="11" text-anchor="middle">%d</text>' % (X(i), H - pad + 16, i + 1))
@@ -250,7 +257,7 @@ def main():
                          "ORDER BY frequency DESC LIMIT ?", (args.model, args.neighbours)).fetchall()
     for item, freq in popular:
         near = db.execute("SELECT item, similarity FROM similar_items(?, 5, ?)", (item, args.model)).fetchall()
-        cells = "".join("<td>%s <small>%.2f</small></td>" % (html.escape(name(n)), s) for n, s in near)
+        cells = "".join("<td>%s <small>%.3f</small></td>" % (html.escape(name(n)), s) for n, s in near)
         rows.append("<tr><td><b>%s</b></td><td class=num>%d</td>%s</tr>" % (html.escape(name(item)), freq, cells))
     neighbours = ("<table><tr><th>item</th><th>count</th><th colspan=5>nearest neighbours (cosine)</th></tr>%s</table>"
                   % "".join(rows))
