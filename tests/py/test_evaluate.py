@@ -106,6 +106,13 @@ def main():
            got is not None and got[0] == r["items"] and abs(got[1] - r["hr"]) < 1e-9 and near == 3,
            "%r, %r" % (got, near))
 
+    flags = {f for (f,) in db.execute(
+        "SELECT flags FROM pragma_function_list WHERE name = 'item2vec_evaluate'")}
+    report("item2vec_evaluate is DIRECTONLY", flags and all(f & 0x80000 for f in flags), str(flags))
+    db.execute("CREATE VIEW sneaky AS SELECT item2vec_evaluate('events', 'user', 'item') AS r")
+    e = error_of(db, "SELECT * FROM sneaky")
+    report("not callable from a view", e is not None and "unsafe use" in e, str(e))
+
     # Errors.
     db.execute("CREATE TABLE singles(user INTEGER, item INTEGER)")
     db.executemany("INSERT INTO singles VALUES (?, ?)", [(u, u % 7) for u in range(50)])
