@@ -121,9 +121,12 @@ int i2v_eval_option(i2v_eval_options *e, const char *arg, const char *fname,
       e->score = I2V_SCORE_COSINE;
     } else if (VAL_IS("context")) {
       e->score = I2V_SCORE_CONTEXT;
+    } else if (VAL_IS("context_prior")) {
+      e->score = I2V_SCORE_CONTEXT_PRIOR;
     } else {
       set_err(err, errlen,
-              "%s: option 'score' must be 'cosine' or 'context', got '%.*s'",
+              "%s: option 'score' must be 'cosine', 'context' or 'context_prior', "
+              "got '%.*s'",
               fname, (int)(vlen > 40 ? 40 : vlen), val);
       return I2V_ERROR;
     }

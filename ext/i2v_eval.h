@@ -21,14 +21,17 @@
 
 #define I2V_EVAL_NONE UINT32_MAX
 
-enum { I2V_SCORE_COSINE = 0, I2V_SCORE_CONTEXT = 1 };
+/* cosine: input x input; context: input x output (word2vec's
+** predict_output_word); context_prior: context + ns_exponent x log(count),
+** the negative-sampling prior put back. */
+enum { I2V_SCORE_COSINE = 0, I2V_SCORE_CONTEXT = 1, I2V_SCORE_CONTEXT_PRIOR = 2 };
 
 /* Evaluation-only options ('name=value', parsed by i2v_eval_option). */
 typedef struct i2v_eval_options {
   int holdout;     /* 1: last items of each user held out */
   int k;           /* 10 */
   int query_items; /* 1 = the last item; N = mean of the last N; 0 = all seen */
-  int score;       /* I2V_SCORE_COSINE or I2V_SCORE_CONTEXT */
+  int score;       /* I2V_SCORE_COSINE, _CONTEXT or _CONTEXT_PRIOR */
 } i2v_eval_options;
 
 void i2v_eval_options_init(i2v_eval_options *e);

@@ -11,8 +11,8 @@
 ** returns JSON:
 **   {"users":610,"cases":610,"k":10,"holdout":1,"query":"last","score":"cosine",
 **    "hr":0.1,"mrr":0.05,"ndcg":0.06,"coverage":0.2,
-**    "cosine":{...},"context":{...},"popularity":{...},"cooccurrence":{...},
-**    "items":...,"loss":[...],"seconds":...}
+**    "cosine":{...},"context":{...},"context_prior":{...},"popularity":{...},
+**    "cooccurrence":{...},"items":...,"loss":[...],"seconds":...}
 **
 ** How it works.  The arguments are those of item2vec_train plus the
 ** evaluation options holdout, k, query and score (i2v_eval.c); everything
@@ -20,10 +20,13 @@
 ** split applies min_count to the training part), the last holdout items of
 ** each user are held out (i2v_eval_split_build), the trainer runs on the rest
 ** while this thread polls for sqlite3_interrupt, and every held-out item is
-** predicted from the items before it by four scorers on the same cases: the
-** embedding by cosine, the embedding by context (input x output vectors), the
-** most popular items, and co-occurrence counts within `window`.  The top-level
-** hr/mrr/ndcg/coverage are those of the scorer `score` names.  Only with
+** predicted from the items before it by five scorers on the same cases: the
+** embedding by cosine, by context (input x output vectors, word2vec's
+** predict_output_word), by context plus ns_exponent x log(count) (the
+** negative-sampling prior put back: an estimate of log P(item | query) up to
+** a constant), the most popular items, and co-occurrence counts within
+** `window`.  The top-level hr/mrr/ndcg/coverage are those of the scorer
+** `score` names.  Only with
 ** model= is the model trained on the training part stored (as item2vec_train
 ** stores one); otherwise nothing in the database changes.
 */
@@ -111,7 +114,9 @@ static char *eval_params_json(sqlite3 *db, const i2v_options *o,
   i2v_eval_query_text(e, buf, sizeof(buf));
   sqlite3_str_appendf(s, "\"holdout\":%d,\"k\":%d,\"query\":\"%s\",\"score\":\"%s\"}",
                       e->holdout, e->k, buf,
-                      e->score == I2V_SCORE_CONTEXT ? "context" : "cosine");
+                      e->score == I2V_SCORE_CONTEXT         ? "context"
+                      : e->score == I2V_SCORE_CONTEXT_PRIOR ? "context_prior"
+                                                            : "cosine");
   return sqlite3_str_finish(s);
 }
 
@@ -325,7 +330,9 @@ static void evaluate_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) 
 
   {
     const i2v_eval_metrics *chosen =
-        &metrics[e.score == I2V_SCORE_CONTEXT ? M_CONTEXT : M_COSINE];
+        &metrics[e.score == I2V_SCORE_CONTEXT         ? M_CONTEXT
+                 : e.score == I2V_SCORE_CONTEXT_PRIOR ? M_PRIOR
+                                                      : M_COSINE];
     char qtext[32];
     i2v_eval_query_text(&e, qtext, sizeof(qtext));
     sqlite3_str *s = sqlite3_str_new(db);

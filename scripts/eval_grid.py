@@ -31,7 +31,9 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 LIB = os.environ.get("I2V_LIB", os.path.join(HERE, "..", "item2vec"))
 
-# One option at a time from the defaults, then combinations.
+# The defaults before this measurement; the grid changes one option at a time
+# from them, then tries combinations.  (Later options win over earlier ones.)
+PREVIOUS = ["vector_size=64", "negative=5", "epochs=5"]
 GRID = [
     [],
     ["window=2"], ["window=3"], ["window=10"],
@@ -49,7 +51,12 @@ GRID = [
     ["epochs=10", "sample=1e-4", "negative=10"],
     ["epochs=20", "negative=20", "window=10"],
 ]
-QUICK = [[], ["epochs=20"], ["epochs=20", "sample=1e-4", "negative=10"]]
+# The defaults chosen (vector_size=32, negative=10, epochs=20) and neighbours.
+CHOSEN = [
+    [], ["epochs=10"], ["epochs=40"], ["negative=5"], ["vector_size=64"],
+    ["window=10"], ["sample=1e-4"], ["negative=20", "window=10"],
+]
+QUICK = [[], ["epochs=10"]]
 
 
 def connect(path=":memory:"):
@@ -93,13 +100,15 @@ def evaluate(db, source, user, item, opts):
     return json.loads(db.execute(q, [source, user, item] + opts).fetchone()[0])
 
 
-def run_grid(db, title, source, user, item, fixed, grid):
+def run_grid(db, title, source, user, item, fixed, grid, base=()):
     print("\n### %s\n" % title)
+    if base:
+        print("Each row: %s, then the options shown.\n" % " ".join(base))
     print("| options | cosine | context | context_prior | co-occurrence | popularity | train s |")
     print("|---|---|---|---|---|---|---|")
     t0 = time.time()
     for extra in grid:
-        r = evaluate(db, source, user, item, fixed + extra)
+        r = evaluate(db, source, user, item, fixed + list(base) + extra)
         print("| %s | %.4f | %.4f | %.4f | %.4f | %.4f | %.1f |" % (
             " ".join(extra) or "(defaults)", r["cosine"]["hr"], r["context"]["hr"],
             r["context_prior"]["hr"], r["cooccurrence"]["hr"], r["popularity"]["hr"],
@@ -111,23 +120,32 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--movielens", help="directory of MovieLens small (ratings.csv)")
     ap.add_argument("--generated", action="store_true", help="also the generated data")
-    ap.add_argument("--quick", action="store_true", help="three configurations only")
+    ap.add_argument("--quick", action="store_true", help="two configurations only")
+    ap.add_argument("--chosen-only", action="store_true", help="only the chosen defaults' table")
     args = ap.parse_args()
-    grid = QUICK if args.quick else GRID
     if not args.movielens and not args.generated:
         ap.error("give --movielens DIR and/or --generated")
     common = ["workers=2", "seed=1", "verbose=0"]
+    sets = []
     if args.movielens:
         db = connect()
         load_movielens(db, args.movielens)
-        run_grid(db, "MovieLens small, last 10 ratings of each user held out, HR@10",
-                 "ratings", "userId", "movieId",
-                 ["order_by=timestamp", "holdout=10"] + common, grid)
+        sets.append((db, "MovieLens small, last 10 ratings of each user held out, HR@10",
+                     "ratings", "userId", "movieId", ["order_by=timestamp", "holdout=10"]))
     if args.generated:
         db = connect()
         load_generated(db)
-        run_grid(db, "Generated chains (2000 users x 30 items, 1000 items), last 5 held out, HR@10",
-                 "events", "user", "item", ["order_by=ts", "holdout=5"] + common, grid)
+        sets.append((db, "Generated chains (2000 users x 30 items, 1000 items), last 5 held out, HR@10",
+                     "events", "user", "item", ["order_by=ts", "holdout=5"]))
+    for db, title, source, user, item, fixed in sets:
+        if args.quick:
+            run_grid(db, title + ": current defaults", source, user, item, fixed + common, QUICK)
+            continue
+        if not args.chosen_only:
+            run_grid(db, title + ": one change at a time from the previous defaults",
+                     source, user, item, fixed + common, GRID, PREVIOUS)
+        run_grid(db, title + ": the chosen defaults and their neighbours",
+                 source, user, item, fixed + common, CHOSEN)
     return 0
 
 

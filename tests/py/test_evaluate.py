@@ -130,7 +130,7 @@ def main():
     e = error_of(db, "SELECT item2vec_evaluate('events', 'user', 'item', 'query=first')")
     report("bad query value names the choices", e is not None and "mean:N" in e, str(e))
     e = error_of(db, "SELECT item2vec_evaluate('events', 'user', 'item', 'score=dot')")
-    report("bad score value names the choices", e is not None and "'cosine' or 'context'" in e, str(e))
+    report("bad score value names the choices", e is not None and "'cosine', 'context' or 'context_prior'" in e, str(e))
     e = error_of(db, "SELECT item2vec_evaluate('nosuch', 'user', 'item')")
     report("missing source", e is not None and "no such table" in e, str(e))
 
