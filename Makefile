@@ -32,6 +32,7 @@ SQL_SRC  := ext/item2vec.c ext/i2v_source.c ext/i2v_store.c ext/i2v_similar.c \
             ext/i2v_train_sql.c \
             ext/i2v_csv.c ext/i2v_w2v.c \
             ext/i2v_evaluate.c ext/i2v_project.c
+SQL_SRC  += ext/i2v_update.c
 HEADERS  := $(wildcard ext/*.h)
 BUILD    ?= build
 CORE_OBJ := $(CORE_SRC:ext/%.c=$(BUILD)/%.o)

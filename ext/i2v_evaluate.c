@@ -230,6 +230,13 @@ static void evaluate_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) 
     rc = SQLITE_ERROR;
     goto done;
   }
+  if (o.update) {
+    zErr = sqlite3_mprintf("%s: update=1 is not supported: the evaluation trains a "
+                           "fresh model on the training part of the source",
+                           fname);
+    rc = SQLITE_ERROR;
+    goto done;
+  }
 
   /* Read every item: min_count and max_final_vocab apply to the training
   ** part only, so held-out rows do not decide what training sees. */

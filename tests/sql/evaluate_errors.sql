@@ -44,6 +44,7 @@ SELECT item2vec_evaluate('events', 'user', 'item', 'query=mean:0');
 SELECT item2vec_evaluate('events', 'user', 'item', 'score=euclid');
 SELECT item2vec_evaluate('events', 'user', 'item', 'windw=3');
 SELECT item2vec_evaluate('events', 'user', 'item', 'window=0');
+SELECT item2vec_evaluate('events', 'user', 'item', 'update=1');
 SELECT item2vec_evaluate('events', 'user');
 SELECT item2vec_evaluate('events', 'nosuch', 'item');
 -- DIRECTONLY: not from a view or a trigger.
