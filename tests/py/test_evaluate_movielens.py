@@ -1,7 +1,8 @@
 """item2vec_evaluate on MovieLens small (the last 10 ratings of each user held
 out), with the default training options: the split and the baselines are as
-measured for the README, the embedding beats popularity, and ranking by
-context beats cosine.  Skips without ML_DIR.
+measured for the README, the embedding beats popularity, ranking by context
+beats cosine, and the neighbours of popular movies are not mostly movies rated
+once or twice.  Skips without ML_DIR.
 
 Run with Debian's /usr/bin/python3; prints ok / not ok / skip lines."""
 import csv
@@ -48,10 +49,22 @@ def main():
            "cooccurrence %.4f popularity %.4f" % (r["cooccurrence"]["hr"], r["popularity"]["hr"]))
     report("embedding beats popularity", r["cosine"]["hr"] > 1.2 * r["popularity"]["hr"],
            "cosine %.4f popularity %.4f" % (r["cosine"]["hr"], r["popularity"]["hr"]))
-    report("context beats cosine with the defaults", r["context"]["hr"] > 1.3 * r["cosine"]["hr"],
+    report("context beats cosine with the defaults", r["context"]["hr"] > 1.1 * r["cosine"]["hr"],
            "context %.4f cosine %.4f" % (r["context"]["hr"], r["cosine"]["hr"]))
     report("the prior helps context", r["context_prior"]["hr"] >= r["context"]["hr"],
            "context_prior %.4f context %.4f" % (r["context_prior"]["hr"], r["context"]["hr"]))
+    # The neighbour lists of popular movies are not taken over by movies
+    # rated once or twice (what longer training does; see the README).
+    db.execute("SELECT item2vec_train('ratings', 'userId', 'movieId', 'order_by=timestamp', "
+               "'workers=2', 'verbose=0')").fetchone()
+    counts = [f for (f,) in db.execute(
+        "WITH top AS (SELECT item FROM item2vec_vectors WHERE model = 'default' "
+        "ORDER BY frequency DESC LIMIT 30) "
+        "SELECT v.frequency FROM top, similar_items(top.item, 10) AS s "
+        "JOIN item2vec_vectors AS v ON v.model = 'default' AND v.item = s.item")]
+    rare = sum(c < 5 for c in counts) / max(1, len(counts))
+    report("few rare items among the neighbours of popular movies",
+           len(counts) == 300 and rare < 0.3, "%d neighbours, %.0f%% seen < 5 times" % (len(counts), 100 * rare))
     print("# hr: cosine %.4f context %.4f context_prior %.4f cooccurrence %.4f popularity %.4f; %.1f s" % (
         r["cosine"]["hr"], r["context"]["hr"], r["context_prior"]["hr"], r["cooccurrence"]["hr"],
         r["popularity"]["hr"], r["seconds"]))
