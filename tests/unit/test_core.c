@@ -1223,7 +1223,7 @@ static void test_train_start(void) {
   o.min_alpha = 0;
   float init[10 * 16];
   for (int i = 0; i < 10 * 16; i++) init[i] = (float)(i % 7) - 3.0f;
-  i2v_start st = {init, NULL, 6}; /* items 6..9 start fresh */
+  i2v_start st = {.input = init, .output = NULL, .n = 6}; /* items 6..9 start fresh */
   int rc = i2v_train(&o, &i2v_libc_alloc, tc.counts, tc.nvocab, &tc.c, &st, NULL,
                      NULL, &tr, err, sizeof(err));
   tiny_free(&tc);
