@@ -14,9 +14,7 @@ SELECT count(z), min(json_array_length(coords)) FROM item2vec_project('default',
 -- Defaults: model 'default', 2 dimensions; hidden columns read back.
 SELECT DISTINCT model, dims FROM item2vec_project();
 -- Centred coordinates; x carries at least as much variance as y; x and y are
--- uncorrelated (to 1e-5: orthogonal iteration stops when a component moves
--- by less than about 1e-6 rad); the explained share is a fraction, the same
--- on every row.
+-- uncorrelated (to 1e-5); the explained share is a fraction, the same on every row.
 SELECT abs(avg(x)) < 1e-6, abs(avg(y)) < 1e-6,
        avg(x * x) >= avg(y * y),
        abs(avg(x * y)) < 1e-5 * avg(x * x),
