@@ -212,7 +212,8 @@ def hit_rate(keys, vecs, split, k=10):
                 hits += int(ti in top)
             if target in index:
                 seen_idx.append(index[target])
-    return hits / total, total
+    p = hits / total
+    return p, total, (p * (1 - p) / total) ** 0.5
 
 
 def purity(keys, vecs, cluster_of, k=10, sample=5000):
@@ -232,7 +233,7 @@ def purity(keys, vecs, cluster_of, k=10, sample=5000):
         s[np.arange(len(rows)), rows] = -np.inf
         top = np.argpartition(-s, k, axis=1)[:, :k]
         shares.extend((lab[top] == lab[rows][:, None]).mean(axis=1))
-    return float(np.mean(shares)), len(shares)
+    return float(np.mean(shares)), len(shares), float(np.std(shares) / len(shares) ** 0.5)
 
 
 def movielens_ratings():
@@ -372,13 +373,15 @@ def row_cells(res, qname):
     cells += [fmt_mb(max(res["i2v_rss"])), fmt_mb(max(res["gs_rss"])) if res["gs_rss"] else "-"]
 
     def q(m):
-        # Noise: std over seeds when there are several, else the sampling error.
-        if len(res["i2v_q"]) > 1:
-            return "%.3f ± %.3f" % m
-        return "%.3f ± %.3f" % (m[0], (m[0] * (1 - m[0]) / n) ** 0.5)
+        # Noise: std over seeds (none with one seed; see the split's column).
+        return "%.3f ± %.3f" % m if len(res["i2v_q"]) > 1 else "%.3f" % m[0]
     cells += ["%s %s" % (qname, q(iq))]
     cells += [q(gq) if res["gs_q"] else "-"]
     cells += ["%.2f" % (iq[0] / gq[0]) if res["gs_q"] and gq[0] > 0 else "-"]
+    # The split's own sampling error: binomial over held-out steps (HR), the
+    # spread of per-item purity over the sampled items (purity).
+    se = (res["gs_q"] or res["i2v_q"])[0][2]
+    cells += ["±%.3f (%d %s)" % (se, n, "steps" if qname.startswith("HR") else "items")]
     return cells
 
 
@@ -485,8 +488,8 @@ def main():
     if rows:
         print("| corpus | item2vec s | item2vec items/s | gensim s | gensim items/s | "
               "speed-up | item2vec peak RSS | gensim peak RSS | item2vec quality | "
-              "gensim quality | quality ratio |")
-        print("|" + "---|" * 11)
+              "gensim quality | quality ratio | split noise (SE) |")
+        print("|" + "---|" * 12)
         for cells in rows:
             print("| " + " | ".join(cells) + " |")
     if big:
@@ -501,7 +504,8 @@ def main():
     print()
     print("Seconds: training only (gensim's train(), item2vec's train_seconds), median "
           "over seeds; items/s: the corpus's items x epochs / those seconds; quality: "
-          "mean ± std over %d seeds (one seed: ± binomial standard error)." % nseeds)
+          "mean ± std over %d seeds (the 10M row: one seed); split noise: the standard "
+          "error of one model's figure from the finite test set." % nseeds)
 
 
 if __name__ == "__main__":
