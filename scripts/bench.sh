@@ -4,7 +4,8 @@
 # table (bench/bench.py does the work; README.md, "Performance", explains the
 # rows), then the update benchmark (scripts/bench_update.py) when present.
 #
-# Settings: ML_DIR (MovieLens small, extracted) or ML_ZIP (its zip);
+# Settings: ML_DIR (MovieLens small, extracted) or ML_ZIP (its zip; without
+# either, ../shared/data/ml-latest-small when it is there);
 # BENCH_QUICK=1 skips the 10M and 25M rows; BENCH_SEEDS (3); BENCH_ONLY (a
 # comma list of ml-sg, ml-cbow, c1m, c10m, g25m); BENCH_GENSIM=0 (item2vec
 # alone); BENCH_DIR (scratch databases, build/bench); PYTHON (a python3 that
@@ -15,8 +16,12 @@ set -euo pipefail
 for var in ML_DIR ML_ZIP; do
   case ${!var:-/} in /*) ;; *) printf -v "$var" '%s/%s' "$PWD" "${!var}" ;; esac
 done
-export ML_DIR ML_ZIP
 cd "$(dirname "$0")/.."
+# Without either, the shared folder beside the repository, when it has the data.
+if [ -z "${ML_DIR:-}" ] && [ -z "${ML_ZIP:-}" ] && [ -f ../shared/data/ml-latest-small/ratings.csv ]; then
+  ML_DIR=$(cd ../shared/data/ml-latest-small && pwd)
+fi
+export ML_DIR ML_ZIP
 PYTHON=${PYTHON:-/usr/bin/python3}
 if ! "$PYTHON" -c 'import sqlite3; sqlite3.connect(":memory:").enable_load_extension(True)' 2>/dev/null; then
   echo "bench: $PYTHON cannot load SQLite extensions; set PYTHON to one that can (Debian: /usr/bin/python3)" >&2
