@@ -12,7 +12,19 @@
 ** subsampling rule (kept with probability (sqrt(c/t)+1)*t/c, t = sample x
 ** total), the rest may be shuffled (shuffle=1), and each position is trained
 ** against a window of neighbours whose radius is drawn in [1, window] when
-** shrink_windows=1.  Negatives come from an alias table over counts^ns_exponent.
+** shrink_windows=1.  Negatives come from an alias table over counts^ns_exponent;
+** skip-gram draws one set per centre item for all its context items
+** (shared_negatives=1, the default) or one per pair (0, as gensim).
+**
+** One update (an input vector against the positive and the negatives) is one
+** kernel call: AVX2+FMA when the CPU has both, chosen once per run, else the
+** portable kernel on GCC/Clang vector extensions (I2V_ISA=portable in the
+** environment forces it).  The kernel scores eight targets at a time, takes
+** sigmoid and loss from one polynomial exp (no table), then moves the output
+** rows and sums the input's gradient in one pass.  Random numbers come from a
+** counter-based generator; negatives are drawn one update ahead and their
+** rows prefetched, with the next centre's and the next context's rows.
+**
 ** The learning rate falls linearly from alpha to min_alpha over all epochs,
 ** computed from each worker's own progress through its chunk, so a run with
 ** workers=1 and a fixed seed is bit-identical every time.  Rows given as
