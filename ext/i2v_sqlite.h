@@ -30,6 +30,9 @@ typedef struct i2v_model {
   void *raw;
   i2v_vocab items;
   struct i2v_model *next; /* in the connection's cache */
+  struct i2v_hnsw *index; /* its approximate index, once i2v_index_attach ran */
+  int index_state;        /* 0 not looked for, 1 none, 2 loaded, 3 damaged */
+  char *index_error;      /* why, when damaged */
 } i2v_model;
 
 /* Per-connection state, shared by the functions and the virtual table. */
@@ -39,7 +42,7 @@ typedef struct i2v_conn {
   i2v_model *cache;         /* loaded models */
   int64_t stamp_version;    /* pager data version when the cache was checked */
   int64_t stamp_changes;    /* total_changes when the cache was checked */
-  int stamp_dirty;          /* the cache was used inside a write transaction */
+  int stamp_in_write;       /* checked inside a write transaction on main */
 } i2v_conn;
 
 void i2v_conn_release(void *p);
@@ -97,11 +100,17 @@ int i2v_store_write(sqlite3 *db, const char *fname, const char *model,
 int i2v_store_load(sqlite3 *db, const char *fname, const char *name,
                    i2v_model **out, char **pzErr);
 
+/* i2v_index.c: load model m's stored approximate index into m->index, once
+** per loaded model (m->index stays NULL when there is none, or when it was
+** built for other items).  A damaged index is an error, every time. */
+int i2v_index_attach(sqlite3 *db, i2v_model *m, const char *fname, char **pzErr);
+
 /* Registration of each surface. */
 int i2v_register_train(sqlite3 *db, i2v_conn *c);
 int i2v_register_similar(sqlite3 *db, i2v_conn *c);
 int i2v_register_csv(sqlite3 *db, i2v_conn *c); /* i2v_csv.c */
 int i2v_register_w2v(sqlite3 *db, i2v_conn *c); /* i2v_w2v.c */
+int i2v_register_index(sqlite3 *db, i2v_conn *c);
 
 /* Monotonic seconds. */
 double i2v_now(void);

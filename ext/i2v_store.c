@@ -20,9 +20,14 @@
 ** own writes) stay the same; any change and the cache is dropped, so no answer mixes vectors
 ** of two versions of a model.
 */
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
+#if defined(__linux__)
+#include <sys/mman.h>
+#endif
 
+#include "i2v_hnsw.h"
 #include "i2v_sqlite.h"
 #include "i2v_vec.h"
 
@@ -87,6 +92,7 @@ static void put_le32(unsigned char *p, float f) {
   p[3] = (unsigned char)(u >> 24);
 }
 
+#if !(defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__)
 static float get_le32(const unsigned char *p) {
   uint32_t u = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
                (uint32_t)p[3] << 24;
@@ -94,6 +100,7 @@ static float get_le32(const unsigned char *p) {
   memcpy(&f, &u, 4);
   return f;
 }
+#endif
 
 static const char context_schema_sql[] =
     "CREATE TABLE IF NOT EXISTS main.item2vec_context("
@@ -158,6 +165,9 @@ int i2v_store_write(sqlite3 *db, const char *fname, const char *model,
   rc = exec_model(db, "DELETE FROM main.item2vec_vectors WHERE model = ?1", model);
   if (rc == SQLITE_OK && table_exists(db, "item2vec_context"))
     rc = exec_model(db, "DELETE FROM main.item2vec_context WHERE model = ?1", model);
+  /* The approximate index of the old vectors goes with them. */
+  if (rc == SQLITE_OK && table_exists(db, "item2vec_index"))
+    rc = exec_model(db, "DELETE FROM main.item2vec_index WHERE model = ?1", model);
   if (rc == SQLITE_OK && context)
     rc = sqlite3_exec(db, context_schema_sql, NULL, NULL, NULL);
   if (rc == SQLITE_OK)
@@ -217,6 +227,8 @@ fail:
 
 void i2v_model_release(i2v_model *m) {
   if (!m || --m->refs > 0) return;
+  i2v_hnsw_free(m->index);
+  sqlite3_free(m->index_error);
   i2v_vocab_free(&m->items);
   sqlite3_free(m->raw);
   sqlite3_free(m->name);
@@ -237,6 +249,80 @@ static int table_exists(sqlite3 *db, const char *name) {
   return found;
 }
 
+/* Advise a large block onto transparent huge pages where the system has
+** them: faulting a quarter of a gigabyte of rows in 4 KiB pages costs about
+** as much as reading them from the database, and the vocabulary's hash
+** slots, probed at random, miss the TLB on every insert without them. */
+static void advise_huge(void *p, size_t bytes) {
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+  const uintptr_t huge = (uintptr_t)1 << 21;
+  uintptr_t lo = ((uintptr_t)p + huge - 1) & ~(huge - 1);
+  uintptr_t hi = ((uintptr_t)p + bytes) & ~(huge - 1);
+  if (bytes >= ((size_t)8 << 20) && hi > lo) madvise((void *)lo, hi - lo, MADV_HUGEPAGE);
+#else
+  (void)p;
+  (void)bytes;
+#endif
+}
+
+/* The allocator of a loaded model's vocabulary: sqlite3_malloc64, with
+** large blocks on huge pages. */
+static void *model_malloc(void *ctx, size_t n) {
+  (void)ctx;
+  void *p = sqlite3_malloc64(n);
+  if (p) advise_huge(p, n);
+  return p;
+}
+static void model_free(void *ctx, void *p) {
+  (void)ctx;
+  sqlite3_free(p);
+}
+static const i2v_alloc model_alloc = {model_malloc, model_free, NULL};
+
+/* Room for n rows of m->stride floats, 64-byte aligned, in m->raw/m->unit. */
+static int alloc_rows(i2v_model *m, size_t n) {
+  int ovf = 0;
+  size_t bytes = i2v_mul_size(n ? n : 1, m->stride * sizeof(float), &ovf);
+  if (ovf || bytes > SIZE_MAX - 64) return SQLITE_NOMEM;
+  m->raw = model_malloc(NULL, bytes + 64);
+  if (!m->raw) return SQLITE_NOMEM;
+  m->unit = (float *)(((uintptr_t)m->raw + 63) & ~(uintptr_t)63);
+  return SQLITE_OK;
+}
+
+/* Copy one stored vector (dim little-endian float32) into its row, scale it
+** to unit length and zero the padding.  Returns 0 when a value is not
+** finite: the squares of finite float32 values cannot overflow a double, so
+** a sum that is not finite means an infinity or a NaN was among them. */
+static int load_row(float *restrict row, const unsigned char *restrict b,
+                    int dim, size_t stride) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+  memcpy(row, b, (size_t)dim * sizeof(float));
+#else
+  for (int d = 0; d < dim; d++) row[d] = get_le32(b + 4 * d);
+#endif
+  double sum = 0.0;
+#pragma omp simd reduction(+ : sum)
+  for (int d = 0; d < dim; d++) sum += (double)row[d] * row[d];
+  if (sum - sum != 0.0) return 0;
+  if (sum > 0) {
+    float inv = (float)(1.0 / sqrt(sum));
+#pragma omp simd
+    for (int d = 0; d < dim; d++) row[d] *= inv;
+  }
+  for (size_t d = (size_t)dim; d < stride; d++) row[d] = 0.0f;
+  return 1;
+}
+
+/*
+** Load model `name` into unit-length rows and a vocabulary.  The header row
+** gives the item count, so the rows and the vocabulary's hash table are
+** sized once; each stored row is then one hash insert, one copy and one
+** scaling.  Rows beyond the header's count (a hand-edited table) grow the
+** buffer; '1' and 1 stored twice by hand keep the first.  The caller runs
+** this inside one read transaction (see i2v_conn_model), so the header and
+** the rows come from the same version of the database.
+*/
 int i2v_store_load(sqlite3 *db, const char *fname, const char *name,
                    i2v_model **out, char **pzErr) {
   sqlite3_stmt *st = NULL;
@@ -293,7 +379,7 @@ int i2v_store_load(sqlite3 *db, const char *fname, const char *name,
   m->refs = 1;
   m->dim = dim;
   m->stride = i2v_row_stride(dim);
-  i2v_vocab_init(&m->items, &i2v_sqlite_alloc);
+  i2v_vocab_init(&m->items, &model_alloc);
   m->name = sqlite3_mprintf("%s", name);
   if (!m->name) goto nomem;
 
@@ -304,9 +390,8 @@ int i2v_store_load(sqlite3 *db, const char *fname, const char *name,
   if (rc != SQLITE_OK) goto sqlerr;
   sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
   size_t cap = nitems > 0 ? (size_t)nitems : 16;
-  m->raw = sqlite3_malloc64(cap * m->stride * sizeof(float) + 64);
-  if (!m->raw) goto nomem;
-  m->unit = (float *)(((uintptr_t)m->raw + 63) & ~(uintptr_t)63);
+  if (alloc_rows(m, cap) != SQLITE_OK) goto nomem;
+  if (i2v_vocab_reserve(&m->items, cap) != I2V_OK) goto nomem;
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
     i2v_value v;
     int added = 0;
@@ -320,15 +405,15 @@ int i2v_store_load(sqlite3 *db, const char *fname, const char *name,
     if (!added) continue; /* '1' and 1 stored twice by hand: keep the first */
     if ((size_t)idx >= cap) {
       /* More rows than the header said: grow. */
-      size_t nc = cap * 2;
-      void *raw = sqlite3_malloc64(nc * m->stride * sizeof(float) + 64);
-      if (!raw) goto nomem;
-      float *unit = (float *)(((uintptr_t)raw + 63) & ~(uintptr_t)63);
-      memcpy(unit, m->unit, cap * m->stride * sizeof(float));
-      sqlite3_free(m->raw);
-      m->raw = raw;
-      m->unit = unit;
-      cap = nc;
+      void *old_raw = m->raw;
+      const float *old_unit = m->unit;
+      if (alloc_rows(m, cap * 2) != SQLITE_OK) {
+        m->raw = old_raw;
+        goto nomem;
+      }
+      memcpy(m->unit, old_unit, cap * m->stride * sizeof(float));
+      sqlite3_free(old_raw);
+      cap *= 2;
     }
     int bytes = sqlite3_column_bytes(st, 2);
     const unsigned char *b = sqlite3_column_blob(st, 2);
@@ -341,19 +426,13 @@ int i2v_store_load(sqlite3 *db, const char *fname, const char *name,
       rc = SQLITE_CORRUPT;
       goto fail;
     }
-    float *row = m->unit + (size_t)idx * m->stride;
-    memset(row, 0, m->stride * sizeof(float));
-    for (int d = 0; d < dim; d++) {
-      row[d] = get_le32(b + 4 * d);
-      if (row[d] != row[d] || row[d] - row[d] != 0) {
-        *pzErr = sqlite3_mprintf(
-            "%s: model '%s' has a non-finite value in the vector of item '%s'",
-            fname, name, (const char *)sqlite3_column_text(st, 0));
-        rc = SQLITE_CORRUPT;
-        goto fail;
-      }
+    if (!load_row(m->unit + (size_t)idx * m->stride, b, dim, m->stride)) {
+      *pzErr = sqlite3_mprintf(
+          "%s: model '%s' has a non-finite value in the vector of item '%s'",
+          fname, name, (const char *)sqlite3_column_text(st, 0));
+      rc = SQLITE_CORRUPT;
+      goto fail;
     }
-    i2v_vec_normalize(row, dim);
     m->items.entries[idx].count = (uint64_t)sqlite3_column_int64(st, 1);
   }
   if (rc != SQLITE_DONE) goto sqlerr;
@@ -391,48 +470,77 @@ void i2v_conn_release(void *p) {
   sqlite3_free(c);
 }
 
-/* Drop the cache when anything in the database changed since last time:
-** the pager's data version moves on every commit, by any connection; this
-** connection's change counter covers its own uncommitted writes.  Neither
-** moves when a transaction rolls back, so a cache used inside a write
-** transaction (it may hold uncommitted rows) is also dropped once that
-** transaction is over.  None of this needs a prepared statement, so nothing
-** is left open at sqlite3_close. */
-static int check_stamp(i2v_conn *c) {
+/*
+** Drop the cache when the model tables may have changed since it was
+** stamped.  The pager's data version moves on every commit, by any
+** connection, this one included.  This connection's uncommitted writes show
+** in sqlite3_total_changes64 while it holds a write transaction on main;
+** changes counted outside one went to other schemas (temp, attached) or were
+** committed (and moved the data version), so they do not drop the cache.  A
+** cache stamped inside a write transaction is dropped once that transaction
+** ends, since it may hold rows that were rolled back.  Neither check needs a
+** prepared statement, so nothing is left open at sqlite3_close.  The data
+** version is current only inside a read transaction: i2v_conn_model makes
+** sure there is one.
+*/
+static int check_stamp(i2v_conn *c, int in_write) {
   unsigned int version = 0;
   int64_t changes = sqlite3_total_changes64(c->db);
-  int in_write = sqlite3_txn_state(c->db, "main") == SQLITE_TXN_WRITE;
   int rc = sqlite3_file_control(c->db, "main", SQLITE_FCNTL_DATA_VERSION, &version);
   if (rc != SQLITE_OK) return rc;
-  if ((int64_t)version != c->stamp_version || changes != c->stamp_changes ||
-      (c->stamp_dirty && !in_write)) {
+  if ((int64_t)version != c->stamp_version ||
+      (in_write && changes != c->stamp_changes) ||
+      (c->stamp_in_write && !in_write)) {
     i2v_conn_clear(c);
     c->stamp_version = (int64_t)version;
-    c->stamp_changes = changes;
-    c->stamp_dirty = 0;
   }
-  if (in_write) c->stamp_dirty = 1;
+  c->stamp_changes = changes;
+  c->stamp_in_write = in_write;
   return SQLITE_OK;
 }
 
+/*
+** The model called name, from the cache or loaded.  The check and the load
+** must see one version of the database: a statement that reads a table of
+** main (every similar_items query, a scalar function over a table) already
+** holds a read transaction; a bare SELECT item2vec_similarity(1, 2) does
+** not, so one is opened here by stepping PRAGMA data_version (which reads
+** main) and held until the model is in hand.
+*/
 int i2v_conn_model(i2v_conn *c, const char *fname, const char *name,
                    i2v_model **out, char **pzErr) {
-  int rc = check_stamp(c);
+  sqlite3_stmt *hold = NULL;
+  int state = sqlite3_txn_state(c->db, "main");
+  int rc = SQLITE_OK;
   *out = NULL;
+  if (state == SQLITE_TXN_NONE) {
+    rc = sqlite3_prepare_v2(c->db, "PRAGMA main.data_version", -1, &hold, NULL);
+    if (rc == SQLITE_OK) rc = sqlite3_step(hold) == SQLITE_ROW ? SQLITE_OK : sqlite3_errcode(c->db);
+    if (rc != SQLITE_OK) {
+      *pzErr = sqlite3_mprintf("%s: cannot read the database: %s", fname,
+                               sqlite3_errmsg(c->db));
+      sqlite3_finalize(hold);
+      return rc;
+    }
+  }
+  rc = check_stamp(c, state == SQLITE_TXN_WRITE);
   if (rc != SQLITE_OK) {
     *pzErr = sqlite3_mprintf("%s: cannot read the database's data version (%s)",
                              fname, sqlite3_errstr(rc));
+    sqlite3_finalize(hold);
     return rc;
   }
   for (i2v_model *m = c->cache; m; m = m->next) {
     if (strcmp(m->name, name) == 0) {
       m->refs++;
       *out = m;
+      sqlite3_finalize(hold);
       return SQLITE_OK;
     }
   }
   i2v_model *m = NULL;
   rc = i2v_store_load(c->db, fname, name, &m, pzErr);
+  sqlite3_finalize(hold);
   if (rc != SQLITE_OK) return rc;
   m->next = c->cache;
   c->cache = m;
