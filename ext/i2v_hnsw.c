@@ -99,8 +99,8 @@ int i2v_hnsw_params_set(i2v_hnsw_params *p, const char *arg, const char *fname,
     const hnsw_option *o = &hnsw_options[i];
     if (strlen(o->name) != nlen || strncmp(o->name, arg, nlen) != 0) continue;
     if (!eq) {
-      snprintf(err, errlen, "%s: option '%s' needs a value, as in '%s=%lld'", fname,
-               o->name, o->name, (long long)o->lo);
+      snprintf(err, errlen, "%s: option '%s' needs a value: '%s=N' with N from %lld to %lld",
+               fname, o->name, o->name, (long long)o->lo, (long long)o->hi);
       return I2V_ERROR;
     }
     const char *v = eq + 1;
@@ -805,7 +805,7 @@ int i2v_hnsw_load(unsigned char *blob, size_t len, uint32_t n, int dim,
     goto fail;
   }
   if (get64(blob + 56) != i2v_hnsw_checksum(blob, len)) {
-    rc = corrupt(err, errlen, "checksum mismatch (the stored index is damaged)");
+    rc = corrupt(err, errlen, "checksum mismatch");
     goto fail;
   }
   uint32_t hn = get32(blob + 16), hdim = get32(blob + 20);

@@ -161,7 +161,7 @@ int i2v_index_attach(sqlite3 *db, i2v_model *m, const char *fname, char **pzErr)
   if (m->index_state == INDEX_LOADED || m->index_state == INDEX_NONE) return SQLITE_OK;
   if (m->index_state == INDEX_BROKEN) {
     *pzErr = sqlite3_mprintf("%s: %s", fname, m->index_error);
-    return SQLITE_CORRUPT;
+    return SQLITE_ERROR;
   }
   if (!index_table_exists(db)) {
     m->index_state = INDEX_NONE;
@@ -213,7 +213,7 @@ int i2v_index_attach(sqlite3 *db, i2v_model *m, const char *fname, char **pzErr)
   if (!m->index_error) return SQLITE_NOMEM;
   m->index_state = INDEX_BROKEN;
   *pzErr = sqlite3_mprintf("%s: %s", fname, m->index_error);
-  return SQLITE_CORRUPT;
+  return SQLITE_ERROR;
 }
 
 /* ---- item2vec_index(model, opt, ...) --------------------------------- */
