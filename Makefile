@@ -54,7 +54,11 @@ $(LIB): $(CORE_OBJ) $(SQL_OBJ)
 $(BUILD)/test_core: tests/unit/test_core.c $(CORE_OBJ) $(BUILD)/i2v_libc.o
 	$(CC) $(ALL_CFLAGS) -Iext -o $@ $^ $(LDLIBS)
 
-test: $(LIB) $(BUILD)/test_core
+# Unit tests of the approximate index (run by tests/sh/test_hnsw_unit.sh).
+$(BUILD)/test_hnsw: tests/unit/test_hnsw.c $(CORE_OBJ) $(BUILD)/i2v_libc.o
+	$(CC) $(ALL_CFLAGS) -Iext -o $@ $^ $(LDLIBS)
+
+test: $(LIB) $(BUILD)/test_core $(BUILD)/test_hnsw
 	@bash tests/run.sh
 
 demo: $(LIB)
