@@ -58,6 +58,9 @@ struct i2v_hnsw {
   uint32_t *upper_first; /* n: first upper list of each item (not stored) */
   size_t nupper;
   struct scratch *qs;    /* the query search's scratch, made on first use */
+  signed char *codes;    /* int8 codes of the rows the walk reads (not stored) */
+  size_t cstride;
+  float inv_scale;
 };
 
 /* ---- options ---------------------------------------------------------- */
@@ -258,25 +261,45 @@ void i2v_hnsw_free(i2v_hnsw *h);
 
 /* ---- search ----------------------------------------------------------- */
 
-/* What one searching thread needs: visit marks for every item, the two
-** heaps of a best-first search, and room for one neighbour list. */
+/* The rows a graph is searched over: the model's float rows, and their int8
+** codes (code = round(value * scale)), which the walk reads instead: a code
+** row of a 64-float row is one cache line instead of four.  Approximate
+** scores of the walk are dot(code, q * inv_scale); the results are scored
+** again exactly before anyone sees them. */
+typedef struct rowset {
+  const float *rows;
+  size_t stride;
+  int dim;
+  const signed char *codes;
+  size_t cstride; /* dim rounded up to 32 */
+  float inv_scale;
+} rowset;
+
+#define ROW(rs, i) ((rs)->rows + (size_t)(i) * (rs)->stride)
+
+/* What one searching thread needs: a visited bit per item (and the list of
+** those set, to clear them), the two heaps of a best-first search, room
+** for one neighbour list, and scaled query vectors. */
 typedef struct scratch {
-  uint32_t *visited;
-  uint32_t mark;
-  i2v_scored *cand; /* max-heap: the best unexpanded on top; grows */
-  i2v_scored *res;  /* min-heap: the worst kept on top; ef + 1 */
+  uint64_t *seen;     /* (n + 63) / 64 words */
+  uint32_t *touched;  /* items whose bit is set; grows */
+  size_t ntouched, touched_cap;
+  i2v_scored *cand;   /* max-heap: the best unexpanded on top; grows */
+  i2v_scored *res;    /* min-heap: the worst kept on top; ef + 1 */
   size_t ncand, nres, cap, cand_cap;
   const i2v_alloc *alloc;
-  int nomem;        /* a candidate heap could not grow */
+  int nomem;          /* a heap or list could not grow */
   uint32_t *nbr, *todo; /* M0 + 1 each */
   float *nbr_score;
   uint32_t *sel;        /* selected neighbours, M0 + 1 */
   i2v_scored *prune;    /* M0 + 1 */
+  float *q1, *q2;       /* cstride floats each: scaled query vectors */
 } scratch;
 
 static void scratch_free(const i2v_alloc *a, scratch *s) {
   if (!s) return;
-  i2v_free(a, s->visited);
+  i2v_free(a, s->seen);
+  i2v_free(a, s->touched);
   i2v_free(a, s->cand);
   i2v_free(a, s->res);
   i2v_free(a, s->nbr);
@@ -284,24 +307,31 @@ static void scratch_free(const i2v_alloc *a, scratch *s) {
   i2v_free(a, s->nbr_score);
   i2v_free(a, s->sel);
   i2v_free(a, s->prune);
+  i2v_free(a, s->q1);
+  i2v_free(a, s->q2);
   memset(s, 0, sizeof(*s));
 }
 
-static int scratch_init(const i2v_alloc *a, scratch *s, uint32_t n, int M0) {
-  int ovf = 0;
+static int scratch_init(const i2v_alloc *a, scratch *s, uint32_t n, int M0, size_t cstride) {
+  size_t words = ((size_t)n + 63) / 64;
   memset(s, 0, sizeof(*s));
   s->alloc = a;
-  s->visited = i2v_malloc(a, i2v_mul_size(n, sizeof(uint32_t), &ovf));
+  s->seen = i2v_malloc(a, words * sizeof(uint64_t));
+  s->touched_cap = 1024;
+  s->touched = i2v_malloc(a, s->touched_cap * sizeof(uint32_t));
   s->nbr = i2v_malloc(a, (size_t)(M0 + 1) * sizeof(uint32_t));
   s->todo = i2v_malloc(a, (size_t)(M0 + 1) * sizeof(uint32_t));
-  s->nbr_score = i2v_malloc(a, (size_t)(M0 + 1) * sizeof(float));
+  s->nbr_score = i2v_malloc(a, (size_t)(M0 + 8) * sizeof(float));
   s->sel = i2v_malloc(a, (size_t)(M0 + 1) * sizeof(uint32_t));
   s->prune = i2v_malloc(a, (size_t)(M0 + 1) * sizeof(i2v_scored));
-  if (ovf || !s->visited || !s->nbr || !s->todo || !s->nbr_score || !s->sel || !s->prune) {
+  s->q1 = i2v_malloc(a, cstride * sizeof(float));
+  s->q2 = i2v_malloc(a, cstride * sizeof(float));
+  if (!s->seen || !s->touched || !s->nbr || !s->todo || !s->nbr_score || !s->sel ||
+      !s->prune || !s->q1 || !s->q2) {
     scratch_free(a, s);
     return I2V_NOMEM;
   }
-  memset(s->visited, 0, (size_t)n * sizeof(uint32_t));
+  memset(s->seen, 0, words * sizeof(uint64_t));
   return I2V_OK;
 }
 
@@ -326,6 +356,31 @@ static int scratch_heaps(const i2v_alloc *a, scratch *s, size_t ef) {
   s->cap = ef + 1;
   s->cand_cap = 2 * ef + 2;
   return I2V_OK;
+}
+
+/* Mark item e visited; 0 when it already was. */
+static inline int visit(scratch *s, uint32_t e) {
+  uint64_t bit = (uint64_t)1 << (e & 63);
+  if (s->seen[e >> 6] & bit) return 0;
+  if (s->ntouched == s->touched_cap) {
+    uint32_t *t = i2v_malloc(s->alloc, 2 * s->touched_cap * sizeof(uint32_t));
+    if (!t) {
+      s->nomem = 1;
+      return 0;
+    }
+    memcpy(t, s->touched, s->ntouched * sizeof(uint32_t));
+    i2v_free(s->alloc, s->touched);
+    s->touched = t;
+    s->touched_cap *= 2;
+  }
+  s->seen[e >> 6] |= bit;
+  s->touched[s->ntouched++] = e;
+  return 1;
+}
+
+static void unvisit_all(scratch *s) {
+  for (size_t i = 0; i < s->ntouched; i++) s->seen[s->touched[i] >> 6] = 0;
+  s->ntouched = 0;
 }
 
 static inline int better(const i2v_scored *a, const i2v_scored *b) {
@@ -383,18 +438,13 @@ static void cand_add(scratch *s, i2v_scored e) {
   cand_push(s->cand, &s->ncand, e);
 }
 
-static int cmp_best_first(const void *a, const void *b) {
-  const i2v_scored *x = a, *y = b;
-  return better(x, y) ? -1 : better(y, x) ? 1 : 0;
+/* Sort a result heap of n entries best first, in place. */
+static void sort_results(i2v_scored *r, size_t n) {
+  for (size_t m = n; m > 1;) {
+    i2v_scored worst = res_pop(r, &m);
+    r[m] = worst;
+  }
 }
-
-typedef struct rowset {
-  const float *rows;
-  size_t stride;
-  int dim;
-} rowset;
-
-#define ROW(rs, i) ((rs)->rows + (size_t)(i) * (rs)->stride)
 
 /* Spin locks on a striped table, for the lists of a graph being built by
 ** several threads; lock == NULL when one thread builds. */
@@ -429,21 +479,24 @@ static size_t read_list(const i2v_hnsw *h, unsigned char *locks, scratch *s,
   return cnt;
 }
 
-static void next_mark(scratch *s, uint32_t n) {
-  if (++s->mark == 0) {
-    memset(s->visited, 0, (size_t)n * sizeof(uint32_t));
-    s->mark = 1;
-  }
+/* q as the int8 kernel wants it (scaled, rearranged, cstride floats). */
+static void scale_query(const rowset *rs, const float *q, float *qs) {
+  i2v_vec_i8_query(q, rs->dim, rs->inv_scale, rs->cstride, qs);
 }
 
-/* Greedy walk on one level from *cur to a local best. */
+static inline void approx_scores(const rowset *rs, const uint32_t *idx, size_t n,
+                                 const float *qs, float *out) {
+  i2v_vec_scores_i8(rs->codes, rs->cstride, idx, n, qs, out);
+}
+
+/* Greedy walk on one level from *cur to a local best (approximate scores). */
 static void greedy(const i2v_hnsw *h, unsigned char *locks, scratch *s,
-                   const rowset *rs, const float *q, i2v_scored *cur, int level) {
+                   const rowset *rs, const float *qs, i2v_scored *cur, int level) {
   int moved = 1;
   while (moved) {
     moved = 0;
     size_t cnt = read_list(h, locks, s, cur->index, level);
-    i2v_vec_scores_idx(rs->rows, rs->stride, s->nbr, cnt, q, rs->dim, s->nbr_score);
+    approx_scores(rs, s->nbr, cnt, qs, s->nbr_score);
     for (size_t j = 0; j < cnt; j++) {
       i2v_scored e = {s->nbr_score[j], s->nbr[j]};
       if (better(&e, cur)) {
@@ -454,27 +507,23 @@ static void greedy(const i2v_hnsw *h, unsigned char *locks, scratch *s,
   }
 }
 
-/* Best-first search of width ef on one level from the entry ep.  Leaves the
-** results in s->res, best first; returns how many. */
+/* Best-first search of width ef on one level from the entry ep
+** (approximate scores).  Leaves the results in s->res, best first; returns
+** how many. */
 static size_t search_level(const i2v_hnsw *h, unsigned char *locks, scratch *s,
-                           const rowset *rs, const float *q, i2v_scored ep,
+                           const rowset *rs, const float *qs, i2v_scored ep,
                            size_t ef, int level) {
-  next_mark(s, h->n);
   s->ncand = s->nres = 0;
-  s->visited[ep.index] = s->mark;
+  visit(s, ep.index);
   cand_push(s->cand, &s->ncand, ep);
   res_push(s->res, &s->nres, ep);
   while (s->ncand && !s->nomem) {
     i2v_scored c = cand_pop(s->cand, &s->ncand);
     if (s->nres >= ef && better(&s->res[0], &c)) break;
     size_t cnt = read_list(h, locks, s, c.index, level), nt = 0;
-    for (size_t j = 0; j < cnt; j++) {
-      uint32_t e = s->nbr[j];
-      if (s->visited[e] == s->mark) continue;
-      s->visited[e] = s->mark;
-      s->todo[nt++] = e;
-    }
-    i2v_vec_scores_idx(rs->rows, rs->stride, s->todo, nt, q, rs->dim, s->nbr_score);
+    for (size_t j = 0; j < cnt; j++)
+      if (visit(s, s->nbr[j])) s->todo[nt++] = s->nbr[j];
+    approx_scores(rs, s->todo, nt, qs, s->nbr_score);
     for (size_t j = 0; j < nt; j++) {
       i2v_scored e = {s->nbr_score[j], s->todo[j]};
       if (s->nres < ef || better(&e, &s->res[0])) {
@@ -483,28 +532,62 @@ static size_t search_level(const i2v_hnsw *h, unsigned char *locks, scratch *s,
         if (s->nres > ef) res_pop(s->res, &s->nres);
       }
     }
+    /* The next candidate's list is read next: start fetching it. */
+    if (s->ncand) __builtin_prefetch(list_at(h, s->cand[0].index, level));
   }
-  /* Heap sort in place: pop the worst to the back, best first remains. */
-  size_t nres = s->nres;
-  for (size_t m = nres; m > 1;) {
-    i2v_scored worst = res_pop(s->res, &m);
-    s->res[m] = worst;
+  unvisit_all(s);
+  sort_results(s->res, s->nres);
+  return s->nres;
+}
+
+/* The int8 codes of the rows: one scale for all, so the largest value maps
+** to 127. */
+static int make_codes(i2v_hnsw *h, const float *rows, size_t stride) {
+  float maxabs = 0.0f;
+  int ovf = 0;
+  size_t cstride = ((size_t)h->dim + 31) & ~(size_t)31;
+  signed char *codes = i2v_malloc(h->alloc, i2v_mul_size(h->n, cstride, &ovf));
+  if (!codes || ovf) {
+    i2v_free(h->alloc, codes);
+    return I2V_NOMEM;
   }
-  s->nres = nres;
-  return nres;
+  for (uint32_t i = 0; i < h->n; i++)
+    for (int d = 0; d < h->dim; d++) {
+      float v = fabsf(rows[(size_t)i * stride + (size_t)d]);
+      if (v > maxabs) maxabs = v;
+    }
+  float scale = maxabs > 0 ? 127.0f / maxabs : 1.0f;
+  for (uint32_t i = 0; i < h->n; i++) {
+    signed char *c = codes + (size_t)i * cstride;
+    const float *r = rows + (size_t)i * stride;
+    for (int d = 0; d < h->dim; d++) {
+      float v = nearbyintf(r[d] * scale);
+      c[d] = (signed char)(v > 127 ? 127 : v < -127 ? -127 : v);
+    }
+    for (size_t d = (size_t)h->dim; d < cstride; d++) c[d] = 0;
+  }
+  h->codes = codes;
+  h->cstride = cstride;
+  h->inv_scale = 1.0f / scale;
+  return I2V_OK;
+}
+
+static rowset rows_of(const i2v_hnsw *h, const float *rows, size_t stride, int dim) {
+  rowset rs = {rows, stride, dim, h->codes, h->cstride, h->inv_scale};
+  return rs;
 }
 
 int i2v_hnsw_search(i2v_hnsw *h, const float *rows, size_t stride, int dim,
                     const float *q, size_t ef, i2v_scored **found,
                     size_t *nfound) {
-  rowset rs = {rows, stride, dim};
   *found = NULL;
   *nfound = 0;
   if (h->n == 0) return I2V_OK;
+  if (!h->codes && make_codes(h, rows, stride) != I2V_OK) return I2V_NOMEM;
   if (!h->qs) {
     scratch *s = i2v_malloc(h->alloc, sizeof(*s));
     if (!s) return I2V_NOMEM;
-    if (scratch_init(h->alloc, s, h->n, h->M0) != I2V_OK) {
+    if (scratch_init(h->alloc, s, h->n, h->M0, h->cstride) != I2V_OK) {
       i2v_free(h->alloc, s);
       return I2V_NOMEM;
     }
@@ -512,14 +595,34 @@ int i2v_hnsw_search(i2v_hnsw *h, const float *rows, size_t stride, int dim,
   }
   if (ef < 1) ef = 1;
   if (scratch_heaps(h->alloc, h->qs, ef) != I2V_OK) return I2V_NOMEM;
-  i2v_scored cur = {i2v_dot(ROW(&rs, h->entry), q, dim), h->entry};
-  for (int l = h->max_level; l > 0; l--) greedy(h, NULL, h->qs, &rs, q, &cur, l);
-  *nfound = search_level(h, NULL, h->qs, &rs, q, cur, ef, 0);
-  *found = h->qs->res;
-  if (h->qs->nomem) {
-    h->qs->nomem = 0;
+  scratch *s = h->qs;
+  rowset rs = rows_of(h, rows, stride, dim);
+  scale_query(&rs, q, s->q1);
+  i2v_scored cur = {0.0f, h->entry};
+  approx_scores(&rs, &cur.index, 1, s->q1, &cur.score);
+  for (int l = h->max_level; l > 0; l--) greedy(h, NULL, s, &rs, s->q1, &cur, l);
+  size_t nf = search_level(h, NULL, s, &rs, s->q1, cur, ef, 0);
+  if (s->nomem) {
+    s->nomem = 0;
     return I2V_NOMEM;
   }
+  /* The exact scores of what was found, best first. */
+  for (size_t at = 0; at < nf; at += 64) {
+    uint32_t idx[64];
+    float sc[64];
+    size_t m = nf - at < 64 ? nf - at : 64;
+    for (size_t j = 0; j < m; j++) idx[j] = s->res[at + j].index;
+    i2v_vec_scores_idx(rows, stride, idx, m, q, dim, sc);
+    for (size_t j = 0; j < m; j++) s->res[at + j].score = sc[j];
+  }
+  for (size_t j = 0; j < nf; j++) {
+    /* Insertion into a heap of what is already sorted is cheap enough. */
+    size_t n = j;
+    res_push(s->res, &n, s->res[j]);
+  }
+  sort_results(s->res, nf);
+  *found = s->res;
+  *nfound = nf;
   return I2V_OK;
 }
 
@@ -551,16 +654,19 @@ typedef struct worker {
 static size_t select_neighbours(const rowset *rs, scratch *s, const i2v_scored *cand,
                                 size_t nc, size_t m) {
   size_t kept = 0;
-  float sims[256];
+  float sims[136];
   for (size_t c = 0; c < nc && kept < m; c++) {
-    const float *cv = ROW(rs, cand[c].index);
     int good = 1;
-    i2v_vec_scores_idx(rs->rows, rs->stride, s->sel, kept, cv, rs->dim, sims);
-    for (size_t r = 0; r < kept; r++)
-      if (sims[r] > cand[c].score) {
-        good = 0;
-        break;
-      }
+    if (kept) {
+      /* Exact dots: the kept rows stay in cache from one candidate to the
+      ** next, and the candidate's row needs no rearranging. */
+      i2v_vec_scores_idx(rs->rows, rs->stride, s->sel, kept, ROW(rs, cand[c].index), rs->dim, sims);
+      for (size_t r = 0; r < kept; r++)
+        if (sims[r] > cand[c].score) {
+          good = 0;
+          break;
+        }
+    }
     if (good) s->sel[kept++] = cand[c].index;
   }
   return kept;
@@ -580,15 +686,21 @@ static void link_to(builder *b, scratch *s, uint32_t j, uint32_t i, int level) {
       l[1 + cnt] = i;
       l[0] = (uint32_t)(cnt + 1);
     } else {
-      const float *jv = ROW(&b->rs, j);
       for (size_t t = 0; t < cnt; t++) s->todo[t] = l[1 + t];
       s->todo[cnt] = i;
-      i2v_vec_scores_idx(b->rs.rows, b->rs.stride, s->todo, cnt + 1, jv, b->rs.dim, s->nbr_score);
+      scale_query(&b->rs, ROW(&b->rs, j), s->q2);
+      approx_scores(&b->rs, s->todo, cnt + 1, s->q2, s->nbr_score);
       for (size_t t = 0; t <= cnt; t++) {
         s->prune[t].score = s->nbr_score[t];
         s->prune[t].index = s->todo[t];
       }
-      qsort(s->prune, cnt + 1, sizeof(i2v_scored), cmp_best_first);
+      /* Best first: a heap of what was scored, then sorted. */
+      size_t np = 0;
+      for (size_t t = 0; t <= cnt; t++) {
+        i2v_scored e = s->prune[t];
+        res_push(s->prune, &np, e);
+      }
+      sort_results(s->prune, np);
       size_t kept = select_neighbours(&b->rs, s, s->prune, cnt + 1, mmax);
       memcpy(l + 1, s->sel, kept * sizeof(uint32_t));
       l[0] = (uint32_t)kept;
@@ -599,7 +711,6 @@ static void link_to(builder *b, scratch *s, uint32_t j, uint32_t i, int level) {
 
 static void insert_item(builder *b, scratch *s, uint32_t i) {
   i2v_hnsw *h = b->h;
-  const float *q = ROW(&b->rs, i);
   int level = h->levels[i];
   pthread_mutex_lock(&b->top_lock);
   int top = h->max_level;
@@ -607,10 +718,12 @@ static void insert_item(builder *b, scratch *s, uint32_t i) {
   int raises = level > top;
   if (!raises) pthread_mutex_unlock(&b->top_lock);
 
-  i2v_scored cur = {i2v_dot(ROW(&b->rs, entry), q, b->rs.dim), entry};
-  for (int l = top; l > level; l--) greedy(h, b->locks, s, &b->rs, q, &cur, l);
+  scale_query(&b->rs, ROW(&b->rs, i), s->q1);
+  i2v_scored cur = {0.0f, entry};
+  approx_scores(&b->rs, &cur.index, 1, s->q1, &cur.score);
+  for (int l = top; l > level; l--) greedy(h, b->locks, s, &b->rs, s->q1, &cur, l);
   for (int l = level < top ? level : top; l >= 0; l--) {
-    size_t nf = search_level(h, b->locks, s, &b->rs, q, cur, (size_t)h->ef_construction, l);
+    size_t nf = search_level(h, b->locks, s, &b->rs, s->q1, cur, (size_t)h->ef_construction, l);
     /* Never link an item to itself (another thread may have linked it). */
     size_t w = 0;
     for (size_t t = 0; t < nf; t++)
@@ -721,10 +834,9 @@ int i2v_hnsw_build(const i2v_hnsw_params *p, const float *rows, size_t stride,
   ** workers in row order. */
   h->entry = 0;
   h->max_level = h->levels[0];
+  if (make_codes(h, rows, stride) != I2V_OK) goto nomem;
   b.h = h;
-  b.rs.rows = rows;
-  b.rs.stride = stride;
-  b.rs.dim = dim;
+  b.rs = rows_of(h, rows, stride, dim);
   b.next = 1;
   b.poll = poll;
   b.poll_ctx = poll_ctx;
@@ -741,7 +853,7 @@ int i2v_hnsw_build(const i2v_hnsw_params *p, const float *rows, size_t stride,
   for (int t = 0; t < nthreads; t++) {
     ws[t].b = &b;
     ws[t].id = t;
-    if (scratch_init(a, &ws[t].s, n, h->M0) != I2V_OK ||
+    if (scratch_init(a, &ws[t].s, n, h->M0, h->cstride) != I2V_OK ||
         scratch_heaps(a, &ws[t].s, (size_t)h->ef_construction) != I2V_OK) {
       for (int u = 0; u <= t; u++) scratch_free(a, &ws[u].s);
       goto nomem_mutex;
@@ -898,6 +1010,7 @@ void i2v_hnsw_free(i2v_hnsw *h) {
     i2v_free(h->alloc, h->qs);
   }
   i2v_free(h->alloc, h->upper_first);
+  i2v_free(h->alloc, h->codes);
   i2v_free(h->alloc, h->blob);
   i2v_free(h->alloc, h);
 }

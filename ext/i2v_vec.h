@@ -60,6 +60,14 @@ void i2v_vec_scores(const float *rows, size_t stride, size_t nrows,
 void i2v_vec_scores_idx(const float *rows, size_t stride, const uint32_t *idx,
                         size_t n, const float *q, int dim, float *out);
 
+/* Approximate scores over int8 codes, for the approximate index's walk:
+** out[i] = dot(codes + idx[i]*cstride, q) * scale, with cstride a multiple of
+** 32 (codes zero padded) and qp the query rearranged for the kernel by
+** i2v_vec_i8_query (cstride floats). */
+void i2v_vec_i8_query(const float *q, int dim, float scale, size_t cstride, float *qp);
+void i2v_vec_scores_i8(const signed char *codes, size_t cstride, const uint32_t *idx,
+                       size_t n, const float *qp, float *out);
+
 /* Scale x to unit length (left as it is when its norm is 0). Returns the
 ** norm it had. */
 double i2v_vec_normalize(float *x, int dim);
