@@ -29,7 +29,10 @@ CORE_SRC := ext/i2v_options.c ext/i2v_vocab.c ext/i2v_vec.c ext/i2v_topk.c \
             ext/i2v_reader.c ext/i2v_csvtok.c ext/i2v_w2vfile.c ext/i2v_hnsw.c
 SQL_SRC  := ext/item2vec.c ext/i2v_source.c ext/i2v_store.c ext/i2v_similar.c \
             ext/i2v_train_sql.c \
-            ext/i2v_csv.c ext/i2v_w2v.c ext/i2v_index.c
+            ext/i2v_csv.c ext/i2v_w2v.c
+SQL_SRC  += ext/i2v_update.c
+# The approximate index (item2vec_index).
+SQL_SRC  += ext/i2v_index.c
 HEADERS  := $(wildcard ext/*.h)
 BUILD    ?= build
 CORE_OBJ := $(CORE_SRC:ext/%.c=$(BUILD)/%.o)
