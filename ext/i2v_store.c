@@ -92,7 +92,6 @@ static void put_le32(unsigned char *p, float f) {
   p[3] = (unsigned char)(u >> 24);
 }
 
-#if !(defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__)
 static float get_le32(const unsigned char *p) {
   uint32_t u = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
                (uint32_t)p[3] << 24;
@@ -100,7 +99,6 @@ static float get_le32(const unsigned char *p) {
   memcpy(&f, &u, 4);
   return f;
 }
-#endif
 
 static const char context_schema_sql[] =
     "CREATE TABLE IF NOT EXISTS main.item2vec_context("
