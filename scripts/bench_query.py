@@ -180,7 +180,7 @@ def ann_table(n, dim, nq, tmp, kinds=("random", "clustered"), opts=()):
             exact.append(t)
             truth[q] = set(r[0] for r in rows)
         em = statistics.median(exact)
-        for ef in (None, 64, 128, 256, 512):
+        for ef in (None, 256, 512, 768, 1024):
             lat, hits = [], 0
             for q in queries:
                 if ef is None:

@@ -165,7 +165,7 @@ static void test_options(void) {
   i2v_hnsw_params p;
   char err[256];
   i2v_hnsw_params_init(&p, 4, 0);
-  EXPECT(p.M == 16 && p.threads == 4, "defaults M=%d threads=%d", p.M, p.threads);
+  EXPECT(p.M == 32 && p.threads == 4, "defaults M=%d threads=%d", p.M, p.threads);
   EXPECT(i2v_hnsw_params_set(&p, "M=24", "f", err, sizeof(err)) == I2V_OK && p.M == 24, "M=24");
   EXPECT(i2v_hnsw_params_set(&p, "seed=123456789012", "f", err, sizeof(err)) == I2V_OK &&
              p.seed == 123456789012LL,
