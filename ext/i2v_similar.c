@@ -141,28 +141,30 @@ static int sim_close(sqlite3_vtab_cursor *cur) {
 /*
 ** The plan.  idxNum bit (1 << j) means hidden column SIM_ID + j has an
 ** equality constraint: bit 1 id, 2 k, 4 model, 8 exclude, 16 only, 32 exact,
-** 64 ef; the values come in argv in that order.  An id constraint that is not
-** usable yet (a lateral join's outer column) refuses the plan with
-** SQLITE_CONSTRAINT so SQLite orders the join; no id at all gets idxNum 0,
+** 64 ef; the values come in argv in that order.  A constraint on any of them
+** that is not usable yet (a lateral join's outer column) refuses the plan
+** with SQLITE_CONSTRAINT so SQLite orders the join; no id at all gets idxNum 0,
 ** which xFilter turns into an error saying the id is required.  Rows come
 ** out best first, so ORDER BY rank or ORDER BY similarity DESC is consumed.
 */
 static int sim_best_index(sqlite3_vtab *vt, sqlite3_index_info *info) {
   int at[SIM_NARGS];
-  int unusable_id = 0;
+  int unusable = 0;
   (void)vt;
   for (int j = 0; j < SIM_NARGS; j++) at[j] = -1;
   for (int i = 0; i < info->nConstraint; i++) {
     const struct sqlite3_index_constraint *c = &info->aConstraint[i];
     if (c->iColumn < SIM_ID || c->op != SQLITE_INDEX_CONSTRAINT_EQ) continue;
     if (!c->usable) {
-      if (c->iColumn == SIM_ID) unusable_id = 1;
+      unusable = 1;
       continue;
     }
     at[c->iColumn - SIM_ID] = i;
   }
+  /* An argument that is not known yet (another table's column in a lateral
+  ** join): not this plan, so that table is read first. */
+  if (unusable) return SQLITE_CONSTRAINT;
   if (at[0] < 0) {
-    if (unusable_id) return SQLITE_CONSTRAINT;
     /* No id at all: a plan whose xFilter explains what is missing. */
     info->idxNum = 0;
     info->estimatedCost = 1e12;

@@ -74,6 +74,14 @@ SELECT h.user, group_concat(s.item) AS recommended
   JOIN similar_items AS s ON s.id = h.items AND s.k = 2 AND s.only = '[3, 4, 5]'
  GROUP BY h.user ORDER BY h.user;
 
+-- Every argument may come from another table, whatever the order of FROM.
+SELECT c.user, group_concat(s.item) AS from_columns
+  FROM similar_items AS s,
+       (SELECT 1 AS user, 1 AS q, '[5, 6, 7]' AS cands, '[6]' AS seen
+        UNION ALL SELECT 2, 8, '[1, 2, 3]', '[]') AS c
+ WHERE s.id = c.q AND s.k = 2 AND s.only = c.cands AND s.exclude = c.seen
+ GROUP BY c.user ORDER BY c.user;
+
 -- The plan: idxNum bits 1 id, 2 k, 4 model, 8 exclude, 16 only, 32 exact,
 -- 64 ef; rows come out best first, so ORDER BY rank or similarity DESC
 -- needs no sort.
