@@ -62,6 +62,9 @@ static const char sim_schema[] =
 
 #define SIM_DEFAULT_K 10
 #define SIM_BLOCK 512
+/* The two-pass exact scan (scan_two_pass) from this many rows, up to this k. */
+#define SIM_TWO_PASS_MIN_ROWS 8192
+#define SIM_TWO_PASS_MAX_K 1024
 /* Beyond this many left-out items the graph search would have to widen so
 ** far that the exact scan is as fast; it is used instead. */
 #define SIM_ANN_MAX_SKIP 2048
@@ -84,6 +87,12 @@ typedef struct sim_cursor {
   size_t skip_cap;
   uint32_t *cand; /* sorted candidate indices of `only` */
   size_t cand_cap;
+  float *qp;          /* the query for the int8 first pass */
+  size_t qp_cap;
+  i2v_scored *pass;   /* first-pass heap (k) */
+  size_t pass_cap;
+  i2v_scored *maybe;  /* first-pass candidates */
+  size_t maybe_cap;
   sqlite3_value *args[SIM_NARGS]; /* hidden columns as given, for xColumn */
 } sim_cursor;
 
@@ -133,6 +142,9 @@ static int sim_close(sqlite3_vtab_cursor *cur) {
   sqlite3_free(c->qbuf_raw);
   sqlite3_free(c->skip);
   sqlite3_free(c->cand);
+  sqlite3_free(c->qp);
+  sqlite3_free(c->pass);
+  sqlite3_free(c->maybe);
   for (int i = 0; i < SIM_NARGS; i++) sqlite3_value_free(c->args[i]);
   sqlite3_free(c);
   return SQLITE_OK;
@@ -327,9 +339,9 @@ static int build_query(sim_cursor *c, sqlite3_value *id, const float **qv,
   return SQLITE_OK;
 }
 
-/* The exact scan over every row; skip[0..nskip) sorted. */
-static void scan_all(const i2v_model *m, const float *qv, const uint32_t *skip,
-                     size_t nskip, i2v_topk *top) {
+/* The exact scan over every row, one pass; skip[0..nskip) sorted. */
+static void scan_rows(const i2v_model *m, const float *qv, const uint32_t *skip,
+                      size_t nskip, i2v_topk *top) {
   float scores[SIM_BLOCK];
   size_t si = 0;
   float thr = -INFINITY; /* a score must beat this to enter */
@@ -346,6 +358,113 @@ static void scan_all(const i2v_model *m, const float *qv, const uint32_t *skip,
       }
     }
   }
+}
+
+/* The int8 copy of m's unit rows, made on first use: code = round(value *
+** 127 / code_max), code_max the largest |value| in the model. */
+static int model_codes(i2v_model *m) {
+  if (m->codes) return SQLITE_OK;
+  size_t cstride = ((size_t)m->dim + 31) & ~(size_t)31;
+  float maxabs = 0.0f;
+  signed char *codes = sqlite3_malloc64((sqlite3_uint64)m->n * cstride + 1);
+  if (!codes) return SQLITE_NOMEM;
+  for (size_t i = 0; i < m->n; i++)
+    for (int d = 0; d < m->dim; d++) {
+      float v = fabsf(m->unit[i * m->stride + (size_t)d]);
+      if (v > maxabs) maxabs = v;
+    }
+  if (maxabs == 0.0f) maxabs = 1.0f;
+  float scale = 127.0f / maxabs;
+  for (size_t i = 0; i < m->n; i++) {
+    const float *r = m->unit + i * m->stride;
+    signed char *cr = codes + i * cstride;
+    for (int d = 0; d < m->dim; d++) cr[d] = (signed char)lrintf(r[d] * scale);
+    for (size_t d = (size_t)m->dim; d < cstride; d++) cr[d] = 0;
+  }
+  m->codes = codes;
+  m->cstride = cstride;
+  m->code_max = maxabs;
+  return SQLITE_OK;
+}
+
+/*
+** The exact scan in two passes, for models big enough that reading every
+** float row is what a query costs.  Pass 1 reads the int8 codes (a quarter
+** of the bytes) and keeps every row whose approximate score could still be
+** in the top k; pass 2 scores those rows exactly.  The answer is the same as
+** the one-pass scan's, not an approximation: with u = code_max / 127, a
+** code is within u/2 of its value, so an approximate score is within
+** eps = u/2 * |q|_1 (plus float rounding) of the exact one.  Every row of
+** the exact top k then has an approximate score >= T - 2 eps, T the k-th best
+** approximate score, and pass 1 keeps all of those (its threshold only rises
+** towards T).  Returns 0 when it cannot run (memory), and the caller scans
+** in one pass.
+*/
+static int scan_two_pass(sim_cursor *c, i2v_model *m, const float *qv, const uint32_t *skip,
+                         size_t nskip, i2v_topk *top) {
+  size_t k = top->k;
+  if (model_codes(m) != SQLITE_OK ||
+      reserve((void **)&c->qp, &c->qp_cap, m->cstride, sizeof(float)) != SQLITE_OK ||
+      reserve((void **)&c->pass, &c->pass_cap, k, sizeof(i2v_scored)) != SQLITE_OK ||
+      reserve((void **)&c->maybe, &c->maybe_cap, 4 * k + SIM_BLOCK, sizeof(i2v_scored)) != SQLITE_OK)
+    return 0;
+  float unit = m->code_max / 127.0f;
+  double l1 = 0.0;
+  for (int d = 0; d < m->dim; d++) l1 += fabs((double)qv[d]);
+  /* Quantisation, then float32 rounding of the dim products and sums. */
+  float eps = (float)(0.5 * unit * l1 + 4.0 * m->dim * 0x1p-24 * m->code_max * l1 + 1e-6);
+  i2v_vec_i8_query(qv, m->dim, unit, m->cstride, c->qp);
+
+  i2v_topk pass;
+  i2v_topk_init(&pass, c->pass, k);
+  float scores[SIM_BLOCK];
+  float thr = -INFINITY; /* pass 1's k-th best so far */
+  size_t si = 0, nmaybe = 0;
+  for (size_t start = 0; start < m->n; start += SIM_BLOCK) {
+    size_t len = m->n - start < SIM_BLOCK ? m->n - start : SIM_BLOCK;
+    i2v_vec_scores_i8_rows(m->codes + start * m->cstride, m->cstride, len, c->qp, scores);
+    for (; si < nskip && skip[si] < start + len; si++) scores[skip[si] - start] = -INFINITY;
+    float keep = thr - 2 * eps;
+    for (size_t r = 0; r < len; r++) {
+      if (!(scores[r] >= keep) || scores[r] == -INFINITY) continue; /* or left out */
+      if (nmaybe == c->maybe_cap &&
+          reserve((void **)&c->maybe, &c->maybe_cap, nmaybe + 1, sizeof(i2v_scored)) != SQLITE_OK)
+        return 0;
+      c->maybe[nmaybe].score = scores[r];
+      c->maybe[nmaybe++].index = (uint32_t)(start + r);
+      if (scores[r] > thr || pass.n < k) {
+        i2v_topk_push(&pass, scores[r], (uint32_t)(start + r));
+        if (pass.n == k) {
+          thr = pass.heap[0].score;
+          keep = thr - 2 * eps;
+        }
+      }
+    }
+  }
+  float keep = pass.n == k ? thr - 2 * eps : -INFINITY;
+  uint32_t idx[64];
+  float exact[64];
+  size_t ni = 0;
+  for (size_t i = 0; i <= nmaybe; i++) {
+    if (i < nmaybe && c->maybe[i].score >= keep) idx[ni++] = c->maybe[i].index;
+    if (ni == 64 || (i == nmaybe && ni)) {
+      i2v_vec_scores_idx(m->unit, m->stride, idx, ni, qv, m->dim, exact);
+      for (size_t j = 0; j < ni; j++)
+        if (i2v_topk_wants(top, exact[j])) i2v_topk_push(top, exact[j], idx[j]);
+      ni = 0;
+    }
+  }
+  return 1;
+}
+
+/* The exact scan: two passes when the model is big and k small. */
+static void scan_all(sim_cursor *c, i2v_model *m, const float *qv, const uint32_t *skip,
+                     size_t nskip, i2v_topk *top) {
+  if (m->n >= SIM_TWO_PASS_MIN_ROWS && top->k > 0 && top->k <= SIM_TWO_PASS_MAX_K &&
+      scan_two_pass(c, m, qv, skip, nskip, top))
+    return;
+  top->n = 0;
+  scan_rows(m, qv, skip, nskip, top);
 }
 
 /* Score the candidates cand[0..ncand) (sorted, unique), leaving out skip. */
@@ -478,7 +597,7 @@ static int sim_filter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr,
       if (rc != SQLITE_OK) goto fail;
       if (m->index) answered = scan_index(m, qv, c->skip, nskip, want, ef, &top);
     }
-    if (!answered) scan_all(m, qv, c->skip, nskip, &top);
+    if (!answered) scan_all(c, m, qv, c->skip, nskip, &top);
   }
   c->n = i2v_topk_finish(&top);
   return SQLITE_OK;

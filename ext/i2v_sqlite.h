@@ -33,6 +33,9 @@ typedef struct i2v_model {
   struct i2v_hnsw *index; /* its approximate index, once i2v_index_attach ran */
   int index_state;        /* 0 not looked for, 1 none, 2 loaded, 3 damaged */
   char *index_error;      /* why, when damaged */
+  signed char *codes;     /* int8 copy for the scan's first pass (i2v_similar.c) */
+  size_t cstride;         /* codes per row: dim rounded up to 32 */
+  float code_max;         /* largest |value| of the unit rows; code = value*127/max */
 } i2v_model;
 
 /* Per-connection state, shared by the functions and the virtual table. */

@@ -227,6 +227,7 @@ void i2v_model_release(i2v_model *m) {
   if (!m || --m->refs > 0) return;
   i2v_hnsw_free(m->index);
   sqlite3_free(m->index_error);
+  sqlite3_free(m->codes);
   i2v_vocab_free(&m->items);
   sqlite3_free(m->raw);
   sqlite3_free(m->name);

@@ -183,6 +183,27 @@ void i2v_vec_scores_i8(const signed char *codes, size_t cstride, const uint32_t 
   }
 }
 
+I2V_CLONES
+void i2v_vec_scores_i8_rows(const signed char *codes, size_t cstride, size_t nrows,
+                            const float *qp, float *out) {
+  size_t r = 0;
+#ifdef I2V_HAVE_V8
+  for (; r + 8 <= nrows; r += 8) {
+    const signed char *p[8];
+    for (size_t j = 0; j < 8; j++) p[j] = codes + (r + j) * cstride;
+    scores8_i8(p, cstride, qp, out + r);
+  }
+#endif
+  for (; r < nrows; r++) {
+    const signed char *c = codes + r * cstride;
+    float s = 0.0f;
+    for (size_t b = 0; b < cstride; b += 32)
+      for (size_t k = 0; k < 4; k++)
+        for (size_t j = 0; j < 8; j++) s += (float)c[b + 4 * j + k] * qp[b + 8 * k + j];
+    out[r] = s;
+  }
+}
+
 double i2v_vec_normalize(float *x, int dim) {
   double s = 0.0;
   for (int i = 0; i < dim; i++) s += (double)x[i] * x[i];

@@ -67,6 +67,9 @@ void i2v_vec_scores_idx(const float *rows, size_t stride, const uint32_t *idx,
 void i2v_vec_i8_query(const float *q, int dim, float scale, size_t cstride, float *qp);
 void i2v_vec_scores_i8(const signed char *codes, size_t cstride, const uint32_t *idx,
                        size_t n, const float *qp, float *out);
+/* The same over consecutive rows [0, nrows): the first pass of the exact scan. */
+void i2v_vec_scores_i8_rows(const signed char *codes, size_t cstride, size_t nrows,
+                            const float *qp, float *out);
 
 /* Scale x to unit length (left as it is when its norm is 0). Returns the
 ** norm it had. */
