@@ -26,10 +26,12 @@ LIB := item2vec.$(EXT)
 # Core modules include no SQLite header; the unit tests link them alone.
 CORE_SRC := ext/i2v_options.c ext/i2v_vocab.c ext/i2v_vec.c ext/i2v_topk.c \
             ext/i2v_json.c ext/i2v_train.c \
-            ext/i2v_reader.c ext/i2v_csvtok.c ext/i2v_w2vfile.c ext/i2v_hnsw.c
+            ext/i2v_reader.c ext/i2v_csvtok.c ext/i2v_w2vfile.c \
+            ext/i2v_eval.c ext/i2v_pca.c ext/i2v_hnsw.c
 SQL_SRC  := ext/item2vec.c ext/i2v_source.c ext/i2v_store.c ext/i2v_similar.c \
             ext/i2v_train_sql.c \
-            ext/i2v_csv.c ext/i2v_w2v.c
+            ext/i2v_csv.c ext/i2v_w2v.c \
+            ext/i2v_evaluate.c ext/i2v_project.c
 SQL_SRC  += ext/i2v_update.c
 # The approximate index (item2vec_index).
 SQL_SRC  += ext/i2v_index.c
@@ -41,7 +43,7 @@ SQL_OBJ  := $(SQL_SRC:ext/%.c=$(BUILD)/%.o)
 # The trainer's inner loop and the scan gain from -O3 vectorisation.
 $(BUILD)/i2v_train.o $(BUILD)/i2v_vec.o: OPT_FILE := -O3
 
-.PHONY: all test unit demo bench clean test-asan test-valgrind lint format fuzz
+.PHONY: all test unit demo bench clean test-asan test-valgrind lint format fuzz report
 
 all: $(LIB)
 
@@ -57,24 +59,48 @@ $(LIB): $(CORE_OBJ) $(SQL_OBJ)
 $(BUILD)/test_core: tests/unit/test_core.c $(CORE_OBJ) $(BUILD)/i2v_libc.o
 	$(CC) $(ALL_CFLAGS) -Iext -o $@ $^ $(LDLIBS)
 
+$(BUILD)/test_eval: tests/unit/test_eval.c $(CORE_OBJ) $(BUILD)/i2v_libc.o
+	$(CC) $(ALL_CFLAGS) -Iext -o $@ $^ $(LDLIBS)
+
+
 # Unit tests of the approximate index (run by tests/sh/test_hnsw_unit.sh).
 $(BUILD)/test_hnsw: tests/unit/test_hnsw.c $(CORE_OBJ) $(BUILD)/i2v_libc.o
 	$(CC) $(ALL_CFLAGS) -Iext -o $@ $^ $(LDLIBS)
 
-test: $(LIB) $(BUILD)/test_core $(BUILD)/test_hnsw
+test: $(LIB) $(BUILD)/test_core $(BUILD)/test_eval $(BUILD)/test_hnsw
 	@bash tests/run.sh
 
 demo: $(LIB)
 	@bash scripts/demo.sh
 
-bench: $(LIB)
+bench: $(LIB) $(BUILD)/bench_gen
 	@bash scripts/bench.sh
+
+# Bench tools: the planted-cluster generator (a program, so it links
+# libsqlite3, which the extension does not) and a timer of the trainer alone.
+$(BUILD)/bench_gen: bench/gen.c | $(BUILD)
+	$(CC) $(CFLAGS) $(WARN) $(PKG_CFLAGS) -o $@ $< $(shell pkg-config --libs sqlite3 2>/dev/null || echo -lsqlite3) -lm
+
+$(BUILD)/bench_trainer: bench/trainer.c $(CORE_OBJ) $(BUILD)/i2v_libc.o
+	$(CC) $(ALL_CFLAGS) -Iext -o $@ $^ $(LDLIBS)
+
+# One self-contained HTML page about a model (map, loss, neighbours):
+#   make report DB=movies.db [MODEL=default] [LABEL=movies.movieId.genres]
+#               [NAME=movies.movieId.title] [OUT=report.html]
+#   make report ML_DIR=path/to/ml-latest-small   (builds build/movielens.db)
+MODEL ?= default
+OUT   ?= report.html
+report: $(LIB)
+	@if [ -z "$(DB)" ] && [ -z "$(ML_DIR)" ]; then \
+	  echo "make report: give DB=database.db (with a trained model) or ML_DIR=ml-latest-small"; exit 2; fi
+	$(PYTHON) scripts/report.py $(if $(DB),--db "$(DB)",--movielens "$(ML_DIR)") --model "$(MODEL)" \
+	  $(if $(LABEL),--label "$(LABEL)") $(if $(NAME),--name "$(NAME)") --out "$(OUT)"
 
 # Sanitizers: the whole suite against an ASan+UBSan build.
 test-asan:
 	$(MAKE) BUILD=build-asan CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
-	  LDFLAGS="-fsanitize=address,undefined" LIB_OUT=1 build-asan/item2vec.so build-asan/test_core
-	I2V_SANITIZE=asan I2V_LIB=build-asan/item2vec I2V_UNIT=build-asan/test_core bash tests/run.sh
+	  LDFLAGS="-fsanitize=address,undefined" LIB_OUT=1 build-asan/item2vec.so build-asan/test_core build-asan/test_eval
+	I2V_SANITIZE=asan I2V_LIB=build-asan/item2vec I2V_UNIT=build-asan/test_core I2V_UNIT_EVAL=build-asan/test_eval bash tests/run.sh
 
 build-asan/item2vec.so: $(CORE_SRC) $(SQL_SRC) $(HEADERS)
 	$(MAKE) BUILD=build-asan CFLAGS="$(CFLAGS)" LDFLAGS="$(LDFLAGS)" build-asan/objs
@@ -94,7 +120,7 @@ fuzz: $(BUILD)/fuzz_readers
 	$(BUILD)/fuzz_readers -max_total_time=$(FUZZ_SECONDS) -max_len=65536 \
 	  $(BUILD)/fuzz-corpus tests/fuzz/corpus
 
-test-valgrind: $(LIB) $(BUILD)/test_core
+test-valgrind: $(LIB) $(BUILD)/test_core $(BUILD)/test_eval
 	I2V_SANITIZE=valgrind bash tests/run.sh
 
 lint:

@@ -50,12 +50,15 @@ static const option_spec option_table[] = {
     OPT("save_context", KIND_INT, save_context, 0, 1),
     OPT("update", KIND_INT, update, 0, 1),
     OPT("stored_rate", KIND_REAL, stored_rate, 0, 1),
+    OPT("shared_negatives", KIND_INT, shared_negatives, 0, 1),
 };
 #define N_OPTIONS ((int)(sizeof(option_table) / sizeof(option_table[0])))
 
 void i2v_options_init(i2v_options *o, int ncpu, int verbose) {
   memset(o, 0, sizeof(*o));
-  o->vector_size = 64;
+  /* vector_size and epochs were chosen by measurement
+  ** (scripts/eval_grid.py; README "Measuring recommendations"). */
+  o->vector_size = 32;
   o->window = 5;
   o->negative = 5;
   o->ns_exponent = 0.75;
@@ -63,7 +66,7 @@ void i2v_options_init(i2v_options *o, int ncpu, int verbose) {
   o->min_count = 1;
   o->max_final_vocab = 0;
   o->sg = 1;
-  o->epochs = 5;
+  o->epochs = 10;
   o->alpha = 0.025;
   o->min_alpha = 0.0001;
   o->shrink_windows = 1;
@@ -72,6 +75,7 @@ void i2v_options_init(i2v_options *o, int ncpu, int verbose) {
   o->seed = 1;
   o->verbose = verbose ? 1 : 0;
   o->stored_rate = 0.1;
+  o->shared_negatives = 1;
 }
 
 static void set_err(char *err, size_t n, const char *fmt, ...) {

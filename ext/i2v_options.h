@@ -11,7 +11,7 @@
 typedef struct i2v_options {
   char *model;              /* model name, 'default' */
   char *order_by;           /* column ordering each user's rows, or NULL */
-  int vector_size;          /* 64 */
+  int vector_size;          /* 32 */
   int window;               /* 5 */
   int negative;             /* 5 */
   double ns_exponent;       /* 0.75 */
@@ -19,7 +19,7 @@ typedef struct i2v_options {
   int64_t min_count;        /* 1 */
   int64_t max_final_vocab;  /* 0 = no limit */
   int sg;                   /* 1 = skip-gram, 0 = CBOW */
-  int epochs;               /* 5 */
+  int epochs;               /* 10 */
   double alpha;             /* 0.025 */
   double min_alpha;         /* 0.0001 */
   int shrink_windows;       /* 1 */
@@ -30,6 +30,8 @@ typedef struct i2v_options {
   int save_context;         /* 0; 1 stores the output (context) vectors too */
   int update;               /* 0; 1 continues training the stored model */
   double stored_rate;       /* 0.1; with update=1, stored items learn at alpha x this */
+  int shared_negatives;     /* 1: skip-gram draws one set of negatives per
+                               centre item for all its context items */
   uint64_t given;           /* bit i set when option i of the table was given */
 } i2v_options;
 

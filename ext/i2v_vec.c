@@ -1,7 +1,9 @@
 /*
-** i2v_vec.c: the dispatched vector kernels of similar_items' exact scan and
-** the helpers that normalise rows.  See i2v_vec.h for how the instruction set
-** is chosen.
+** i2v_vec.c: the dispatched vector kernels of similar_items' exact scan, of
+** the approximate index's walk (scattered rows, int8 codes) and the helpers
+** that normalise rows.  See i2v_vec.h for how the instruction set is chosen:
+** each kernel is compiled per instruction set with I2V_CLONES, and scores
+** eight rows per step with GCC/Clang vector types (below).
 */
 #include "i2v_vec.h"
 

@@ -231,6 +231,10 @@ static int register_all(sqlite3 *db, char **pzErrMsg) {
     failed = "item2vec_import/item2vec_export";
   if (rc == SQLITE_OK && (rc = i2v_register_index(db, c)) != SQLITE_OK)
     failed = "item2vec_index";
+  if (rc == SQLITE_OK && (rc = i2v_register_evaluate(db, c)) != SQLITE_OK)
+    failed = "item2vec_evaluate";
+  if (rc == SQLITE_OK && (rc = i2v_register_project(db, c)) != SQLITE_OK)
+    failed = "item2vec_project";
   if (failed && pzErrMsg)
     *pzErrMsg = sqlite3_mprintf("item2vec: could not register %s: %s", failed,
                                 sqlite3_errstr(rc));
