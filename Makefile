@@ -52,7 +52,7 @@ $(LIB): $(CORE_OBJ) $(SQL_OBJ)
 $(BUILD)/test_core: tests/unit/test_core.c $(CORE_OBJ) $(BUILD)/i2v_libc.o
 	$(CC) $(ALL_CFLAGS) -Iext -o $@ $^ $(LDLIBS)
 
-test: $(LIB) $(BUILD)/test_core
+test: $(LIB) $(BUILD)/test_core $(BUILD)/i2v_oom
 	@bash tests/run.sh
 
 demo: $(LIB)
@@ -61,20 +61,26 @@ demo: $(LIB)
 bench: $(LIB)
 	@bash scripts/bench.sh
 
-# Sanitizers: the whole suite against an ASan+UBSan build.
+# Sanitizers: the whole suite against an ASan+UBSan build in build-asan/
+# (LIB and BUILD overridable), and under valgrind memcheck (see README,
+# "Reliability", for what runs under valgrind).
+ASAN_CFLAGS ?= -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
+               -fno-sanitize-recover=undefined
+UNIT_SRC := $(wildcard tests/unit/test_core.c)
 test-asan:
-	$(MAKE) BUILD=build-asan CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
-	  LDFLAGS="-fsanitize=address,undefined" LIB_OUT=1 build-asan/item2vec.so build-asan/test_core
-	I2V_SANITIZE=asan I2V_LIB=build-asan/item2vec I2V_UNIT=build-asan/test_core bash tests/run.sh
+	$(MAKE) BUILD=build-asan LIB=build-asan/$(LIB) CFLAGS="$(ASAN_CFLAGS)" \
+	  LDFLAGS="-fsanitize=address,undefined" build-asan/$(LIB) build-asan/i2v_oom \
+	  $(if $(UNIT_SRC),build-asan/test_core)
+	I2V_SANITIZE=asan I2V_LIB=build-asan/item2vec I2V_UNIT=build-asan/test_core \
+	  I2V_BUILD=build-asan bash tests/run.sh
 
-build-asan/item2vec.so: $(CORE_SRC) $(SQL_SRC) $(HEADERS)
-	$(MAKE) BUILD=build-asan CFLAGS="$(CFLAGS)" LDFLAGS="$(LDFLAGS)" build-asan/objs
-	$(CC) $(CFLAGS) $(WARN) -fPIC $(SHARED) $(LDFLAGS) -o $@ $(CORE_SRC:ext/%.c=build-asan/%.o) $(SQL_SRC:ext/%.c=build-asan/%.o) $(LDLIBS)
-
-build-asan/objs: $(CORE_OBJ) $(SQL_OBJ) $(BUILD)/i2v_libc.o
-
-test-valgrind: $(LIB) $(BUILD)/test_core
+test-valgrind: $(LIB) $(BUILD)/i2v_oom $(if $(UNIT_SRC),$(BUILD)/test_core)
 	I2V_SANITIZE=valgrind bash tests/run.sh
+
+# The out-of-memory harness (tests/oom/i2v_oom.c): a program linked with
+# SQLite that loads the extension and fails every allocation in turn.
+$(BUILD)/i2v_oom: tests/oom/i2v_oom.c | $(BUILD)
+	$(CC) $(CFLAGS) $(WARN) $(PKG_CFLAGS) -rdynamic -o $@ $< $(LDFLAGS) -lsqlite3
 
 lint:
 	cppcheck --quiet --enable=warning,performance,portability --error-exitcode=1 \

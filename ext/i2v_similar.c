@@ -53,11 +53,12 @@ typedef struct sim_cursor {
   sqlite3_value *args[3]; /* id, k, model as given, read back by xColumn */
 } sim_cursor;
 
-/* The one error helper of this table: replaces any earlier message. */
+/* The one error helper of this table: replaces any earlier message.  A
+** message that could not be allocated (msg NULL) means memory ran out. */
 static int sim_error(sqlite3_vtab *vt, int rc, char *msg) {
   sqlite3_free(vt->zErrMsg);
   vt->zErrMsg = msg;
-  return rc;
+  return msg ? rc : SQLITE_NOMEM;
 }
 
 static int sim_connect(sqlite3 *db, void *aux, int argc, const char *const *argv,
@@ -153,7 +154,7 @@ static int sim_best_index(sqlite3_vtab *vt, sqlite3_index_info *info) {
 /* Parse k: a positive integer (an integral real or integer text will do). */
 static int read_k(sqlite3_value *v, int64_t *k) {
   i2v_value iv;
-  if (!i2v_value_from_sql(v, &iv)) return 0;
+  if (i2v_value_from_sql(v, &iv) <= 0) return 0;
   if (iv.type == I2V_INTEGER) {
     *k = iv.i;
   } else if (iv.type == I2V_FLOAT && iv.r == (double)(int64_t)iv.r) {
@@ -221,7 +222,9 @@ static int sim_filter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr,
 
   /* The query items. */
   i2v_value idv;
-  if (!i2v_value_from_sql(id, &idv)) return SQLITE_OK; /* NULL id: no rows */
+  int got = i2v_value_from_sql(id, &idv);
+  if (got < 0) return sim_error(vt, SQLITE_NOMEM, sqlite3_mprintf("similar_items: out of memory"));
+  if (!got) return SQLITE_OK; /* NULL id: no rows */
   if (idv.type == I2V_TEXT && i2v_json_looks_like(idv.bytes, idv.n)) {
     rc = i2v_json_parse_query(idv.bytes, idv.n, &i2v_sqlite_alloc, &q, jerr,
                               sizeof(jerr));

@@ -128,7 +128,9 @@ static int insert_vectors(sqlite3 *db, const char *sql, int with_freq,
     const float *row = vectors + i * stride;
     int col = 3;
     for (int d = 0; d < dim; d++) put_le32(blob + 4 * d, row[d]);
-    i2v_bind_item(st, 2, items, &items->entries[i]);
+    /* Binding an integer key as text copies it, which can run out of memory. */
+    rc = i2v_bind_item(st, 2, items, &items->entries[i]);
+    if (rc != SQLITE_OK) break;
     if (with_freq) sqlite3_bind_int64(st, col++, (sqlite3_int64)counts[i]);
     sqlite3_bind_blob(st, col, blob, dim * 4, SQLITE_STATIC);
     rc = sqlite3_step(st);
@@ -140,6 +142,59 @@ static int insert_vectors(sqlite3 *db, const char *sql, int with_freq,
   return rc;
 }
 
+/* The statements that undo a failed write, prepared before the write starts.
+** After an interrupt, or an out-of-memory error inside SQLite (which raises
+** the same flag), SQLite refuses to prepare or run anything new until the
+** calling statement ends; a statement prepared earlier still starts, and
+** when it fails that way SQLite rolls back the whole transaction (for
+** SQLITE_NOMEM always, for SQLITE_INTERRUPT when it is a write statement,
+** hence `force`, a write that changes nothing). */
+typedef struct undo_stmts {
+  sqlite3_stmt *rollback; /* ROLLBACK, when the write began the transaction */
+  sqlite3_stmt *to, *release; /* ROLLBACK TO / RELEASE the savepoint otherwise */
+  sqlite3_stmt *force;    /* DELETE FROM item2vec_models WHERE 0 */
+  int began;              /* the savepoint began the transaction */
+} undo_stmts;
+
+static int undo_prepare(sqlite3 *db, undo_stmts *u) {
+  memset(u, 0, sizeof(*u));
+  u->began = sqlite3_get_autocommit(db);
+  int rc = sqlite3_prepare_v2(db, "ROLLBACK", -1, &u->rollback, NULL);
+  if (rc == SQLITE_OK)
+    rc = sqlite3_prepare_v2(db, "ROLLBACK TO item2vec_write", -1, &u->to, NULL);
+  if (rc == SQLITE_OK)
+    rc = sqlite3_prepare_v2(db, "RELEASE item2vec_write", -1, &u->release, NULL);
+  if (rc == SQLITE_OK)
+    rc = sqlite3_prepare_v2(db, "DELETE FROM main.item2vec_models WHERE 0", -1,
+                            &u->force, NULL);
+  return rc;
+}
+
+static int step_once(sqlite3_stmt *st) {
+  int rc = sqlite3_step(st);
+  sqlite3_reset(st);
+  return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+/* Undo the write; returns 0 when a transaction holding it is still open. */
+static int undo_run(sqlite3 *db, undo_stmts *u) {
+  int ok;
+  if (u->began)
+    ok = step_once(u->rollback) == SQLITE_OK;
+  else
+    ok = step_once(u->to) == SQLITE_OK && step_once(u->release) == SQLITE_OK;
+  if (ok || sqlite3_get_autocommit(db)) return 1;
+  step_once(u->force);
+  return sqlite3_get_autocommit(db) || !u->began;
+}
+
+static void undo_finalize(undo_stmts *u) {
+  sqlite3_finalize(u->rollback);
+  sqlite3_finalize(u->to);
+  sqlite3_finalize(u->release);
+  sqlite3_finalize(u->force);
+}
+
 int i2v_store_write(sqlite3 *db, const char *fname, const char *model,
                     const i2v_vocab *items, const uint64_t *counts,
                     const float *vectors, const float *context, size_t stride, int dim,
@@ -147,19 +202,28 @@ int i2v_store_write(sqlite3 *db, const char *fname, const char *model,
                     const char *stats_json, char **pzErr) {
   sqlite3_stmt *ins_model = NULL;
   unsigned char *blob = NULL;
+  undo_stmts undo;
   int rc;
   char *err = NULL;
 
+  /* The tables first, outside the savepoint: creating them changes the
+  ** schema, which would make the undo statements stale. */
+  memset(&undo, 0, sizeof(undo));
+  rc = sqlite3_exec(db, schema_sql, NULL, NULL, &err);
+  if (rc == SQLITE_OK && context)
+    rc = sqlite3_exec(db, context_schema_sql, NULL, NULL, &err);
+  if (rc == SQLITE_OK) rc = undo_prepare(db, &undo);
+  if (rc != SQLITE_OK) goto fail;
   rc = sqlite3_exec(db, "SAVEPOINT item2vec_write", NULL, NULL, &err);
   if (rc != SQLITE_OK) goto fail;
-  rc = sqlite3_exec(db, schema_sql, NULL, NULL, &err);
-  if (rc != SQLITE_OK) goto rollback;
 
   rc = exec_model(db, "DELETE FROM main.item2vec_vectors WHERE model = ?1", model);
-  if (rc == SQLITE_OK && table_exists(db, "item2vec_context"))
-    rc = exec_model(db, "DELETE FROM main.item2vec_context WHERE model = ?1", model);
-  if (rc == SQLITE_OK && context)
-    rc = sqlite3_exec(db, context_schema_sql, NULL, NULL, NULL);
+  if (rc == SQLITE_OK) {
+    int has_context = table_exists(db, "item2vec_context");
+    if (has_context < 0) rc = sqlite3_errcode(db) ? sqlite3_errcode(db) : SQLITE_ERROR;
+    if (has_context > 0)
+      rc = exec_model(db, "DELETE FROM main.item2vec_context WHERE model = ?1", model);
+  }
   if (rc == SQLITE_OK)
     rc = sqlite3_prepare_v2(
         db,
@@ -197,17 +261,20 @@ int i2v_store_write(sqlite3 *db, const char *fname, const char *model,
   ins_model = NULL;
   sqlite3_free(blob);
   blob = NULL;
-  rc = sqlite3_exec(db, "RELEASE item2vec_write", NULL, NULL, &err);
-  if (rc != SQLITE_OK) goto rollback;
+  rc = step_once(undo.release); /* commits when the savepoint began the transaction */
+  if (rc != SQLITE_OK) goto sqlfail;
+  undo_finalize(&undo);
   return SQLITE_OK;
 
 sqlfail:
   err = sqlite3_mprintf("%s", sqlite3_errmsg(db));
 rollback:
   sqlite3_finalize(ins_model);
-  sqlite3_exec(db, "ROLLBACK TO item2vec_write; RELEASE item2vec_write", NULL,
-               NULL, NULL);
+  /* Still open: fail the calling statement with SQLITE_NOMEM; SQLite rolls
+  ** the transaction back when the connection next gets to. */
+  if (!undo_run(db, &undo)) rc = SQLITE_NOMEM;
 fail:
+  undo_finalize(&undo);
   sqlite3_free(blob);
   *pzErr = sqlite3_mprintf("%s: could not store model '%s': %s", fname, model,
                            err ? err : sqlite3_errstr(rc));
@@ -223,15 +290,18 @@ void i2v_model_release(i2v_model *m) {
   sqlite3_free(m);
 }
 
+/* 1 when main has the table, 0 when not, -1 when SQLite could not say (out
+** of memory, interrupted; sqlite3_errcode tells). */
 static int table_exists(sqlite3 *db, const char *name) {
   sqlite3_stmt *st = NULL;
-  int found = 0;
+  int found = -1;
   if (sqlite3_prepare_v2(db,
                          "SELECT 1 FROM main.sqlite_schema WHERE type = 'table' "
                          "AND name = ?1",
                          -1, &st, NULL) == SQLITE_OK) {
     sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-    found = sqlite3_step(st) == SQLITE_ROW;
+    int rc = sqlite3_step(st);
+    found = rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
   }
   sqlite3_finalize(st);
   return found;
@@ -245,8 +315,13 @@ int i2v_store_load(sqlite3 *db, const char *fname, const char *name,
   int64_t nitems = 0;
   *out = NULL;
 
-  if (!table_exists(db, "item2vec_models") ||
-      !table_exists(db, "item2vec_vectors")) {
+  int has_models = table_exists(db, "item2vec_models");
+  int has_vectors = has_models > 0 ? table_exists(db, "item2vec_vectors") : has_models;
+  if (has_models < 0 || has_vectors < 0) {
+    rc = sqlite3_errcode(db);
+    goto sqlerr;
+  }
+  if (!has_models || !has_vectors) {
     *pzErr = sqlite3_mprintf(
         "%s: no such model '%s': no model has been trained in this database "
         "(run item2vec_train first)",
@@ -262,15 +337,25 @@ int i2v_store_load(sqlite3 *db, const char *fname, const char *name,
   if (rc == SQLITE_DONE) {
     sqlite3_finalize(st);
     sqlite3_str *names = sqlite3_str_new(db);
-    if (sqlite3_prepare_v2(db, "SELECT name FROM main.item2vec_models ORDER BY name",
-                           -1, &st, NULL) == SQLITE_OK) {
+    int lrc = sqlite3_prepare_v2(db, "SELECT name FROM main.item2vec_models ORDER BY name",
+                                 -1, &st, NULL);
+    if (lrc == SQLITE_OK) {
       int k = 0;
-      while (sqlite3_step(st) == SQLITE_ROW)
+      while ((lrc = sqlite3_step(st)) == SQLITE_ROW)
         sqlite3_str_appendf(names, "%s'%s'", k++ ? ", " : "",
                             (const char *)sqlite3_column_text(st, 0));
     }
     sqlite3_finalize(st);
-    char *list = sqlite3_str_finish(names);
+    st = NULL;
+    int src = sqlite3_str_errcode(names);
+    char *list = sqlite3_str_finish(names); /* NULL when empty */
+    if (lrc != SQLITE_DONE || src != SQLITE_OK) { /* the list failed: say why */
+      sqlite3_free(list);
+      rc = lrc == SQLITE_DONE || lrc == SQLITE_OK ? src : lrc;
+      *pzErr = sqlite3_mprintf("%s: cannot read model '%s': %s", fname, name,
+                               sqlite3_errstr(rc));
+      return rc;
+    }
     *pzErr = sqlite3_mprintf("%s: no such model '%s'; models in this database: %s",
                              fname, name, list && *list ? list : "none");
     sqlite3_free(list);
@@ -310,7 +395,9 @@ int i2v_store_load(sqlite3 *db, const char *fname, const char *name,
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
     i2v_value v;
     int added = 0;
-    if (!i2v_value_from_column(st, 0, &v)) {
+    int got = i2v_value_from_column(st, 0, &v);
+    if (got < 0) goto nomem;
+    if (!got) {
       *pzErr = sqlite3_mprintf("%s: model '%s' has a NULL item", fname, name);
       rc = SQLITE_CORRUPT;
       goto fail;

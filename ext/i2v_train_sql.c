@@ -237,25 +237,41 @@ static void train_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
     rc = SQLITE_NOMEM;
     goto done;
   }
-  rc = i2v_store_write(db, fname, i2v_options_model(&o), &ds.items, ds.counts, tr.input,
-                       o.save_context ? tr.output : NULL, tr.stride, tr.dim, names[0], params, stats, &zErr);
-  if (rc != SQLITE_OK) goto done;
-  i2v_conn_clear(conn);
   {
-    /* The summary adds the write time to what was stored. */
-    double t3 = i2v_now();
-    size_t len = strlen(stats);
-    char *full = sqlite3_mprintf("%.*s,\"write_seconds\":%.3f,\"seconds\":%.3f}",
-                                 (int)len - 1, stats, t3 - t2, t3 - t0);
+    /* The summary adds the write time to what was stored.  Its buffer is
+    ** allocated before the write: once the model is committed nothing may
+    ** fail, or the caller would see an error for a model that was stored. */
+    size_t len = strlen(stats), cap = len + 96;
+    char *full = sqlite3_malloc64(cap);
     if (!full) {
       rc = SQLITE_NOMEM;
       goto done;
     }
+    rc = i2v_store_write(db, fname, i2v_options_model(&o), &ds.items, ds.counts,
+                         tr.input, o.save_context ? tr.output : NULL, tr.stride, tr.dim,
+                         names[0], params, stats, &zErr);
+    if (rc != SQLITE_OK) {
+      sqlite3_free(full);
+      goto done;
+    }
+    i2v_conn_clear(conn);
+    double t3 = i2v_now();
+    snprintf(full, cap, "%.*s,\"write_seconds\":%.3f,\"seconds\":%.3f}", (int)len - 1,
+             stats, t3 - t2, t3 - t0);
     sqlite3_result_text(ctx, full, -1, sqlite3_free);
   }
 
 done:
   if (rc != SQLITE_OK) {
+    /* An interrupt stops every phase (reading, training, writing) with
+    ** SQLite's own code and message; a failure whose message could not be
+    ** allocated is an out-of-memory failure. */
+    if (rc == SQLITE_INTERRUPT) {
+      sqlite3_free(zErr);
+      zErr = sqlite3_mprintf("interrupted");
+    } else if (!zErr) {
+      rc = SQLITE_NOMEM;
+    }
     if (!zErr) zErr = sqlite3_mprintf("%s: %s", fname, sqlite3_errstr(rc));
     if (zErr)
       sqlite3_result_error(ctx, zErr, -1);
