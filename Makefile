@@ -36,7 +36,7 @@ SQL_OBJ  := $(SQL_SRC:ext/%.c=$(BUILD)/%.o)
 # The trainer's inner loop and the scan gain from -O3 vectorisation.
 $(BUILD)/i2v_train.o $(BUILD)/i2v_vec.o: OPT_FILE := -O3
 
-.PHONY: all test unit demo bench clean test-asan test-valgrind lint format
+.PHONY: all test unit demo bench clean test-asan test-valgrind lint format fuzz
 
 all: $(LIB)
 
@@ -82,6 +82,26 @@ test-valgrind: $(LIB) $(BUILD)/i2v_oom $(if $(UNIT_SRC),$(BUILD)/test_core)
 $(BUILD)/i2v_oom: tests/oom/i2v_oom.c | $(BUILD)
 	$(CC) $(CFLAGS) $(WARN) $(PKG_CFLAGS) -rdynamic -o $@ $< $(LDFLAGS) -lsqlite3
 
+# Fuzzing with libFuzzer (clang): `make fuzz` builds each target of
+# tests/fuzz/ and runs it FUZZ_SECONDS seconds (tests/fuzz/run.sh).
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 30
+FUZZ_CFLAGS  ?= -g -O1 -std=gnu11 -fopenmp-simd -fsanitize=fuzzer,address,undefined \
+                -DI2V_LOAD_PREALLOC_BYTES=4096 \
+                -fno-sanitize-recover=undefined
+FUZZ_TARGETS := options json model
+FUZZ_SRC_options := ext/i2v_options.c ext/i2v_libc.c
+FUZZ_SRC_json    := ext/i2v_json.c ext/i2v_vocab.c ext/i2v_libc.c
+FUZZ_SRC_model   := $(CORE_SRC) $(SQL_SRC)
+FUZZ_LIBS_model  := -lsqlite3 $(LDLIBS)
+
+build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(HEADERS) $(CORE_SRC) $(SQL_SRC)
+	@mkdir -p build-fuzz
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -Iext $(PKG_CFLAGS) -o $@ $< $(FUZZ_SRC_$*) $(FUZZ_LIBS_$*) -lm
+
+fuzz: $(FUZZ_TARGETS:%=build-fuzz/fuzz_%)
+	bash tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
 lint:
 	cppcheck --quiet --enable=warning,performance,portability --error-exitcode=1 \
 	  --suppress=missingIncludeSystem $(PKG_CFLAGS) ext/
@@ -91,4 +111,4 @@ format:
 	clang-format -i ext/*.c ext/*.h
 
 clean:
-	rm -rf build build-asan $(LIB) tests/out
+	rm -rf build build-asan build-fuzz $(LIB) tests/out

@@ -307,6 +307,20 @@ static int table_exists(sqlite3 *db, const char *name) {
   return found;
 }
 
+/* Most bytes of rows allocated up front on the word of a model's header
+** (the fuzz build lowers it to exercise the growth path). */
+#ifndef I2V_LOAD_PREALLOC_BYTES
+#define I2V_LOAD_PREALLOC_BYTES ((uint64_t)16 << 20)
+#endif
+
+/* Room for n rows of row_bytes, plus 64 for alignment; NULL on overflow. */
+static void *alloc_rows(size_t n, size_t row_bytes) {
+  int ovf = 0;
+  size_t bytes = i2v_mul_size(n, row_bytes, &ovf);
+  if (ovf || bytes > SIZE_MAX - 64) return NULL;
+  return sqlite3_malloc64(bytes + 64);
+}
+
 int i2v_store_load(sqlite3 *db, const char *fname, const char *name,
                    i2v_model **out, char **pzErr) {
   sqlite3_stmt *st = NULL;
@@ -388,8 +402,14 @@ int i2v_store_load(sqlite3 *db, const char *fname, const char *name,
                           -1, &st, NULL);
   if (rc != SQLITE_OK) goto sqlerr;
   sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-  size_t cap = nitems > 0 ? (size_t)nitems : 16;
-  m->raw = sqlite3_malloc64(cap * m->stride * sizeof(float) + 64);
+  /* The header's item count sizes the rows, but it is only a hint (anyone
+  ** can write these tables): at most 16 MiB are taken on its word, more
+  ** rows grow the array as they arrive. */
+  size_t row_bytes = m->stride * sizeof(float);
+  size_t cap = (size_t)(I2V_LOAD_PREALLOC_BYTES / row_bytes);
+  if (nitems > 0 && (uint64_t)nitems < (uint64_t)cap) cap = (size_t)nitems;
+  if (cap < 1) cap = 1;
+  m->raw = alloc_rows(cap, row_bytes);
   if (!m->raw) goto nomem;
   m->unit = (float *)(((uintptr_t)m->raw + 63) & ~(uintptr_t)63);
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -408,7 +428,7 @@ int i2v_store_load(sqlite3 *db, const char *fname, const char *name,
     if ((size_t)idx >= cap) {
       /* More rows than the header said: grow. */
       size_t nc = cap * 2;
-      void *raw = sqlite3_malloc64(nc * m->stride * sizeof(float) + 64);
+      void *raw = alloc_rows(nc, row_bytes);
       if (!raw) goto nomem;
       float *unit = (float *)(((uintptr_t)raw + 63) & ~(uintptr_t)63);
       memcpy(unit, m->unit, cap * m->stride * sizeof(float));
