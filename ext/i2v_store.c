@@ -515,24 +515,49 @@ static int check_stamp(i2v_conn *c) {
   return SQLITE_OK;
 }
 
+/* Open a read transaction on main when the calling statement has none (a
+** scalar call such as SELECT item2vec_similarity(1, 2) reads no table), so
+** that the data version is current, not the one of this connection's last
+** read, and the check and the load see one snapshot: otherwise a commit by
+** another connection could go unnoticed, or land between the loader's
+** statements.  The transaction lasts while *pin is active. */
+static int pin_snapshot(sqlite3 *db, sqlite3_stmt **pin) {
+  *pin = NULL;
+  if (sqlite3_txn_state(db, "main") != SQLITE_TXN_NONE) return SQLITE_OK;
+  int rc = sqlite3_prepare_v2(db, "PRAGMA main.schema_version", -1, pin, NULL);
+  if (rc == SQLITE_OK) rc = sqlite3_step(*pin);
+  return rc == SQLITE_ROW ? SQLITE_OK : rc;
+}
+
 int i2v_conn_model(i2v_conn *c, const char *fname, const char *name,
                    i2v_model **out, char **pzErr) {
-  int rc = check_stamp(c);
+  sqlite3_stmt *pin = NULL;
+  i2v_model *m = NULL;
   *out = NULL;
+  int rc = pin_snapshot(c->db, &pin);
+  if (rc != SQLITE_OK) {
+    *pzErr = sqlite3_mprintf("%s: cannot read the database: %s", fname,
+                             sqlite3_errmsg(c->db));
+    sqlite3_finalize(pin);
+    return rc;
+  }
+  rc = check_stamp(c);
   if (rc != SQLITE_OK) {
     *pzErr = sqlite3_mprintf("%s: cannot read the database's data version (%s)",
                              fname, sqlite3_errstr(rc));
+    sqlite3_finalize(pin);
     return rc;
   }
-  for (i2v_model *m = c->cache; m; m = m->next) {
+  for (m = c->cache; m; m = m->next) {
     if (strcmp(m->name, name) == 0) {
       m->refs++;
       *out = m;
+      sqlite3_finalize(pin);
       return SQLITE_OK;
     }
   }
-  i2v_model *m = NULL;
   rc = i2v_store_load(c->db, fname, name, &m, pzErr);
+  sqlite3_finalize(pin);
   if (rc != SQLITE_OK) return rc;
   m->next = c->cache;
   c->cache = m;

@@ -108,6 +108,35 @@ static char *params_json(sqlite3 *db, const i2v_options *o) {
   return sqlite3_str_finish(s);
 }
 
+/* Refuse, before allocating it, a model whose training cannot fit: two
+** matrices of items x row stride floats (input and output vectors) and a few
+** per-item tables, against this machine's memory and, when the application
+** set one (PRAGMA hard_heap_limit), what is left under SQLite's heap limit. */
+static int check_memory(sqlite3 *db, const char *fname, uint64_t items, int dim,
+                        char **pzErr) {
+  (void)db;
+  uint64_t need = items * (2 * (uint64_t)i2v_row_stride(dim) * sizeof(float) + 24);
+  long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+  uint64_t room = pages > 0 && page > 0 ? (uint64_t)pages * (uint64_t)page : 0;
+  const char *what = "this machine's memory";
+  sqlite3_int64 limit = sqlite3_hard_heap_limit64(-1);
+  if (limit > 0) {
+    uint64_t used = (uint64_t)sqlite3_memory_used();
+    uint64_t left = (uint64_t)limit > used ? (uint64_t)limit - used : 0;
+    if (room == 0 || left < room) {
+      room = left;
+      what = "what is left under SQLite's heap limit (PRAGMA hard_heap_limit)";
+    }
+  }
+  if (room == 0 || need <= room) return SQLITE_OK;
+  *pzErr = sqlite3_mprintf(
+      "%s: training %llu items x vector_size %d needs %.1f MiB, more than %s, "
+      "%.1f MiB; lower vector_size, or raise min_count or set max_final_vocab",
+      fname, (unsigned long long)items, dim, (double)need / 1048576.0, what,
+      (double)room / 1048576.0);
+  return SQLITE_TOOBIG;
+}
+
 static void train_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   static const char fname[] = "item2vec_train";
   sqlite3 *db = sqlite3_context_db_handle(ctx);
@@ -173,6 +202,8 @@ static void train_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
     rc = SQLITE_TOOBIG;
     goto done;
   }
+  if ((rc = check_memory(db, fname, ds.items.n, o.vector_size, &zErr)) != SQLITE_OK)
+    goto done;
   double t1 = i2v_now();
 
   rc = sqlite3_prepare_v2(db, "SELECT 1", -1, &ps.ping, NULL);
