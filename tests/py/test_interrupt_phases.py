@@ -1,4 +1,4 @@
-"""tests/py/test_interrupt.py: sqlite3_interrupt (Ctrl-C in the shell) stops
+"""tests/py/test_interrupt_phases.py: sqlite3_interrupt (Ctrl-C in the shell) stops
 item2vec_train within a second, in each of its phases, with SQLITE_INTERRUPT
 and the message "interrupted", and the previous model of that name stays as
 it was (same fingerprint), usable, with no transaction left open.
