@@ -25,9 +25,12 @@ LIB := item2vec.$(EXT)
 
 # Core modules include no SQLite header; the unit tests link them alone.
 CORE_SRC := ext/i2v_options.c ext/i2v_vocab.c ext/i2v_vec.c ext/i2v_topk.c \
-            ext/i2v_json.c ext/i2v_train.c
+            ext/i2v_json.c ext/i2v_train.c \
+            ext/i2v_reader.c ext/i2v_csvtok.c ext/i2v_w2vfile.c
 SQL_SRC  := ext/item2vec.c ext/i2v_source.c ext/i2v_store.c ext/i2v_similar.c \
-            ext/i2v_train_sql.c
+            ext/i2v_train_sql.c \
+            ext/i2v_csv.c ext/i2v_w2v.c
+SQL_SRC  += ext/i2v_update.c
 HEADERS  := $(wildcard ext/*.h)
 BUILD    ?= build
 CORE_OBJ := $(CORE_SRC:ext/%.c=$(BUILD)/%.o)
@@ -89,11 +92,14 @@ FUZZ_SECONDS ?= 30
 FUZZ_CFLAGS  ?= -g -O1 -std=gnu11 -fopenmp-simd -fsanitize=fuzzer,address,undefined \
                 -DI2V_LOAD_PREALLOC_BYTES=4096 \
                 -fno-sanitize-recover=undefined
-FUZZ_TARGETS := options json model
+FUZZ_TARGETS := options json model readers
 FUZZ_SRC_options := ext/i2v_options.c ext/i2v_libc.c
 FUZZ_SRC_json    := ext/i2v_json.c ext/i2v_vocab.c ext/i2v_libc.c
 FUZZ_SRC_model   := $(CORE_SRC) $(SQL_SRC)
 FUZZ_LIBS_model  := -lsqlite3 $(LDLIBS)
+FUZZ_SRC_readers := ext/i2v_reader.c ext/i2v_csvtok.c ext/i2v_w2vfile.c ext/i2v_vocab.c \
+                    ext/i2v_libc.c
+FUZZ_LIBS_readers := -lz
 
 build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(HEADERS) $(CORE_SRC) $(SQL_SRC)
 	@mkdir -p build-fuzz

@@ -48,6 +48,8 @@ static const option_spec option_table[] = {
     OPT("seed", KIND_INT64, seed, 0, 9.2e18),
     OPT("verbose", KIND_INT, verbose, 0, 1),
     OPT("save_context", KIND_INT, save_context, 0, 1),
+    OPT("update", KIND_INT, update, 0, 1),
+    OPT("stored_rate", KIND_REAL, stored_rate, 0, 1),
 };
 #define N_OPTIONS ((int)(sizeof(option_table) / sizeof(option_table[0])))
 
@@ -69,6 +71,7 @@ void i2v_options_init(i2v_options *o, int ncpu, int verbose) {
   o->workers = ncpu < 1 ? 1 : (ncpu > 256 ? 256 : ncpu);
   o->seed = 1;
   o->verbose = verbose ? 1 : 0;
+  o->stored_rate = 0.1;
 }
 
 static void set_err(char *err, size_t n, const char *fmt, ...) {

@@ -28,6 +28,8 @@ typedef struct i2v_options {
   int64_t seed;             /* 1 */
   int verbose;              /* 1 when stderr is a terminal */
   int save_context;         /* 0; 1 stores the output (context) vectors too */
+  int update;               /* 0; 1 continues training the stored model */
+  double stored_rate;       /* 0.1; with update=1, stored items learn at alpha x this */
   uint64_t given;           /* bit i set when option i of the table was given */
 } i2v_options;
 

@@ -7,7 +7,8 @@
 ** How it works.  The source name is checked with pragma_table_info (a table,
 ** a view or a virtual table; 'schema.name' when no object has the whole name)
 ** and so are the columns, so a typo gets a message listing the columns that
-** exist.  One scan, SELECT "user", "item" FROM "source" [ORDER BY "order_by"],
+** exist.  One scan, SELECT "user", "item" FROM "source" ORDER BY ["order_by",]
+** rowid (rowid only when the source has one),
 ** with every identifier quoted, numbers each distinct user and item as they
 ** come (NULL users or items are skipped and counted).  Items under min_count
 ** (or past max_final_vocab) are dropped, the rest renumbered most frequent
@@ -111,6 +112,17 @@ static int has_column(sqlite3 *db, const char *schema, const char *table,
   found = rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
   sqlite3_finalize(st);
   return found;
+}
+
+/* 1 when the scan `sql` can also select rowid (a rowid table, not a view or
+** a WITHOUT ROWID table), judged by whether it prepares. */
+static int has_rowid(sqlite3 *db, const char *sql) {
+  sqlite3_stmt *st = NULL;
+  char *probe = sqlite3_mprintf("%s ORDER BY rowid LIMIT 0", sql);
+  int ok = probe && sqlite3_prepare_v2(db, probe, -1, &st, NULL) == SQLITE_OK;
+  sqlite3_finalize(st);
+  sqlite3_free(probe);
+  return ok;
 }
 
 /* Find the source: the whole name first, then 'schema.name'. */
@@ -260,8 +272,17 @@ int i2v_source_read(sqlite3 *db, const char *fname, const char *source,
   else
     sql = sqlite3_mprintf("SELECT \"%w\", \"%w\" FROM \"%w\"", user_col,
                           item_col, ds->table);
-  if (sql && o->order_by) {
-    char *full = sqlite3_mprintf("%s ORDER BY \"%w\"", sql, o->order_by);
+  if (sql) {
+    /* Each user's rows come in order_by order, ties (and sources without
+    ** order_by) in rowid order when the source has a rowid: an index the
+    ** planner might scan must not reorder a user's history. */
+    int rowid = has_rowid(db, sql);
+    char *full = NULL;
+    if (o->order_by)
+      full = sqlite3_mprintf("%s ORDER BY \"%w\"%s", sql, o->order_by,
+                             rowid ? ", rowid" : "");
+    else
+      full = sqlite3_mprintf("%s%s", sql, rowid ? " ORDER BY rowid" : "");
     sqlite3_free(sql);
     sql = full;
   }

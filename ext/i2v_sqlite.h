@@ -39,6 +39,7 @@ typedef struct i2v_conn {
   i2v_model *cache;         /* loaded models */
   int64_t stamp_version;    /* pager data version when the cache was checked */
   int64_t stamp_changes;    /* total_changes when the cache was checked */
+  int stamp_dirty;          /* the cache was used inside a write transaction */
 } i2v_conn;
 
 void i2v_conn_release(void *p);
@@ -97,9 +98,52 @@ int i2v_store_write(sqlite3 *db, const char *fname, const char *model,
 int i2v_store_load(sqlite3 *db, const char *fname, const char *name,
                    i2v_model **out, char **pzErr);
 
+/* A stored model as training left it, for update=1: raw (not normalised)
+** input vectors and the context (output) vectors, both packed n x dim in
+** the order of items, whose counts are the stored frequencies. */
+typedef struct i2v_stored_model {
+  int dim;
+  uint32_t n;      /* rows */
+  char *params;    /* the params JSON the model was trained with, or NULL */
+  i2v_vocab items; /* in the table's key order */
+  float *input;
+  float *output;
+} i2v_stored_model;
+
+/* Read model name for update=1.  Errors (with *pzErr): no such model, a
+** model without stored context vectors, a malformed or non-finite BLOB. */
+int i2v_store_read_state(sqlite3 *db, const char *fname, const char *name,
+                         i2v_stored_model *out, char **pzErr);
+void i2v_stored_model_free(i2v_stored_model *s);
+
+/* i2v_update.c: the update=1 flow of item2vec_train. */
+typedef struct i2v_update_stats {
+  uint64_t stored_items;  /* items of the stored model */
+  uint64_t seen_items;    /* of those, items the new source has */
+  uint64_t new_items;     /* items added with fresh vectors */
+} i2v_update_stats;
+
+/* Options that only make sense with update=1 given without it: an error. */
+int i2v_update_check(const i2v_options *o, const char *fname, char **pzErr);
+/* Check the options that cannot change (vector_size, sg) against the stored
+** model and take the stored value of every training option not given. */
+int i2v_update_options(sqlite3 *db, const char *fname, const i2v_stored_model *sm,
+                       i2v_options *o, char **pzErr);
+/* Merge the stored vocabulary with the one read from the new source (read
+** with min_count=1): stored items first, in their order, then new items with
+** at least min_count occurrences (most frequent first, up to max_final_vocab
+** items in all); counts add up.  Renumbers ds's sequences to match and takes
+** sm's vocabulary over.  *rate (sqlite3_malloc'd, one per stored item) is the
+** factor on alpha each stored item trains at. */
+int i2v_update_merge(const char *fname, const char *source, i2v_stored_model *sm,
+                     i2v_dataset *ds, const i2v_options *o, i2v_update_stats *us,
+                     float **rate, char **pzErr);
+
 /* Registration of each surface. */
 int i2v_register_train(sqlite3 *db, i2v_conn *c);
 int i2v_register_similar(sqlite3 *db, i2v_conn *c);
+int i2v_register_csv(sqlite3 *db, i2v_conn *c); /* i2v_csv.c */
+int i2v_register_w2v(sqlite3 *db, i2v_conn *c); /* i2v_w2v.c */
 
 /* Monotonic seconds. */
 double i2v_now(void);

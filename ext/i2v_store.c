@@ -501,17 +501,24 @@ void i2v_conn_release(void *p) {
 /* Drop the cache when anything in the database changed since last time:
 ** the pager's data version moves on every commit, by any connection; this
 ** connection's change counter covers its own uncommitted writes.  Neither
-** needs a prepared statement, so nothing is left open at sqlite3_close. */
+** moves when a transaction rolls back, so a cache used inside a write
+** transaction (it may hold uncommitted rows) is also dropped once that
+** transaction is over.  None of this needs a prepared statement, so nothing
+** is left open at sqlite3_close. */
 static int check_stamp(i2v_conn *c) {
   unsigned int version = 0;
   int64_t changes = sqlite3_total_changes64(c->db);
+  int in_write = sqlite3_txn_state(c->db, "main") == SQLITE_TXN_WRITE;
   int rc = sqlite3_file_control(c->db, "main", SQLITE_FCNTL_DATA_VERSION, &version);
   if (rc != SQLITE_OK) return rc;
-  if ((int64_t)version != c->stamp_version || changes != c->stamp_changes) {
+  if ((int64_t)version != c->stamp_version || changes != c->stamp_changes ||
+      (c->stamp_dirty && !in_write)) {
     i2v_conn_clear(c);
     c->stamp_version = (int64_t)version;
     c->stamp_changes = changes;
+    c->stamp_dirty = 0;
   }
+  if (in_write) c->stamp_dirty = 1;
   return SQLITE_OK;
 }
 
@@ -564,4 +571,206 @@ int i2v_conn_model(i2v_conn *c, const char *fname, const char *name,
   m->refs++; /* one for the cache, one for the caller */
   *out = m;
   return SQLITE_OK;
+}
+
+/* ---- The training state of a stored model, for update=1 ---------------- */
+
+void i2v_stored_model_free(i2v_stored_model *s) {
+  i2v_vocab_free(&s->items);
+  sqlite3_free(s->params);
+  sqlite3_free(s->input);
+  sqlite3_free(s->output);
+  memset(s, 0, sizeof(*s));
+}
+
+/* "'a', 'b'" (or "none"): the models in this database, for messages. */
+static char *model_names(sqlite3 *db) {
+  sqlite3_stmt *st = NULL;
+  sqlite3_str *names = sqlite3_str_new(db);
+  int k = 0;
+  if (table_exists(db, "item2vec_models") &&
+      sqlite3_prepare_v2(db, "SELECT name FROM main.item2vec_models ORDER BY name", -1,
+                         &st, NULL) == SQLITE_OK) {
+    while (sqlite3_step(st) == SQLITE_ROW)
+      sqlite3_str_appendf(names, "%s'%s'", k++ ? ", " : "",
+                          (const char *)sqlite3_column_text(st, 0));
+  }
+  sqlite3_finalize(st);
+  if (k == 0) sqlite3_str_appendall(names, "none");
+  return sqlite3_str_finish(names);
+}
+
+/* Decode one stored BLOB into dim floats: 0 when fine, 1 when its length is
+** wrong, 2 when a value is not finite. */
+static int decode_vector(const unsigned char *b, int bytes, int dim, float *row) {
+  if (!b || bytes != dim * 4) return 1;
+  for (int d = 0; d < dim; d++) {
+    row[d] = get_le32(b + 4 * d);
+    if (row[d] != row[d] || row[d] - row[d] != 0) return 2;
+  }
+  return 0;
+}
+
+/* Grow the packed n x dim matrices of s to hold cap rows. */
+static int stored_grow(i2v_stored_model *s, size_t cap) {
+  int ovf = 0;
+  size_t bytes = i2v_mul_size(i2v_mul_size(cap, (size_t)s->dim, &ovf), sizeof(float), &ovf);
+  if (ovf) return SQLITE_NOMEM;
+  float *in = sqlite3_realloc64(s->input, bytes);
+  if (!in) return SQLITE_NOMEM;
+  s->input = in;
+  float *out = sqlite3_realloc64(s->output, bytes);
+  if (!out) return SQLITE_NOMEM;
+  s->output = out;
+  return SQLITE_OK;
+}
+
+int i2v_store_read_state(sqlite3 *db, const char *fname, const char *name,
+                         i2v_stored_model *out, char **pzErr) {
+  sqlite3_stmt *st = NULL;
+  int rc;
+  size_t cap;
+  int64_t nitems, ncontext = 0;
+
+  memset(out, 0, sizeof(*out));
+  i2v_vocab_init(&out->items, &i2v_sqlite_alloc);
+  if (!table_exists(db, "item2vec_models") || !table_exists(db, "item2vec_vectors")) {
+    *pzErr = sqlite3_mprintf(
+        "%s: update=1 continues a stored model, but no model has been trained in "
+        "this database; train model '%s' first without update=1",
+        fname, name);
+    return SQLITE_ERROR;
+  }
+  rc = sqlite3_prepare_v2(db,
+                          "SELECT dim, items, params FROM main.item2vec_models "
+                          "WHERE name = ?1",
+                          -1, &st, NULL);
+  if (rc != SQLITE_OK) goto sqlerr;
+  sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+  rc = sqlite3_step(st);
+  if (rc == SQLITE_DONE) {
+    char *list = model_names(db);
+    *pzErr = sqlite3_mprintf(
+        "%s: update=1 continues a stored model, but there is no model '%s' "
+        "(models in this database: %s); train it first without update=1",
+        fname, name, list ? list : "?");
+    sqlite3_free(list);
+    rc = SQLITE_ERROR;
+    goto fail;
+  }
+  if (rc != SQLITE_ROW) goto sqlerr;
+  out->dim = sqlite3_column_int(st, 0);
+  nitems = sqlite3_column_int64(st, 1);
+  if (sqlite3_column_type(st, 2) == SQLITE_TEXT) {
+    out->params = sqlite3_mprintf("%s", (const char *)sqlite3_column_text(st, 2));
+    if (!out->params) goto nomem;
+  }
+  sqlite3_finalize(st);
+  st = NULL;
+  if (out->dim < 1 || out->dim > 65536 || nitems < 0 || nitems > 0xfffffffe) {
+    *pzErr = sqlite3_mprintf("%s: model '%s' has an invalid header (dim %d, items %lld)",
+                             fname, name, out->dim, (long long)nitems);
+    rc = SQLITE_CORRUPT;
+    goto fail;
+  }
+
+  /* The context vectors are half of what training continues from. */
+  if (table_exists(db, "item2vec_context")) {
+    rc = sqlite3_prepare_v2(db, "SELECT count(*) FROM main.item2vec_context WHERE model = ?1",
+                            -1, &st, NULL);
+    if (rc != SQLITE_OK) goto sqlerr;
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    if ((rc = sqlite3_step(st)) != SQLITE_ROW) goto sqlerr;
+    ncontext = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    st = NULL;
+  }
+  if (ncontext == 0) {
+    *pzErr = sqlite3_mprintf(
+        "%s: model '%s' has no stored context vectors, which update=1 continues "
+        "from (it was trained without save_context=1, or imported); retrain it "
+        "once with 'save_context=1' and later updates keep them",
+        fname, name);
+    rc = SQLITE_ERROR;
+    goto fail;
+  }
+
+  /* Both vectors of every item, in the table's key order. */
+  rc = sqlite3_prepare_v2(
+      db,
+      "SELECT v.item, v.frequency, v.vector, c.vector "
+      "FROM main.item2vec_vectors AS v LEFT JOIN main.item2vec_context AS c "
+      "ON c.model = v.model AND c.item = v.item WHERE v.model = ?1 ORDER BY v.item",
+      -1, &st, NULL);
+  if (rc != SQLITE_OK) goto sqlerr;
+  sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+  cap = nitems > 0 ? (size_t)nitems : 16;
+  if (stored_grow(out, cap) != SQLITE_OK) goto nomem;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    i2v_value v;
+    int added = 0;
+    if (!i2v_value_from_column(st, 0, &v)) {
+      *pzErr = sqlite3_mprintf("%s: model '%s' has a NULL item", fname, name);
+      rc = SQLITE_CORRUPT;
+      goto fail;
+    }
+    int64_t idx = i2v_vocab_add(&out->items, &v, &added);
+    if (idx < 0) goto nomem;
+    if (!added) continue; /* '1' and 1 stored twice by hand: keep the first */
+    if ((size_t)idx >= cap) {
+      cap *= 2;
+      if (stored_grow(out, cap) != SQLITE_OK) goto nomem;
+    }
+    float *in = out->input + (size_t)idx * (size_t)out->dim;
+    float *ctx = out->output + (size_t)idx * (size_t)out->dim;
+    const char *which = "vector";
+    int bad = decode_vector(sqlite3_column_blob(st, 2), sqlite3_column_bytes(st, 2),
+                            out->dim, in);
+    if (!bad) {
+      which = "context vector";
+      if (sqlite3_column_type(st, 3) == SQLITE_NULL) {
+        *pzErr = sqlite3_mprintf(
+            "%s: model '%s' has no context vector for item '%s'; retrain it with "
+            "'save_context=1'",
+            fname, name, (const char *)sqlite3_column_text(st, 0));
+        rc = SQLITE_CORRUPT;
+        goto fail;
+      }
+      bad = decode_vector(sqlite3_column_blob(st, 3), sqlite3_column_bytes(st, 3),
+                          out->dim, ctx);
+    }
+    if (bad) {
+      *pzErr = sqlite3_mprintf(
+          bad == 1 ? "%s: model '%s' has a malformed %s for item '%s' (not %d float32 values)"
+                   : "%s: model '%s' has a non-finite value in the %s of item '%s' (dimension %d)",
+          fname, name, which, (const char *)sqlite3_column_text(st, 0), out->dim);
+      rc = SQLITE_CORRUPT;
+      goto fail;
+    }
+    sqlite3_int64 freq = sqlite3_column_int64(st, 1);
+    out->items.entries[idx].count = freq > 0 ? (uint64_t)freq : 0;
+  }
+  if (rc != SQLITE_DONE) goto sqlerr;
+  sqlite3_finalize(st);
+  st = NULL;
+  out->n = (uint32_t)out->items.n;
+  if (out->n == 0) {
+    *pzErr = sqlite3_mprintf("%s: model '%s' has no vectors", fname, name);
+    rc = SQLITE_CORRUPT;
+    goto fail;
+  }
+  return SQLITE_OK;
+
+nomem:
+  rc = SQLITE_NOMEM;
+  *pzErr = sqlite3_mprintf("%s: out of memory reading model '%s'", fname, name);
+  goto fail;
+sqlerr:
+  *pzErr = sqlite3_mprintf("%s: cannot read model '%s': %s", fname, name,
+                           sqlite3_errmsg(db));
+  if (rc == SQLITE_OK || rc == SQLITE_ROW || rc == SQLITE_DONE) rc = SQLITE_ERROR;
+fail:
+  sqlite3_finalize(st);
+  i2v_stored_model_free(out);
+  return rc;
 }

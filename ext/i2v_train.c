@@ -15,8 +15,11 @@
 ** shrink_windows=1.  Negatives come from an alias table over counts^ns_exponent.
 ** The learning rate falls linearly from alpha to min_alpha over all epochs,
 ** computed from each worker's own progress through its chunk, so a run with
-** workers=1 and a fixed seed is bit-identical every time.  The loss,
-** -log sigmoid(+-x), is summed per worker in double precision.
+** workers=1 and a fixed seed is bit-identical every time.  Rows given as
+** a starting point (i2v_start, for update=1) may each have a factor on the
+** learning rate, applied to their input and output vectors: a small factor
+** keeps a stored model's geometry while fresh rows find their place in it.
+** The loss, -log sigmoid(+-x), is summed per worker in double precision.
 **
 ** Names: input vectors are the item embeddings users get (word2vec's syn0);
 ** output vectors are the context vectors (syn1neg).
@@ -42,6 +45,8 @@ typedef struct shared_state {
   int dim;
   i2v_alias negatives;
   uint32_t *keep;         /* subsampling: keep when rand32 < keep[w] (or max) */
+  uint32_t n_stored;      /* rows [0, n_stored) came from i2v_start and */
+  const float *rate;      /* learn at alpha x rate[row] */
   float sigmoid[SIGMOID_SIZE + 1];
   float logsig[SIGMOID_SIZE + 1]; /* -log(sigmoid(x)) */
   int epoch;
@@ -124,7 +129,7 @@ static inline void train_pair(const shared_state *s, worker *w,
     float g = (label - sigmoid_of(s, f)) * alpha;
     loss += loss_of(s, label > 0 ? f : -f);
     i2v_axpy(g, l2, grad, dim);
-    i2v_axpy(g, l1, l2, dim);
+    i2v_axpy(t < s->n_stored ? g * s->rate[t] : g, l1, l2, dim);
   }
   w->loss += loss;
 }
@@ -190,7 +195,8 @@ static void run_chunk(worker *w) {
           float *l1 = s->input + (size_t)w->sentence[j] * s->stride;
           memset(grad, 0, sizeof(float) * (size_t)dim);
           train_pair(s, w, l1, center, alpha, grad);
-          i2v_axpy(1.0f, grad, l1, dim);
+          uint32_t in = w->sentence[j];
+          i2v_axpy(in < s->n_stored ? s->rate[in] : 1.0f, grad, l1, dim);
         }
       } else {
         int count = 0;
@@ -207,8 +213,9 @@ static void run_chunk(worker *w) {
         train_pair(s, w, hidden, center, alpha, grad);
         for (uint64_t j = lo; j < hi; j++) {
           if (j == i) continue;
-          i2v_axpy(1.0f, grad, s->input + (size_t)w->sentence[j] * s->stride,
-                   dim);
+          uint32_t in = w->sentence[j];
+          i2v_axpy(in < s->n_stored ? s->rate[in] : 1.0f, grad,
+                   s->input + (size_t)in * s->stride, dim);
         }
       }
     }
@@ -377,6 +384,10 @@ int i2v_train(const i2v_options *o, const i2v_alloc *a, const uint64_t *counts,
     uint32_t first = 0;
     if (start && start->input) {
       first = start->n < nvocab ? start->n : nvocab;
+      if (start->rate) {
+        s->n_stored = first;
+        s->rate = start->rate;
+      }
       for (uint32_t i = 0; i < first; i++) {
         memcpy(s->input + (size_t)i * s->stride,
                start->input + (size_t)i * dim, sizeof(float) * (size_t)dim);

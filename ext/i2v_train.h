@@ -37,6 +37,8 @@ typedef struct i2v_start {
   const float *input;  /* n x dim, packed */
   const float *output; /* n x dim, packed, or NULL */
   uint32_t n;
+  const float *rate;   /* n factors: row i learns at alpha x rate[i] (input
+                       ** and output vectors); NULL: all 1, as fresh rows */
 } i2v_start;
 
 typedef struct i2v_trained {

@@ -14,6 +14,8 @@
 ** it steps a prepared "SELECT 1" to learn of sqlite3_interrupt (SQLite 3.40
 ** has no sqlite3_is_interrupted) and prints progress on stderr when verbose.
 ** Only then is the model written, in one savepoint (i2v_store.c).
+** With 'update=1' the stored model is read before the source and training
+** continues from its vectors on the merged vocabulary (i2v_update.c).
 */
 #include <math.h>
 #include <stdio.h>
@@ -137,6 +139,14 @@ static int check_memory(sqlite3 *db, const char *fname, uint64_t items, int dim,
   return SQLITE_TOOBIG;
 }
 
+/* 1 when a statement of this connection that writes is running: SQLite
+** refuses a savepoint then (it counts the same statements). */
+static int writing_statement_running(sqlite3 *db) {
+  for (sqlite3_stmt *s = sqlite3_next_stmt(db, NULL); s; s = sqlite3_next_stmt(db, s))
+    if (sqlite3_stmt_busy(s) && !sqlite3_stmt_readonly(s)) return 1;
+  return 0;
+}
+
 static void train_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   static const char fname[] = "item2vec_train";
   sqlite3 *db = sqlite3_context_db_handle(ctx);
@@ -144,6 +154,9 @@ static void train_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   i2v_options o;
   i2v_dataset ds;
   i2v_trained tr;
+  i2v_stored_model sm;    /* update=1: the model training continues from */
+  i2v_update_stats us;
+  float *rate = NULL;     /* update=1: learning-rate factor per stored item */
   poll_state ps;
   char err[1024] = {0};
   char *zErr = NULL, *params = NULL, *stats = NULL;
@@ -152,6 +165,8 @@ static void train_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
 
   memset(&ds, 0, sizeof(ds));
   memset(&tr, 0, sizeof(tr));
+  memset(&sm, 0, sizeof(sm));
+  memset(&us, 0, sizeof(us));
   memset(&ps, 0, sizeof(ps));
   long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
   int tty = isatty(2);
@@ -189,9 +204,43 @@ static void train_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
     rc = SQLITE_ERROR;
     goto done;
   }
+  /* The model is written in a savepoint, which SQLite refuses while the
+  ** calling statement is itself writing (INSERT ... SELECT item2vec_train(..),
+  ** CREATE TABLE ... AS): say so now rather than after training.  Looking at
+  ** the running statements opens nothing that could be left open. */
+  if (writing_statement_running(db)) {
+    zErr = sqlite3_mprintf("%s: cannot write the model from inside a statement that "
+                           "writes (cannot open savepoint - SQL statements in "
+                           "progress); call it from a SELECT",
+                           fname);
+    rc = SQLITE_ERROR;
+    goto done;
+  }
 
+  if ((rc = i2v_update_check(&o, fname, &zErr)) != SQLITE_OK) goto done;
   double t0 = i2v_now();
-  rc = i2v_source_read(db, fname, names[0], names[1], names[2], &o, &ds, &zErr);
+  if (o.update) {
+    /* Stored model and options first, so a mismatch fails before the read;
+    ** the source is read with min_count=1 and i2v_update_merge applies it to
+    ** new items only (i2v_update.c). */
+    i2v_options ro;
+    rc = i2v_store_read_state(db, fname, i2v_options_model(&o), &sm, &zErr);
+    if (rc == SQLITE_OK) rc = i2v_update_options(db, fname, &sm, &o, &zErr);
+    if (rc != SQLITE_OK) goto done;
+    if (i2v_options_check(&o, fname, err, sizeof(err)) != I2V_OK) {
+      zErr = sqlite3_mprintf("%s", err);
+      rc = SQLITE_ERROR;
+      goto done;
+    }
+    ro = o; /* shares o's strings; not freed */
+    ro.min_count = 1;
+    ro.max_final_vocab = 0;
+    rc = i2v_source_read(db, fname, names[0], names[1], names[2], &ro, &ds, &zErr);
+    if (rc == SQLITE_OK)
+      rc = i2v_update_merge(fname, names[0], &sm, &ds, &o, &us, &rate, &zErr);
+  } else {
+    rc = i2v_source_read(db, fname, names[0], names[1], names[2], &o, &ds, &zErr);
+  }
   if (rc != SQLITE_OK) goto done;
   if ((uint64_t)ds.items.n * i2v_row_stride(o.vector_size) > I2V_MAX_MATRIX_FLOATS) {
     zErr = sqlite3_mprintf(
@@ -222,13 +271,19 @@ static void train_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
             fname, (unsigned long long)ds.rows, (unsigned long long)ds.items.n,
             (unsigned long long)ds.nseq, (unsigned long long)ds.ntokens, t1 - t0,
             o.workers, o.workers == 1 ? "" : "s");
+  if (o.verbose && o.update)
+    fprintf(stderr, "%s: continuing model '%s': %llu stored items (%llu in the source), %llu new\n",
+            fname, i2v_options_model(&o), (unsigned long long)us.stored_items,
+            (unsigned long long)us.seen_items, (unsigned long long)us.new_items);
   i2v_corpus corpus = {ds.tokens, ds.starts, ds.nseq};
+  i2v_start start = {sm.input, sm.output, sm.n, rate};
   int trc = i2v_train(&o, &i2v_sqlite_alloc, ds.counts, (uint32_t)ds.items.n, &corpus,
-                      NULL, train_poll, &ps, &tr, err, sizeof(err));
+                      o.update ? &start : NULL, train_poll, &ps, &tr, err, sizeof(err));
+  i2v_stored_model_free(&sm);
   if (trc != I2V_OK) {
     if (trc == I2V_CANCELLED) {
       rc = SQLITE_INTERRUPT;
-      zErr = sqlite3_mprintf("interrupted");
+      zErr = sqlite3_mprintf("%s: interrupted", fname);
     } else {
       rc = trc == I2V_NOMEM ? SQLITE_NOMEM : SQLITE_ERROR;
       zErr = sqlite3_mprintf("%s: %s", fname, err);
@@ -261,7 +316,14 @@ static void train_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
                         i2v_vec_isa());
     for (int e = 0; e < o.epochs; e++)
       sqlite3_str_appendf(s, "%s%.6g", e ? "," : "", tr.epoch_loss[e]);
-    sqlite3_str_appendall(s, "]}");
+    sqlite3_str_appendall(s, "]");
+    if (o.update)
+      sqlite3_str_appendf(s, ",\"update\":{\"stored_items\":%llu,\"seen_items\":%llu,"
+                          "\"new_items\":%llu}",
+                          (unsigned long long)us.stored_items,
+                          (unsigned long long)us.seen_items,
+                          (unsigned long long)us.new_items);
+    sqlite3_str_appendall(s, "}");
     stats = sqlite3_str_finish(s);
   }
   if (!params || !stats) {
@@ -295,11 +357,11 @@ static void train_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
 done:
   if (rc != SQLITE_OK) {
     /* An interrupt stops every phase (reading, training, writing) with
-    ** SQLite's own code and message; a failure whose message could not be
+    ** SQLITE_INTERRUPT and one message; a failure whose message could not be
     ** allocated is an out-of-memory failure. */
     if (rc == SQLITE_INTERRUPT) {
       sqlite3_free(zErr);
-      zErr = sqlite3_mprintf("interrupted");
+      zErr = sqlite3_mprintf("%s: interrupted", fname);
     } else if (!zErr) {
       rc = SQLITE_NOMEM;
     }
@@ -315,6 +377,8 @@ done:
   sqlite3_free(stats);
   sqlite3_finalize(ps.ping);
   i2v_trained_free(&tr, &i2v_sqlite_alloc);
+  i2v_stored_model_free(&sm);
+  sqlite3_free(rate);
   i2v_dataset_free(&ds);
   i2v_options_free(&o, &i2v_sqlite_alloc);
 }

@@ -55,7 +55,12 @@ int i2v_parse_canonical_int(const char *s, size_t n, int64_t *out) {
   return 1;
 }
 
-/* The key of a value: integer (returns 1, *ik set) or bytes. */
+/* Kinds of key.  A BLOB never equals a text in SQL, so its bytes are a key
+** of their own kind even when they spell the same characters. */
+enum { KEY_TEXT = 0, KEY_INT = 1, KEY_BLOB = 2 };
+
+/* The key of a value: KEY_INT with *ik set, or KEY_TEXT / KEY_BLOB with the
+** bytes in *kb, *kn. */
 static int key_of(const i2v_value *val, int64_t *ik, const char **kb,
                   size_t *kn) {
   switch (val->type) {
@@ -75,7 +80,11 @@ static int key_of(const i2v_value *val, int64_t *ik, const char **kb,
   }
   *kb = (const char *)val->bytes;
   *kn = val->n;
-  return 0;
+  return val->type == I2V_BLOB ? KEY_BLOB : KEY_TEXT;
+}
+
+static int entry_kind(const i2v_vocab_entry *e) {
+  return e->key_is_int ? KEY_INT : e->type == I2V_BLOB ? KEY_BLOB : KEY_TEXT;
 }
 
 static uint64_t hash_int(int64_t k) {
@@ -102,9 +111,9 @@ static const char *key_ptr(const i2v_vocab *v, const i2v_vocab_entry *e) {
 }
 
 static int entry_matches(const i2v_vocab *v, const i2v_vocab_entry *e,
-                         int is_int, int64_t ik, const char *kb, size_t kn) {
-  if (e->key_is_int != is_int) return 0;
-  if (is_int) return e->v.i == ik;
+                         int kind, int64_t ik, const char *kb, size_t kn) {
+  if (entry_kind(e) != kind) return 0;
+  if (kind == KEY_INT) return e->v.i == ik;
   return e->len == kn && (kn == 0 || memcmp(key_ptr(v, e), kb, kn) == 0);
 }
 
@@ -131,17 +140,17 @@ static int grow_slots(i2v_vocab *v) {
   return I2V_OK;
 }
 
-static int64_t lookup(const i2v_vocab *v, int is_int, int64_t ik,
+static int64_t lookup(const i2v_vocab *v, int kind, int64_t ik,
                       const char *kb, size_t kn, size_t *slot_out) {
   if (!v->nslots) {
     if (slot_out) *slot_out = (size_t)-1;
     return -1;
   }
-  uint64_t h = is_int ? hash_int(ik) : hash_bytes(kb, kn);
+  uint64_t h = kind == KEY_INT ? hash_int(ik) : hash_bytes(kb, kn);
   size_t m = v->nslots - 1, i = (size_t)h & m;
   while (v->slots[i]) {
     const i2v_vocab_entry *e = &v->entries[v->slots[i] - 1];
-    if (entry_matches(v, e, is_int, ik, kb, kn)) return v->slots[i] - 1;
+    if (entry_matches(v, e, kind, ik, kb, kn)) return v->slots[i] - 1;
     i = (i + 1) & m;
   }
   if (slot_out) *slot_out = i;
@@ -152,8 +161,8 @@ int64_t i2v_vocab_find(const i2v_vocab *v, const i2v_value *val) {
   int64_t ik = 0;
   const char *kb = NULL;
   size_t kn = 0;
-  int is_int = key_of(val, &ik, &kb, &kn);
-  return lookup(v, is_int, ik, kb, kn, NULL);
+  int kind = key_of(val, &ik, &kb, &kn);
+  return lookup(v, kind, ik, kb, kn, NULL);
 }
 
 static int append_entry(i2v_vocab *v, const i2v_vocab_entry *proto,
@@ -200,19 +209,19 @@ int64_t i2v_vocab_add(i2v_vocab *v, const i2v_value *val, int *added) {
   int64_t ik = 0;
   const char *kb = NULL;
   size_t kn = 0, slot = 0;
-  int is_int = key_of(val, &ik, &kb, &kn);
+  int kind = key_of(val, &ik, &kb, &kn);
   if (added) *added = 0;
-  int64_t found = lookup(v, is_int, ik, kb, kn, &slot);
+  int64_t found = lookup(v, kind, ik, kb, kn, &slot);
   if (found >= 0) return found;
   if ((v->n + 1) * 2 > v->nslots) {
     if (grow_slots(v) != I2V_OK) return -1;
-    lookup(v, is_int, ik, kb, kn, &slot);
+    lookup(v, kind, ik, kb, kn, &slot);
   }
   i2v_vocab_entry e;
   memset(&e, 0, sizeof(e));
-  e.key_is_int = (uint8_t)is_int;
+  e.key_is_int = (uint8_t)(kind == KEY_INT);
   e.type = (uint8_t)val->type;
-  if (is_int)
+  if (kind == KEY_INT)
     e.v.i = ik;
   else if (val->type == I2V_FLOAT)
     e.v.r = val->r;
@@ -230,7 +239,7 @@ int i2v_vocab_select(const i2v_vocab *src, const uint32_t *order, size_t n,
     if ((dst->n + 1) * 2 > dst->nslots && grow_slots(dst) != I2V_OK)
       return I2V_NOMEM;
     const char *kb = key_ptr(src, e);
-    int64_t got = lookup(dst, e->key_is_int, e->v.i, kb, e->len, &slot);
+    int64_t got = lookup(dst, entry_kind(e), e->v.i, kb, e->len, &slot);
     if (got >= 0) continue; /* cannot happen: src keys are unique */
     if (append_entry(dst, e, kb, e->len) != I2V_OK)
       return I2V_NOMEM;

@@ -4,8 +4,8 @@
 ** Items keep the SQL type they came with (integer stays integer, text stays
 ** text), but '1' and 1 are one item: an integer, an integral real, and a text
 ** that spells a canonical integer all key as that integer; any other value keys
-** by its bytes.  No SQLite in here: the caller hands over the value's type and
-** payload.
+** by its bytes (a BLOB's bytes never match a text's, as in SQL).  No SQLite
+** in here: the caller hands over the value's type and payload.
 */
 #ifndef I2V_VOCAB_H
 #define I2V_VOCAB_H

@@ -220,16 +220,25 @@ static const function_row function_table[] = {
 /* After a failed registration: remove what was registered, since SQLite
 ** unloads the library when its entry point fails and nothing may keep
 ** pointing into it.  Removing a function or module drops its reference to
-** the connection state. */
+** the connection state.  Every registration below must be undone here
+** (tests/oom/i2v_oom.c's "load" scenario crashes otherwise). */
 static void unregister_all(sqlite3 *db) {
+  static const struct {
+    const char *name;
+    int nArg;
+  } directonly[] = {{"item2vec_train", -1},  {"item2vec_export", 2}, {"item2vec_export", 3},
+                    {"item2vec_import", 1},  {"item2vec_import", 2}, {"item2vec_import", 3}};
+  static const char *const modules[] = {"similar_items", "item2vec_csv"};
   for (size_t i = 0; i < sizeof(function_table) / sizeof(function_table[0]); i++) {
     const function_row *r = &function_table[i];
     sqlite3_create_function_v2(db, r->name, r->nArg, r->flags, NULL, NULL, NULL, NULL,
                                NULL);
   }
-  sqlite3_create_function_v2(db, "item2vec_train", -1, SQLITE_UTF8 | SQLITE_DIRECTONLY,
-                             NULL, NULL, NULL, NULL, NULL);
-  sqlite3_create_module_v2(db, "similar_items", NULL, NULL, NULL);
+  for (size_t i = 0; i < sizeof(directonly) / sizeof(directonly[0]); i++)
+    sqlite3_create_function_v2(db, directonly[i].name, directonly[i].nArg,
+                               SQLITE_UTF8 | SQLITE_DIRECTONLY, NULL, NULL, NULL, NULL, NULL);
+  for (size_t i = 0; i < sizeof(modules) / sizeof(modules[0]); i++)
+    sqlite3_create_module_v2(db, modules[i], NULL, NULL, NULL);
 }
 
 static int register_all(sqlite3 *db, char **pzErrMsg) {
@@ -259,6 +268,10 @@ static int register_all(sqlite3 *db, char **pzErrMsg) {
     failed = "item2vec_train";
   if (rc == SQLITE_OK && (rc = i2v_register_similar(db, c)) != SQLITE_OK)
     failed = "similar_items";
+  if (rc == SQLITE_OK && (rc = i2v_register_csv(db, c)) != SQLITE_OK)
+    failed = "item2vec_csv";
+  if (rc == SQLITE_OK && (rc = i2v_register_w2v(db, c)) != SQLITE_OK)
+    failed = "item2vec_import/item2vec_export";
   if (failed && pzErrMsg)
     *pzErrMsg = sqlite3_mprintf("item2vec: could not register %s: %s", failed,
                                 sqlite3_errstr(rc));

@@ -27,7 +27,7 @@ only="${1:-}"
 # Wrap commands for the sanitizer runs.
 wrap=()
 case "${I2V_SANITIZE:-}" in
-  valgrind) wrap=(valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite --suppressions=tests/valgrind.supp) ;;
+  valgrind) wrap=(valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite --suppressions=$PWD/tests/valgrind.supp) ;;
   asan)
     asan_rt=$(${CC:-gcc} -print-file-name=libasan.so)
     export LD_PRELOAD="$asan_rt"

@@ -34,6 +34,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* ---- the failing allocator ---------------------------------------------- */
 
@@ -253,7 +254,7 @@ static const char source_sql[] =
 
 static const char train_old[] =
     "SELECT item2vec_train('src', 'u', 'i', 'model=m', 'vector_size=8', "
-    "'epochs=1', 'workers=1', 'seed=3', 'verbose=0') IS NOT NULL;";
+    "'epochs=1', 'workers=1', 'seed=3', 'save_context=1', 'verbose=0') IS NOT NULL;";
 
 /* The state a model check compares: one line per model, the hash of its
 ** vectors written out by SQLite itself.  The tables may be missing (run with
@@ -269,6 +270,11 @@ static const char check_models[] =
 /* Databases the runs start from, built once and copied into each run's
 ** connection (sqlite3_deserialize), so no run pays for the setup. */
 enum { IMAGE_EMPTY, IMAGE_SOURCE, IMAGE_MODEL, N_IMAGES };
+
+/* Exports and imports through files in the temporary folder (the paths
+** are filled in by main, which also writes the files the imports read). */
+static char w2v_export_sql[800], w2v_import_txt_sql[512], w2v_import_bin_sql[512];
+static char w2v_txt[256], w2v_bin[256];
 
 typedef struct scenario {
   const char *name;
@@ -299,6 +305,20 @@ static const scenario scenarios[] = {
      "SELECT length(item2vec_vector(1, 'm')), item2vec_to_json(item2vec_vector('item0', 'm')) IS NOT NULL;"
      "SELECT m.i, s.rank FROM (SELECT 4 AS i UNION ALL SELECT 5) AS m, similar_items(m.i, 2, 'm') AS s;",
      NULL, 0},
+    {"update", 0, IMAGE_MODEL,
+     "SELECT item2vec_train('src', 'u', 'i', 'model=m', 'update=1', 'workers=1', "
+     "'verbose=0') IS NOT NULL;",
+     check_models, 0},
+    {"csv", 0, IMAGE_EMPTY,
+     "CREATE VIRTUAL TABLE temp.a USING item2vec_csv(path='tests/data/ratings.csv.gz');"
+     "SELECT count(*), sum(rating), max(timestamp) FROM temp.a;"
+     "CREATE VIRTUAL TABLE temp.b USING item2vec_csv(path='tests/data/small.zip', "
+     "member='small/movies.csv');"
+     "SELECT count(*), max(title) FROM temp.b;",
+     NULL, 0},
+    {"w2v-export", 0, IMAGE_MODEL, w2v_export_sql, NULL, 0},
+    {"w2v-import-text", 0, IMAGE_MODEL, w2v_import_txt_sql, check_models, 0},
+    {"w2v-import-binary-gz", 0, IMAGE_MODEL, w2v_import_bin_sql, check_models, 0},
     {"errors", 0, IMAGE_MODEL,
      "SELECT item2vec_train('nosuch', 'u', 'i');"
      "SELECT item2vec_train('src', 'u', 'nosuch');"
@@ -328,6 +348,13 @@ static int make_images(const char *lib) {
     if (rc == SQLITE_OK) rc = sqlite3_load_extension(db, lib, NULL, &err);
     if (rc == SQLITE_OK) rc = run_sql(db, source_sql, &out, 0);
     if (rc == SQLITE_OK && k == IMAGE_MODEL) rc = run_sql(db, train_old, &out, 0);
+    if (rc == SQLITE_OK && k == IMAGE_MODEL) { /* the files the imports read */
+      char sql[800];
+      snprintf(sql, sizeof(sql),
+               "SELECT item2vec_export('m', '%s'); SELECT item2vec_export('m', '%s');",
+               w2v_txt, w2v_bin);
+      rc = run_sql(db, sql, &out, 0);
+    }
     if (rc != SQLITE_OK) {
       fprintf(stderr, "cannot build the test database with %s: %s %s\n", lib,
               err ? err : "", out.s ? out.s : sqlite3_errmsg(db));
@@ -488,6 +515,20 @@ int main(int argc, char **argv) {
     return 2;
   }
   sqlite3_initialize();
+  {
+    const char *tmp = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+    int pid = (int)getpid();
+    snprintf(w2v_txt, sizeof(w2v_txt), "%s/i2v-oom-%d.txt", tmp, pid);
+    snprintf(w2v_bin, sizeof(w2v_bin), "%s/i2v-oom-%d.bin.gz", tmp, pid);
+    snprintf(w2v_export_sql, sizeof(w2v_export_sql),
+             "SELECT item2vec_export('m', '%s-out') IS NOT NULL;"
+             "SELECT item2vec_export('m', '%s-out.bin.gz') IS NOT NULL;",
+             w2v_txt, w2v_txt);
+    snprintf(w2v_import_txt_sql, sizeof(w2v_import_txt_sql),
+             "SELECT item2vec_import('%s', 'imported') IS NOT NULL;", w2v_txt);
+    snprintf(w2v_import_bin_sql, sizeof(w2v_import_bin_sql),
+             "SELECT item2vec_import('%s', 'imported') IS NOT NULL;", w2v_bin);
+  }
   if (make_images(lib) != SQLITE_OK) {
     printf("not ok - oom: cannot build the test databases with %s\n", lib);
     return 1;
@@ -588,6 +629,15 @@ int main(int argc, char **argv) {
       fflush(stdout);
     }
     outcome_free(&base);
+  }
+  {
+    const char *tmp = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+    char path[512];
+    const char *suffix[] = {".txt", ".bin.gz", ".txt-out", ".txt-out.bin.gz"};
+    for (int i = 0; i < 4; i++) {
+      snprintf(path, sizeof(path), "%s/i2v-oom-%d%s", tmp, (int)getpid(), suffix[i]);
+      remove(path);
+    }
   }
   printf("# oom: %ld runs, %ld faults injected over %ld allocations\n", total_runs,
          total_faults, total_allocs);

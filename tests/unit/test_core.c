@@ -1,0 +1,1279 @@
+/*
+** test_core.c: unit tests of item2vec's core modules, linked without SQLite:
+** options (i2v_options), vocabulary (i2v_vocab), the negative-sampling alias
+** table and the trainer (i2v_train), top-k selection (i2v_topk), the JSON id
+** parser (i2v_json) and the vector kernels (i2v_vec).
+**
+** Run: make build/test_core && build/test_core
+** Prints one line per test, "ok - name" or "not ok - name: why", and exits
+** non-zero when any test failed (the protocol of tests/run.sh).
+**
+** How it works.  Each test is a function that returns on the first failed
+** expectation after writing why into a buffer; run() prints the verdict.
+** Randomised tests draw from a seeded splitmix64 so every run sees the same
+** data.  A counting allocator checks that nothing leaks, and a failing one
+** (fails the n-th allocation, for every n until the call succeeds) checks that
+** every error path gives back what it took and reports I2V_NOMEM.
+*/
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "i2v_json.h"
+#include "i2v_options.h"
+#include "i2v_topk.h"
+#include "i2v_train.h"
+#include "i2v_vec.h"
+#include "i2v_vocab.h"
+
+/* ---- harness ---------------------------------------------------------- */
+
+static char why[1024];
+static int failed_tests;
+
+static void fail_at(int line, const char *fmt, ...) {
+  va_list ap;
+  int n = snprintf(why, sizeof(why), "line %d: ", line);
+  va_start(ap, fmt);
+  vsnprintf(why + n, sizeof(why) - (size_t)n, fmt, ap);
+  va_end(ap);
+}
+
+/* Fail the running test (and return from it) unless cond holds. */
+#define EXPECT(cond, ...)          \
+  do {                             \
+    if (!(cond)) {                 \
+      fail_at(__LINE__, __VA_ARGS__); \
+      return;                      \
+    }                              \
+  } while (0)
+
+static void run(const char *name, void (*fn)(void)) {
+  why[0] = 0;
+  fn();
+  if (why[0]) {
+    printf("not ok - %s: %s\n", name, why);
+    failed_tests++;
+  } else {
+    printf("ok - %s\n", name);
+  }
+  fflush(stdout);
+}
+
+static uint64_t splitmix(uint64_t *s) {
+  uint64_t z = (*s += 0x9E3779B97F4A7C15ULL);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+  return z ^ (z >> 31);
+}
+
+static double uniform(uint64_t *s) {
+  return (double)(splitmix(s) >> 11) * (1.0 / 9007199254740992.0);
+}
+
+/* An allocator that counts live blocks and can fail the n-th request. */
+typedef struct counting {
+  long live;
+  long calls;
+  long fail_at; /* 1-based call number to fail, 0 = never */
+} counting;
+
+static void *counting_malloc(void *ctx, size_t n) {
+  counting *c = ctx;
+  c->calls++;
+  if (c->fail_at && c->calls == c->fail_at) return NULL;
+  void *p = malloc(n);
+  if (p) c->live++;
+  return p;
+}
+static void counting_free(void *ctx, void *p) {
+  counting *c = ctx;
+  c->live--;
+  free(p);
+}
+static i2v_alloc counting_alloc(counting *c) {
+  memset(c, 0, sizeof(*c));
+  i2v_alloc a = {counting_malloc, counting_free, c};
+  return a;
+}
+
+/* ---- options ---------------------------------------------------------- */
+
+static const char *FN = "item2vec_train";
+
+static void test_options_defaults(void) {
+  i2v_options o;
+  i2v_options_init(&o, 4, 0);
+  EXPECT(o.model == NULL && o.order_by == NULL, "text options not NULL");
+  EXPECT(strcmp(i2v_options_model(&o), "default") == 0, "model name '%s'",
+         i2v_options_model(&o));
+  EXPECT(o.vector_size == 64 && o.window == 5 && o.negative == 5,
+         "vector_size %d window %d negative %d", o.vector_size, o.window,
+         o.negative);
+  EXPECT(o.ns_exponent == 0.75 && o.sample == 1e-3, "ns_exponent %g sample %g",
+         o.ns_exponent, o.sample);
+  EXPECT(o.min_count == 1 && o.max_final_vocab == 0, "min_count %lld",
+         (long long)o.min_count);
+  EXPECT(o.sg == 1 && o.epochs == 5, "sg %d epochs %d", o.sg, o.epochs);
+  EXPECT(o.alpha == 0.025 && o.min_alpha == 0.0001, "alpha %g min_alpha %g",
+         o.alpha, o.min_alpha);
+  EXPECT(o.shrink_windows == 1 && o.shuffle == 0, "shrink %d shuffle %d",
+         o.shrink_windows, o.shuffle);
+  EXPECT(o.workers == 4 && o.seed == 1 && o.verbose == 0 && o.given == 0,
+         "workers %d seed %lld verbose %d given %llx", o.workers,
+         (long long)o.seed, o.verbose, (unsigned long long)o.given);
+  i2v_options_init(&o, 0, 1);
+  EXPECT(o.workers == 1 && o.verbose == 1, "ncpu 0 -> workers %d", o.workers);
+  i2v_options_init(&o, 100000, 0);
+  EXPECT(o.workers == 256, "ncpu 100000 -> workers %d", o.workers);
+  char err[256] = "";
+  EXPECT(i2v_options_check(&o, FN, err, sizeof(err)) == I2V_OK,
+         "defaults fail the check: %s", err);
+}
+
+/* Set one option expecting success. */
+static int set_ok(i2v_options *o, const i2v_alloc *a, const char *arg) {
+  char err[512] = "";
+  int rc = i2v_options_set(o, arg, FN, a, err, sizeof(err));
+  if (rc != I2V_OK) snprintf(why, sizeof(why), "'%.100s' rejected: %.500s", arg, err);
+  return rc == I2V_OK;
+}
+
+static int index_of_option(const char *name) {
+  for (int i = 0; i < i2v_options_count(); i++)
+    if (strcmp(i2v_options_name(i), name) == 0) return i;
+  return -1;
+}
+
+static void test_options_kinds(void) {
+  counting cnt;
+  i2v_alloc a = counting_alloc(&cnt);
+  i2v_options o;
+  i2v_options_init(&o, 2, 0);
+  /* text, int, int64, real and 0/1 flags, with blanks around name and value */
+  if (!set_ok(&o, &a, "model=mine") || !set_ok(&o, &a, " order_by = ts ") ||
+      !set_ok(&o, &a, "window=7") || !set_ok(&o, &a, "min_count=3") ||
+      !set_ok(&o, &a, "seed=12345678901") || !set_ok(&o, &a, "alpha=0.05") ||
+      !set_ok(&o, &a, "sample=0") || !set_ok(&o, &a, "ns_exponent=-0.5") ||
+      !set_ok(&o, &a, "sg=0") || !set_ok(&o, &a, "max_final_vocab=4294967295") ||
+      !set_ok(&o, &a, "vector_size=4096") || !set_ok(&o, &a, "min_alpha=1e-5") ||
+      !set_ok(&o, &a, "model=\tother\t"))
+    return;
+  EXPECT(strcmp(o.model, "other") == 0, "model '%s'", o.model);
+  EXPECT(strcmp(o.order_by, "ts") == 0, "order_by '%s'", o.order_by);
+  EXPECT(o.window == 7 && o.min_count == 3 && o.seed == 12345678901LL,
+         "window %d min_count %lld seed %lld", o.window, (long long)o.min_count,
+         (long long)o.seed);
+  EXPECT(o.alpha == 0.05 && o.sample == 0 && o.ns_exponent == -0.5 &&
+             o.min_alpha == 1e-5,
+         "alpha %g sample %g ns %g", o.alpha, o.sample, o.ns_exponent);
+  EXPECT(o.sg == 0 && o.max_final_vocab == 4294967295LL && o.vector_size == 4096,
+         "sg %d max_final_vocab %lld", o.sg, (long long)o.max_final_vocab);
+  int iw = index_of_option("window"), ineg = index_of_option("negative");
+  EXPECT(iw >= 0 && (o.given >> iw & 1) && ineg >= 0 && !(o.given >> ineg & 1),
+         "given bits %llx", (unsigned long long)o.given);
+  char buf[64];
+  EXPECT(strcmp(i2v_options_value_json(&o, iw, buf, sizeof(buf)), "7") == 0,
+         "window as JSON '%s'", buf);
+  EXPECT(i2v_options_is_text(index_of_option("model")) && !i2v_options_is_text(iw),
+         "is_text wrong");
+  EXPECT(i2v_options_name(i2v_options_count()) == NULL, "name past the end");
+  EXPECT(strcmp(i2v_options_model(&o), "other") == 0, "model()");
+  i2v_options_free(&o, &a);
+  EXPECT(cnt.live == 0, "%ld blocks leaked", cnt.live);
+}
+
+/* Set one option expecting failure with a message containing each needle. */
+static int set_bad(i2v_options *o, const char *arg, const char *n1,
+                   const char *n2) {
+  char err[1024] = "";
+  int rc = i2v_options_set(o, arg, FN, &i2v_libc_alloc, err, sizeof(err));
+  if (rc != I2V_ERROR) {
+    snprintf(why, sizeof(why), "'%.100s' accepted (rc %d)", arg ? arg : "NULL", rc);
+    return 0;
+  }
+  if (strncmp(err, "item2vec_train: ", 16) != 0 || (n1 && !strstr(err, n1)) ||
+      (n2 && !strstr(err, n2))) {
+    snprintf(why, sizeof(why), "'%.100s': message '%.600s' lacks '%.100s' / '%.100s'",
+             arg ? arg : "NULL", err, n1 ? n1 : "", n2 ? n2 : "");
+    return 0;
+  }
+  return 1;
+}
+
+static void test_options_unknown(void) {
+  i2v_options o;
+  char err[1024] = "";
+  i2v_options_init(&o, 1, 0);
+  int rc = i2v_options_set(&o, "windw=5", FN, &i2v_libc_alloc, err, sizeof(err));
+  EXPECT(rc == I2V_ERROR, "accepted windw");
+  EXPECT(strstr(err, "unknown option 'windw'") && strstr(err, "valid options are"),
+         "message '%s'", err);
+  for (int i = 0; i < i2v_options_count(); i++)
+    EXPECT(strstr(err, i2v_options_name(i)), "message '%s' does not list %s",
+           err, i2v_options_name(i));
+  if (!set_bad(&o, "Window=5", "unknown option 'Window'", NULL)) return;
+  if (!set_bad(&o, "=5", "unknown option ''", NULL)) return;
+  if (!set_bad(&o, "window", "not of the form 'name=value'", NULL)) return;
+  if (!set_bad(&o, NULL, "got NULL", NULL)) return;
+  if (!set_bad(&o, "model=", "'model' needs a non-empty value", NULL)) return;
+  if (!set_bad(&o, "order_by=  ", "'order_by' needs a non-empty value", NULL))
+    return;
+  EXPECT(o.given == 0 && o.window == 5, "a rejected option changed the options");
+}
+
+static void test_options_range(void) {
+  i2v_options o;
+  i2v_options_init(&o, 1, 0);
+  if (!set_bad(&o, "window=0", "'window' must be an integer from 1 to 1000",
+               "got '0'") ||
+      !set_bad(&o, "window=1001", "from 1 to 1000", "got '1001'") ||
+      !set_bad(&o, "vector_size=4097", "'vector_size'", "from 1 to 4096") ||
+      !set_bad(&o, "vector_size=-1", "'vector_size'", "got '-1'") ||
+      !set_bad(&o, "negative=0", "'negative'", NULL) ||
+      !set_bad(&o, "sg=2", "'sg' must be 0 or 1", NULL) ||
+      !set_bad(&o, "shuffle=-1", "'shuffle' must be 0 or 1", NULL) ||
+      !set_bad(&o, "epochs=0", "'epochs'", "from 1 to 10000") ||
+      !set_bad(&o, "workers=0", "'workers'", "from 1 to 256") ||
+      !set_bad(&o, "workers=257", "'workers'", NULL) ||
+      !set_bad(&o, "min_count=0", "'min_count' must be an integer of at least 1",
+               NULL) ||
+      !set_bad(&o, "seed=-1", "'seed' must be an integer of at least 0", NULL) ||
+      !set_bad(&o, "max_final_vocab=4294967296", "'max_final_vocab'", NULL) ||
+      !set_bad(&o, "sample=1.5", "'sample' must be a number from 0 to 1", NULL) ||
+      !set_bad(&o, "sample=-0.1", "'sample'", NULL) ||
+      !set_bad(&o, "alpha=0", "'alpha' must be a number from 1e-09 to 10", NULL) ||
+      !set_bad(&o, "ns_exponent=11", "'ns_exponent'", "from -10 to 10"))
+    return;
+  EXPECT(o.given == 0, "a rejected option changed the options");
+}
+
+static void test_options_not_numbers(void) {
+  i2v_options o;
+  i2v_options_init(&o, 1, 0);
+  if (!set_bad(&o, "window=abc", "'window' must be an integer", "got 'abc'") ||
+      !set_bad(&o, "window=", "'window' must be an integer", "got ''") ||
+      !set_bad(&o, "window=5x", "got '5x'", NULL) ||
+      !set_bad(&o, "window=5.0", "got '5.0'", NULL) ||
+      !set_bad(&o, "window=0x10", "got '0x10'", NULL) ||
+      !set_bad(&o, "window=5 5", "got '5 5'", NULL) ||
+      !set_bad(&o, "window=1e3", "got '1e3'", NULL) ||
+      !set_bad(&o, "min_count=99999999999999999999", "'min_count'", NULL) ||
+      !set_bad(&o, "alpha=fast", "'alpha' must be a number", "got 'fast'") ||
+      !set_bad(&o, "alpha=0.1x", "got '0.1x'", NULL) ||
+      !set_bad(&o, "alpha=nan", "'alpha'", NULL) ||
+      !set_bad(&o, "alpha=inf", "'alpha'", NULL) ||
+      !set_bad(&o, "sample=", "'sample'", NULL))
+    return;
+  /* A value too long to echo in full is cut, not overflowed. */
+  char longv[300];
+  memset(longv, '9', sizeof(longv));
+  memcpy(longv, "window=", 7);
+  longv[sizeof(longv) - 1] = 0;
+  if (!set_bad(&o, longv, "'window'", NULL)) return;
+  EXPECT(o.given == 0 && o.window == 5 && o.alpha == 0.025,
+         "a rejected option changed the options");
+}
+
+static void test_options_min_alpha(void) {
+  i2v_options o;
+  char err[512] = "";
+  i2v_options_init(&o, 1, 0);
+  if (!set_ok(&o, &i2v_libc_alloc, "alpha=0.01") ||
+      !set_ok(&o, &i2v_libc_alloc, "min_alpha=0.02"))
+    return;
+  EXPECT(i2v_options_check(&o, FN, err, sizeof(err)) == I2V_ERROR,
+         "min_alpha > alpha passed the check");
+  EXPECT(strncmp(err, "item2vec_train: ", 16) == 0 && strstr(err, "'min_alpha'") &&
+             strstr(err, "'alpha'") && strstr(err, "0.02") && strstr(err, "0.01"),
+         "message '%s'", err);
+  if (!set_ok(&o, &i2v_libc_alloc, "min_alpha=0.01")) return;
+  EXPECT(i2v_options_check(&o, FN, err, sizeof(err)) == I2V_OK,
+         "min_alpha == alpha rejected");
+}
+
+/* Text options under an allocator that fails: NOMEM, nothing leaked, the
+** old value kept. */
+static void test_options_nomem(void) {
+  counting cnt;
+  i2v_alloc a = counting_alloc(&cnt);
+  i2v_options o;
+  char err[128];
+  i2v_options_init(&o, 1, 0);
+  if (!set_ok(&o, &a, "model=first")) return;
+  cnt.calls = 0;
+  cnt.fail_at = 1;
+  EXPECT(i2v_options_set(&o, "model=second", FN, &a, err, sizeof(err)) == I2V_NOMEM,
+         "no NOMEM");
+  EXPECT(strcmp(o.model, "first") == 0, "model '%s' after a failed set", o.model);
+  i2v_options_free(&o, &a);
+  EXPECT(cnt.live == 0, "%ld blocks leaked", cnt.live);
+}
+
+/* ---- vocabulary ------------------------------------------------------- */
+
+static i2v_value v_int(int64_t i) {
+  i2v_value v = {I2V_INTEGER, i, 0, NULL, 0};
+  return v;
+}
+static i2v_value v_real(double r, const char *text) {
+  i2v_value v = {I2V_FLOAT, 0, r, text, strlen(text)};
+  return v;
+}
+static i2v_value v_text(const char *s) {
+  i2v_value v = {I2V_TEXT, 0, 0, s, strlen(s)};
+  return v;
+}
+static i2v_value v_blob(const void *p, size_t n) {
+  i2v_value v = {I2V_BLOB, 0, 0, p, n};
+  return v;
+}
+
+static void test_vocab_keys(void) {
+  counting cnt;
+  i2v_alloc a = counting_alloc(&cnt);
+  i2v_vocab v;
+  int added;
+  i2v_vocab_init(&v, &a);
+  i2v_value one_t = v_text("1"), one_i = v_int(1), one_r = v_real(1.0, "1.0");
+  int64_t i1 = i2v_vocab_add(&v, &one_t, &added);
+  EXPECT(i1 == 0 && added == 1, "first add: %lld added %d", (long long)i1, added);
+  EXPECT(i2v_vocab_add(&v, &one_i, &added) == 0 && added == 0, "1 is not '1'");
+  EXPECT(i2v_vocab_add(&v, &one_r, &added) == 0 && added == 0, "1.0 is not '1'");
+  EXPECT(v.entries[0].type == I2V_TEXT && v.entries[0].key_is_int &&
+             v.entries[0].v.i == 1,
+         "entry keeps type %d", v.entries[0].type);
+  /* Distinct keys: not canonical integers, non-integral reals. */
+  const char *texts[] = {"01", "1.5", "+1", " 1", "1 ", "-0", "", "abc", "1e0"};
+  for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+    i2v_value t = v_text(texts[i]);
+    int64_t idx = i2v_vocab_add(&v, &t, &added);
+    EXPECT(idx == (int64_t)i + 1 && added, "'%s' got index %lld", texts[i],
+           (long long)idx);
+  }
+  /* A non-integral real keys by its text; 1.5 and '1.5' are one item. */
+  i2v_value r15 = v_real(1.5, "1.5");
+  EXPECT(i2v_vocab_find(&v, &r15) == 2, "1.5 not found as '1.5'");
+  /* -1 and '-1' are one; 2^63-1 and its text are one. */
+  i2v_value m1 = v_int(-1), m1t = v_text("-1");
+  int64_t im1 = i2v_vocab_add(&v, &m1, &added);
+  EXPECT(i2v_vocab_find(&v, &m1t) == im1, "'-1' is not -1");
+  i2v_value big = v_int(INT64_MAX), bigt = v_text("9223372036854775807");
+  int64_t ibig = i2v_vocab_add(&v, &big, &added);
+  EXPECT(i2v_vocab_find(&v, &bigt) == ibig, "max int64 text mismatch");
+  /* A real too large for int64 keys by its text. */
+  i2v_value huge = v_real(1e20, "1.0e+20");
+  int64_t ihuge = i2v_vocab_add(&v, &huge, &added);
+  EXPECT(ihuge >= 0 && added, "1e20 not added");
+  EXPECT(v.entries[ihuge].type == I2V_FLOAT && !v.entries[ihuge].key_is_int &&
+             v.entries[ihuge].v.r == 1e20,
+         "1e20 entry wrong");
+  /* Absent keys. */
+  i2v_value two = v_int(2), twot = v_text("2");
+  EXPECT(i2v_vocab_find(&v, &two) < 0 && i2v_vocab_find(&v, &twot) < 0,
+         "2 found in a vocabulary without it");
+  /* Text keys keep their bytes. */
+  i2v_value abc = v_text("abc");
+  int64_t iabc = i2v_vocab_find(&v, &abc);
+  EXPECT(iabc >= 0 && v.entries[iabc].len == 3 &&
+             memcmp(i2v_vocab_bytes(&v, &v.entries[iabc]), "abc", 3) == 0,
+         "bytes of 'abc'");
+  i2v_vocab_free(&v);
+  EXPECT(cnt.live == 0, "%ld blocks leaked", cnt.live);
+}
+
+static void test_vocab_text_blob(void) {
+  i2v_vocab v;
+  int added;
+  i2v_vocab_init(&v, &i2v_libc_alloc);
+  /* Bytes with NULs, UTF-8, and a BLOB spelling the same bytes as a text. */
+  static const char nul[] = {'a', 0, 'b'}, nul2[] = {'a', 0, 'c'};
+  i2v_value t1 = v_text("caf\xc3\xa9"), b1 = v_blob(nul, 3), b2 = v_blob(nul2, 3);
+  i2v_value tabc = v_text("abc"), babc = v_blob("abc", 3), b1byte = v_blob("1", 1);
+  i2v_value one = v_int(1);
+  int64_t it1 = i2v_vocab_add(&v, &t1, &added);
+  int64_t ib1 = i2v_vocab_add(&v, &b1, &added);
+  int64_t ib2 = i2v_vocab_add(&v, &b2, &added);
+  EXPECT(it1 == 0 && ib1 == 1 && ib2 == 2, "indices %lld %lld %lld",
+         (long long)it1, (long long)ib1, (long long)ib2);
+  EXPECT(i2v_vocab_find(&v, &b1) == 1 && i2v_vocab_find(&v, &b2) == 2,
+         "blobs with NUL bytes not told apart");
+  EXPECT(v.entries[1].type == I2V_BLOB && v.entries[1].len == 3,
+         "blob entry type %d len %u", v.entries[1].type, v.entries[1].len);
+  int64_t itabc = i2v_vocab_add(&v, &tabc, &added);
+  int64_t ibabc = i2v_vocab_add(&v, &babc, &added);
+  EXPECT(itabc != ibabc && added,
+         "text 'abc' and blob x'616263' are one item (SQL says 'abc' <> x'616263')");
+  int64_t ione = i2v_vocab_add(&v, &one, &added);
+  int64_t iblob1 = i2v_vocab_add(&v, &b1byte, &added);
+  EXPECT(ione != iblob1 && added, "blob x'31' is the integer 1");
+  EXPECT(i2v_vocab_find(&v, &tabc) == itabc && i2v_vocab_find(&v, &babc) == ibabc,
+         "lookups after adding");
+  i2v_vocab_free(&v);
+}
+
+static void test_vocab_growth(void) {
+  counting cnt;
+  i2v_alloc a = counting_alloc(&cnt);
+  i2v_vocab v;
+  int added;
+  char buf[32];
+  const int N = 100000;
+  i2v_vocab_init(&v, &a);
+  for (int i = 0; i < N; i++) {
+    i2v_value x = v_int((int64_t)i * 7919 - 50000);
+    snprintf(buf, sizeof(buf), "item-%d", i);
+    i2v_value t = v_text(buf);
+    int64_t ix = i2v_vocab_add(&v, &x, &added);
+    EXPECT(ix == 2 * i && added, "integer %d got %lld", i, (long long)ix);
+    int64_t it = i2v_vocab_add(&v, &t, &added);
+    EXPECT(it == 2 * i + 1 && added, "text %d got %lld", i, (long long)it);
+  }
+  EXPECT(v.n == (size_t)(2 * N), "n = %zu", v.n);
+  EXPECT(v.nslots >= 2 * v.n, "load factor above 1/2: %zu slots", v.nslots);
+  for (int i = 0; i < N; i++) {
+    i2v_value x = v_int((int64_t)i * 7919 - 50000);
+    snprintf(buf, sizeof(buf), "item-%d", i);
+    i2v_value t = v_text(buf);
+    EXPECT(i2v_vocab_find(&v, &x) == 2 * i, "integer %d lost", i);
+    EXPECT(i2v_vocab_find(&v, &t) == 2 * i + 1, "text %d lost", i);
+    EXPECT(i2v_vocab_add(&v, &t, &added) == 2 * i + 1 && !added,
+           "text %d added twice", i);
+  }
+  i2v_value absent = v_text("item-100000");
+  EXPECT(i2v_vocab_find(&v, &absent) < 0, "absent key found");
+  i2v_vocab_free(&v);
+  EXPECT(cnt.live == 0, "%ld blocks leaked", cnt.live);
+  EXPECT(v.n == 0 && v.entries == NULL, "free left entries");
+}
+
+static void test_vocab_select(void) {
+  i2v_vocab src, dst;
+  int added;
+  i2v_vocab_init(&src, &i2v_libc_alloc);
+  i2v_vocab_init(&dst, &i2v_libc_alloc);
+  i2v_value vals[6] = {v_int(10), v_text("ten"), v_real(2.5, "2.5"),
+                       v_text("20"), v_blob("\x01\x02", 2), v_int(-3)};
+  for (int i = 0; i < 6; i++) {
+    i2v_vocab_add(&src, &vals[i], &added);
+    src.entries[i].count = (uint64_t)(100 + i);
+  }
+  uint32_t order[4] = {4, 2, 0, 3}; /* drop 1 and 5, reorder */
+  EXPECT(i2v_vocab_select(&src, order, 4, &dst) == I2V_OK, "select failed");
+  EXPECT(dst.n == 4, "dst has %zu entries", dst.n);
+  for (int k = 0; k < 4; k++) {
+    const i2v_vocab_entry *e = &dst.entries[k];
+    EXPECT(i2v_vocab_find(&dst, &vals[order[k]]) == k, "entry %d not at %d",
+           (int)order[k], k);
+    EXPECT(e->count == 100 + order[k] && e->type == src.entries[order[k]].type,
+           "entry %d: count %llu type %d", k, (unsigned long long)e->count, e->type);
+  }
+  EXPECT(i2v_vocab_find(&dst, &vals[1]) < 0 && i2v_vocab_find(&dst, &vals[5]) < 0,
+         "dropped entries still found");
+  /* '20' was text holding an integer: it stays text, keyed as 20. */
+  i2v_value twenty = v_int(20);
+  EXPECT(i2v_vocab_find(&dst, &twenty) == 3 && dst.entries[3].type == I2V_TEXT,
+         "'20' lost its key or type");
+  EXPECT(dst.entries[0].len == 2 &&
+             memcmp(i2v_vocab_bytes(&dst, &dst.entries[0]), "\x01\x02", 2) == 0,
+         "blob bytes not copied");
+  EXPECT(dst.entries[1].v.r == 2.5, "real value not copied");
+  i2v_vocab_free(&src);
+  i2v_vocab_free(&dst);
+}
+
+static void test_vocab_canonical_int(void) {
+  static const struct {
+    const char *s;
+    int ok;
+    int64_t v;
+  } cases[] = {
+      {"0", 1, 0},
+      {"7", 1, 7},
+      {"-12", 1, -12},
+      {"9223372036854775807", 1, INT64_MAX},
+      {"-9223372036854775808", 1, INT64_MIN},
+      {"9223372036854775808", 0, 0},
+      {"-9223372036854775809", 0, 0},
+      {"99999999999999999999", 0, 0},
+      {"", 0, 0},
+      {"-", 0, 0},
+      {"-0", 0, 0},
+      {"00", 0, 0},
+      {"01", 0, 0},
+      {"+1", 0, 0},
+      {"1a", 0, 0},
+      {" 1", 0, 0},
+      {"1.0", 0, 0},
+  };
+  for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+    int64_t out = 12345;
+    int ok = i2v_parse_canonical_int(cases[i].s, strlen(cases[i].s), &out);
+    EXPECT(ok == cases[i].ok, "'%s' -> %d", cases[i].s, ok);
+    EXPECT(!ok || out == cases[i].v, "'%s' -> %lld", cases[i].s, (long long)out);
+  }
+}
+
+/* Every allocation failure while filling a vocabulary: -1, no leak. */
+static void test_vocab_nomem(void) {
+  counting cnt;
+  i2v_alloc a = counting_alloc(&cnt);
+  char buf[32];
+  for (long f = 1;; f++) {
+    i2v_vocab v;
+    int failed = 0;
+    cnt.calls = 0;
+    cnt.fail_at = f;
+    i2v_vocab_init(&v, &a);
+    for (int i = 0; i < 300 && !failed; i++) {
+      snprintf(buf, sizeof(buf), "k%d", i);
+      i2v_value t = v_text(buf), x = v_int(i);
+      if (i2v_vocab_add(&v, &t, NULL) < 0 || i2v_vocab_add(&v, &x, NULL) < 0)
+        failed = 1;
+    }
+    if (!failed) {
+      EXPECT(v.n == 600, "n %zu", v.n);
+      i2v_vocab_free(&v);
+      EXPECT(cnt.live == 0, "%ld leaked", cnt.live);
+      EXPECT(f > 3, "never failed");
+      break;
+    }
+    /* What was added before the failure is still there. */
+    for (size_t i = 0; i < v.n / 2; i++) {
+      i2v_value x = v_int((int64_t)i);
+      EXPECT(i2v_vocab_find(&v, &x) == (int64_t)(2 * i + 1),
+             "entry %zu lost after failure at allocation %ld", i, f);
+    }
+    i2v_vocab_free(&v);
+    EXPECT(cnt.live == 0, "%ld leaked after failing allocation %ld", cnt.live, f);
+  }
+}
+
+/* ---- alias table (negative sampling) ---------------------------------- */
+
+/* The probability the table gives item i, computed from its columns. */
+static void alias_exact(const i2v_alias *t, double *p) {
+  for (uint32_t i = 0; i < t->n; i++) p[i] = 0;
+  for (uint32_t c = 0; c < t->n; c++) {
+    double keep = t->threshold[c] == UINT32_MAX
+                      ? 1.0
+                      : (double)t->threshold[c] / 4294967296.0;
+    p[c] += keep / t->n;
+    p[t->alias[c]] += (1.0 - keep) / t->n;
+  }
+}
+
+static void check_alias(const uint64_t *counts, uint32_t n, double power,
+                        int draws) {
+  counting cnt;
+  i2v_alloc a = counting_alloc(&cnt);
+  i2v_alias t;
+  double want[64], exact[64], seen[64];
+  EXPECT(n <= 64, "test table too large");
+  EXPECT(i2v_alias_build(&t, counts, n, power, &a) == I2V_OK, "build failed");
+  double total = 0;
+  for (uint32_t i = 0; i < n; i++)
+    total += want[i] = pow((double)(counts[i] ? counts[i] : 1), power);
+  for (uint32_t i = 0; i < n; i++) want[i] /= total;
+  alias_exact(&t, exact);
+  for (uint32_t i = 0; i < n; i++)
+    EXPECT(fabs(exact[i] - want[i]) < 1e-6,
+           "power %g: table gives item %u probability %.8f, expected %.8f", power,
+           i, exact[i], want[i]);
+  uint64_t rs = 42;
+  for (uint32_t i = 0; i < n; i++) seen[i] = 0;
+  for (int d = 0; d < draws; d++) {
+    uint32_t x = i2v_alias_draw(&t, splitmix(&rs));
+    EXPECT(x < n, "draw %u out of range", x);
+    seen[x] += 1;
+  }
+  for (uint32_t i = 0; i < n; i++) {
+    double f = seen[i] / draws;
+    /* 5 standard deviations of a binomial frequency, plus a little. */
+    double tol = 5 * sqrt(want[i] * (1 - want[i]) / draws) + 1e-4;
+    EXPECT(fabs(f - want[i]) < tol,
+           "power %g: item %u drawn %.5f of the time, expected %.5f (+-%.5f)",
+           power, i, f, want[i], tol);
+  }
+  i2v_alias_free(&t, &a);
+  EXPECT(cnt.live == 0, "%ld blocks leaked", cnt.live);
+}
+
+static void test_alias_unigram(void) {
+  uint64_t counts[] = {1, 2, 4, 8, 100, 1000, 0, 3, 3, 50};
+  check_alias(counts, 10, 0.75, 1000000);
+  if (why[0]) return;
+  uint64_t zipf[40];
+  for (int i = 0; i < 40; i++) zipf[i] = (uint64_t)(100000 / (i + 1));
+  check_alias(zipf, 40, 0.75, 1000000);
+}
+
+static void test_alias_exponents(void) {
+  uint64_t counts[] = {1, 2, 4, 8, 100, 1000, 7, 3};
+  check_alias(counts, 8, 0.0, 400000); /* uniform */
+  if (why[0]) return;
+  check_alias(counts, 8, 1.0, 400000);
+  if (why[0]) return;
+  check_alias(counts, 8, -0.5, 400000); /* rare items favoured */
+  if (why[0]) return;
+  uint64_t one = 5;
+  check_alias(&one, 1, 0.75, 1000);
+  if (why[0]) return;
+  i2v_alias t;
+  EXPECT(i2v_alias_build(&t, &one, 0, 0.75, &i2v_libc_alloc) == I2V_ERROR,
+         "an empty table was built");
+}
+
+static void test_alias_nomem(void) {
+  counting cnt;
+  i2v_alloc a = counting_alloc(&cnt);
+  uint64_t counts[] = {1, 2, 3, 4};
+  i2v_alias t;
+  int f;
+  for (f = 1; f < 20; f++) {
+    cnt.calls = 0;
+    cnt.fail_at = f;
+    int rc = i2v_alias_build(&t, counts, 4, 0.75, &a);
+    if (rc == I2V_OK) {
+      i2v_alias_free(&t, &a);
+      break;
+    }
+    EXPECT(rc == I2V_NOMEM, "failing allocation %d gave rc %d", f, rc);
+    EXPECT(cnt.live == 0, "%ld leaked after failing allocation %d", cnt.live, f);
+  }
+  EXPECT(f > 1 && f < 20 && cnt.live == 0, "f %d live %ld", f, cnt.live);
+}
+
+/* ---- top-k ------------------------------------------------------------ */
+
+static int by_score_then_index(const void *a, const void *b) {
+  const i2v_scored *x = a, *y = b;
+  if (i2v_topk_better(x->score, x->index, y->score, y->index)) return -1;
+  if (i2v_topk_better(y->score, y->index, x->score, x->index)) return 1;
+  return 0;
+}
+
+static void test_topk_random(void) {
+  uint64_t rs = 7;
+  static const size_t sizes[] = {0, 1, 2, 5, 100, 3000};
+  static const size_t ks[] = {1, 2, 3, 10, 64};
+  for (size_t si = 0; si < sizeof(sizes) / sizeof(sizes[0]); si++) {
+    for (size_t ki = 0; ki < sizeof(ks) / sizeof(ks[0]) + 2; ki++) {
+      size_t n = sizes[si];
+      size_t k = ki < 5 ? ks[ki] : (ki == 5 ? n : n + 5); /* k = n, k > n */
+      if (k == 0) continue;
+      for (int ties = 0; ties < 2; ties++) {
+        i2v_scored *all = malloc((n ? n : 1) * sizeof(*all));
+        i2v_scored *heap = malloc(k * sizeof(*heap));
+        uint32_t *perm = malloc((n ? n : 1) * sizeof(uint32_t));
+        EXPECT(all && heap && perm, "malloc");
+        for (size_t i = 0; i < n; i++) {
+          all[i].index = (uint32_t)i;
+          /* with ties: only 7 distinct scores, so order depends on indices */
+          all[i].score = ties ? (float)(splitmix(&rs) % 7) - 3.0f
+                              : (float)(uniform(&rs) * 2 - 1);
+          perm[i] = (uint32_t)i;
+        }
+        for (size_t i = n; i > 1; i--) { /* push in a random order */
+          size_t j = splitmix(&rs) % i;
+          uint32_t tmp = perm[i - 1];
+          perm[i - 1] = perm[j];
+          perm[j] = tmp;
+        }
+        i2v_topk t;
+        i2v_topk_init(&t, heap, k);
+        for (size_t i = 0; i < n; i++) {
+          const i2v_scored *s = &all[perm[i]];
+          /* as similar_items does: cheap threshold first, then push */
+          if (i % 2 == 0 || i2v_topk_wants(&t, s->score))
+            i2v_topk_push(&t, s->score, s->index);
+        }
+        size_t got = i2v_topk_finish(&t);
+        qsort(all, n, sizeof(*all), by_score_then_index);
+        size_t expect = k < n ? k : n;
+        int bad = got != expect;
+        for (size_t i = 0; !bad && i < got; i++)
+          bad = heap[i].index != all[i].index || heap[i].score != all[i].score;
+        free(all);
+        free(heap);
+        free(perm);
+        EXPECT(!bad, "n %zu k %zu ties %d: top-k differs from a full sort", n, k,
+               ties);
+      }
+    }
+  }
+}
+
+static void test_topk_ties_and_edges(void) {
+  i2v_scored heap[4];
+  i2v_topk t;
+  /* Equal scores: the smaller index wins, whatever the push order. */
+  i2v_topk_init(&t, heap, 3);
+  uint32_t idx[] = {9, 4, 7, 1, 8, 2};
+  for (int i = 0; i < 6; i++) i2v_topk_push(&t, 0.5f, idx[i]);
+  EXPECT(i2v_topk_finish(&t) == 3, "count");
+  EXPECT(heap[0].index == 1 && heap[1].index == 2 && heap[2].index == 4,
+         "ties kept %u %u %u", heap[0].index, heap[1].index, heap[2].index);
+  /* k > n: all of them, best first. */
+  i2v_topk_init(&t, heap, 4);
+  i2v_topk_push(&t, -1.0f, 0);
+  i2v_topk_push(&t, 1.0f, 1);
+  EXPECT(i2v_topk_finish(&t) == 2 && heap[0].index == 1 && heap[1].index == 0,
+         "k > n");
+  /* k = 0 keeps nothing. */
+  i2v_topk_init(&t, heap, 0);
+  i2v_topk_push(&t, 1.0f, 1);
+  EXPECT(i2v_topk_finish(&t) == 0, "k = 0 kept something");
+  /* wants(): open while not full, then a threshold. */
+  i2v_topk_init(&t, heap, 2);
+  EXPECT(i2v_topk_wants(&t, -100.0f), "an empty heap refuses");
+  i2v_topk_push(&t, 0.3f, 0);
+  i2v_topk_push(&t, 0.6f, 1);
+  EXPECT(!i2v_topk_wants(&t, 0.2f) && i2v_topk_wants(&t, 0.4f),
+         "threshold wrong");
+}
+
+/* ---- JSON id parser --------------------------------------------------- */
+
+static int parse(const char *s, i2v_query *q, char *err, size_t errlen) {
+  return i2v_json_parse_query(s, strlen(s), &i2v_libc_alloc, q, err, errlen);
+}
+
+static int item_is_text(const i2v_query_item *it, const char *s, size_t n,
+                        float w) {
+  return it->value.type == I2V_TEXT && it->value.n == n &&
+         memcmp(it->value.bytes, s, n) == 0 && it->weight == w;
+}
+
+static void test_json_arrays(void) {
+  i2v_query q;
+  char err[256] = "";
+  EXPECT(parse(" [ \"1\" , \"abc\",3 ,-4, 0, 1.5, 2e3 ] ", &q, err, sizeof(err)) ==
+             I2V_OK,
+         "rejected: %s", err);
+  EXPECT(q.n == 7, "%zu items", q.n);
+  EXPECT(item_is_text(&q.items[0], "1", 1, 1.0f) &&
+             item_is_text(&q.items[1], "abc", 3, 1.0f),
+         "string items");
+  EXPECT(q.items[2].value.type == I2V_INTEGER && q.items[2].value.i == 3 &&
+             q.items[3].value.type == I2V_INTEGER && q.items[3].value.i == -4 &&
+             q.items[4].value.type == I2V_INTEGER && q.items[4].value.i == 0,
+         "integer items");
+  EXPECT(q.items[5].value.type == I2V_FLOAT && q.items[5].value.r == 1.5 &&
+             q.items[5].value.n == 3 && memcmp(q.items[5].value.bytes, "1.5", 3) == 0,
+         "1.5");
+  EXPECT(q.items[6].value.type == I2V_FLOAT && q.items[6].value.r == 2000.0,
+         "2e3");
+  i2v_query_free(&q);
+  /* The ids key as the vocabulary keys them: "1", 1 and 1.0 are one item. */
+  i2v_vocab v;
+  i2v_vocab_init(&v, &i2v_libc_alloc);
+  i2v_value one = v_int(1), k2000 = v_text("2000");
+  i2v_vocab_add(&v, &one, NULL);
+  i2v_vocab_add(&v, &k2000, NULL);
+  EXPECT(parse("[\"1\", 1, 1.0, 2e3]", &q, err, sizeof(err)) == I2V_OK, "%s", err);
+  for (size_t i = 0; i < q.n; i++)
+    EXPECT(i2v_vocab_find(&v, &q.items[i].value) == (i < 3 ? 0 : 1),
+           "item %zu does not find its key", i);
+  i2v_query_free(&q);
+  i2v_vocab_free(&v);
+  EXPECT(parse("[]", &q, err, sizeof(err)) == I2V_OK && q.n == 0, "[]");
+  i2v_query_free(&q);
+  /* Large arrays grow the item list. */
+  char big[4000];
+  size_t used = 0;
+  big[used++] = '[';
+  for (int i = 0; i < 500; i++)
+    used += (size_t)snprintf(big + used, sizeof(big) - used, "%s%d", i ? "," : "", i);
+  big[used++] = ']';
+  big[used] = 0;
+  EXPECT(parse(big, &q, err, sizeof(err)) == I2V_OK && q.n == 500 &&
+             q.items[499].value.i == 499,
+         "500 items: %s", err);
+  i2v_query_free(&q);
+  EXPECT(i2v_json_looks_like(" \n[1]", 5) && i2v_json_looks_like("{", 1) &&
+             !i2v_json_looks_like("1", 1) && !i2v_json_looks_like("", 0) &&
+             !i2v_json_looks_like("  ", 2) && !i2v_json_looks_like("a[", 2),
+         "looks_like");
+}
+
+static void test_json_objects(void) {
+  i2v_query q;
+  char err[256] = "";
+  EXPECT(parse("{\"positive\":[1,\"b\"],\"negative\":[3]}", &q, err, sizeof(err)) ==
+             I2V_OK,
+         "rejected: %s", err);
+  EXPECT(q.n == 3 && q.items[0].weight == 1.0f && q.items[1].weight == 1.0f &&
+             q.items[2].weight == -1.0f && q.items[2].value.i == 3,
+         "weights/items");
+  EXPECT(item_is_text(&q.items[1], "b", 1, 1.0f), "the positive string");
+  i2v_query_free(&q);
+  /* single scalars instead of arrays, either order, empty object */
+  EXPECT(parse(" { \"negative\" : \"x\" , \"positive\" : 7 } ", &q, err,
+               sizeof(err)) == I2V_OK,
+         "scalars: %s", err);
+  EXPECT(q.n == 2 && item_is_text(&q.items[0], "x", 1, -1.0f) &&
+             q.items[1].value.i == 7 && q.items[1].weight == 1.0f,
+         "scalar members");
+  i2v_query_free(&q);
+  EXPECT(parse("{}", &q, err, sizeof(err)) == I2V_OK && q.n == 0, "{}");
+  i2v_query_free(&q);
+  /* member names may use escapes */
+  EXPECT(parse("{\"posit\\u0069ve\":[1]}", &q, err, sizeof(err)) == I2V_OK &&
+             q.n == 1 && q.items[0].weight == 1.0f,
+         "escaped member name: %s", err);
+  i2v_query_free(&q);
+}
+
+static void test_json_escapes(void) {
+  i2v_query q;
+  char err[256] = "";
+  const char *in =
+      "[\"a\\\"b\", \"\\\\\", \"\\/\", \"\\b\\f\\n\\r\\t\", \"\\u00e9\", "
+      "\"\\u20AC\", \"\\ud83d\\ude00\", \"\\u0041x\", \"\"]";
+  EXPECT(parse(in, &q, err, sizeof(err)) == I2V_OK, "rejected: %s", err);
+  EXPECT(q.n == 9, "%zu items", q.n);
+  EXPECT(item_is_text(&q.items[0], "a\"b", 3, 1.0f), "\\\"");
+  EXPECT(item_is_text(&q.items[1], "\\", 1, 1.0f), "\\\\");
+  EXPECT(item_is_text(&q.items[2], "/", 1, 1.0f), "\\/");
+  EXPECT(item_is_text(&q.items[3], "\b\f\n\r\t", 5, 1.0f), "control escapes");
+  EXPECT(item_is_text(&q.items[4], "\xc3\xa9", 2, 1.0f), "\\u00e9");
+  EXPECT(item_is_text(&q.items[5], "\xe2\x82\xac", 3, 1.0f), "\\u20AC");
+  EXPECT(item_is_text(&q.items[6], "\xf0\x9f\x98\x80", 4, 1.0f),
+         "surrogate pair");
+  EXPECT(item_is_text(&q.items[7], "Ax", 2, 1.0f), "\\u0041x");
+  EXPECT(item_is_text(&q.items[8], "", 0, 1.0f), "empty string");
+  /* Raw UTF-8 passes through. */
+  i2v_query_free(&q);
+  EXPECT(parse("[\"caf\xc3\xa9\"]", &q, err, sizeof(err)) == I2V_OK &&
+             item_is_text(&q.items[0], "caf\xc3\xa9", 5, 1.0f),
+         "raw UTF-8");
+  i2v_query_free(&q);
+}
+
+static void test_json_errors(void) {
+  static const struct {
+    const char *in;
+    const char *msg;
+  } cases[] = {
+      {"", "at offset 0: unexpected end"},
+      {"[", "at offset 1: unexpected end"},
+      {"[1,", "at offset 3: unexpected end"},
+      {"[1", "at offset 2: unterminated array"},
+      {"[1 2]", "at offset 3: expected ',' or ']'"},
+      {"[1,]", "at offset 3: items must be strings or numbers"},
+      {"[true]", "at offset 1: items must be strings or numbers"},
+      {"[null]", "at offset 1: items must be strings or numbers"},
+      {"[[1]]", "at offset 1: items must be strings or numbers"},
+      {"[{\"positive\":1}]", "at offset 1: items must be strings or numbers"},
+      {"[01]", "at offset 2: expected ',' or ']'"},
+      {"[-]", "at offset 1: expected a string or a number"},
+      {"[1.]", "at offset 1: digit expected after '.'"},
+      {"[1e]", "at offset 1: digit expected in exponent"},
+      {"[\"abc", "at offset 5: unterminated string"},
+      {"[\"a\\", "at offset 4: unterminated escape"},
+      {"[\"\\x\"]", "unknown escape '\\x'"},
+      {"[\"a\tb\"]", "at offset 3: control character in string"},
+      {"[\"\\u12\"]", "bad \\u escape"},
+      {"[\"\\u12", "truncated \\u escape"},
+      {"[\"\\ud83d\"]", "lone surrogate"},
+      {"[\"\\ud83dx\"]", "lone surrogate"},
+      {"[\"\\ude00\"]", "lone surrogate"},
+      {"[\"\\ud83d\\u0041\"]", "bad surrogate pair"},
+      {"[1] x", "at offset 4: unexpected text after the end"},
+      {"[1]]", "at offset 3: unexpected text after the end"},
+      {"{\"pos\":[1]}", "at offset 1: unknown member; expected \"positive\" or "
+                        "\"negative\""},
+      {"{\"positive\" [1]}", "at offset 12: expected ':'"},
+      {"{positive:[1]}", "at offset 1: expected a member name in quotes"},
+      {"{\"positive\":[1]", "at offset 15: unterminated object"},
+      {"{\"positive\":[1];", "at offset 15: expected ',' or '}'"},
+      {"{\"positive\":}", "at offset 12: items must be strings or numbers"},
+      {"1", "at offset 0: expected '['"},
+  };
+  for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+    counting cnt;
+    i2v_alloc a = counting_alloc(&cnt);
+    i2v_query q;
+    char err[256] = "";
+    int rc = i2v_json_parse_query(cases[i].in, strlen(cases[i].in), &a, &q, err,
+                                  sizeof(err));
+    i2v_query_free(&q);
+    EXPECT(rc == I2V_ERROR, "'%s' accepted (rc %d)", cases[i].in, rc);
+    EXPECT(strncmp(err, "malformed JSON id at offset ", 28) == 0 &&
+               strstr(err, cases[i].msg),
+           "'%s': message '%s', expected '%s'", cases[i].in, err, cases[i].msg);
+    EXPECT(cnt.live == 0, "'%s': %ld leaked", cases[i].in, cnt.live);
+  }
+}
+
+static void test_json_nomem(void) {
+  counting cnt;
+  i2v_alloc a = counting_alloc(&cnt);
+  const char *in = "{\"positive\":[1,2,3,4,5,6,7,8,9,10,\"x\"],\"negative\":[\"y\"]}";
+  long f;
+  for (f = 1; f < 50; f++) {
+    i2v_query q;
+    char err[128];
+    cnt.calls = 0;
+    cnt.fail_at = f;
+    int rc = i2v_json_parse_query(in, strlen(in), &a, &q, err, sizeof(err));
+    int n = (int)q.n;
+    i2v_query_free(&q);
+    EXPECT(cnt.live == 0, "%ld leaked failing allocation %ld", cnt.live, f);
+    if (rc == I2V_OK) {
+      EXPECT(n == 12, "%d items", n);
+      break;
+    }
+    EXPECT(rc == I2V_NOMEM, "failing allocation %ld: rc %d", f, rc);
+  }
+  EXPECT(f > 2 && f < 50, "f = %ld", f);
+}
+
+/* ---- vector kernels --------------------------------------------------- */
+
+static void test_vec_kernels(void) {
+  uint64_t rs = 3;
+  for (int dim = 1; dim <= 70; dim += 23) {
+    size_t stride = i2v_row_stride(dim);
+    EXPECT(stride >= (size_t)dim && stride % I2V_ROW_ALIGN == 0, "stride");
+    float rows[5 * 80], q[80], out[5];
+    for (size_t i = 0; i < 5 * stride; i++) rows[i] = (float)(uniform(&rs) - 0.5);
+    for (int i = 0; i < dim; i++) q[i] = (float)(uniform(&rs) - 0.5);
+    i2v_vec_scores(rows, stride, 5, q, dim, out);
+    for (int r = 0; r < 5; r++) {
+      double s = 0;
+      for (int d = 0; d < dim; d++) s += (double)rows[r * stride + d] * q[d];
+      EXPECT(fabs(s - out[r]) < 1e-5, "dim %d row %d: %g vs %g", dim, r, out[r], s);
+    }
+    double norm = i2v_vec_normalize(q, dim);
+    EXPECT(norm > 0 && fabs(i2v_dot(q, q, dim) - 1.0f) < 1e-5, "normalize");
+  }
+  float zero[4] = {0, 0, 0, 0};
+  EXPECT(i2v_vec_normalize(zero, 4) == 0 && zero[0] == 0, "zero vector");
+  EXPECT(i2v_vec_isa() && *i2v_vec_isa(), "isa name");
+}
+
+/* ---- trainer ---------------------------------------------------------- */
+
+/* A corpus of `nseq` sequences of `len` items; items form `nclusters` groups
+** of `per` items and each sequence draws from one group only. */
+typedef struct tiny_corpus {
+  uint32_t *tokens;
+  uint64_t *starts;
+  uint64_t *counts;
+  uint32_t nvocab;
+  i2v_corpus c;
+} tiny_corpus;
+
+static void tiny_make(tiny_corpus *t, int nclusters, int per, int nseq, int len,
+                      uint64_t seed) {
+  t->nvocab = (uint32_t)(nclusters * per);
+  t->tokens = malloc(sizeof(uint32_t) * (size_t)nseq * (size_t)len);
+  t->starts = malloc(sizeof(uint64_t) * ((size_t)nseq + 1));
+  t->counts = calloc(t->nvocab, sizeof(uint64_t));
+  for (int s = 0; s < nseq; s++) {
+    int cl = (int)(splitmix(&seed) % (uint64_t)nclusters);
+    t->starts[s] = (uint64_t)s * (uint64_t)len;
+    for (int i = 0; i < len; i++) {
+      /* skewed within the cluster so counts differ */
+      double u = uniform(&seed);
+      uint32_t item = (uint32_t)(cl * per + (int)(u * u * per));
+      t->tokens[(size_t)s * (size_t)len + (size_t)i] = item;
+      t->counts[item]++;
+    }
+  }
+  t->starts[nseq] = (uint64_t)nseq * (uint64_t)len;
+  t->c.tokens = t->tokens;
+  t->c.starts = t->starts;
+  t->c.nseq = (uint64_t)nseq;
+}
+
+static void tiny_free(tiny_corpus *t) {
+  free(t->tokens);
+  free(t->starts);
+  free(t->counts);
+}
+
+static void train_options(i2v_options *o, int sg, int workers) {
+  i2v_options_init(o, workers, 0);
+  o->sg = sg;
+  o->vector_size = 16;
+  o->window = 3;
+  o->negative = 5;
+  o->epochs = 5;
+  o->sample = 0;
+  o->seed = 11;
+}
+
+static double cosine(const i2v_trained *t, uint32_t a, uint32_t b) {
+  const float *x = t->input + (size_t)a * t->stride, *y = t->input + (size_t)b * t->stride;
+  double xy = 0, xx = 0, yy = 0;
+  for (int d = 0; d < t->dim; d++) {
+    xy += (double)x[d] * y[d];
+    xx += (double)x[d] * x[d];
+    yy += (double)y[d] * y[d];
+  }
+  return xy / sqrt(xx * yy + 1e-30);
+}
+
+/* Mean cosine within clusters minus mean cosine across them. */
+static double cluster_margin(const i2v_trained *t, int per) {
+  double in = 0, out = 0;
+  long nin = 0, nout = 0;
+  for (uint32_t a = 0; a < t->nvocab; a++)
+    for (uint32_t b = a + 1; b < t->nvocab; b++) {
+      double c = cosine(t, a, b);
+      if ((int)a / per == (int)b / per)
+        in += c, nin++;
+      else
+        out += c, nout++;
+    }
+  return in / (double)nin - out / (double)nout;
+}
+
+typedef struct poll_log {
+  int calls, epoch_ends, cancel_after;
+  uint64_t last_done, total;
+  int went_back;
+} poll_log;
+
+static int log_poll(void *ctx, const i2v_progress *p) {
+  poll_log *l = ctx;
+  l->calls++;
+  if (p->done < l->last_done) l->went_back = 1;
+  l->last_done = p->done;
+  l->total = p->total;
+  if (p->done * (uint64_t)p->epochs >= p->total * (uint64_t)(p->epoch + 1))
+    l->epoch_ends++;
+  return l->cancel_after && l->calls >= l->cancel_after;
+}
+
+static void check_training(int sg) {
+  tiny_corpus tc;
+  i2v_options o;
+  i2v_trained tr;
+  char err[256] = "";
+  poll_log log;
+  memset(&log, 0, sizeof(log));
+  tiny_make(&tc, 4, 10, 400, 12, 99);
+  train_options(&o, sg, 1);
+  int rc = i2v_train(&o, &i2v_libc_alloc, tc.counts, tc.nvocab, &tc.c, NULL,
+                     log_poll, &log, &tr, err, sizeof(err));
+  if (rc != I2V_OK) {
+    tiny_free(&tc);
+    EXPECT(0, "train failed: %d %s", rc, err);
+  }
+  double first = tr.epoch_loss[0], last = tr.epoch_loss[o.epochs - 1];
+  double margin = cluster_margin(&tr, 10);
+  uint64_t trained = tr.trained;
+  int finite = 1;
+  for (size_t i = 0; i < tr.nvocab * tr.stride; i++)
+    if (!isfinite(tr.input[i])) finite = 0;
+  i2v_trained_free(&tr, &i2v_libc_alloc);
+  tiny_free(&tc);
+  EXPECT(finite, "non-finite vector values");
+  EXPECT(isfinite(first) && first > 0, "first epoch loss %g", first);
+  EXPECT(last < first, "loss went from %g to %g", first, last);
+  EXPECT(margin > 0.2, "clusters not learnt: within - across cosine = %.3f", margin);
+  EXPECT(trained == 400u * 12u * 5u, "sample=0 kept %llu tokens of %u",
+         (unsigned long long)trained, 400u * 12u * 5u);
+  EXPECT(log.epoch_ends >= o.epochs && !log.went_back &&
+             log.last_done == log.total && log.total == 400u * 12u * 5u,
+         "progress: %d epoch ends, done %llu of %llu", log.epoch_ends,
+         (unsigned long long)log.last_done, (unsigned long long)log.total);
+}
+
+static void test_train_sg(void) { check_training(1); }
+static void test_train_cbow(void) { check_training(0); }
+
+/* Train and return a copy of the input vectors (dim x nvocab, packed). */
+static float *train_copy(const i2v_options *o, tiny_corpus *tc, char *err,
+                         size_t errlen) {
+  i2v_trained tr;
+  if (i2v_train(o, &i2v_libc_alloc, tc->counts, tc->nvocab, &tc->c, NULL, NULL,
+                NULL, &tr, err, errlen) != I2V_OK)
+    return NULL;
+  float *copy = malloc(sizeof(float) * tr.nvocab * (size_t)tr.dim);
+  for (uint32_t i = 0; i < tr.nvocab; i++)
+    memcpy(copy + (size_t)i * tr.dim, tr.input + (size_t)i * tr.stride,
+           sizeof(float) * (size_t)tr.dim);
+  i2v_trained_free(&tr, &i2v_libc_alloc);
+  return copy;
+}
+
+static void test_train_deterministic(void) {
+  tiny_corpus tc;
+  i2v_options o;
+  char err[256] = "";
+  tiny_make(&tc, 3, 8, 200, 10, 5);
+  for (int sg = 0; sg <= 1; sg++) {
+    train_options(&o, sg, 1);
+    o.sample = 1e-2; /* subsampling and shrinking windows draw random numbers */
+    o.shuffle = sg;
+    float *a = train_copy(&o, &tc, err, sizeof(err));
+    float *b = train_copy(&o, &tc, err, sizeof(err));
+    o.seed = 12;
+    float *c = train_copy(&o, &tc, err, sizeof(err));
+    size_t bytes = sizeof(float) * tc.nvocab * 16;
+    int same = a && b && memcmp(a, b, bytes) == 0;
+    int differs = a && c && memcmp(a, c, bytes) != 0;
+    free(a);
+    free(b);
+    free(c);
+    if (!same || !differs) tiny_free(&tc);
+    EXPECT(same, "sg=%d workers=1: two runs with one seed differ (%s)", sg, err);
+    EXPECT(differs, "sg=%d: seeds 11 and 12 gave the same vectors", sg);
+  }
+  tiny_free(&tc);
+}
+
+static void test_train_workers(void) {
+  tiny_corpus tc;
+  i2v_options o;
+  i2v_trained tr;
+  char err[256] = "";
+  tiny_make(&tc, 4, 10, 400, 12, 17);
+  train_options(&o, 1, 3);
+  o.shrink_windows = 0;
+  int rc = i2v_train(&o, &i2v_libc_alloc, tc.counts, tc.nvocab, &tc.c, NULL, NULL,
+                     NULL, &tr, err, sizeof(err));
+  tiny_free(&tc);
+  EXPECT(rc == I2V_OK, "3 workers: %s", err);
+  double first = tr.epoch_loss[0], last = tr.epoch_loss[o.epochs - 1];
+  double margin = cluster_margin(&tr, 10);
+  i2v_trained_free(&tr, &i2v_libc_alloc);
+  EXPECT(last < first, "3 workers: loss went from %g to %g", first, last);
+  EXPECT(margin > 0.2, "3 workers: clusters not learnt (%.3f)", margin);
+}
+
+static void test_train_cancel(void) {
+  tiny_corpus tc;
+  i2v_options o;
+  i2v_trained tr;
+  char err[256] = "";
+  poll_log log;
+  memset(&log, 0, sizeof(log));
+  log.cancel_after = 1;
+  tiny_make(&tc, 2, 5, 50, 6, 1);
+  train_options(&o, 1, 1);
+  counting cnt;
+  i2v_alloc a = counting_alloc(&cnt);
+  int rc = i2v_train(&o, &a, tc.counts, tc.nvocab, &tc.c, NULL, log_poll, &log,
+                     &tr, err, sizeof(err));
+  tiny_free(&tc);
+  EXPECT(rc == I2V_CANCELLED, "rc %d (%s)", rc, err);
+  EXPECT(strcmp(err, "interrupted") == 0, "message '%s'", err);
+  EXPECT(tr.input == NULL && tr.epoch_loss == NULL, "results left after cancel");
+  EXPECT(cnt.live == 0, "%ld blocks leaked", cnt.live);
+}
+
+static void test_train_errors(void) {
+  tiny_corpus tc;
+  i2v_options o;
+  i2v_trained tr;
+  char err[256] = "";
+  counting cnt;
+  i2v_alloc a = counting_alloc(&cnt);
+  tiny_make(&tc, 2, 5, 50, 6, 1);
+  train_options(&o, 1, 1);
+  int rc = i2v_train(&o, &a, tc.counts, 0, &tc.c, NULL, NULL, NULL, &tr, err,
+                     sizeof(err));
+  EXPECT(rc == I2V_ERROR && strstr(err, "nothing to train on"), "empty: %d %s", rc,
+         err);
+  /* A matrix past the limit is refused before anything is allocated. */
+  o.vector_size = 4096;
+  cnt.calls = 0;
+  rc = i2v_train(&o, &a, tc.counts, 3000000, &tc.c, NULL, NULL, NULL, &tr, err,
+                 sizeof(err));
+  EXPECT(rc == I2V_ERROR && strstr(err, "too large") && cnt.calls == 0,
+         "huge: rc %d '%s', %ld allocations", rc, err, cnt.calls);
+  /* Every failing allocation: NOMEM and nothing leaked. */
+  train_options(&o, 0, 2);
+  o.epochs = 1;
+  long f;
+  for (f = 1; f < 200; f++) {
+    cnt.calls = 0;
+    cnt.fail_at = f;
+    rc = i2v_train(&o, &a, tc.counts, tc.nvocab, &tc.c, NULL, NULL, NULL, &tr,
+                   err, sizeof(err));
+    if (rc == I2V_OK) {
+      i2v_trained_free(&tr, &a);
+      break;
+    }
+    if (rc != I2V_NOMEM || cnt.live != 0) break;
+  }
+  tiny_free(&tc);
+  EXPECT(rc == I2V_OK, "failing allocation %ld: rc %d '%s', %ld leaked", f, rc,
+         err, cnt.live);
+  EXPECT(f > 5 && cnt.live == 0, "f %ld live %ld", f, cnt.live);
+}
+
+/* With a starting point and a learning rate of ~0, vectors stay put. */
+static void test_train_start(void) {
+  tiny_corpus tc;
+  i2v_options o;
+  i2v_trained tr;
+  char err[256] = "";
+  tiny_make(&tc, 2, 5, 50, 6, 3);
+  train_options(&o, 1, 1);
+  o.alpha = 1e-9;
+  o.min_alpha = 0;
+  float init[10 * 16];
+  for (int i = 0; i < 10 * 16; i++) init[i] = (float)(i % 7) - 3.0f;
+  i2v_start st = {init, NULL, 6}; /* items 6..9 start fresh */
+  int rc = i2v_train(&o, &i2v_libc_alloc, tc.counts, tc.nvocab, &tc.c, &st, NULL,
+                     NULL, &tr, err, sizeof(err));
+  tiny_free(&tc);
+  EXPECT(rc == I2V_OK, "%s", err);
+  double maxdiff = 0, fresh_max = 0;
+  for (int i = 0; i < 10; i++)
+    for (int d = 0; d < 16; d++) {
+      double x = tr.input[(size_t)i * tr.stride + (size_t)d];
+      if (i < 6)
+        maxdiff = fmax(maxdiff, fabs(x - init[i * 16 + d]));
+      else
+        fresh_max = fmax(fresh_max, fabs(x));
+    }
+  i2v_trained_free(&tr, &i2v_libc_alloc);
+  EXPECT(maxdiff < 1e-4, "start vectors moved by %g", maxdiff);
+  EXPECT(fresh_max > 0 && fresh_max <= 0.5 / 16 + 1e-6,
+         "fresh rows out of the initial range: %g", fresh_max);
+}
+
+int main(void) {
+  run("options: defaults", test_options_defaults);
+  run("options: every kind of value", test_options_kinds);
+  run("options: unknown names list the valid ones", test_options_unknown);
+  run("options: out of range", test_options_range);
+  run("options: not numbers, trailing junk", test_options_not_numbers);
+  run("options: min_alpha > alpha", test_options_min_alpha);
+  run("options: out of memory", test_options_nomem);
+  run("vocab: '1', 1 and 1.0 one key; '01', '1.5' distinct", test_vocab_keys);
+  run("vocab: text and blob keys", test_vocab_text_blob);
+  run("vocab: growth to 200k entries", test_vocab_growth);
+  run("vocab: select and reorder", test_vocab_select);
+  run("vocab: canonical integers", test_vocab_canonical_int);
+  run("vocab: every allocation failure", test_vocab_nomem);
+  run("alias: unigram^0.75 draw frequencies", test_alias_unigram);
+  run("alias: ns_exponent 0, 1, negative; one item", test_alias_exponents);
+  run("alias: every allocation failure", test_alias_nomem);
+  run("topk: random streams match a full sort", test_topk_random);
+  run("topk: ties by index, k > n, k = 0", test_topk_ties_and_edges);
+  run("json: arrays", test_json_arrays);
+  run("json: positive/negative objects", test_json_objects);
+  run("json: escapes and surrogates", test_json_escapes);
+  run("json: errors with offsets", test_json_errors);
+  run("json: every allocation failure", test_json_nomem);
+  run("vec: scores and normalisation", test_vec_kernels);
+  run("train: skip-gram loss falls, clusters learnt", test_train_sg);
+  run("train: CBOW loss falls, clusters learnt", test_train_cbow);
+  run("train: workers=1 and a seed are bit-identical", test_train_deterministic);
+  run("train: 3 workers", test_train_workers);
+  run("train: poll callback cancels", test_train_cancel);
+  run("train: errors and every allocation failure", test_train_errors);
+  run("train: starting vectors", test_train_start);
+  return failed_tests ? 1 : 0;
+}
