@@ -25,3 +25,19 @@ CREATE VIEW v_similar AS SELECT count(*) AS n FROM similar_items('a', 5);
 SELECT n FROM v_similar;
 CREATE VIEW v_sim AS SELECT item2vec_similarity('a', 'a') IS NOT NULL AS known;
 SELECT known FROM v_sim;
+-- The file functions are DIRECTONLY too: reading a CSV table (one stored in
+-- the database's own schema, as a hostile file could ship it) through a view,
+-- or exporting or importing a model from a view or a trigger, is refused.
+CREATE VIRTUAL TABLE main.csv USING item2vec_csv(path='../data/ratings.csv');
+SELECT count(*) FROM main.csv;
+CREATE VIEW v_csv AS SELECT count(*) FROM main.csv;
+SELECT * FROM v_csv;
+CREATE VIEW v_export AS SELECT item2vec_export('default', '../out/directonly.txt');
+SELECT * FROM v_export;
+CREATE VIEW v_import AS SELECT item2vec_import('../out/directonly.txt', 'imported');
+SELECT * FROM v_import;
+CREATE TRIGGER t_export AFTER INSERT ON log BEGIN
+  SELECT item2vec_export('default', '../out/directonly.txt');
+END;
+INSERT INTO log VALUES (3);
+SELECT count(*) FROM log;
