@@ -3,6 +3,8 @@
 **
 **   build/i2v_oom ./item2vec.so            every scenario, both modes
 **   build/i2v_oom ./item2vec.so train      scenarios whose name has "train"
+**   I2V_OOM_STEP=7 I2V_OOM_TRANSIENT_ONLY=1 build/i2v_oom ...   a sample
+**   I2V_OOM_N=40 [I2V_OOM_PERSISTENT=1] [I2V_OOM_TRACE=1] ...   one run, shown
 **
 ** How it works.  SQLite's allocator is replaced (SQLITE_CONFIG_MALLOC) by a
 ** wrapper around the default one that counts the live allocations and, once
@@ -502,6 +504,10 @@ int main(int argc, char **argv) {
   }
   const char *lib = argv[1];
   const char *only = argc > 2 ? argv[2] : NULL;
+  /* I2V_OOM_STEP=k fails every kth allocation only (for slow runs, as under
+  ** valgrind); I2V_OOM_TRANSIENT_ONLY skips the persistent mode. */
+  long step = getenv("I2V_OOM_STEP") ? atol(getenv("I2V_OOM_STEP")) : 1;
+  if (step < 1) step = 1;
   long total_runs = 0, total_faults = 0, total_allocs = 0;
   int failed = 0;
 
@@ -564,10 +570,11 @@ int main(int argc, char **argv) {
       continue;
     }
     for (int persistent = 0; persistent <= 1; persistent++) {
+      if (persistent && getenv("I2V_OOM_TRANSIENT_ONLY")) continue;
       const char *mode = persistent ? "persistent" : "transient";
       long runs = 0, faults = 0, allocs = 0, nomem = 0, recovered = 0;
       char why[600] = "";
-      for (long n = 1;; n++) {
+      for (long n = 1;; n += step) {
         outcome o;
         if (run_once(lib, s, n, persistent, &o) != 0) {
           snprintf(why, sizeof(why), "setup failed at N=%ld", n);
