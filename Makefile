@@ -90,7 +90,7 @@ $(BUILD)/i2v_oom: tests/oom/i2v_oom.c | $(BUILD)
 FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 30
 FUZZ_CFLAGS  ?= -g -O1 -std=gnu11 -fopenmp-simd -fsanitize=fuzzer,address,undefined \
-                -DI2V_LOAD_PREALLOC_BYTES=4096 \
+                -DI2V_LOAD_PREALLOC_BYTES=4096 -Wno-pass-failed \
                 -fno-sanitize-recover=undefined
 FUZZ_TARGETS := options json model readers
 FUZZ_SRC_options := ext/i2v_options.c ext/i2v_libc.c

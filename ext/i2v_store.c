@@ -13,12 +13,14 @@
 **
 ** How it works.  A write runs inside SAVEPOINT item2vec_write: delete the old
 ** model of that name, insert the new rows, release; any failure rolls back to
-** the savepoint, so the old model stays whole.  A load reads the model's rows
+** the savepoint, so the old model stays whole (the undo statements are
+** prepared first: see undo_stmts).  A load reads the model's rows
 ** into unit-length aligned rows and a vocabulary.  The cache keeps loaded
 ** models per connection and trusts them while the pager's data version
 ** (commits by any connection) and sqlite3_total_changes64 (this connection's
 ** own writes) stay the same; any change and the cache is dropped, so no answer mixes vectors
-** of two versions of a model.
+** of two versions of a model.  The check and the load run in one read
+** transaction (pin_snapshot), so both see the same commit.
 */
 #include <stdio.h>
 #include <string.h>
