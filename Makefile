@@ -26,10 +26,12 @@ LIB := item2vec.$(EXT)
 # Core modules include no SQLite header; the unit tests link them alone.
 CORE_SRC := ext/i2v_options.c ext/i2v_vocab.c ext/i2v_vec.c ext/i2v_topk.c \
             ext/i2v_json.c ext/i2v_train.c \
-            ext/i2v_reader.c ext/i2v_csvtok.c ext/i2v_w2vfile.c
+            ext/i2v_reader.c ext/i2v_csvtok.c ext/i2v_w2vfile.c \
+            ext/i2v_eval.c ext/i2v_pca.c
 SQL_SRC  := ext/item2vec.c ext/i2v_source.c ext/i2v_store.c ext/i2v_similar.c \
             ext/i2v_train_sql.c \
-            ext/i2v_csv.c ext/i2v_w2v.c
+            ext/i2v_csv.c ext/i2v_w2v.c \
+            ext/i2v_evaluate.c ext/i2v_project.c
 SQL_SRC  += ext/i2v_update.c
 HEADERS  := $(wildcard ext/*.h)
 BUILD    ?= build
@@ -39,7 +41,7 @@ SQL_OBJ  := $(SQL_SRC:ext/%.c=$(BUILD)/%.o)
 # The trainer's inner loop and the scan gain from -O3 vectorisation.
 $(BUILD)/i2v_train.o $(BUILD)/i2v_vec.o: OPT_FILE := -O3
 
-.PHONY: all test unit demo bench clean test-asan test-valgrind lint format fuzz
+.PHONY: all test unit demo bench clean test-asan test-valgrind lint format fuzz report
 
 all: $(LIB)
 
@@ -55,7 +57,10 @@ $(LIB): $(CORE_OBJ) $(SQL_OBJ)
 $(BUILD)/test_core: tests/unit/test_core.c $(CORE_OBJ) $(BUILD)/i2v_libc.o
 	$(CC) $(ALL_CFLAGS) -Iext -o $@ $^ $(LDLIBS)
 
-test: $(LIB) $(BUILD)/test_core $(BUILD)/i2v_oom
+$(BUILD)/test_eval: tests/unit/test_eval.c $(CORE_OBJ) $(BUILD)/i2v_libc.o
+	$(CC) $(ALL_CFLAGS) -Iext -o $@ $^ $(LDLIBS)
+
+test: $(LIB) $(BUILD)/test_core $(BUILD)/test_eval $(BUILD)/i2v_oom
 	@bash tests/run.sh
 
 demo: $(LIB)
@@ -64,20 +69,31 @@ demo: $(LIB)
 bench: $(LIB)
 	@bash scripts/bench.sh
 
+# One self-contained HTML page about a model (map, loss, neighbours):
+#   make report DB=movies.db [MODEL=default] [LABEL=movies.movieId.genres]
+#               [NAME=movies.movieId.title] [OUT=report.html]
+#   make report ML_DIR=path/to/ml-latest-small   (builds build/movielens.db)
+MODEL ?= default
+OUT   ?= report.html
+report: $(LIB)
+	@if [ -z "$(DB)" ] && [ -z "$(ML_DIR)" ]; then \
+	  echo "make report: give DB=database.db (with a trained model) or ML_DIR=ml-latest-small"; exit 2; fi
+	$(PYTHON) scripts/report.py $(if $(DB),--db "$(DB)",--movielens "$(ML_DIR)") --model "$(MODEL)" \
+	  $(if $(LABEL),--label "$(LABEL)") $(if $(NAME),--name "$(NAME)") --out "$(OUT)"
+
 # Sanitizers: the whole suite against an ASan+UBSan build in build-asan/
 # (LIB and BUILD overridable), and under valgrind memcheck (see README,
 # "Reliability", for what runs under valgrind).
 ASAN_CFLAGS ?= -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
                -fno-sanitize-recover=undefined
-UNIT_SRC := $(wildcard tests/unit/test_core.c)
 test-asan:
 	$(MAKE) BUILD=build-asan LIB=build-asan/$(LIB) CFLAGS="$(ASAN_CFLAGS)" \
 	  LDFLAGS="-fsanitize=address,undefined" build-asan/$(LIB) build-asan/i2v_oom \
-	  $(if $(UNIT_SRC),build-asan/test_core)
+	  build-asan/test_core build-asan/test_eval
 	I2V_SANITIZE=asan I2V_LIB=build-asan/item2vec I2V_UNIT=build-asan/test_core \
-	  I2V_BUILD=build-asan bash tests/run.sh
+	  I2V_UNIT_EVAL=build-asan/test_eval I2V_BUILD=build-asan bash tests/run.sh
 
-test-valgrind: $(LIB) $(BUILD)/i2v_oom $(if $(UNIT_SRC),$(BUILD)/test_core)
+test-valgrind: $(LIB) $(BUILD)/i2v_oom $(BUILD)/test_core $(BUILD)/test_eval
 	I2V_SANITIZE=valgrind bash tests/run.sh
 
 # The out-of-memory harness (tests/oom/i2v_oom.c): a program linked with

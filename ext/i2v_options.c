@@ -55,7 +55,9 @@ static const option_spec option_table[] = {
 
 void i2v_options_init(i2v_options *o, int ncpu, int verbose) {
   memset(o, 0, sizeof(*o));
-  o->vector_size = 64;
+  /* vector_size and epochs were chosen by measurement
+  ** (scripts/eval_grid.py; README "Measuring recommendations"). */
+  o->vector_size = 32;
   o->window = 5;
   o->negative = 5;
   o->ns_exponent = 0.75;
@@ -63,7 +65,7 @@ void i2v_options_init(i2v_options *o, int ncpu, int verbose) {
   o->min_count = 1;
   o->max_final_vocab = 0;
   o->sg = 1;
-  o->epochs = 5;
+  o->epochs = 10;
   o->alpha = 0.025;
   o->min_alpha = 0.0001;
   o->shrink_windows = 1;

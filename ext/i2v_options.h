@@ -11,7 +11,7 @@
 typedef struct i2v_options {
   char *model;              /* model name, 'default' */
   char *order_by;           /* column ordering each user's rows, or NULL */
-  int vector_size;          /* 64 */
+  int vector_size;          /* 32 */
   int window;               /* 5 */
   int negative;             /* 5 */
   double ns_exponent;       /* 0.75 */
@@ -19,7 +19,7 @@ typedef struct i2v_options {
   int64_t min_count;        /* 1 */
   int64_t max_final_vocab;  /* 0 = no limit */
   int sg;                   /* 1 = skip-gram, 0 = CBOW */
-  int epochs;               /* 5 */
+  int epochs;               /* 10 */
   double alpha;             /* 0.025 */
   double min_alpha;         /* 0.0001 */
   int shrink_windows;       /* 1 */

@@ -144,6 +144,9 @@ int i2v_register_train(sqlite3 *db, i2v_conn *c);
 int i2v_register_similar(sqlite3 *db, i2v_conn *c);
 int i2v_register_csv(sqlite3 *db, i2v_conn *c); /* i2v_csv.c */
 int i2v_register_w2v(sqlite3 *db, i2v_conn *c); /* i2v_w2v.c */
+/* i2v_evaluate.c: item2vec_evaluate; i2v_project.c: item2vec_project. */
+int i2v_register_evaluate(sqlite3 *db, i2v_conn *c);
+int i2v_register_project(sqlite3 *db, i2v_conn *c);
 
 /* Monotonic seconds. */
 double i2v_now(void);

@@ -63,6 +63,12 @@ if want unit && [ -x "$UNIT" ]; then
   "${wrap[@]}" "$UNIT" > "$OUT/unit.log" 2>&1; tally unit $? "$OUT/unit.log"
 fi
 
+# C unit tests of the evaluation core and the PCA.
+EVAL_UNIT="${I2V_UNIT_EVAL:-build/test_eval}"
+if want unit-evaluate && [ -x "$EVAL_UNIT" ]; then
+  "${wrap[@]}" "$EVAL_UNIT" > "$OUT/unit-evaluate.log" 2>&1; tally unit-evaluate $? "$OUT/unit-evaluate.log"
+fi
+
 for sql in tests/sql/*.sql; do
   [ -e "$sql" ] || continue
   name=$(basename "$sql" .sql); want "$name" || continue

@@ -321,6 +321,16 @@ static const scenario scenarios[] = {
     {"w2v-export", 0, IMAGE_MODEL, w2v_export_sql, NULL, 0},
     {"w2v-import-text", 0, IMAGE_MODEL, w2v_import_txt_sql, check_models, 0},
     {"w2v-import-binary-gz", 0, IMAGE_MODEL, w2v_import_bin_sql, check_models, 0},
+    {"evaluate", 0, IMAGE_MODEL,
+     "SELECT json_extract(e, '$.users'), json_extract(e, '$.items'), "
+     " json_extract(e, '$.popularity.coverage'), json_extract(e, '$.loss[0]') "
+     " FROM (SELECT item2vec_evaluate('src', 'u', 'i', 'order_by=t', 'vector_size=8', "
+     " 'epochs=1', 'workers=1', 'verbose=0') AS e);",
+     check_models, 0},
+    {"project", 0, IMAGE_MODEL,
+     "SELECT count(*), round(sum(x * x), 3), round(max(variance), 3) "
+     " FROM item2vec_project('m', 2);",
+     NULL, 0},
     {"errors", 0, IMAGE_MODEL,
      "SELECT item2vec_train('nosuch', 'u', 'i');"
      "SELECT item2vec_train('src', 'u', 'nosuch');"

@@ -41,3 +41,9 @@ CREATE TRIGGER t_export AFTER INSERT ON log BEGIN
 END;
 INSERT INTO log VALUES (3);
 SELECT count(*) FROM log;
+-- item2vec_evaluate reads a table the caller names (and can store a model).
+CREATE VIEW v_evaluate AS SELECT item2vec_evaluate('r', 'u', 'i', 'epochs=1', 'verbose=0');
+SELECT * FROM v_evaluate;
+-- item2vec_project only reads item2vec's tables: a view may use it.
+CREATE VIEW v_project AS SELECT count(*) FROM item2vec_project('default', 2);
+SELECT * FROM v_project;

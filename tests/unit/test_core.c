@@ -109,14 +109,14 @@ static void test_options_defaults(void) {
   EXPECT(o.model == NULL && o.order_by == NULL, "text options not NULL");
   EXPECT(strcmp(i2v_options_model(&o), "default") == 0, "model name '%s'",
          i2v_options_model(&o));
-  EXPECT(o.vector_size == 64 && o.window == 5 && o.negative == 5,
+  EXPECT(o.vector_size == 32 && o.window == 5 && o.negative == 5,
          "vector_size %d window %d negative %d", o.vector_size, o.window,
          o.negative);
   EXPECT(o.ns_exponent == 0.75 && o.sample == 1e-3, "ns_exponent %g sample %g",
          o.ns_exponent, o.sample);
   EXPECT(o.min_count == 1 && o.max_final_vocab == 0, "min_count %lld",
          (long long)o.min_count);
-  EXPECT(o.sg == 1 && o.epochs == 5, "sg %d epochs %d", o.sg, o.epochs);
+  EXPECT(o.sg == 1 && o.epochs == 10, "sg %d epochs %d", o.sg, o.epochs);
   EXPECT(o.alpha == 0.025 && o.min_alpha == 0.0001, "alpha %g min_alpha %g",
          o.alpha, o.min_alpha);
   EXPECT(o.shrink_windows == 1 && o.shuffle == 0, "shrink %d shuffle %d",
@@ -1223,7 +1223,7 @@ static void test_train_start(void) {
   o.min_alpha = 0;
   float init[10 * 16];
   for (int i = 0; i < 10 * 16; i++) init[i] = (float)(i % 7) - 3.0f;
-  i2v_start st = {init, NULL, 6}; /* items 6..9 start fresh */
+  i2v_start st = {.input = init, .output = NULL, .n = 6}; /* items 6..9 start fresh */
   int rc = i2v_train(&o, &i2v_libc_alloc, tc.counts, tc.nvocab, &tc.c, &st, NULL,
                      NULL, &tr, err, sizeof(err));
   tiny_free(&tc);
