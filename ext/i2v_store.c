@@ -205,7 +205,7 @@ int i2v_store_write(sqlite3 *db, const char *fname, const char *model,
   sqlite3_stmt *ins_model = NULL;
   unsigned char *blob = NULL;
   undo_stmts undo;
-  int rc;
+  int rc, left_open = 0;
   char *err = NULL;
 
   /* The tables first, outside the savepoint: creating them changes the
@@ -272,14 +272,14 @@ sqlfail:
   err = sqlite3_mprintf("%s", sqlite3_errmsg(db));
 rollback:
   sqlite3_finalize(ins_model);
-  /* Still open: fail the calling statement with SQLITE_NOMEM; SQLite rolls
-  ** the transaction back when the connection next gets to. */
-  if (!undo_run(db, &undo)) rc = SQLITE_NOMEM;
+  /* Not undone (no test reaches this): say so, the caller must roll back. */
+  left_open = !undo_run(db, &undo);
 fail:
   undo_finalize(&undo);
   sqlite3_free(blob);
-  *pzErr = sqlite3_mprintf("%s: could not store model '%s': %s", fname, model,
-                           err ? err : sqlite3_errstr(rc));
+  *pzErr = sqlite3_mprintf("%s: could not store model '%s': %s%s", fname, model,
+                           err ? err : sqlite3_errstr(rc),
+                           left_open ? " (its transaction is still open: ROLLBACK it)" : "");
   sqlite3_free(err);
   return rc == SQLITE_OK ? SQLITE_ERROR : rc;
 }
