@@ -217,7 +217,7 @@ int i2v_store_write(sqlite3 *db, const char *fname, const char *model,
   if (rc == SQLITE_OK) rc = undo_prepare(db, &undo);
   if (rc != SQLITE_OK) goto fail;
   rc = sqlite3_exec(db, "SAVEPOINT item2vec_write", NULL, NULL, &err);
-  if (rc != SQLITE_OK) goto fail;
+  if (rc != SQLITE_OK) goto rollback; /* it may have opened before failing */
 
   rc = exec_model(db, "DELETE FROM main.item2vec_vectors WHERE model = ?1", model);
   if (rc == SQLITE_OK) {
@@ -264,6 +264,11 @@ int i2v_store_write(sqlite3 *db, const char *fname, const char *model,
   sqlite3_free(blob);
   blob = NULL;
   rc = step_once(undo.release); /* commits when the savepoint began the transaction */
+  /* Interrupted after it committed (the interrupt comes at the statement's
+  ** end, and SQLite rolls nothing back for an interrupted read-only
+  ** statement): the model is stored, and the caller's statement reports
+  ** the interrupt itself. */
+  if (rc == SQLITE_INTERRUPT && undo.began && sqlite3_get_autocommit(db)) rc = SQLITE_OK;
   if (rc != SQLITE_OK) goto sqlfail;
   undo_finalize(&undo);
   return SQLITE_OK;

@@ -4,7 +4,8 @@
 **   build/i2v_oom ./item2vec.so            every scenario, both modes
 **   build/i2v_oom ./item2vec.so train      scenarios whose name has "train"
 **   I2V_OOM_STEP=7 I2V_OOM_TRANSIENT_ONLY=1 build/i2v_oom ...   a sample
-**   I2V_OOM_N=40 [I2V_OOM_PERSISTENT=1] [I2V_OOM_TRACE=1] ...   one run, shown
+**   I2V_OOM_N=40 [I2V_OOM_PERSISTENT=1 | I2V_OOM_INTERRUPT=1] [I2V_OOM_TRACE=1]
+**                                                         ...   one run, shown
 **
 ** How it works.  SQLite's allocator is replaced (SQLITE_CONFIG_MALLOC) by a
 ** wrapper around the default one that counts the live allocations and, once
@@ -107,6 +108,31 @@ static void arm(long n, int persistent) {
 }
 
 static void disarm(void) { __atomic_store_n(&g_fault.countdown, -1, __ATOMIC_SEQ_CST); g_fault.failing = 0; }
+
+/* ---- interrupts at every point: a progress handler ------------------------- */
+
+/* The third mode: instead of an allocation, the Nth call of a progress
+** handler (every VM step of any statement of the connection, nested ones
+** included) and every later one interrupt, as a persistent sqlite3_interrupt
+** does but at a chosen point. */
+typedef struct interrupt_state {
+  long countdown; /* calls before the first interrupt; <0 off */
+  long calls, fired;
+} interrupt_state;
+static interrupt_state g_interrupt = {.countdown = -1};
+
+static int progress_cb(void *arg) {
+  interrupt_state *st = arg;
+  st->calls++;
+  if (st->countdown < 0) return 0;
+  if (st->countdown > 1) {
+    st->countdown--;
+    return 0;
+  }
+  st->countdown = 1; /* from now on, every call */
+  st->fired++;
+  return 1;
+}
 
 /* ---- transcripts of statements (plain malloc: not SQLite's heap) ---------- */
 
@@ -415,6 +441,8 @@ static void outcome_free(outcome *o) {
   text_free(&o->after);
 }
 
+enum { MODE_TRANSIENT, MODE_PERSISTENT, MODE_INTERRUPT };
+
 /* One run: n = 0 runs without faults. Returns 0, or -1 when the unarmed
 ** setup itself failed (a harness problem). */
 static int run_once(const char *lib, const scenario *s, long n, int persistent,
@@ -439,7 +467,13 @@ static int run_once(const char *lib, const scenario *s, long n, int persistent,
     }
     if (s->check) run_sql(db, s->check, &o->before, 1);
   }
-  if (n > 0) arm(n, persistent);
+  if (persistent == MODE_INTERRUPT) {
+    g_interrupt.calls = g_interrupt.fired = 0;
+    g_interrupt.countdown = n > 0 ? n : -1;
+    sqlite3_progress_handler(db, 1, progress_cb, &g_interrupt);
+  } else if (n > 0) {
+    arm(n, persistent);
+  }
   if (s->load_armed) {
     o->rc = sqlite3_load_extension(db, lib, NULL, &err);
     /* SQLite reports every failed entry point as SQLITE_ERROR; no message
@@ -453,6 +487,11 @@ static int run_once(const char *lib, const scenario *s, long n, int persistent,
   o->allocations = g_fault.allocations;
   o->injected = g_fault.injected;
   disarm();
+  if (persistent == MODE_INTERRUPT) { /* calls stand for allocations */
+    sqlite3_progress_handler(db, 0, NULL, NULL);
+    o->allocations = g_interrupt.calls;
+    o->injected = g_interrupt.fired;
+  }
   o->autocommit = sqlite3_get_autocommit(db);
   if (s->check) run_sql(db, s->check, &o->after, 1);
   drop_missing_tables(&o->before);
@@ -518,7 +557,7 @@ int main(int argc, char **argv) {
   ** valgrind); I2V_OOM_TRANSIENT_ONLY skips the persistent mode. */
   long step = getenv("I2V_OOM_STEP") ? atol(getenv("I2V_OOM_STEP")) : 1;
   if (step < 1) step = 1;
-  long total_runs = 0, total_faults = 0, total_allocs = 0;
+  long total_runs = 0, total_faults = 0, total_allocs = 0, total_interrupt_runs = 0;
   int failed = 0;
 
   sqlite3_config(SQLITE_CONFIG_GETMALLOC, &g_fault.base);
@@ -569,7 +608,9 @@ int main(int argc, char **argv) {
     }
     if (getenv("I2V_OOM_N")) { /* debugging: one run, everything shown */
       outcome o;
-      int persistent = getenv("I2V_OOM_PERSISTENT") != NULL;
+      int persistent = getenv("I2V_OOM_INTERRUPT")    ? MODE_INTERRUPT
+                       : getenv("I2V_OOM_PERSISTENT") ? MODE_PERSISTENT
+                                                      : MODE_TRANSIENT;
       run_once(lib, s, atol(getenv("I2V_OOM_N")), persistent, &o);
       printf("== %s N=%s rc=%d close=%d autocommit=%d leaked=%ld injected=%ld\n-- out\n%s-- before\n%s-- after\n%s-- base out\n%s-- base after\n%s",
              s->name, getenv("I2V_OOM_N"), o.rc, o.close_rc, o.autocommit, o.leaked, o.injected,
@@ -579,12 +620,24 @@ int main(int argc, char **argv) {
       outcome_free(&base);
       continue;
     }
-    for (int persistent = 0; persistent <= 1; persistent++) {
-      if (persistent && getenv("I2V_OOM_TRANSIENT_ONLY")) continue;
-      const char *mode = persistent ? "persistent" : "transient";
+    for (int persistent = 0; persistent <= MODE_INTERRUPT; persistent++) {
+      if (persistent == MODE_PERSISTENT && getenv("I2V_OOM_TRANSIENT_ONLY")) continue;
+      /* Interrupts: the scenarios that write a model, sampled to about 400
+      ** points of their run (every VM step is a point). */
+      if (persistent == MODE_INTERRUPT && (!s->check || s->keep_going)) continue;
+      long mode_step = step;
+      if (persistent == MODE_INTERRUPT) {
+        outcome probe;
+        if (run_once(lib, s, 0, MODE_INTERRUPT, &probe) == 0 && probe.allocations / 400 > step)
+          mode_step = probe.allocations / 400;
+        outcome_free(&probe);
+      }
+      const char *mode = persistent == MODE_INTERRUPT ? "interrupt"
+                         : persistent              ? "persistent"
+                                                   : "transient";
       long runs = 0, faults = 0, allocs = 0, nomem = 0, recovered = 0;
       char why[600] = "";
-      for (long n = 1;; n += step) {
+      for (long n = 1;; n += mode_step) {
         outcome o;
         if (run_once(lib, s, n, persistent, &o) != 0) {
           snprintf(why, sizeof(why), "setup failed at N=%ld", n);
@@ -615,6 +668,17 @@ int main(int argc, char **argv) {
             bad = "an error path failed with an error that is neither its own nor SQLITE_NOMEM";
           else if (s->check && strcmp(o.after.s ? o.after.s : "", o.before.s ? o.before.s : "") != 0)
             bad = "an error path changed the stored models";
+        } else if (persistent == MODE_INTERRUPT) {
+          /* "ERROR 9 interrupted" without a function's name: the calling
+          ** statement was interrupted after the function had returned, so
+          ** the new model may be stored, whole. */
+          const char *e9 = o.out.s ? strstr(o.out.s, "ERROR 9 interrupted\n") : NULL;
+          int after_return = e9 && (e9 == o.out.s || e9[-1] == '\n');
+          if (!o.out.s || !(strstr(o.out.s, "ERROR 9 ") || strstr(o.out.s, "interrupted")))
+            bad = "interrupted, failed with an error that is not SQLITE_INTERRUPT";
+          else if (s->check && strcmp(o.after.s ? o.after.s : "", o.before.s ? o.before.s : "") != 0 &&
+                   !(after_return && strcmp(o.after.s ? o.after.s : "", base.after.s ? base.after.s : "") == 0))
+            bad = "interrupted, but the stored models changed";
         } else {
           if (!is_oom_error(&o.out))
             bad = "failed with an error that is not SQLITE_NOMEM";
@@ -633,15 +697,21 @@ int main(int argc, char **argv) {
         if (done) break;
       }
       total_runs += runs;
-      total_faults += faults;
-      total_allocs += allocs;
+      if (persistent == MODE_INTERRUPT) {
+        total_interrupt_runs += runs;
+      } else {
+        total_faults += faults;
+        total_allocs += allocs;
+      }
       if (*why) {
         printf("not ok - oom/%s/%s: %s\n", s->name, mode, why);
         failed++;
       } else {
-        printf("ok - oom/%s/%s: %ld runs, %ld faults injected, %ld runs failed cleanly, "
+        printf("ok - oom/%s/%s: %ld runs, %ld %s, %ld runs failed cleanly, "
                "%ld recovered\n",
-               s->name, mode, runs, faults, nomem, recovered);
+               s->name, mode, runs, faults,
+               persistent == MODE_INTERRUPT ? "interrupts" : "faults injected", nomem,
+               recovered);
       }
       fflush(stdout);
     }
@@ -656,7 +726,8 @@ int main(int argc, char **argv) {
       remove(path);
     }
   }
-  printf("# oom: %ld runs, %ld faults injected over %ld allocations\n", total_runs,
-         total_faults, total_allocs);
+  printf("# oom: %ld runs, %ld faults injected over %ld allocations; %ld runs "
+         "interrupted at a chosen point\n",
+         total_runs, total_faults, total_allocs, total_interrupt_runs);
   return failed ? 1 : 0;
 }
