@@ -66,8 +66,16 @@ test: $(LIB) $(BUILD)/test_core $(BUILD)/test_eval $(BUILD)/i2v_oom
 demo: $(LIB)
 	@bash scripts/demo.sh
 
-bench: $(LIB)
+bench: $(LIB) $(BUILD)/bench_gen
 	@bash scripts/bench.sh
+
+# Bench tools: the planted-cluster generator (a program, so it links
+# libsqlite3, which the extension does not) and a timer of the trainer alone.
+$(BUILD)/bench_gen: bench/gen.c | $(BUILD)
+	$(CC) $(CFLAGS) $(WARN) $(PKG_CFLAGS) -o $@ $< $(shell pkg-config --libs sqlite3 2>/dev/null || echo -lsqlite3) -lm
+
+$(BUILD)/bench_trainer: bench/trainer.c $(CORE_OBJ) $(BUILD)/i2v_libc.o
+	$(CC) $(ALL_CFLAGS) -Iext -o $@ $^ $(LDLIBS)
 
 # One self-contained HTML page about a model (map, loss, neighbours):
 #   make report DB=movies.db [MODEL=default] [LABEL=movies.movieId.genres]

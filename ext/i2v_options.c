@@ -50,6 +50,7 @@ static const option_spec option_table[] = {
     OPT("save_context", KIND_INT, save_context, 0, 1),
     OPT("update", KIND_INT, update, 0, 1),
     OPT("stored_rate", KIND_REAL, stored_rate, 0, 1),
+    OPT("shared_negatives", KIND_INT, shared_negatives, 0, 1),
 };
 #define N_OPTIONS ((int)(sizeof(option_table) / sizeof(option_table[0])))
 
@@ -74,6 +75,7 @@ void i2v_options_init(i2v_options *o, int ncpu, int verbose) {
   o->seed = 1;
   o->verbose = verbose ? 1 : 0;
   o->stored_rate = 0.1;
+  o->shared_negatives = 1;
 }
 
 static void set_err(char *err, size_t n, const char *fmt, ...) {

@@ -30,6 +30,8 @@ typedef struct i2v_options {
   int save_context;         /* 0; 1 stores the output (context) vectors too */
   int update;               /* 0; 1 continues training the stored model */
   double stored_rate;       /* 0.1; with update=1, stored items learn at alpha x this */
+  int shared_negatives;     /* 1: skip-gram draws one set of negatives per
+                               centre item for all its context items */
   uint64_t given;           /* bit i set when option i of the table was given */
 } i2v_options;
 

@@ -22,13 +22,18 @@
 
 #include "i2v_sqlite.h"
 
-/* A growing array of uint32 pairs (user, item) per row. */
+/* A growing array of uint32 pairs (user, item) per row, and with order_by
+** sorted here, each row's sort key (see sort_key). */
 typedef struct row_buffer {
   uint32_t *data;
-  size_t n, cap; /* in pairs */
+  uint64_t *keys;   /* NULL unless the scan sorts here */
+  size_t n, cap;    /* in rows */
+  int keyed;        /* keys are kept */
+  int as_double;    /* keys encode doubles (else integers) */
+  uint64_t max_abs; /* largest |integer key| so far */
 } row_buffer;
 
-static int rows_push(row_buffer *b, uint32_t user, uint32_t item) {
+static int rows_push(row_buffer *b, uint32_t user, uint32_t item, uint64_t key) {
   if (b->n == b->cap) {
     size_t nc = b->cap ? b->cap * 2 : 65536;
     int ovf = 0;
@@ -37,12 +42,111 @@ static int rows_push(row_buffer *b, uint32_t user, uint32_t item) {
     uint32_t *d = sqlite3_realloc64(b->data, bytes);
     if (!d) return SQLITE_NOMEM;
     b->data = d;
+    if (b->keyed) {
+      uint64_t *k = sqlite3_realloc64(b->keys, bytes);
+      if (!k) return SQLITE_NOMEM;
+      b->keys = k;
+    }
     b->cap = nc;
   }
   b->data[2 * b->n] = user;
   b->data[2 * b->n + 1] = item;
+  if (b->keyed) b->keys[b->n] = key;
   b->n++;
   return SQLITE_OK;
+}
+
+/* Sort keys: an order_by value as a uint64 whose unsigned order is SQLite's
+** order of the values: NULL (0) first, then numbers.  Integers are kept
+** exactly (sign bit flipped) until a REAL arrives; then every key becomes
+** an encoded double, which is exact while integers stay within 2^53. */
+#define KEY_EXACT_INT ((uint64_t)1 << 53)
+static uint64_t key_of_int(int64_t i) { return (uint64_t)i ^ ((uint64_t)1 << 63); }
+static uint64_t key_of_double(double d) {
+  uint64_t b;
+  if (d == 0) d = 0.0; /* -0.0 equals 0.0 */
+  memcpy(&b, &d, sizeof(b));
+  return (b >> 63) ? ~b : b | ((uint64_t)1 << 63);
+}
+
+/* The sort key of column col of the current row; 0 when this cannot order
+** the value as SQLite would (TEXT, BLOB, an integer past 2^53 among reals),
+** and the scan should let SQLite sort instead. */
+static int sort_key(sqlite3_stmt *st, int col, row_buffer *b, uint64_t *out) {
+  switch (sqlite3_column_type(st, col)) {
+    case SQLITE_NULL: *out = 0; return 1;
+    case SQLITE_INTEGER: {
+      int64_t i = sqlite3_column_int64(st, col);
+      if (i == INT64_MIN) return 0; /* its key would tie with NULL's */
+      uint64_t a = i < 0 ? (uint64_t)(-i) : (uint64_t)i;
+      if (a > b->max_abs) b->max_abs = a;
+      if (!b->as_double) {
+        *out = key_of_int(i);
+        return 1;
+      }
+      if (a > KEY_EXACT_INT) return 0;
+      *out = key_of_double((double)i);
+      return 1;
+    }
+    case SQLITE_FLOAT:
+      if (!b->as_double) {
+        if (b->max_abs > KEY_EXACT_INT) return 0;
+        for (size_t r = 0; r < b->n; r++)
+          if (b->keys[r])
+            b->keys[r] = key_of_double((double)(int64_t)(b->keys[r] ^ ((uint64_t)1 << 63)));
+        b->as_double = 1;
+      }
+      *out = key_of_double(sqlite3_column_double(st, col));
+      return 1;
+    default: return 0;
+  }
+}
+
+/* One row of a user's history while it is sorted: key, then scan order. */
+typedef struct keyed_token {
+  uint64_t key;
+  uint32_t pos, token;
+} keyed_token;
+
+static int by_key_then_pos(const void *a, const void *b) {
+  const keyed_token *x = a, *y = b;
+  if (x->key != y->key) return x->key < y->key ? -1 : 1;
+  return x->pos < y->pos ? -1 : (x->pos > y->pos);
+}
+
+/* Integer ids are usually small and dense (1..N): for those an array from
+** id to index skips the hash table, the cost of most of a large scan.  It
+** grows by doubling, up to 2^24 ids and while the ids stay within 8 times
+** the number of distinct values seen, so sparse ids cost little memory.
+** Only INTEGER values use it; anything else, or a failed growth, goes
+** through the vocabulary alone, which stays the one source of truth. */
+typedef struct dense_ids {
+  uint32_t *index; /* id -> index + 1; 0: not seen yet */
+  size_t cap;
+} dense_ids;
+
+static int64_t add_id(i2v_vocab *v, dense_ids *d, const i2v_value *val, int *added) {
+  if (val->type == SQLITE_INTEGER && val->i >= 0 && (uint64_t)val->i < d->cap &&
+      d->index[val->i]) {
+    if (added) *added = 0;
+    return (int64_t)d->index[val->i] - 1;
+  }
+  int64_t r = i2v_vocab_add(v, val, added);
+  if (r >= 0 && val->type == SQLITE_INTEGER && val->i >= 0 && val->i < (1 << 24)) {
+    size_t id = (size_t)val->i;
+    if (id >= d->cap && id < 8 * v->n + 4096) {
+      size_t nc = d->cap ? d->cap : 4096;
+      while (nc <= id) nc *= 2;
+      uint32_t *p = sqlite3_realloc64(d->index, nc * sizeof(uint32_t));
+      if (p) {
+        memset(p + d->cap, 0, (nc - d->cap) * sizeof(uint32_t));
+        d->index = p;
+        d->cap = nc;
+      }
+    }
+    if (id < d->cap) d->index[id] = (uint32_t)r + 1;
+  }
+  return r;
 }
 
 void i2v_dataset_free(i2v_dataset *ds) {
@@ -243,7 +347,10 @@ int i2v_source_read(sqlite3 *db, const char *fname, const char *source,
                     const char *user_col, const char *item_col,
                     const i2v_options *o, i2v_dataset *ds, char **pzErr) {
   i2v_vocab users, all_items;
+  dense_ids user_ids = {0}, item_ids = {0};
   row_buffer rows = {0};
+  keyed_token *sorting = NULL;
+  uint64_t *seq_keys = NULL;
   sqlite3_stmt *st = NULL;
   uint64_t *all_counts = NULL;
   uint32_t *order = NULL, *remap = NULL;
@@ -266,19 +373,29 @@ int i2v_source_read(sqlite3 *db, const char *fname, const char *source,
       (rc = check_column(db, fname, ds, "order_by", o->order_by, pzErr)))
     goto done;
 
-  if (ds->schema)
-    sql = sqlite3_mprintf("SELECT \"%w\", \"%w\" FROM \"%w\".\"%w\"", user_col,
-                          item_col, ds->schema, ds->table);
-  else
-    sql = sqlite3_mprintf("SELECT \"%w\", \"%w\" FROM \"%w\"", user_col,
-                          item_col, ds->table);
+  /* With order_by the order column comes along and each user's rows are
+  ** sorted here once grouped (much faster than SQLite's sorter on a large
+  ** table); a value sort_key cannot order sends the scan back to SQL's
+  ** ORDER BY. */
+  rows.keyed = o->order_by != NULL;
+scan:
+  {
+    char *cols = rows.keyed
+        ? sqlite3_mprintf("\"%w\", \"%w\", \"%w\"", user_col, item_col, o->order_by)
+        : sqlite3_mprintf("\"%w\", \"%w\"", user_col, item_col);
+    if (cols && ds->schema)
+      sql = sqlite3_mprintf("SELECT %s FROM \"%w\".\"%w\"", cols, ds->schema, ds->table);
+    else if (cols)
+      sql = sqlite3_mprintf("SELECT %s FROM \"%w\"", cols, ds->table);
+    sqlite3_free(cols);
+  }
   if (sql) {
     /* Each user's rows come in order_by order, ties (and sources without
     ** order_by) in rowid order when the source has a rowid: an index the
     ** planner might scan must not reorder a user's history. */
     int rowid = has_rowid(db, sql);
     char *full = NULL;
-    if (o->order_by)
+    if (o->order_by && !rows.keyed)
       full = sqlite3_mprintf("%s ORDER BY \"%w\"%s", sql, o->order_by,
                              rowid ? ", rowid" : "");
     else
@@ -310,7 +427,7 @@ int i2v_source_read(sqlite3 *db, const char *fname, const char *source,
       ds->null_users++;
       continue;
     }
-    int64_t u = i2v_vocab_add(&users, &uv, NULL);
+    int64_t u = add_id(&users, &user_ids, &uv, NULL);
     if (u < 0) {
       rc = SQLITE_NOMEM;
       goto done;
@@ -319,7 +436,7 @@ int i2v_source_read(sqlite3 *db, const char *fname, const char *source,
       ds->null_items++;
       continue;
     }
-    int64_t it = i2v_vocab_add(&all_items, &iv, &added);
+    int64_t it = add_id(&all_items, &item_ids, &iv, &added);
     if (it < 0) {
       rc = SQLITE_NOMEM;
       goto done;
@@ -335,8 +452,27 @@ int i2v_source_read(sqlite3 *db, const char *fname, const char *source,
       all_counts = c2;
       counts_cap = nc;
     }
+    uint64_t key = 0;
+    if (rows.keyed && !sort_key(st, 2, &rows, &key)) {
+      /* Start over with SQLite sorting. */
+      sqlite3_finalize(st);
+      st = NULL;
+      sqlite3_free(sql);
+      sql = NULL;
+      i2v_vocab_free(&users);
+      i2v_vocab_free(&all_items);
+      i2v_vocab_init(&users, &i2v_sqlite_alloc);
+      i2v_vocab_init(&all_items, &i2v_sqlite_alloc);
+      if (user_ids.cap) memset(user_ids.index, 0, user_ids.cap * sizeof(uint32_t));
+      if (item_ids.cap) memset(item_ids.index, 0, item_ids.cap * sizeof(uint32_t));
+      if (counts_cap) memset(all_counts, 0, counts_cap * sizeof(uint64_t));
+      rows.n = 0;
+      rows.keyed = 0;
+      ds->rows = ds->null_users = ds->null_items = 0;
+      goto scan;
+    }
     all_counts[it]++;
-    if ((rc = rows_push(&rows, (uint32_t)u, (uint32_t)it)) != SQLITE_OK)
+    if ((rc = rows_push(&rows, (uint32_t)u, (uint32_t)it, key)) != SQLITE_OK)
       goto done;
   }
   if (rc != SQLITE_DONE) {
@@ -445,7 +581,11 @@ int i2v_source_read(sqlite3 *db, const char *fname, const char *source,
     }
     ds->tokens = sqlite3_malloc64(ntok * sizeof(uint32_t));
     ds->starts = sqlite3_malloc64((nseq + 1) * sizeof(uint64_t));
-    if (!ds->tokens || !ds->starts) {
+    if (rows.keyed) {
+      seq_keys = sqlite3_malloc64(ntok * sizeof(uint64_t));
+      sorting = sqlite3_malloc64(ds->longest * sizeof(keyed_token));
+    }
+    if (!ds->tokens || !ds->starts || (rows.keyed && (!seq_keys || !sorting))) {
       rc = SQLITE_NOMEM;
       goto done;
     }
@@ -465,7 +605,22 @@ int i2v_source_read(sqlite3 *db, const char *fname, const char *source,
     for (size_t r = 0; r < rows.n; r++) {
       uint32_t u = rows.data[2 * r], it = remap[rows.data[2 * r + 1]];
       if (it == UINT32_MAX || ucount[u] == UINT64_MAX) continue;
+      if (rows.keyed) seq_keys[ucount[u]] = rows.keys[r];
       ds->tokens[ucount[u]++] = it;
+    }
+    /* order_by sorted here: each history by key, ties in scan order. */
+    for (uint64_t q = 0; rows.keyed && q < nseq; q++) {
+      uint64_t lo = ds->starts[q], len = ds->starts[q + 1] - lo, k;
+      for (k = 1; k < len && seq_keys[lo + k - 1] <= seq_keys[lo + k]; k++) {
+      }
+      if (k == len) continue; /* already in order */
+      for (k = 0; k < len; k++) {
+        sorting[k].key = seq_keys[lo + k];
+        sorting[k].pos = (uint32_t)k;
+        sorting[k].token = ds->tokens[lo + k];
+      }
+      qsort(sorting, len, sizeof(keyed_token), by_key_then_pos);
+      for (k = 0; k < len; k++) ds->tokens[lo + k] = sorting[k].token;
     }
     ds->nseq = nseq;
     ds->ntokens = ntok;
@@ -475,6 +630,11 @@ done:
   sqlite3_finalize(st);
   sqlite3_free(sql);
   sqlite3_free(rows.data);
+  sqlite3_free(rows.keys);
+  sqlite3_free(user_ids.index);
+  sqlite3_free(item_ids.index);
+  sqlite3_free(sorting);
+  sqlite3_free(seq_keys);
   sqlite3_free(all_counts);
   sqlite3_free(order);
   sqlite3_free(remap);

@@ -76,7 +76,9 @@ void i2v_alias_free(i2v_alias *t, const i2v_alloc *a);
 ** decides between the column and its alias. */
 static inline uint32_t i2v_alias_draw(const i2v_alias *t, uint64_t r) {
   uint32_t idx = (uint32_t)(((r >> 32) * (uint64_t)t->n) >> 32);
-  return (uint32_t)r < t->threshold[idx] ? idx : t->alias[idx];
+  /* Branch-free: the choice is a coin flip no predictor can learn. */
+  uint32_t keep = 0u - (uint32_t)((uint32_t)r < t->threshold[idx]);
+  return (idx & keep) | (t->alias[idx] & ~keep);
 }
 
 #endif

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# scripts/bench.sh: `make bench`.  item2vec against gensim's Word2Vec on the
+# same sequences, hyperparameters, threads and epochs; prints one markdown
+# table (bench/bench.py does the work; README.md, "Performance", explains the
+# rows), then the update benchmark (scripts/bench_update.py) when present.
+#
+# Settings: ML_DIR (MovieLens small, extracted) or ML_ZIP (its zip; without
+# either, ../shared/data/ml-latest-small when it is there);
+# BENCH_QUICK=1 skips the 10M and 25M rows; BENCH_SEEDS (3); BENCH_ONLY (a
+# comma list of ml-sg, ml-cbow, c1m, c10m, g25m); BENCH_GENSIM=0 (item2vec
+# alone); BENCH_DIR (scratch databases, build/bench); PYTHON (a python3 that
+# can load SQLite extensions: Debian's /usr/bin/python3).
+# The machine should be quiet: the script prints the load average.
+set -euo pipefail
+# ML_DIR and ML_ZIP may be relative to where make was started.
+for var in ML_DIR ML_ZIP; do
+  case ${!var:-/} in /*) ;; *) printf -v "$var" '%s/%s' "$PWD" "${!var}" ;; esac
+done
+cd "$(dirname "$0")/.."
+# Without either, the shared folder beside the repository, when it has the data.
+if [ -z "${ML_DIR:-}" ] && [ -z "${ML_ZIP:-}" ] && [ -f ../shared/data/ml-latest-small/ratings.csv ]; then
+  ML_DIR=$(cd ../shared/data/ml-latest-small && pwd)
+fi
+export ML_DIR ML_ZIP
+PYTHON=${PYTHON:-/usr/bin/python3}
+if ! "$PYTHON" -c 'import sqlite3; sqlite3.connect(":memory:").enable_load_extension(True)' 2>/dev/null; then
+  echo "bench: $PYTHON cannot load SQLite extensions; set PYTHON to one that can (Debian: /usr/bin/python3)" >&2
+  exit 1
+fi
+[ -x "${BENCH_GEN:-build/bench_gen}" ] || make -s build/bench_gen
+"$PYTHON" bench/bench.py
+if [ -f scripts/bench_update.py ] && [ -z "${BENCH_ONLY:-}" ]; then
+  echo
+  "$PYTHON" scripts/bench_update.py
+fi
