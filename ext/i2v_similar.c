@@ -96,11 +96,12 @@ typedef struct sim_cursor {
   sqlite3_value *args[SIM_NARGS]; /* hidden columns as given, for xColumn */
 } sim_cursor;
 
-/* The one error helper of this table: replaces any earlier message. */
+/* The one error helper of this table: replaces any earlier message.  A
+** message that could not be allocated (msg NULL) means memory ran out. */
 static int sim_error(sqlite3_vtab *vt, int rc, char *msg) {
   sqlite3_free(vt->zErrMsg);
   vt->zErrMsg = msg;
-  return rc;
+  return msg ? rc : SQLITE_NOMEM;
 }
 
 static int sim_connect(sqlite3 *db, void *aux, int argc, const char *const *argv,
@@ -204,7 +205,7 @@ static int sim_best_index(sqlite3_vtab *vt, sqlite3_index_info *info) {
 /* Parse a positive integer (an integral real or integer text will do). */
 static int read_positive(sqlite3_value *v, int64_t *k) {
   i2v_value iv;
-  if (!i2v_value_from_sql(v, &iv)) return 0;
+  if (i2v_value_from_sql(v, &iv) <= 0) return 0;
   if (iv.type == I2V_INTEGER) {
     *k = iv.i;
   } else if (iv.type == I2V_FLOAT && iv.r >= 1 && iv.r < 9e18 &&
@@ -251,7 +252,12 @@ static int reserve(void **buf, size_t *cap, size_t n, size_t size) {
 static int collect_items(const i2v_model *m, sqlite3_value *v, const char *what,
                          uint32_t **out, size_t *cap, size_t *n, char **msg) {
   i2v_value iv;
-  if (!i2v_value_from_sql(v, &iv)) return SQLITE_OK; /* NULL: nothing */
+  int got = i2v_value_from_sql(v, &iv);
+  if (got < 0) {
+    *msg = sqlite3_mprintf("similar_items: out of memory");
+    return SQLITE_NOMEM;
+  }
+  if (!got) return SQLITE_OK; /* NULL: nothing */
   if (iv.type == I2V_TEXT && i2v_json_looks_like(iv.bytes, iv.n)) {
     const char *s = iv.bytes;
     size_t i = 0;
@@ -298,7 +304,12 @@ static int build_query(sim_cursor *c, sqlite3_value *id, const float **qv,
   i2v_value idv;
   *qv = NULL;
   *nq = 0;
-  if (!i2v_value_from_sql(id, &idv)) return SQLITE_OK; /* NULL id: no rows */
+  int got = i2v_value_from_sql(id, &idv);
+  if (got < 0) {
+    *msg = sqlite3_mprintf("similar_items: out of memory");
+    return SQLITE_NOMEM;
+  }
+  if (!got) return SQLITE_OK; /* NULL id: no rows */
   if (!(idv.type == I2V_TEXT && i2v_json_looks_like(idv.bytes, idv.n))) {
     int64_t idx = i2v_vocab_find(&m->items, &idv);
     if (idx < 0) return SQLITE_OK;

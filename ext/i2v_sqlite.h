@@ -60,7 +60,8 @@ void i2v_model_release(i2v_model *m);
 void i2v_conn_clear(i2v_conn *c);
 
 /* Read a column value into an i2v_value (payload valid until the next
-** step).  Returns 0 for NULL. */
+** step).  Returns 1, 0 for NULL, -1 when converting it to text ran out of
+** memory. */
 int i2v_value_from_column(sqlite3_stmt *st, int col, i2v_value *v);
 int i2v_value_from_sql(sqlite3_value *sv, i2v_value *v);
 /* Bind or return an item's stored value. */

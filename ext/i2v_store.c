@@ -13,12 +13,14 @@
 **
 ** How it works.  A write runs inside SAVEPOINT item2vec_write: delete the old
 ** model of that name, insert the new rows, release; any failure rolls back to
-** the savepoint, so the old model stays whole.  A load reads the model's rows
+** the savepoint, so the old model stays whole (the undo statements are
+** prepared first: see undo_stmts).  A load reads the model's rows
 ** into unit-length aligned rows and a vocabulary.  The cache keeps loaded
 ** models per connection and trusts them while the pager's data version
 ** (commits by any connection) and sqlite3_total_changes64 (this connection's
 ** own writes) stay the same; any change and the cache is dropped, so no answer mixes vectors
-** of two versions of a model.
+** of two versions of a model.  The check and the load run in one read
+** transaction (see i2v_conn_model), so both see the same commit.
 */
 #include <math.h>
 #include <stdio.h>
@@ -133,7 +135,9 @@ static int insert_vectors(sqlite3 *db, const char *sql, int with_freq,
     const float *row = vectors + i * stride;
     int col = 3;
     for (int d = 0; d < dim; d++) put_le32(blob + 4 * d, row[d]);
-    i2v_bind_item(st, 2, items, &items->entries[i]);
+    /* Binding an integer key as text copies it, which can run out of memory. */
+    rc = i2v_bind_item(st, 2, items, &items->entries[i]);
+    if (rc != SQLITE_OK) break;
     if (with_freq) sqlite3_bind_int64(st, col++, (sqlite3_int64)counts[i]);
     sqlite3_bind_blob(st, col, blob, dim * 4, SQLITE_STATIC);
     rc = sqlite3_step(st);
@@ -145,6 +149,59 @@ static int insert_vectors(sqlite3 *db, const char *sql, int with_freq,
   return rc;
 }
 
+/* The statements that undo a failed write, prepared before the write starts.
+** After an interrupt, or an out-of-memory error inside SQLite (which raises
+** the same flag), SQLite refuses to prepare or run anything new until the
+** calling statement ends; a statement prepared earlier still starts, and
+** when it fails that way SQLite rolls back the whole transaction (for
+** SQLITE_NOMEM always, for SQLITE_INTERRUPT when it is a write statement,
+** hence `force`, a write that changes nothing). */
+typedef struct undo_stmts {
+  sqlite3_stmt *rollback; /* ROLLBACK, when the write began the transaction */
+  sqlite3_stmt *to, *release; /* ROLLBACK TO / RELEASE the savepoint otherwise */
+  sqlite3_stmt *force;    /* DELETE FROM item2vec_models WHERE 0 */
+  int began;              /* the savepoint began the transaction */
+} undo_stmts;
+
+static int undo_prepare(sqlite3 *db, undo_stmts *u) {
+  memset(u, 0, sizeof(*u));
+  u->began = sqlite3_get_autocommit(db);
+  int rc = sqlite3_prepare_v2(db, "ROLLBACK", -1, &u->rollback, NULL);
+  if (rc == SQLITE_OK)
+    rc = sqlite3_prepare_v2(db, "ROLLBACK TO item2vec_write", -1, &u->to, NULL);
+  if (rc == SQLITE_OK)
+    rc = sqlite3_prepare_v2(db, "RELEASE item2vec_write", -1, &u->release, NULL);
+  if (rc == SQLITE_OK)
+    rc = sqlite3_prepare_v2(db, "DELETE FROM main.item2vec_models WHERE 0", -1,
+                            &u->force, NULL);
+  return rc;
+}
+
+static int step_once(sqlite3_stmt *st) {
+  int rc = sqlite3_step(st);
+  sqlite3_reset(st);
+  return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+/* Undo the write; returns 0 when a transaction holding it is still open. */
+static int undo_run(sqlite3 *db, undo_stmts *u) {
+  int ok;
+  if (u->began)
+    ok = step_once(u->rollback) == SQLITE_OK;
+  else
+    ok = step_once(u->to) == SQLITE_OK && step_once(u->release) == SQLITE_OK;
+  if (ok || sqlite3_get_autocommit(db)) return 1;
+  step_once(u->force);
+  return sqlite3_get_autocommit(db) || !u->began;
+}
+
+static void undo_finalize(undo_stmts *u) {
+  sqlite3_finalize(u->rollback);
+  sqlite3_finalize(u->to);
+  sqlite3_finalize(u->release);
+  sqlite3_finalize(u->force);
+}
+
 int i2v_store_write(sqlite3 *db, const char *fname, const char *model,
                     const i2v_vocab *items, const uint64_t *counts,
                     const float *vectors, const float *context, size_t stride, int dim,
@@ -152,20 +209,31 @@ int i2v_store_write(sqlite3 *db, const char *fname, const char *model,
                     const char *stats_json, char **pzErr) {
   sqlite3_stmt *ins_model = NULL;
   unsigned char *blob = NULL;
-  int rc;
+  undo_stmts undo;
+  int rc, left_open = 0;
   char *err = NULL;
 
-  rc = sqlite3_exec(db, "SAVEPOINT item2vec_write", NULL, NULL, &err);
-  if (rc != SQLITE_OK) goto fail;
+  /* The tables first, outside the savepoint: creating them changes the
+  ** schema, which would make the undo statements stale. */
+  memset(&undo, 0, sizeof(undo));
   rc = sqlite3_exec(db, schema_sql, NULL, NULL, &err);
-  if (rc != SQLITE_OK) goto rollback;
+  if (rc == SQLITE_OK && context)
+    rc = sqlite3_exec(db, context_schema_sql, NULL, NULL, &err);
+  if (rc == SQLITE_OK) rc = undo_prepare(db, &undo);
+  if (rc != SQLITE_OK) goto fail;
+  rc = sqlite3_exec(db, "SAVEPOINT item2vec_write", NULL, NULL, &err);
+  if (rc != SQLITE_OK) goto rollback; /* it may have opened before failing */
 
   rc = exec_model(db, "DELETE FROM main.item2vec_vectors WHERE model = ?1", model);
-  if (rc == SQLITE_OK && table_exists(db, "item2vec_context"))
-    rc = exec_model(db, "DELETE FROM main.item2vec_context WHERE model = ?1", model);
-  /* The approximate index of the old vectors goes with them. */
-  if (rc == SQLITE_OK && table_exists(db, "item2vec_index"))
-    rc = exec_model(db, "DELETE FROM main.item2vec_index WHERE model = ?1", model);
+  /* The old context vectors and approximate index go with the old vectors. */
+  static const char *const dependents[2][2] = {
+      {"item2vec_context", "DELETE FROM main.item2vec_context WHERE model = ?1"},
+      {"item2vec_index", "DELETE FROM main.item2vec_index WHERE model = ?1"}};
+  for (int t = 0; t < 2 && rc == SQLITE_OK; t++) {
+    int has = table_exists(db, dependents[t][0]);
+    if (has < 0) rc = sqlite3_errcode(db) ? sqlite3_errcode(db) : SQLITE_ERROR;
+    if (has > 0) rc = exec_model(db, dependents[t][1], model);
+  }
   if (rc == SQLITE_OK && context)
     rc = sqlite3_exec(db, context_schema_sql, NULL, NULL, NULL);
   if (rc == SQLITE_OK)
@@ -205,20 +273,28 @@ int i2v_store_write(sqlite3 *db, const char *fname, const char *model,
   ins_model = NULL;
   sqlite3_free(blob);
   blob = NULL;
-  rc = sqlite3_exec(db, "RELEASE item2vec_write", NULL, NULL, &err);
-  if (rc != SQLITE_OK) goto rollback;
+  rc = step_once(undo.release); /* commits when the savepoint began the transaction */
+  /* Interrupted after it committed (the interrupt comes at the statement's
+  ** end, and SQLite rolls nothing back for an interrupted read-only
+  ** statement): the model is stored, and the caller's statement reports
+  ** the interrupt itself. */
+  if (rc == SQLITE_INTERRUPT && undo.began && sqlite3_get_autocommit(db)) rc = SQLITE_OK;
+  if (rc != SQLITE_OK) goto sqlfail;
+  undo_finalize(&undo);
   return SQLITE_OK;
 
 sqlfail:
   err = sqlite3_mprintf("%s", sqlite3_errmsg(db));
 rollback:
   sqlite3_finalize(ins_model);
-  sqlite3_exec(db, "ROLLBACK TO item2vec_write; RELEASE item2vec_write", NULL,
-               NULL, NULL);
+  /* Not undone (no test reaches this): say so, the caller must roll back. */
+  left_open = !undo_run(db, &undo);
 fail:
+  undo_finalize(&undo);
   sqlite3_free(blob);
-  *pzErr = sqlite3_mprintf("%s: could not store model '%s': %s", fname, model,
-                           err ? err : sqlite3_errstr(rc));
+  *pzErr = sqlite3_mprintf("%s: could not store model '%s': %s%s", fname, model,
+                           err ? err : sqlite3_errstr(rc),
+                           left_open ? " (its transaction is still open: ROLLBACK it)" : "");
   sqlite3_free(err);
   return rc == SQLITE_OK ? SQLITE_ERROR : rc;
 }
@@ -234,19 +310,28 @@ void i2v_model_release(i2v_model *m) {
   sqlite3_free(m);
 }
 
+/* 1 when main has the table, 0 when not, -1 when SQLite could not say (out
+** of memory, interrupted; sqlite3_errcode tells). */
 static int table_exists(sqlite3 *db, const char *name) {
   sqlite3_stmt *st = NULL;
-  int found = 0;
+  int found = -1;
   if (sqlite3_prepare_v2(db,
                          "SELECT 1 FROM main.sqlite_schema WHERE type = 'table' "
                          "AND name = ?1",
                          -1, &st, NULL) == SQLITE_OK) {
     sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-    found = sqlite3_step(st) == SQLITE_ROW;
+    int rc = sqlite3_step(st);
+    found = rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
   }
   sqlite3_finalize(st);
   return found;
 }
+
+/* Most bytes of rows allocated up front on the word of a model's header
+** (the fuzz build lowers it to exercise the growth path). */
+#ifndef I2V_LOAD_PREALLOC_BYTES
+#define I2V_LOAD_PREALLOC_BYTES ((uint64_t)256 << 20)
+#endif
 
 /* Advise a large block onto transparent huge pages where the system has
 ** them: faulting a quarter of a gigabyte of rows in 4 KiB pages costs about
@@ -330,8 +415,13 @@ int i2v_store_load(sqlite3 *db, const char *fname, const char *name,
   int64_t nitems = 0;
   *out = NULL;
 
-  if (!table_exists(db, "item2vec_models") ||
-      !table_exists(db, "item2vec_vectors")) {
+  int has_models = table_exists(db, "item2vec_models");
+  int has_vectors = has_models > 0 ? table_exists(db, "item2vec_vectors") : has_models;
+  if (has_models < 0 || has_vectors < 0) {
+    rc = sqlite3_errcode(db);
+    goto sqlerr;
+  }
+  if (!has_models || !has_vectors) {
     *pzErr = sqlite3_mprintf(
         "%s: no such model '%s': no model has been trained in this database "
         "(run item2vec_train first)",
@@ -347,15 +437,25 @@ int i2v_store_load(sqlite3 *db, const char *fname, const char *name,
   if (rc == SQLITE_DONE) {
     sqlite3_finalize(st);
     sqlite3_str *names = sqlite3_str_new(db);
-    if (sqlite3_prepare_v2(db, "SELECT name FROM main.item2vec_models ORDER BY name",
-                           -1, &st, NULL) == SQLITE_OK) {
+    int lrc = sqlite3_prepare_v2(db, "SELECT name FROM main.item2vec_models ORDER BY name",
+                                 -1, &st, NULL);
+    if (lrc == SQLITE_OK) {
       int k = 0;
-      while (sqlite3_step(st) == SQLITE_ROW)
+      while ((lrc = sqlite3_step(st)) == SQLITE_ROW)
         sqlite3_str_appendf(names, "%s'%s'", k++ ? ", " : "",
                             (const char *)sqlite3_column_text(st, 0));
     }
     sqlite3_finalize(st);
-    char *list = sqlite3_str_finish(names);
+    st = NULL;
+    int src = sqlite3_str_errcode(names);
+    char *list = sqlite3_str_finish(names); /* NULL when empty */
+    if (lrc != SQLITE_DONE || src != SQLITE_OK) { /* the list failed: say why */
+      sqlite3_free(list);
+      rc = lrc == SQLITE_DONE || lrc == SQLITE_OK ? src : lrc;
+      *pzErr = sqlite3_mprintf("%s: cannot read model '%s': %s", fname, name,
+                               sqlite3_errstr(rc));
+      return rc;
+    }
     *pzErr = sqlite3_mprintf("%s: no such model '%s'; models in this database: %s",
                              fname, name, list && *list ? list : "none");
     sqlite3_free(list);
@@ -388,13 +488,20 @@ int i2v_store_load(sqlite3 *db, const char *fname, const char *name,
                           -1, &st, NULL);
   if (rc != SQLITE_OK) goto sqlerr;
   sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-  size_t cap = nitems > 0 ? (size_t)nitems : 16;
+  /* The header's item count sizes the rows, but it is only a hint (anyone
+  ** can write these tables): at most I2V_LOAD_PREALLOC_BYTES are taken on its
+  ** word; more rows grow the array as they arrive. */
+  size_t cap = (size_t)(I2V_LOAD_PREALLOC_BYTES / (m->stride * sizeof(float)));
+  if (nitems > 0 && (uint64_t)nitems < (uint64_t)cap) cap = (size_t)nitems;
+  if (cap < 1) cap = 1;
   if (alloc_rows(m, cap) != SQLITE_OK) goto nomem;
   if (i2v_vocab_reserve(&m->items, cap) != I2V_OK) goto nomem;
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
     i2v_value v;
     int added = 0;
-    if (!i2v_value_from_column(st, 0, &v)) {
+    int got = i2v_value_from_column(st, 0, &v);
+    if (got < 0) goto nomem;
+    if (!got) {
       *pzErr = sqlite3_mprintf("%s: model '%s' has a NULL item", fname, name);
       rc = SQLITE_CORRUPT;
       goto fail;
@@ -509,6 +616,7 @@ static int check_stamp(i2v_conn *c, int in_write) {
 int i2v_conn_model(i2v_conn *c, const char *fname, const char *name,
                    i2v_model **out, char **pzErr) {
   sqlite3_stmt *hold = NULL;
+  i2v_model *m = NULL;
   int state = sqlite3_txn_state(c->db, "main");
   int rc = SQLITE_OK;
   *out = NULL;
@@ -529,7 +637,7 @@ int i2v_conn_model(i2v_conn *c, const char *fname, const char *name,
     sqlite3_finalize(hold);
     return rc;
   }
-  for (i2v_model *m = c->cache; m; m = m->next) {
+  for (m = c->cache; m; m = m->next) {
     if (strcmp(m->name, name) == 0) {
       m->refs++;
       *out = m;
@@ -537,7 +645,6 @@ int i2v_conn_model(i2v_conn *c, const char *fname, const char *name,
       return SQLITE_OK;
     }
   }
-  i2v_model *m = NULL;
   rc = i2v_store_load(c->db, fname, name, &m, pzErr);
   sqlite3_finalize(hold);
   if (rc != SQLITE_OK) return rc;
@@ -563,7 +670,7 @@ static char *model_names(sqlite3 *db) {
   sqlite3_stmt *st = NULL;
   sqlite3_str *names = sqlite3_str_new(db);
   int k = 0;
-  if (table_exists(db, "item2vec_models") &&
+  if (table_exists(db, "item2vec_models") > 0 &&
       sqlite3_prepare_v2(db, "SELECT name FROM main.item2vec_models ORDER BY name", -1,
                          &st, NULL) == SQLITE_OK) {
     while (sqlite3_step(st) == SQLITE_ROW)
@@ -609,7 +716,7 @@ int i2v_store_read_state(sqlite3 *db, const char *fname, const char *name,
 
   memset(out, 0, sizeof(*out));
   i2v_vocab_init(&out->items, &i2v_sqlite_alloc);
-  if (!table_exists(db, "item2vec_models") || !table_exists(db, "item2vec_vectors")) {
+  if (table_exists(db, "item2vec_models") <= 0 || table_exists(db, "item2vec_vectors") <= 0) {
     *pzErr = sqlite3_mprintf(
         "%s: update=1 continues a stored model, but no model has been trained in "
         "this database; train model '%s' first without update=1",
@@ -650,7 +757,7 @@ int i2v_store_read_state(sqlite3 *db, const char *fname, const char *name,
   }
 
   /* The context vectors are half of what training continues from. */
-  if (table_exists(db, "item2vec_context")) {
+  if (table_exists(db, "item2vec_context") > 0) {
     rc = sqlite3_prepare_v2(db, "SELECT count(*) FROM main.item2vec_context WHERE model = ?1",
                             -1, &st, NULL);
     if (rc != SQLITE_OK) goto sqlerr;
@@ -679,12 +786,17 @@ int i2v_store_read_state(sqlite3 *db, const char *fname, const char *name,
       -1, &st, NULL);
   if (rc != SQLITE_OK) goto sqlerr;
   sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-  cap = nitems > 0 ? (size_t)nitems : 16;
+  /* The header's count is a hint only, as in i2v_store_load. */
+  cap = (size_t)(I2V_LOAD_PREALLOC_BYTES / ((size_t)out->dim * sizeof(float)));
+  if (nitems > 0 && (uint64_t)nitems < (uint64_t)cap) cap = (size_t)nitems;
+  if (cap < 16) cap = 16;
   if (stored_grow(out, cap) != SQLITE_OK) goto nomem;
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
     i2v_value v;
     int added = 0;
-    if (!i2v_value_from_column(st, 0, &v)) {
+    int got = i2v_value_from_column(st, 0, &v);
+    if (got < 0) goto nomem;
+    if (!got) {
       *pzErr = sqlite3_mprintf("%s: model '%s' has a NULL item", fname, name);
       rc = SQLITE_CORRUPT;
       goto fail;

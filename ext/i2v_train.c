@@ -603,6 +603,18 @@ static void sleep_ms(int ms) {
   nanosleep(&ts, NULL);
 }
 
+/* Sleep up to ms milliseconds, returning as soon as every started worker has
+** finished, so a short run does not wait out a whole poll period. */
+static void wait_workers(worker *workers, int started, int ms) {
+  for (int t = 0; t < ms; t++) {
+    int all = 1;
+    for (int k = 0; k < started && all; k++)
+      if (!__atomic_load_n(&workers[k].finished, __ATOMIC_ACQUIRE)) all = 0;
+    if (all) return;
+    sleep_ms(1);
+  }
+}
+
 int i2v_train(const i2v_options *o, const i2v_alloc *a, const uint64_t *counts,
               uint32_t nvocab, const i2v_corpus *c, const i2v_start *start,
               i2v_poll_fn poll, void *poll_ctx, i2v_trained *out, char *err,
@@ -767,7 +779,7 @@ int i2v_train(const i2v_options *o, const i2v_alloc *a, const uint64_t *counts,
       for (int k = 0; k < started; k++)
         if (!__atomic_load_n(&workers[k].finished, __ATOMIC_ACQUIRE)) all = 0;
       if (all) break;
-      sleep_ms(50);
+      wait_workers(workers, started, 50);
       if (poll && !cancelled) {
         i2v_progress p;
         double lsum = 0;

@@ -211,8 +211,9 @@ double i2v_vec_normalize(float *x, int dim) {
   for (int i = 0; i < dim; i++) s += (double)x[i] * x[i];
   double norm = sqrt(s);
   if (norm > 0) {
-    float inv = (float)(1.0 / norm);
-    for (int i = 0; i < dim; i++) x[i] *= inv;
+    /* In double: 1/norm of a vector of subnormal floats overflows a float. */
+    double inv = 1.0 / norm;
+    for (int i = 0; i < dim; i++) x[i] = (float)((double)x[i] * inv);
   }
   return norm;
 }
