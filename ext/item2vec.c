@@ -228,7 +228,7 @@ static void unregister_all(sqlite3 *db) {
     int nArg;
   } directonly[] = {{"item2vec_train", -1},  {"item2vec_export", 2}, {"item2vec_export", 3},
                     {"item2vec_import", 1},  {"item2vec_import", 2}, {"item2vec_import", 3},
-                    {"item2vec_evaluate", -1}};
+                    {"item2vec_evaluate", -1}, {"item2vec_index", -1}};
   static const char *const modules[] = {"similar_items", "item2vec_csv", "item2vec_project"};
   for (size_t i = 0; i < sizeof(function_table) / sizeof(function_table[0]); i++) {
     const function_row *r = &function_table[i];
