@@ -103,11 +103,11 @@ ASAN_CFLAGS ?= -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
 test-asan:
 	$(MAKE) BUILD=build-asan LIB=build-asan/$(LIB) CFLAGS="$(ASAN_CFLAGS)" \
 	  LDFLAGS="-fsanitize=address,undefined" build-asan/$(LIB) build-asan/i2v_oom \
-	  build-asan/test_core build-asan/test_eval
+	  build-asan/test_core build-asan/test_eval build-asan/test_hnsw
 	I2V_SANITIZE=asan I2V_LIB=build-asan/item2vec I2V_UNIT=build-asan/test_core \
 	  I2V_UNIT_EVAL=build-asan/test_eval I2V_BUILD=build-asan bash tests/run.sh
 
-test-valgrind: $(LIB) $(BUILD)/i2v_oom $(BUILD)/test_core $(BUILD)/test_eval
+test-valgrind: $(LIB) $(BUILD)/i2v_oom $(BUILD)/test_core $(BUILD)/test_eval $(BUILD)/test_hnsw
 	I2V_SANITIZE=valgrind bash tests/run.sh
 
 # The out-of-memory harness (tests/oom/i2v_oom.c): a program linked with

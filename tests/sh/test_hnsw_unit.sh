@@ -3,7 +3,7 @@
 # (tests/unit/test_hnsw.c, built by `make build/test_hnsw`), under the
 # sanitizer wrapper when tests/run.sh runs with I2V_SANITIZE=valgrind.
 # I2V_HNSW_UNIT names another binary (the ASan build's).
-bin="${I2V_HNSW_UNIT:-build/test_hnsw}"
+bin="${I2V_HNSW_UNIT:-${I2V_BUILD:-build}/test_hnsw}"
 if [ ! -x "$bin" ]; then
   echo "skip - hnsw unit tests: $bin is not built (make $bin)"
   exit 0
