@@ -390,9 +390,11 @@ static int load_row(float *restrict row, const unsigned char *restrict b,
   for (int d = 0; d < dim; d++) sum += (double)row[d] * row[d];
   if (sum - sum != 0.0) return 0;
   if (sum > 0) {
-    float inv = (float)(1.0 / sqrt(sum));
+    /* Scale in double: for a vector of subnormal values 1/norm overflows a
+    ** float, while each scaled value fits. */
+    double inv = 1.0 / sqrt(sum);
 #pragma omp simd
-    for (int d = 0; d < dim; d++) row[d] *= inv;
+    for (int d = 0; d < dim; d++) row[d] = (float)((double)row[d] * inv);
   }
   for (size_t d = (size_t)dim; d < stride; d++) row[d] = 0.0f;
   return 1;
