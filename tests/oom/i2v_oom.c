@@ -557,6 +557,9 @@ int main(int argc, char **argv) {
   ** valgrind); I2V_OOM_TRANSIENT_ONLY skips the persistent mode. */
   long step = getenv("I2V_OOM_STEP") ? atol(getenv("I2V_OOM_STEP")) : 1;
   if (step < 1) step = 1;
+  /* I2V_OOM_INTERRUPT_POINTS: how many points of each run get an interrupt. */
+  long points = getenv("I2V_OOM_INTERRUPT_POINTS") ? atol(getenv("I2V_OOM_INTERRUPT_POINTS")) : 400;
+  if (points < 1) points = 1;
   long total_runs = 0, total_faults = 0, total_allocs = 0, total_interrupt_runs = 0;
   int failed = 0;
 
@@ -622,14 +625,14 @@ int main(int argc, char **argv) {
     }
     for (int persistent = 0; persistent <= MODE_INTERRUPT; persistent++) {
       if (persistent == MODE_PERSISTENT && getenv("I2V_OOM_TRANSIENT_ONLY")) continue;
-      /* Interrupts: the scenarios that write a model, sampled to about 400
-      ** points of their run (every VM step is a point). */
+      /* Interrupts: the scenarios that write a model, sampled to about
+      ** `points` points of their run (every VM step is a point). */
       if (persistent == MODE_INTERRUPT && (!s->check || s->keep_going)) continue;
       long mode_step = step;
       if (persistent == MODE_INTERRUPT) {
         outcome probe;
-        if (run_once(lib, s, 0, MODE_INTERRUPT, &probe) == 0 && probe.allocations / 400 > step)
-          mode_step = probe.allocations / 400;
+        if (run_once(lib, s, 0, MODE_INTERRUPT, &probe) == 0 && probe.allocations / points > 1)
+          mode_step = probe.allocations / points;
         outcome_free(&probe);
       }
       const char *mode = persistent == MODE_INTERRUPT ? "interrupt"
