@@ -27,12 +27,14 @@ LIB := item2vec.$(EXT)
 CORE_SRC := ext/i2v_options.c ext/i2v_vocab.c ext/i2v_vec.c ext/i2v_topk.c \
             ext/i2v_json.c ext/i2v_train.c \
             ext/i2v_reader.c ext/i2v_csvtok.c ext/i2v_w2vfile.c \
-            ext/i2v_eval.c ext/i2v_pca.c
+            ext/i2v_eval.c ext/i2v_pca.c ext/i2v_hnsw.c
 SQL_SRC  := ext/item2vec.c ext/i2v_source.c ext/i2v_store.c ext/i2v_similar.c \
             ext/i2v_train_sql.c \
             ext/i2v_csv.c ext/i2v_w2v.c \
             ext/i2v_evaluate.c ext/i2v_project.c
 SQL_SRC  += ext/i2v_update.c
+# The approximate index (item2vec_index).
+SQL_SRC  += ext/i2v_index.c
 HEADERS  := $(wildcard ext/*.h)
 BUILD    ?= build
 CORE_OBJ := $(CORE_SRC:ext/%.c=$(BUILD)/%.o)
@@ -60,7 +62,11 @@ $(BUILD)/test_core: tests/unit/test_core.c $(CORE_OBJ) $(BUILD)/i2v_libc.o
 $(BUILD)/test_eval: tests/unit/test_eval.c $(CORE_OBJ) $(BUILD)/i2v_libc.o
 	$(CC) $(ALL_CFLAGS) -Iext -o $@ $^ $(LDLIBS)
 
-test: $(LIB) $(BUILD)/test_core $(BUILD)/test_eval $(BUILD)/i2v_oom
+# Unit tests of the approximate index (run by tests/sh/test_hnsw_unit.sh).
+$(BUILD)/test_hnsw: tests/unit/test_hnsw.c $(CORE_OBJ) $(BUILD)/i2v_libc.o
+	$(CC) $(ALL_CFLAGS) -Iext -o $@ $^ $(LDLIBS)
+
+test: $(LIB) $(BUILD)/test_core $(BUILD)/test_eval $(BUILD)/test_hnsw $(BUILD)/i2v_oom
 	@bash tests/run.sh
 
 demo: $(LIB)
@@ -97,11 +103,11 @@ ASAN_CFLAGS ?= -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
 test-asan:
 	$(MAKE) BUILD=build-asan LIB=build-asan/$(LIB) CFLAGS="$(ASAN_CFLAGS)" \
 	  LDFLAGS="-fsanitize=address,undefined" build-asan/$(LIB) build-asan/i2v_oom \
-	  build-asan/test_core build-asan/test_eval
+	  build-asan/test_core build-asan/test_eval build-asan/test_hnsw
 	I2V_SANITIZE=asan I2V_LIB=build-asan/item2vec I2V_UNIT=build-asan/test_core \
 	  I2V_UNIT_EVAL=build-asan/test_eval I2V_BUILD=build-asan bash tests/run.sh
 
-test-valgrind: $(LIB) $(BUILD)/i2v_oom $(BUILD)/test_core $(BUILD)/test_eval
+test-valgrind: $(LIB) $(BUILD)/i2v_oom $(BUILD)/test_core $(BUILD)/test_eval $(BUILD)/test_hnsw
 	I2V_SANITIZE=valgrind bash tests/run.sh
 
 # The out-of-memory harness (tests/oom/i2v_oom.c): a program linked with

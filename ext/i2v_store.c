@@ -20,11 +20,16 @@
 ** (commits by any connection) and sqlite3_total_changes64 (this connection's
 ** own writes) stay the same; any change and the cache is dropped, so no answer mixes vectors
 ** of two versions of a model.  The check and the load run in one read
-** transaction (pin_snapshot), so both see the same commit.
+** transaction (see i2v_conn_model), so both see the same commit.
 */
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
+#if defined(__linux__)
+#include <sys/mman.h>
+#endif
 
+#include "i2v_hnsw.h"
 #include "i2v_sqlite.h"
 #include "i2v_vec.h"
 
@@ -220,12 +225,17 @@ int i2v_store_write(sqlite3 *db, const char *fname, const char *model,
   if (rc != SQLITE_OK) goto rollback; /* it may have opened before failing */
 
   rc = exec_model(db, "DELETE FROM main.item2vec_vectors WHERE model = ?1", model);
-  if (rc == SQLITE_OK) {
-    int has_context = table_exists(db, "item2vec_context");
-    if (has_context < 0) rc = sqlite3_errcode(db) ? sqlite3_errcode(db) : SQLITE_ERROR;
-    if (has_context > 0)
-      rc = exec_model(db, "DELETE FROM main.item2vec_context WHERE model = ?1", model);
+  /* The old context vectors and approximate index go with the old vectors. */
+  static const char *const dependents[2][2] = {
+      {"item2vec_context", "DELETE FROM main.item2vec_context WHERE model = ?1"},
+      {"item2vec_index", "DELETE FROM main.item2vec_index WHERE model = ?1"}};
+  for (int t = 0; t < 2 && rc == SQLITE_OK; t++) {
+    int has = table_exists(db, dependents[t][0]);
+    if (has < 0) rc = sqlite3_errcode(db) ? sqlite3_errcode(db) : SQLITE_ERROR;
+    if (has > 0) rc = exec_model(db, dependents[t][1], model);
   }
+  if (rc == SQLITE_OK && context)
+    rc = sqlite3_exec(db, context_schema_sql, NULL, NULL, NULL);
   if (rc == SQLITE_OK)
     rc = sqlite3_prepare_v2(
         db,
@@ -291,6 +301,9 @@ fail:
 
 void i2v_model_release(i2v_model *m) {
   if (!m || --m->refs > 0) return;
+  i2v_hnsw_free(m->index);
+  sqlite3_free(m->index_error);
+  sqlite3_free(m->codes);
   i2v_vocab_free(&m->items);
   sqlite3_free(m->raw);
   sqlite3_free(m->name);
@@ -317,17 +330,83 @@ static int table_exists(sqlite3 *db, const char *name) {
 /* Most bytes of rows allocated up front on the word of a model's header
 ** (the fuzz build lowers it to exercise the growth path). */
 #ifndef I2V_LOAD_PREALLOC_BYTES
-#define I2V_LOAD_PREALLOC_BYTES ((uint64_t)16 << 20)
+#define I2V_LOAD_PREALLOC_BYTES ((uint64_t)256 << 20)
 #endif
 
-/* Room for n rows of row_bytes, plus 64 for alignment; NULL on overflow. */
-static void *alloc_rows(size_t n, size_t row_bytes) {
-  int ovf = 0;
-  size_t bytes = i2v_mul_size(n, row_bytes, &ovf);
-  if (ovf || bytes > SIZE_MAX - 64) return NULL;
-  return sqlite3_malloc64(bytes + 64);
+/* Advise a large block onto transparent huge pages where the system has
+** them: faulting a quarter of a gigabyte of rows in 4 KiB pages costs about
+** as much as reading them from the database, and the vocabulary's hash
+** slots, probed at random, miss the TLB on every insert without them. */
+static void advise_huge(void *p, size_t bytes) {
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+  const uintptr_t huge = (uintptr_t)1 << 21;
+  uintptr_t lo = ((uintptr_t)p + huge - 1) & ~(huge - 1);
+  uintptr_t hi = ((uintptr_t)p + bytes) & ~(huge - 1);
+  if (bytes >= ((size_t)8 << 20) && hi > lo) madvise((void *)lo, hi - lo, MADV_HUGEPAGE);
+#else
+  (void)p;
+  (void)bytes;
+#endif
 }
 
+/* The allocator of a loaded model's vocabulary: sqlite3_malloc64, with
+** large blocks on huge pages. */
+static void *model_malloc(void *ctx, size_t n) {
+  (void)ctx;
+  void *p = sqlite3_malloc64(n);
+  if (p) advise_huge(p, n);
+  return p;
+}
+static void model_free(void *ctx, void *p) {
+  (void)ctx;
+  sqlite3_free(p);
+}
+static const i2v_alloc model_alloc = {model_malloc, model_free, NULL};
+
+/* Room for n rows of m->stride floats, 64-byte aligned, in m->raw/m->unit. */
+static int alloc_rows(i2v_model *m, size_t n) {
+  int ovf = 0;
+  size_t bytes = i2v_mul_size(n ? n : 1, m->stride * sizeof(float), &ovf);
+  if (ovf || bytes > SIZE_MAX - 64) return SQLITE_NOMEM;
+  m->raw = model_malloc(NULL, bytes + 64);
+  if (!m->raw) return SQLITE_NOMEM;
+  m->unit = (float *)(((uintptr_t)m->raw + 63) & ~(uintptr_t)63);
+  return SQLITE_OK;
+}
+
+/* Copy one stored vector (dim little-endian float32) into its row, scale it
+** to unit length and zero the padding.  Returns 0 when a value is not
+** finite: the squares of finite float32 values cannot overflow a double, so
+** a sum that is not finite means an infinity or a NaN was among them. */
+static int load_row(float *restrict row, const unsigned char *restrict b,
+                    int dim, size_t stride) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+  memcpy(row, b, (size_t)dim * sizeof(float));
+#else
+  for (int d = 0; d < dim; d++) row[d] = get_le32(b + 4 * d);
+#endif
+  double sum = 0.0;
+#pragma omp simd reduction(+ : sum)
+  for (int d = 0; d < dim; d++) sum += (double)row[d] * row[d];
+  if (sum - sum != 0.0) return 0;
+  if (sum > 0) {
+    float inv = (float)(1.0 / sqrt(sum));
+#pragma omp simd
+    for (int d = 0; d < dim; d++) row[d] *= inv;
+  }
+  for (size_t d = (size_t)dim; d < stride; d++) row[d] = 0.0f;
+  return 1;
+}
+
+/*
+** Load model `name` into unit-length rows and a vocabulary.  The header row
+** gives the item count, so the rows and the vocabulary's hash table are
+** sized once; each stored row is then one hash insert, one copy and one
+** scaling.  Rows beyond the header's count (a hand-edited table) grow the
+** buffer; '1' and 1 stored twice by hand keep the first.  The caller runs
+** this inside one read transaction (see i2v_conn_model), so the header and
+** the rows come from the same version of the database.
+*/
 int i2v_store_load(sqlite3 *db, const char *fname, const char *name,
                    i2v_model **out, char **pzErr) {
   sqlite3_stmt *st = NULL;
@@ -399,7 +478,7 @@ int i2v_store_load(sqlite3 *db, const char *fname, const char *name,
   m->refs = 1;
   m->dim = dim;
   m->stride = i2v_row_stride(dim);
-  i2v_vocab_init(&m->items, &i2v_sqlite_alloc);
+  i2v_vocab_init(&m->items, &model_alloc);
   m->name = sqlite3_mprintf("%s", name);
   if (!m->name) goto nomem;
 
@@ -410,15 +489,13 @@ int i2v_store_load(sqlite3 *db, const char *fname, const char *name,
   if (rc != SQLITE_OK) goto sqlerr;
   sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
   /* The header's item count sizes the rows, but it is only a hint (anyone
-  ** can write these tables): at most 16 MiB are taken on its word, more
-  ** rows grow the array as they arrive. */
-  size_t row_bytes = m->stride * sizeof(float);
-  size_t cap = (size_t)(I2V_LOAD_PREALLOC_BYTES / row_bytes);
+  ** can write these tables): at most I2V_LOAD_PREALLOC_BYTES are taken on its
+  ** word; more rows grow the array as they arrive. */
+  size_t cap = (size_t)(I2V_LOAD_PREALLOC_BYTES / (m->stride * sizeof(float)));
   if (nitems > 0 && (uint64_t)nitems < (uint64_t)cap) cap = (size_t)nitems;
   if (cap < 1) cap = 1;
-  m->raw = alloc_rows(cap, row_bytes);
-  if (!m->raw) goto nomem;
-  m->unit = (float *)(((uintptr_t)m->raw + 63) & ~(uintptr_t)63);
+  if (alloc_rows(m, cap) != SQLITE_OK) goto nomem;
+  if (i2v_vocab_reserve(&m->items, cap) != I2V_OK) goto nomem;
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
     i2v_value v;
     int added = 0;
@@ -434,15 +511,15 @@ int i2v_store_load(sqlite3 *db, const char *fname, const char *name,
     if (!added) continue; /* '1' and 1 stored twice by hand: keep the first */
     if ((size_t)idx >= cap) {
       /* More rows than the header said: grow. */
-      size_t nc = cap * 2;
-      void *raw = alloc_rows(nc, row_bytes);
-      if (!raw) goto nomem;
-      float *unit = (float *)(((uintptr_t)raw + 63) & ~(uintptr_t)63);
-      memcpy(unit, m->unit, cap * m->stride * sizeof(float));
-      sqlite3_free(m->raw);
-      m->raw = raw;
-      m->unit = unit;
-      cap = nc;
+      void *old_raw = m->raw;
+      const float *old_unit = m->unit;
+      if (alloc_rows(m, cap * 2) != SQLITE_OK) {
+        m->raw = old_raw;
+        goto nomem;
+      }
+      memcpy(m->unit, old_unit, cap * m->stride * sizeof(float));
+      sqlite3_free(old_raw);
+      cap *= 2;
     }
     int bytes = sqlite3_column_bytes(st, 2);
     const unsigned char *b = sqlite3_column_blob(st, 2);
@@ -455,19 +532,13 @@ int i2v_store_load(sqlite3 *db, const char *fname, const char *name,
       rc = SQLITE_CORRUPT;
       goto fail;
     }
-    float *row = m->unit + (size_t)idx * m->stride;
-    memset(row, 0, m->stride * sizeof(float));
-    for (int d = 0; d < dim; d++) {
-      row[d] = get_le32(b + 4 * d);
-      if (row[d] != row[d] || row[d] - row[d] != 0) {
-        *pzErr = sqlite3_mprintf(
-            "%s: model '%s' has a non-finite value in the vector of item '%s'",
-            fname, name, (const char *)sqlite3_column_text(st, 0));
-        rc = SQLITE_CORRUPT;
-        goto fail;
-      }
+    if (!load_row(m->unit + (size_t)idx * m->stride, b, dim, m->stride)) {
+      *pzErr = sqlite3_mprintf(
+          "%s: model '%s' has a non-finite value in the vector of item '%s'",
+          fname, name, (const char *)sqlite3_column_text(st, 0));
+      rc = SQLITE_CORRUPT;
+      goto fail;
     }
-    i2v_vec_normalize(row, dim);
     m->items.entries[idx].count = (uint64_t)sqlite3_column_int64(st, 1);
   }
   if (rc != SQLITE_DONE) goto sqlerr;
@@ -505,73 +576,77 @@ void i2v_conn_release(void *p) {
   sqlite3_free(c);
 }
 
-/* Drop the cache when anything in the database changed since last time:
-** the pager's data version moves on every commit, by any connection; this
-** connection's change counter covers its own uncommitted writes.  Neither
-** moves when a transaction rolls back, so a cache used inside a write
-** transaction (it may hold uncommitted rows) is also dropped once that
-** transaction is over.  None of this needs a prepared statement, so nothing
-** is left open at sqlite3_close. */
-static int check_stamp(i2v_conn *c) {
+/*
+** Drop the cache when the model tables may have changed since it was
+** stamped.  The pager's data version moves on every commit, by any
+** connection, this one included.  This connection's uncommitted writes show
+** in sqlite3_total_changes64 while it holds a write transaction on main;
+** changes counted outside one went to other schemas (temp, attached) or were
+** committed (and moved the data version), so they do not drop the cache.  A
+** cache stamped inside a write transaction is dropped once that transaction
+** ends, since it may hold rows that were rolled back.  Neither check needs a
+** prepared statement, so nothing is left open at sqlite3_close.  The data
+** version is current only inside a read transaction: i2v_conn_model makes
+** sure there is one.
+*/
+static int check_stamp(i2v_conn *c, int in_write) {
   unsigned int version = 0;
   int64_t changes = sqlite3_total_changes64(c->db);
-  int in_write = sqlite3_txn_state(c->db, "main") == SQLITE_TXN_WRITE;
   int rc = sqlite3_file_control(c->db, "main", SQLITE_FCNTL_DATA_VERSION, &version);
   if (rc != SQLITE_OK) return rc;
-  if ((int64_t)version != c->stamp_version || changes != c->stamp_changes ||
-      (c->stamp_dirty && !in_write)) {
+  if ((int64_t)version != c->stamp_version ||
+      (in_write && changes != c->stamp_changes) ||
+      (c->stamp_in_write && !in_write)) {
     i2v_conn_clear(c);
     c->stamp_version = (int64_t)version;
-    c->stamp_changes = changes;
-    c->stamp_dirty = 0;
   }
-  if (in_write) c->stamp_dirty = 1;
+  c->stamp_changes = changes;
+  c->stamp_in_write = in_write;
   return SQLITE_OK;
 }
 
-/* Open a read transaction on main when the calling statement has none (a
-** scalar call such as SELECT item2vec_similarity(1, 2) reads no table), so
-** that the data version is current, not the one of this connection's last
-** read, and the check and the load see one snapshot: otherwise a commit by
-** another connection could go unnoticed, or land between the loader's
-** statements.  The transaction lasts while *pin is active. */
-static int pin_snapshot(sqlite3 *db, sqlite3_stmt **pin) {
-  *pin = NULL;
-  if (sqlite3_txn_state(db, "main") != SQLITE_TXN_NONE) return SQLITE_OK;
-  int rc = sqlite3_prepare_v2(db, "PRAGMA main.schema_version", -1, pin, NULL);
-  if (rc == SQLITE_OK) rc = sqlite3_step(*pin);
-  return rc == SQLITE_ROW ? SQLITE_OK : rc;
-}
-
+/*
+** The model called name, from the cache or loaded.  The check and the load
+** must see one version of the database: a statement that reads a table of
+** main (every similar_items query, a scalar function over a table) already
+** holds a read transaction; a bare SELECT item2vec_similarity(1, 2) does
+** not, so one is opened here by stepping PRAGMA data_version (which reads
+** main) and held until the model is in hand.
+*/
 int i2v_conn_model(i2v_conn *c, const char *fname, const char *name,
                    i2v_model **out, char **pzErr) {
-  sqlite3_stmt *pin = NULL;
+  sqlite3_stmt *hold = NULL;
   i2v_model *m = NULL;
+  int state = sqlite3_txn_state(c->db, "main");
+  int rc = SQLITE_OK;
   *out = NULL;
-  int rc = pin_snapshot(c->db, &pin);
-  if (rc != SQLITE_OK) {
-    *pzErr = sqlite3_mprintf("%s: cannot read the database: %s", fname,
-                             sqlite3_errmsg(c->db));
-    sqlite3_finalize(pin);
-    return rc;
+  if (state == SQLITE_TXN_NONE) {
+    rc = sqlite3_prepare_v2(c->db, "PRAGMA main.data_version", -1, &hold, NULL);
+    if (rc == SQLITE_OK) rc = sqlite3_step(hold) == SQLITE_ROW ? SQLITE_OK : sqlite3_errcode(c->db);
+    if (rc != SQLITE_OK) {
+      *pzErr = sqlite3_mprintf("%s: cannot read the database: %s", fname,
+                               sqlite3_errmsg(c->db));
+      sqlite3_finalize(hold);
+      return rc;
+    }
   }
-  rc = check_stamp(c);
+  rc = check_stamp(c, state == SQLITE_TXN_WRITE);
   if (rc != SQLITE_OK) {
     *pzErr = sqlite3_mprintf("%s: cannot read the database's data version (%s)",
                              fname, sqlite3_errstr(rc));
-    sqlite3_finalize(pin);
+    sqlite3_finalize(hold);
     return rc;
   }
   for (m = c->cache; m; m = m->next) {
     if (strcmp(m->name, name) == 0) {
       m->refs++;
       *out = m;
-      sqlite3_finalize(pin);
+      sqlite3_finalize(hold);
       return SQLITE_OK;
     }
   }
   rc = i2v_store_load(c->db, fname, name, &m, pzErr);
-  sqlite3_finalize(pin);
+  sqlite3_finalize(hold);
   if (rc != SQLITE_OK) return rc;
   m->next = c->cache;
   c->cache = m;
@@ -595,7 +670,7 @@ static char *model_names(sqlite3 *db) {
   sqlite3_stmt *st = NULL;
   sqlite3_str *names = sqlite3_str_new(db);
   int k = 0;
-  if (table_exists(db, "item2vec_models") &&
+  if (table_exists(db, "item2vec_models") > 0 &&
       sqlite3_prepare_v2(db, "SELECT name FROM main.item2vec_models ORDER BY name", -1,
                          &st, NULL) == SQLITE_OK) {
     while (sqlite3_step(st) == SQLITE_ROW)
@@ -641,7 +716,7 @@ int i2v_store_read_state(sqlite3 *db, const char *fname, const char *name,
 
   memset(out, 0, sizeof(*out));
   i2v_vocab_init(&out->items, &i2v_sqlite_alloc);
-  if (!table_exists(db, "item2vec_models") || !table_exists(db, "item2vec_vectors")) {
+  if (table_exists(db, "item2vec_models") <= 0 || table_exists(db, "item2vec_vectors") <= 0) {
     *pzErr = sqlite3_mprintf(
         "%s: update=1 continues a stored model, but no model has been trained in "
         "this database; train model '%s' first without update=1",
@@ -682,7 +757,7 @@ int i2v_store_read_state(sqlite3 *db, const char *fname, const char *name,
   }
 
   /* The context vectors are half of what training continues from. */
-  if (table_exists(db, "item2vec_context")) {
+  if (table_exists(db, "item2vec_context") > 0) {
     rc = sqlite3_prepare_v2(db, "SELECT count(*) FROM main.item2vec_context WHERE model = ?1",
                             -1, &st, NULL);
     if (rc != SQLITE_OK) goto sqlerr;
@@ -711,12 +786,17 @@ int i2v_store_read_state(sqlite3 *db, const char *fname, const char *name,
       -1, &st, NULL);
   if (rc != SQLITE_OK) goto sqlerr;
   sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-  cap = nitems > 0 ? (size_t)nitems : 16;
+  /* The header's count is a hint only, as in i2v_store_load. */
+  cap = (size_t)(I2V_LOAD_PREALLOC_BYTES / ((size_t)out->dim * sizeof(float)));
+  if (nitems > 0 && (uint64_t)nitems < (uint64_t)cap) cap = (size_t)nitems;
+  if (cap < 16) cap = 16;
   if (stored_grow(out, cap) != SQLITE_OK) goto nomem;
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
     i2v_value v;
     int added = 0;
-    if (!i2v_value_from_column(st, 0, &v)) {
+    int got = i2v_value_from_column(st, 0, &v);
+    if (got < 0) goto nomem;
+    if (!got) {
       *pzErr = sqlite3_mprintf("%s: model '%s' has a NULL item", fname, name);
       rc = SQLITE_CORRUPT;
       goto fail;

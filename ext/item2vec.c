@@ -228,7 +228,7 @@ static void unregister_all(sqlite3 *db) {
     int nArg;
   } directonly[] = {{"item2vec_train", -1},  {"item2vec_export", 2}, {"item2vec_export", 3},
                     {"item2vec_import", 1},  {"item2vec_import", 2}, {"item2vec_import", 3},
-                    {"item2vec_evaluate", -1}};
+                    {"item2vec_evaluate", -1}, {"item2vec_index", -1}};
   static const char *const modules[] = {"similar_items", "item2vec_csv", "item2vec_project"};
   for (size_t i = 0; i < sizeof(function_table) / sizeof(function_table[0]); i++) {
     const function_row *r = &function_table[i];
@@ -273,6 +273,8 @@ static int register_all(sqlite3 *db, char **pzErrMsg) {
     failed = "item2vec_csv";
   if (rc == SQLITE_OK && (rc = i2v_register_w2v(db, c)) != SQLITE_OK)
     failed = "item2vec_import/item2vec_export";
+  if (rc == SQLITE_OK && (rc = i2v_register_index(db, c)) != SQLITE_OK)
+    failed = "item2vec_index";
   if (rc == SQLITE_OK && (rc = i2v_register_evaluate(db, c)) != SQLITE_OK)
     failed = "item2vec_evaluate";
   if (rc == SQLITE_OK && (rc = i2v_register_project(db, c)) != SQLITE_OK)
