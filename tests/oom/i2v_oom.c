@@ -304,6 +304,11 @@ enum { IMAGE_EMPTY, IMAGE_SOURCE, IMAGE_MODEL, N_IMAGES };
 static char w2v_export_sql[800], w2v_import_txt_sql[512], w2v_import_bin_sql[512];
 static char w2v_txt[256], w2v_bin[256];
 
+/* The stored index (its table may be missing, as with check_models). */
+static const char check_index[] =
+    "SELECT model, count(*), sum(length(data)), hex(substr(group_concat(data), 1, 64)) "
+    " FROM item2vec_index GROUP BY model;";
+
 typedef struct scenario {
   const char *name;
   int load_armed;    /* load the extension while armed */
@@ -356,6 +361,15 @@ static const scenario scenarios[] = {
     {"project", 0, IMAGE_MODEL,
      "SELECT count(*), round(sum(x * x), 3), round(max(variance), 3) "
      " FROM item2vec_project('m', 2);",
+     NULL, 0},
+    {"index-build", 0, IMAGE_MODEL,
+     "SELECT item2vec_index('m', 'threads=1', 'M=4', 'ef_construction=16') IS NOT NULL;",
+     check_index, 0},
+    {"index", 0, IMAGE_MODEL,
+     "SELECT json_extract(item2vec_index('m', 'threads=1', 'M=4', 'ef_construction=16'), "
+     " '$.items');"
+     "SELECT count(*), min(rank) FROM similar_items(1, 5, 'm');"
+     "SELECT count(*) FROM similar_items('[1, 2]', 3, 'm') WHERE ef = 8;",
      NULL, 0},
     {"errors", 0, IMAGE_MODEL,
      "SELECT item2vec_train('nosuch', 'u', 'i');"
