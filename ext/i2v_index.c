@@ -64,14 +64,18 @@ static uint64_t model_items_hash(const i2v_model *m) {
   return h;
 }
 
+/* 1 when main has the index table, 0 when not, -1 when SQLite could not say
+** (out of memory, interrupted: sqlite3_errcode tells). */
 static int index_table_exists(sqlite3 *db) {
   sqlite3_stmt *st = NULL;
-  int found = 0;
+  int found = -1;
   if (sqlite3_prepare_v2(db,
                          "SELECT 1 FROM main.sqlite_schema WHERE type = 'table' "
                          "AND name = 'item2vec_index'",
-                         -1, &st, NULL) == SQLITE_OK)
-    found = sqlite3_step(st) == SQLITE_ROW;
+                         -1, &st, NULL) == SQLITE_OK) {
+    int rc = sqlite3_step(st);
+    found = rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+  }
   sqlite3_finalize(st);
   return found;
 }
@@ -163,12 +167,20 @@ int i2v_index_attach(sqlite3 *db, i2v_model *m, const char *fname, char **pzErr)
     *pzErr = sqlite3_mprintf("%s: %s", fname, m->index_error);
     return SQLITE_ERROR;
   }
-  if (!index_table_exists(db)) {
+  int exists = index_table_exists(db);
+  if (exists < 0) { /* not remembered: the next query asks again */
+    int code = sqlite3_errcode(db);
+    *pzErr = sqlite3_mprintf("%s: cannot read the index of model '%s': %s", fname, m->name,
+                             sqlite3_errmsg(db));
+    return code != SQLITE_OK ? code : SQLITE_ERROR;
+  }
+  if (!exists) {
     m->index_state = INDEX_NONE;
     return SQLITE_OK;
   }
   int rc = read_chunks(db, m->name, &blob, &len, &why);
   if (rc == SQLITE_NOMEM) {
+    sqlite3_free(why);
     *pzErr = sqlite3_mprintf("%s: out of memory loading the index of model '%s'", fname, m->name);
     return rc;
   }
@@ -265,10 +277,16 @@ static int write_index(sqlite3 *db, const char *model, i2v_hnsw *h, const char *
   size_t chunk = INDEX_CHUNK;
   int limit = sqlite3_limit(db, SQLITE_LIMIT_LENGTH, -1);
   if (limit > 0 && (size_t)limit < chunk) chunk = (size_t)limit;
+  i2v_undo undo;
   *nchunks = 0;
-  rc = sqlite3_exec(db, "SAVEPOINT item2vec_index", NULL, NULL, NULL);
-  if (rc != SQLITE_OK) goto sqlerr_nosp;
+  /* The table first, then the undo statements, then the savepoint (see
+  ** i2v_undo_prepare: a failed write must be undone even when SQLite
+  ** refuses new statements). */
+  memset(&undo, 0, sizeof(undo));
   rc = sqlite3_exec(db, index_schema, NULL, NULL, NULL);
+  if (rc == SQLITE_OK) rc = i2v_undo_prepare(db, "item2vec_index", "item2vec_index", &undo);
+  if (rc != SQLITE_OK) goto sqlerr_nosp;
+  rc = sqlite3_exec(db, "SAVEPOINT item2vec_index", NULL, NULL, NULL);
   if (rc == SQLITE_OK)
     rc = sqlite3_prepare_v2(db, "DELETE FROM main.item2vec_index WHERE model = ?1", -1, &st, NULL);
   if (rc == SQLITE_OK) {
@@ -296,17 +314,21 @@ static int write_index(sqlite3 *db, const char *model, i2v_hnsw *h, const char *
   i2v_hnsw_from_le(h);
   if (rc != SQLITE_OK) goto sqlerr;
   sqlite3_finalize(st);
-  rc = sqlite3_exec(db, "RELEASE item2vec_index", NULL, NULL, NULL);
+  st = NULL;
+  rc = i2v_undo_release(db, &undo);
   if (rc != SQLITE_OK) goto sqlerr;
+  i2v_undo_finalize(&undo);
   return SQLITE_OK;
 
 sqlerr:
   *why = sqlite3_mprintf("%s", sqlite3_errmsg(db));
   sqlite3_finalize(st);
-  sqlite3_exec(db, "ROLLBACK TO item2vec_index; RELEASE item2vec_index", NULL, NULL, NULL);
+  i2v_undo_run(db, &undo);
+  i2v_undo_finalize(&undo);
   return rc;
 sqlerr_nosp:
   *why = sqlite3_mprintf("%s", sqlite3_errmsg(db));
+  i2v_undo_finalize(&undo);
   return rc;
 }
 
@@ -373,29 +395,37 @@ static void index_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
     goto done;
   }
   i2v_hnsw_params_json(&p, params, sizeof(params));
-  rc = write_index(db, model, h, params, &nchunks, &why);
-  if (rc != SQLITE_OK) {
-    zErr = sqlite3_mprintf("%s: could not store the index of model '%s': %s", fname, model,
-                           why ? why : sqlite3_errstr(rc));
-    goto done;
-  }
   {
+    /* The summary's buffer comes before the write: once the index is
+    ** committed nothing may fail, or the caller would see an error for an
+    ** index that was stored. */
     size_t len = 0;
     i2v_hnsw_bytes(h, &len);
     sqlite3_str *js = sqlite3_str_new(db);
     json_string(js, model);
     char *quoted = sqlite3_str_finish(js);
-    char *json = quoted ? sqlite3_mprintf(
-        "{\"model\":%s,\"kind\":\"hnsw\",\"items\":%u,\"dim\":%d,\"M\":%d,"
-        "\"ef_construction\":%d,\"ef_search\":%d,\"levels\":%d,\"bytes\":%llu,"
-        "\"chunks\":%d,\"threads\":%d,\"seconds\":%.3f}",
-        quoted, m->n, m->dim, p.M, p.ef_construction, p.ef_search,
-        i2v_hnsw_max_level(h) + 1, (unsigned long long)len, nchunks, p.threads, seconds) : NULL;
-    sqlite3_free(quoted);
+    size_t cap = quoted ? strlen(quoted) + 320 : 0;
+    char *json = quoted ? sqlite3_malloc64(cap) : NULL;
     if (!json) {
+      sqlite3_free(quoted);
       rc = SQLITE_NOMEM;
       goto done;
     }
+    rc = write_index(db, model, h, params, &nchunks, &why);
+    if (rc != SQLITE_OK) {
+      sqlite3_free(quoted);
+      sqlite3_free(json);
+      zErr = sqlite3_mprintf("%s: could not store the index of model '%s': %s", fname, model,
+                             why ? why : sqlite3_errstr(rc));
+      goto done;
+    }
+    snprintf(json, cap,
+             "{\"model\":%s,\"kind\":\"hnsw\",\"items\":%u,\"dim\":%d,\"M\":%d,"
+             "\"ef_construction\":%d,\"ef_search\":%d,\"levels\":%d,\"bytes\":%llu,"
+             "\"chunks\":%d,\"threads\":%d,\"seconds\":%.3f}",
+             quoted, m->n, m->dim, p.M, p.ef_construction, p.ef_search,
+             i2v_hnsw_max_level(h) + 1, (unsigned long long)len, nchunks, p.threads, seconds);
+    sqlite3_free(quoted);
     sqlite3_result_text(ctx, json, -1, sqlite3_free);
   }
 

@@ -101,6 +101,20 @@ int i2v_store_write(sqlite3 *db, const char *fname, const char *model,
                     const float *vectors, const float *context, size_t stride, int dim,
                     const char *source, const char *params_json,
                     const char *stats_json, char **pzErr);
+/* Undoing a write made in SAVEPOINT `savepoint`, robust to SQLite refusing
+** new statements after an interrupt or an out-of-memory error: prepare it
+** before the SAVEPOINT (after any schema change: a table of the write,
+** `table`, must exist), commit with i2v_undo_release, undo with
+** i2v_undo_run (0 when a transaction holding the write is still open). */
+typedef struct i2v_undo {
+  sqlite3_stmt *rollback, *to, *release, *force;
+  int began; /* the savepoint begins the transaction */
+} i2v_undo;
+int i2v_undo_prepare(sqlite3 *db, const char *savepoint, const char *table, i2v_undo *u);
+int i2v_undo_release(sqlite3 *db, i2v_undo *u);
+int i2v_undo_run(sqlite3 *db, i2v_undo *u);
+void i2v_undo_finalize(i2v_undo *u);
+
 int i2v_store_load(sqlite3 *db, const char *fname, const char *name,
                    i2v_model **out, char **pzErr);
 

@@ -14,7 +14,7 @@
 ** How it works.  A write runs inside SAVEPOINT item2vec_write: delete the old
 ** model of that name, insert the new rows, release; any failure rolls back to
 ** the savepoint, so the old model stays whole (the undo statements are
-** prepared first: see undo_stmts).  A load reads the model's rows
+** prepared first: see i2v_undo_prepare).  A load reads the model's rows
 ** into unit-length aligned rows and a vocabulary.  The cache keeps loaded
 ** models per connection and trusts them while the pager's data version
 ** (commits by any connection) and sqlite3_total_changes64 (this connection's
@@ -149,31 +149,27 @@ static int insert_vectors(sqlite3 *db, const char *sql, int with_freq,
   return rc;
 }
 
-/* The statements that undo a failed write, prepared before the write starts.
-** After an interrupt, or an out-of-memory error inside SQLite (which raises
-** the same flag), SQLite refuses to prepare or run anything new until the
-** calling statement ends; a statement prepared earlier still starts, and
-** when it fails that way SQLite rolls back the whole transaction (for
-** SQLITE_NOMEM always, for SQLITE_INTERRUPT when it is a write statement,
-** hence `force`, a write that changes nothing). */
-typedef struct undo_stmts {
-  sqlite3_stmt *rollback; /* ROLLBACK, when the write began the transaction */
-  sqlite3_stmt *to, *release; /* ROLLBACK TO / RELEASE the savepoint otherwise */
-  sqlite3_stmt *force;    /* DELETE FROM item2vec_models WHERE 0 */
-  int began;              /* the savepoint began the transaction */
-} undo_stmts;
-
-static int undo_prepare(sqlite3 *db, undo_stmts *u) {
+/* The statements that undo a failed write, prepared before the write starts
+** (declared in i2v_sqlite.h).  After an interrupt, or an out-of-memory error
+** inside SQLite (which raises the same flag), SQLite refuses to prepare or run
+** anything new until the calling statement ends; a statement prepared earlier
+** still starts, and when it fails that way SQLite rolls back the whole
+** transaction (for SQLITE_NOMEM always, for SQLITE_INTERRUPT when it is a
+** write statement, hence `force`, a write that changes nothing). */
+int i2v_undo_prepare(sqlite3 *db, const char *savepoint, const char *table, i2v_undo *u) {
   memset(u, 0, sizeof(*u));
   u->began = sqlite3_get_autocommit(db);
-  int rc = sqlite3_prepare_v2(db, "ROLLBACK", -1, &u->rollback, NULL);
-  if (rc == SQLITE_OK)
-    rc = sqlite3_prepare_v2(db, "ROLLBACK TO item2vec_write", -1, &u->to, NULL);
-  if (rc == SQLITE_OK)
-    rc = sqlite3_prepare_v2(db, "RELEASE item2vec_write", -1, &u->release, NULL);
-  if (rc == SQLITE_OK)
-    rc = sqlite3_prepare_v2(db, "DELETE FROM main.item2vec_models WHERE 0", -1,
-                            &u->force, NULL);
+  char *to = sqlite3_mprintf("ROLLBACK TO \"%w\"", savepoint);
+  char *release = sqlite3_mprintf("RELEASE \"%w\"", savepoint);
+  char *force = sqlite3_mprintf("DELETE FROM main.\"%w\" WHERE 0", table);
+  int rc = to && release && force ? SQLITE_OK : SQLITE_NOMEM;
+  if (rc == SQLITE_OK) rc = sqlite3_prepare_v2(db, "ROLLBACK", -1, &u->rollback, NULL);
+  if (rc == SQLITE_OK) rc = sqlite3_prepare_v2(db, to, -1, &u->to, NULL);
+  if (rc == SQLITE_OK) rc = sqlite3_prepare_v2(db, release, -1, &u->release, NULL);
+  if (rc == SQLITE_OK) rc = sqlite3_prepare_v2(db, force, -1, &u->force, NULL);
+  sqlite3_free(to);
+  sqlite3_free(release);
+  sqlite3_free(force);
   return rc;
 }
 
@@ -183,9 +179,19 @@ static int step_once(sqlite3_stmt *st) {
   return rc == SQLITE_DONE ? SQLITE_OK : rc;
 }
 
-/* Undo the write; returns 0 when a transaction holding it is still open. */
-static int undo_run(sqlite3 *db, undo_stmts *u) {
+int i2v_undo_release(sqlite3 *db, i2v_undo *u) {
+  int rc = step_once(u->release); /* commits when the savepoint began the transaction */
+  /* Interrupted after it committed (the interrupt comes at the statement's
+  ** end, and SQLite rolls nothing back for an interrupted read-only
+  ** statement): the write is stored, and the caller's statement reports the
+  ** interrupt itself. */
+  if (rc == SQLITE_INTERRUPT && u->began && sqlite3_get_autocommit(db)) rc = SQLITE_OK;
+  return rc;
+}
+
+int i2v_undo_run(sqlite3 *db, i2v_undo *u) {
   int ok;
+  if (!u->rollback) return 1; /* nothing was prepared, nothing begun */
   if (u->began)
     ok = step_once(u->rollback) == SQLITE_OK;
   else
@@ -195,11 +201,12 @@ static int undo_run(sqlite3 *db, undo_stmts *u) {
   return sqlite3_get_autocommit(db) || !u->began;
 }
 
-static void undo_finalize(undo_stmts *u) {
+void i2v_undo_finalize(i2v_undo *u) {
   sqlite3_finalize(u->rollback);
   sqlite3_finalize(u->to);
   sqlite3_finalize(u->release);
   sqlite3_finalize(u->force);
+  memset(u, 0, sizeof(*u));
 }
 
 int i2v_store_write(sqlite3 *db, const char *fname, const char *model,
@@ -209,7 +216,7 @@ int i2v_store_write(sqlite3 *db, const char *fname, const char *model,
                     const char *stats_json, char **pzErr) {
   sqlite3_stmt *ins_model = NULL;
   unsigned char *blob = NULL;
-  undo_stmts undo;
+  i2v_undo undo;
   int rc, left_open = 0;
   char *err = NULL;
 
@@ -219,7 +226,7 @@ int i2v_store_write(sqlite3 *db, const char *fname, const char *model,
   rc = sqlite3_exec(db, schema_sql, NULL, NULL, &err);
   if (rc == SQLITE_OK && context)
     rc = sqlite3_exec(db, context_schema_sql, NULL, NULL, &err);
-  if (rc == SQLITE_OK) rc = undo_prepare(db, &undo);
+  if (rc == SQLITE_OK) rc = i2v_undo_prepare(db, "item2vec_write", "item2vec_models", &undo);
   if (rc != SQLITE_OK) goto fail;
   rc = sqlite3_exec(db, "SAVEPOINT item2vec_write", NULL, NULL, &err);
   if (rc != SQLITE_OK) goto rollback; /* it may have opened before failing */
@@ -273,14 +280,9 @@ int i2v_store_write(sqlite3 *db, const char *fname, const char *model,
   ins_model = NULL;
   sqlite3_free(blob);
   blob = NULL;
-  rc = step_once(undo.release); /* commits when the savepoint began the transaction */
-  /* Interrupted after it committed (the interrupt comes at the statement's
-  ** end, and SQLite rolls nothing back for an interrupted read-only
-  ** statement): the model is stored, and the caller's statement reports
-  ** the interrupt itself. */
-  if (rc == SQLITE_INTERRUPT && undo.began && sqlite3_get_autocommit(db)) rc = SQLITE_OK;
+  rc = i2v_undo_release(db, &undo);
   if (rc != SQLITE_OK) goto sqlfail;
-  undo_finalize(&undo);
+  i2v_undo_finalize(&undo);
   return SQLITE_OK;
 
 sqlfail:
@@ -288,9 +290,9 @@ sqlfail:
 rollback:
   sqlite3_finalize(ins_model);
   /* Not undone (no test reaches this): say so, the caller must roll back. */
-  left_open = !undo_run(db, &undo);
+  left_open = !i2v_undo_run(db, &undo);
 fail:
-  undo_finalize(&undo);
+  i2v_undo_finalize(&undo);
   sqlite3_free(blob);
   *pzErr = sqlite3_mprintf("%s: could not store model '%s': %s%s", fname, model,
                            err ? err : sqlite3_errstr(rc),

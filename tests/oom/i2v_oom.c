@@ -304,6 +304,11 @@ enum { IMAGE_EMPTY, IMAGE_SOURCE, IMAGE_MODEL, N_IMAGES };
 static char w2v_export_sql[800], w2v_import_txt_sql[512], w2v_import_bin_sql[512];
 static char w2v_txt[256], w2v_bin[256];
 
+/* The stored index (its table may be missing, as with check_models). */
+static const char check_index[] =
+    "SELECT model, count(*), sum(length(data)), hex(substr(group_concat(data), 1, 64)) "
+    " FROM item2vec_index GROUP BY model;";
+
 typedef struct scenario {
   const char *name;
   int load_armed;    /* load the extension while armed */
@@ -356,6 +361,15 @@ static const scenario scenarios[] = {
     {"project", 0, IMAGE_MODEL,
      "SELECT count(*), round(sum(x * x), 3), round(max(variance), 3) "
      " FROM item2vec_project('m', 2);",
+     NULL, 0},
+    {"index-build", 0, IMAGE_MODEL,
+     "SELECT item2vec_index('m', 'threads=1', 'M=4', 'ef_construction=16') IS NOT NULL;",
+     check_index, 0},
+    {"index", 0, IMAGE_MODEL,
+     "SELECT json_extract(item2vec_index('m', 'threads=1', 'M=4', 'ef_construction=16'), "
+     " '$.items');"
+     "SELECT count(*), min(rank) FROM similar_items(1, 5, 'm');"
+     "SELECT count(*) FROM similar_items('[1, 2]', 3, 'm') WHERE ef = 8;",
      NULL, 0},
     {"errors", 0, IMAGE_MODEL,
      "SELECT item2vec_train('nosuch', 'u', 'i');"
@@ -557,6 +571,9 @@ int main(int argc, char **argv) {
   ** valgrind); I2V_OOM_TRANSIENT_ONLY skips the persistent mode. */
   long step = getenv("I2V_OOM_STEP") ? atol(getenv("I2V_OOM_STEP")) : 1;
   if (step < 1) step = 1;
+  /* I2V_OOM_INTERRUPT_POINTS: how many points of each run get an interrupt. */
+  long points = getenv("I2V_OOM_INTERRUPT_POINTS") ? atol(getenv("I2V_OOM_INTERRUPT_POINTS")) : 400;
+  if (points < 1) points = 1;
   long total_runs = 0, total_faults = 0, total_allocs = 0, total_interrupt_runs = 0;
   int failed = 0;
 
@@ -622,14 +639,14 @@ int main(int argc, char **argv) {
     }
     for (int persistent = 0; persistent <= MODE_INTERRUPT; persistent++) {
       if (persistent == MODE_PERSISTENT && getenv("I2V_OOM_TRANSIENT_ONLY")) continue;
-      /* Interrupts: the scenarios that write a model, sampled to about 400
-      ** points of their run (every VM step is a point). */
+      /* Interrupts: the scenarios that write a model, sampled to about
+      ** `points` points of their run (every VM step is a point). */
       if (persistent == MODE_INTERRUPT && (!s->check || s->keep_going)) continue;
       long mode_step = step;
       if (persistent == MODE_INTERRUPT) {
         outcome probe;
-        if (run_once(lib, s, 0, MODE_INTERRUPT, &probe) == 0 && probe.allocations / 400 > step)
-          mode_step = probe.allocations / 400;
+        if (run_once(lib, s, 0, MODE_INTERRUPT, &probe) == 0 && probe.allocations / points > 1)
+          mode_step = probe.allocations / points;
         outcome_free(&probe);
       }
       const char *mode = persistent == MODE_INTERRUPT ? "interrupt"

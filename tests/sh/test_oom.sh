@@ -16,8 +16,9 @@ if [ ! -x "$bin" ]; then
   exit 0
 fi
 if [ "${I2V_SANITIZE:-}" = valgrind ]; then
-  # Every 25th allocation of every path: the whole sweep takes too long there.
-  I2V_OOM_STEP=25 exec valgrind -q --error-exitcode=99 --leak-check=full \
+  # Every 25th allocation of every path, interrupts at 40 points of each: the
+  # whole sweep takes too long there.
+  I2V_OOM_STEP=25 I2V_OOM_INTERRUPT_POINTS=40 exec valgrind -q --error-exitcode=99 --leak-check=full \
     --errors-for-leak-kinds=definite --suppressions=tests/valgrind.supp "$bin" "$lib"
 fi
 exec "$bin" "$lib"
