@@ -12,7 +12,19 @@
 ** subsampling rule (kept with probability (sqrt(c/t)+1)*t/c, t = sample x
 ** total), the rest may be shuffled (shuffle=1), and each position is trained
 ** against a window of neighbours whose radius is drawn in [1, window] when
-** shrink_windows=1.  Negatives come from an alias table over counts^ns_exponent.
+** shrink_windows=1.  Negatives come from an alias table over counts^ns_exponent;
+** skip-gram draws one set per centre item for all its context items
+** (shared_negatives=1, the default) or one per pair (0, as gensim).
+**
+** One update (an input vector against the positive and the negatives) is one
+** kernel call: AVX2+FMA when the CPU has both, chosen once per run, else the
+** portable kernel on GCC/Clang vector extensions (I2V_ISA=portable in the
+** environment forces it).  The kernel scores eight targets at a time, takes
+** sigmoid and loss from one polynomial exp (no table), then moves the output
+** rows and sums the input's gradient in one pass.  Random numbers come from a
+** counter-based generator; negatives are drawn one update ahead and their
+** rows prefetched, with the next centre's and the next context's rows.
+**
 ** The learning rate falls linearly from alpha to min_alpha over all epochs,
 ** computed from each worker's own progress through its chunk, so a run with
 ** workers=1 and a fixed seed is bit-identical every time.  Rows given as
@@ -63,6 +75,11 @@ typedef struct shared_state {
   uint32_t n_stored;      /* rows [0, n_stored) came from i2v_start and */
   const float *rate;      /* learn at alpha x rate[row] */
   int epoch;
+  /* Workers count themselves finished under lock and signal done, so the
+  ** calling thread wakes when an epoch ends, not at its next poll. */
+  pthread_mutex_t lock;
+  pthread_cond_t done_cond;
+  int n_finished;
   int cancel;             /* read and written with __atomic */
   uint64_t done;          /* tokens done, all epochs, __atomic */
 } shared_state;
@@ -83,7 +100,6 @@ struct worker {
   float *gains;      /* per target: alpha * (label - sigmoid) */
   float *out_gains;  /* the same times the target's rate (update=1) */
   float **rows;      /* per target: its output row */
-  int finished;   /* __atomic */
   pthread_t thread;
   int started;
   char pad[64];   /* keeps workers' fields off each other's cache lines */
@@ -516,7 +532,10 @@ out:
 static void *worker_main(void *arg) {
   worker *w = arg;
   run_chunk(w);
-  __atomic_store_n(&w->finished, 1, __ATOMIC_RELEASE);
+  pthread_mutex_lock(&w->s->lock);
+  w->s->n_finished++;
+  pthread_cond_signal(&w->s->done_cond);
+  pthread_mutex_unlock(&w->s->lock);
   return NULL;
 }
 
@@ -598,21 +617,19 @@ static float *alloc_matrix(const i2v_alloc *a, uint32_t rows, size_t stride,
   return (float *)al;
 }
 
-static void sleep_ms(int ms) {
-  struct timespec ts = {0, ms * 1000000L};
-  nanosleep(&ts, NULL);
-}
-
-/* Sleep up to ms milliseconds, returning as soon as every started worker has
-** finished, so a short run does not wait out a whole poll period. */
-static void wait_workers(worker *workers, int started, int ms) {
-  for (int t = 0; t < ms; t++) {
-    int all = 1;
-    for (int k = 0; k < started && all; k++)
-      if (!__atomic_load_n(&workers[k].finished, __ATOMIC_ACQUIRE)) all = 0;
-    if (all) return;
-    sleep_ms(1);
+/* Wait until every started worker has finished or ms milliseconds have
+** passed; returns 1 when all have finished.  Called with s->lock held. */
+static int wait_workers(shared_state *s, int started, int ms) {
+  struct timespec deadline;
+  clock_gettime(CLOCK_REALTIME, &deadline);
+  deadline.tv_nsec += ms * 1000000L;
+  if (deadline.tv_nsec >= 1000000000L) {
+    deadline.tv_sec += deadline.tv_nsec / 1000000000L;
+    deadline.tv_nsec %= 1000000000L;
   }
+  while (s->n_finished < started)
+    if (pthread_cond_timedwait(&s->done_cond, &s->lock, &deadline) != 0) break;
+  return s->n_finished >= started;
 }
 
 int i2v_train(const i2v_options *o, const i2v_alloc *a, const uint64_t *counts,
@@ -646,6 +663,17 @@ int i2v_train(const i2v_options *o, const i2v_alloc *a, const uint64_t *counts,
   s = i2v_malloc(a, sizeof(*s));
   if (!s) goto fail;
   memset(s, 0, sizeof(*s));
+  if (pthread_mutex_init(&s->lock, NULL) != 0) {
+    i2v_free(a, s);
+    s = NULL;
+    goto fail;
+  }
+  if (pthread_cond_init(&s->done_cond, NULL) != 0) {
+    pthread_mutex_destroy(&s->lock);
+    i2v_free(a, s);
+    s = NULL;
+    goto fail;
+  }
   s->o = o;
   s->c = c;
   s->dim = dim;
@@ -757,6 +785,7 @@ int i2v_train(const i2v_options *o, const i2v_alloc *a, const uint64_t *counts,
 
   for (int e = 0; e < o->epochs; e++) {
     s->epoch = e;
+    s->n_finished = 0; /* the last epoch's workers are all joined */
     int started = 0;
     for (int k = 0; k < nw; k++) {
       worker *w = &workers[k];
@@ -765,7 +794,6 @@ int i2v_train(const i2v_options *o, const i2v_alloc *a, const uint64_t *counts,
         w->ahead[d] = i2v_alias_draw(&s->negatives, rng_next(&w->rng));
       w->loss = 0;
       w->published_loss = 0;
-      w->finished = 0;
       if (pthread_create(&w->thread, NULL, worker_main, w) != 0) {
         __atomic_store_n(&s->cancel, 1, __ATOMIC_RELAXED);
         break;
@@ -775,11 +803,10 @@ int i2v_train(const i2v_options *o, const i2v_alloc *a, const uint64_t *counts,
     }
     int cancelled = started < nw;
     for (;;) {
-      int all = 1;
-      for (int k = 0; k < started; k++)
-        if (!__atomic_load_n(&workers[k].finished, __ATOMIC_ACQUIRE)) all = 0;
+      pthread_mutex_lock(&s->lock);
+      int all = wait_workers(s, started, 50);
+      pthread_mutex_unlock(&s->lock);
       if (all) break;
-      wait_workers(workers, started, 50);
       if (poll && !cancelled) {
         i2v_progress p;
         double lsum = 0;
@@ -853,6 +880,8 @@ done:
     i2v_free(a, workers);
   }
   if (s) {
+    pthread_cond_destroy(&s->done_cond);
+    pthread_mutex_destroy(&s->lock);
     i2v_alias_free(&s->negatives, a);
     i2v_free(a, s->keep);
     i2v_free(a, s);
