@@ -27,12 +27,14 @@ LIB := item2vec.$(EXT)
 CORE_SRC := ext/i2v_options.c ext/i2v_vocab.c ext/i2v_vec.c ext/i2v_topk.c \
             ext/i2v_json.c ext/i2v_train.c \
             ext/i2v_reader.c ext/i2v_csvtok.c ext/i2v_w2vfile.c \
-            ext/i2v_eval.c ext/i2v_pca.c
+            ext/i2v_eval.c ext/i2v_pca.c ext/i2v_hnsw.c
 SQL_SRC  := ext/item2vec.c ext/i2v_source.c ext/i2v_store.c ext/i2v_similar.c \
             ext/i2v_train_sql.c \
             ext/i2v_csv.c ext/i2v_w2v.c \
             ext/i2v_evaluate.c ext/i2v_project.c
 SQL_SRC  += ext/i2v_update.c
+# The approximate index (item2vec_index).
+SQL_SRC  += ext/i2v_index.c
 HEADERS  := $(wildcard ext/*.h)
 BUILD    ?= build
 CORE_OBJ := $(CORE_SRC:ext/%.c=$(BUILD)/%.o)
@@ -60,7 +62,11 @@ $(BUILD)/test_core: tests/unit/test_core.c $(CORE_OBJ) $(BUILD)/i2v_libc.o
 $(BUILD)/test_eval: tests/unit/test_eval.c $(CORE_OBJ) $(BUILD)/i2v_libc.o
 	$(CC) $(ALL_CFLAGS) -Iext -o $@ $^ $(LDLIBS)
 
-test: $(LIB) $(BUILD)/test_core $(BUILD)/test_eval
+# Unit tests of the approximate index (run by tests/sh/test_hnsw_unit.sh).
+$(BUILD)/test_hnsw: tests/unit/test_hnsw.c $(CORE_OBJ) $(BUILD)/i2v_libc.o
+	$(CC) $(ALL_CFLAGS) -Iext -o $@ $^ $(LDLIBS)
+
+test: $(LIB) $(BUILD)/test_core $(BUILD)/test_eval $(BUILD)/test_hnsw $(BUILD)/i2v_oom
 	@bash tests/run.sh
 
 demo: $(LIB)
@@ -89,32 +95,48 @@ report: $(LIB)
 	$(PYTHON) scripts/report.py $(if $(DB),--db "$(DB)",--movielens "$(ML_DIR)") --model "$(MODEL)" \
 	  $(if $(LABEL),--label "$(LABEL)") $(if $(NAME),--name "$(NAME)") --out "$(OUT)"
 
-# Sanitizers: the whole suite against an ASan+UBSan build.
+# Sanitizers: the whole suite against an ASan+UBSan build in build-asan/
+# (LIB and BUILD overridable), and under valgrind memcheck (see README,
+# "Reliability", for what runs under valgrind).
+ASAN_CFLAGS ?= -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
+               -fno-sanitize-recover=undefined
 test-asan:
-	$(MAKE) BUILD=build-asan CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
-	  LDFLAGS="-fsanitize=address,undefined" LIB_OUT=1 build-asan/item2vec.so build-asan/test_core build-asan/test_eval
-	I2V_SANITIZE=asan I2V_LIB=build-asan/item2vec I2V_UNIT=build-asan/test_core I2V_UNIT_EVAL=build-asan/test_eval bash tests/run.sh
+	$(MAKE) BUILD=build-asan LIB=build-asan/$(LIB) CFLAGS="$(ASAN_CFLAGS)" \
+	  LDFLAGS="-fsanitize=address,undefined" build-asan/$(LIB) build-asan/i2v_oom \
+	  build-asan/test_core build-asan/test_eval build-asan/test_hnsw
+	I2V_SANITIZE=asan I2V_LIB=build-asan/item2vec I2V_UNIT=build-asan/test_core \
+	  I2V_UNIT_EVAL=build-asan/test_eval I2V_BUILD=build-asan bash tests/run.sh
 
-build-asan/item2vec.so: $(CORE_SRC) $(SQL_SRC) $(HEADERS)
-	$(MAKE) BUILD=build-asan CFLAGS="$(CFLAGS)" LDFLAGS="$(LDFLAGS)" build-asan/objs
-	$(CC) $(CFLAGS) $(WARN) -fPIC $(SHARED) $(LDFLAGS) -o $@ $(CORE_SRC:ext/%.c=build-asan/%.o) $(SQL_SRC:ext/%.c=build-asan/%.o) $(LDLIBS)
-
-build-asan/objs: $(CORE_OBJ) $(SQL_OBJ) $(BUILD)/i2v_libc.o
-
-# libFuzzer target for the file readers (CSV, gzip, zip, word2vec); needs clang.
-FUZZ_SECONDS ?= 60
-FUZZ_SRC := ext/i2v_reader.c ext/i2v_csvtok.c ext/i2v_w2vfile.c ext/i2v_vocab.c ext/i2v_libc.c
-$(BUILD)/fuzz_readers: tests/fuzz/fuzz_readers.c $(FUZZ_SRC) $(HEADERS) | $(BUILD)
-	clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-	  -Iext -o $@ tests/fuzz/fuzz_readers.c $(FUZZ_SRC) -lz -lm
-
-fuzz: $(BUILD)/fuzz_readers
-	mkdir -p $(BUILD)/fuzz-corpus
-	$(BUILD)/fuzz_readers -max_total_time=$(FUZZ_SECONDS) -max_len=65536 \
-	  $(BUILD)/fuzz-corpus tests/fuzz/corpus
-
-test-valgrind: $(LIB) $(BUILD)/test_core $(BUILD)/test_eval
+test-valgrind: $(LIB) $(BUILD)/i2v_oom $(BUILD)/test_core $(BUILD)/test_eval $(BUILD)/test_hnsw
 	I2V_SANITIZE=valgrind bash tests/run.sh
+
+# The out-of-memory harness (tests/oom/i2v_oom.c): a program linked with
+# SQLite that loads the extension and fails every allocation in turn.
+$(BUILD)/i2v_oom: tests/oom/i2v_oom.c | $(BUILD)
+	$(CC) $(CFLAGS) $(WARN) $(PKG_CFLAGS) -rdynamic -o $@ $< $(LDFLAGS) -lsqlite3
+
+# Fuzzing with libFuzzer (clang): `make fuzz` builds each target of
+# tests/fuzz/ and runs it FUZZ_SECONDS seconds (tests/fuzz/run.sh).
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 30
+FUZZ_CFLAGS  ?= -g -O1 -std=gnu11 -fopenmp-simd -fsanitize=fuzzer,address,undefined \
+                -DI2V_LOAD_PREALLOC_BYTES=4096 -Wno-pass-failed \
+                -fno-sanitize-recover=undefined
+FUZZ_TARGETS := options json model readers
+FUZZ_SRC_options := ext/i2v_options.c ext/i2v_libc.c
+FUZZ_SRC_json    := ext/i2v_json.c ext/i2v_vocab.c ext/i2v_libc.c
+FUZZ_SRC_model   := $(CORE_SRC) $(SQL_SRC)
+FUZZ_LIBS_model  := -lsqlite3 $(LDLIBS)
+FUZZ_SRC_readers := ext/i2v_reader.c ext/i2v_csvtok.c ext/i2v_w2vfile.c ext/i2v_vocab.c \
+                    ext/i2v_libc.c
+FUZZ_LIBS_readers := -lz
+
+build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(HEADERS) $(CORE_SRC) $(SQL_SRC)
+	@mkdir -p build-fuzz
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -Iext $(PKG_CFLAGS) -o $@ $< $(FUZZ_SRC_$*) $(FUZZ_LIBS_$*) -lm
+
+fuzz: $(FUZZ_TARGETS:%=build-fuzz/fuzz_%)
+	bash tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
 lint:
 	cppcheck --quiet --enable=warning,performance,portability --error-exitcode=1 \
@@ -125,4 +147,4 @@ format:
 	clang-format -i ext/*.c ext/*.h
 
 clean:
-	rm -rf build build-asan $(LIB) tests/out
+	rm -rf build build-asan build-fuzz $(LIB) tests/out

@@ -270,12 +270,12 @@ static int csv_connect(sqlite3 *db, void *aux, int argc, const char *const *argv
   vt->ncols = (int)tok.nfields;
   types = sqlite3_malloc64(sizeof(int) * (size_t)vt->ncols);
   names = sqlite3_malloc64(sizeof(char *) * (size_t)vt->ncols);
+  if (names) memset(names, 0, sizeof(char *) * (size_t)vt->ncols); /* fail frees them */
   if (!types || !names) {
     rc = SQLITE_NOMEM;
     goto fail;
   }
   memset(types, 0, sizeof(int) * (size_t)vt->ncols);
-  memset(names, 0, sizeof(char *) * (size_t)vt->ncols);
 
   /* Column names: the header's fields (made unique), or c1, c2, ... */
   for (int i = 0; i < vt->ncols; i++) {

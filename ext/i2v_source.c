@@ -196,6 +196,8 @@ static int table_columns(sqlite3 *db, const char *schema, const char *table,
   return n;
 }
 
+/* 1 when schema.table has the column, 0 when not, -1 when SQLite failed
+** (out of memory, a locked schema) and the answer is unknown. */
 static int has_column(sqlite3 *db, const char *schema, const char *table,
                       const char *col) {
   sqlite3_stmt *st = NULL;
@@ -206,11 +208,12 @@ static int has_column(sqlite3 *db, const char *schema, const char *table,
                                 : "SELECT 1 FROM pragma_table_info(?1) "
                                   "WHERE name = ?3 COLLATE NOCASE",
                          -1, &st, NULL) != SQLITE_OK)
-    return 0;
+    return -1;
   sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
   if (schema) sqlite3_bind_text(st, 2, schema, -1, SQLITE_STATIC);
   sqlite3_bind_text(st, 3, col, -1, SQLITE_STATIC);
-  found = sqlite3_step(st) == SQLITE_ROW;
+  int rc = sqlite3_step(st);
+  found = rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
   sqlite3_finalize(st);
   return found;
 }
@@ -254,11 +257,24 @@ static int resolve_source(sqlite3 *db, const char *fname, const char *source,
 
 static int check_column(sqlite3 *db, const char *fname, i2v_dataset *ds,
                         const char *what, const char *col, char **pzErr) {
-  if (has_column(db, ds->schema, ds->table, col)) return SQLITE_OK;
+  int has = has_column(db, ds->schema, ds->table, col);
+  if (has > 0) return SQLITE_OK;
+  if (has < 0) {
+    int rc = sqlite3_errcode(db);
+    *pzErr = sqlite3_mprintf("%s: cannot read the columns of '%s': %s", fname,
+                             ds->table, sqlite3_errmsg(db));
+    return rc == SQLITE_OK ? SQLITE_ERROR : rc;
+  }
   sqlite3_str *names = sqlite3_str_new(db);
-  table_columns(db, ds->schema, ds->table, names, pzErr);
+  int ncols = table_columns(db, ds->schema, ds->table, names, pzErr);
+  int src = sqlite3_str_errcode(names);
   char *list = sqlite3_str_finish(names);
   sqlite3_free(*pzErr);
+  *pzErr = NULL;
+  if (ncols < 0 || src != SQLITE_OK) { /* out of memory listing them */
+    sqlite3_free(list);
+    return SQLITE_NOMEM;
+  }
   *pzErr = sqlite3_mprintf("%s: no such column '%s' (%s) in '%s'; its columns are %s",
                            fname, col, what, ds->table, list ? list : "?");
   sqlite3_free(list);
@@ -285,6 +301,9 @@ int i2v_value_from_column(sqlite3_stmt *st, int col, i2v_value *v) {
       v->n = (size_t)sqlite3_column_bytes(st, col);
       break;
   }
+  /* The text of a real or a text value is a conversion that can run out of
+  ** memory; keying the item by nothing would silently merge items. */
+  if ((v->type == SQLITE_FLOAT || v->type == SQLITE_TEXT) && !v->bytes) return -1;
   return 1;
 }
 
@@ -308,6 +327,7 @@ int i2v_value_from_sql(sqlite3_value *sv, i2v_value *v) {
       v->n = (size_t)sqlite3_value_bytes(sv);
       break;
   }
+  if ((v->type == SQLITE_FLOAT || v->type == SQLITE_TEXT) && !v->bytes) return -1;
   return 1;
 }
 
@@ -397,17 +417,27 @@ scan:
     i2v_value uv, iv;
     int added = 0;
     ds->rows++;
-    if (!i2v_value_from_column(st, 0, &uv)) {
+    int got_u = i2v_value_from_column(st, 0, &uv);
+    int got_i = got_u > 0 ? i2v_value_from_column(st, 1, &iv) : 0;
+    if (got_u < 0 || got_i < 0) {
+      rc = SQLITE_NOMEM;
+      goto done;
+    }
+    if (!got_u) {
       ds->null_users++;
       continue;
     }
     int64_t u = add_id(&users, &user_ids, &uv, NULL);
-    if (!i2v_value_from_column(st, 1, &iv)) {
+    if (u < 0) {
+      rc = SQLITE_NOMEM;
+      goto done;
+    }
+    if (!got_i) {
       ds->null_items++;
       continue;
     }
     int64_t it = add_id(&all_items, &item_ids, &iv, &added);
-    if (u < 0 || it < 0) {
+    if (it < 0) {
       rc = SQLITE_NOMEM;
       goto done;
     }
@@ -612,6 +642,8 @@ done:
   i2v_vocab_free(&users);
   i2v_vocab_free(&all_items);
   if (rc != SQLITE_OK) {
+    /* An error without a message: the message itself ran out of memory. */
+    if (!*pzErr && rc == SQLITE_ERROR) rc = SQLITE_NOMEM;
     if (!*pzErr) {
       *pzErr = sqlite3_mprintf("%s: %s", fname,
                                rc == SQLITE_NOMEM ? "out of memory reading the source"

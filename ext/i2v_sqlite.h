@@ -30,6 +30,12 @@ typedef struct i2v_model {
   void *raw;
   i2v_vocab items;
   struct i2v_model *next; /* in the connection's cache */
+  struct i2v_hnsw *index; /* its approximate index, once i2v_index_attach ran */
+  int index_state;        /* 0 not looked for, 1 none, 2 loaded, 3 damaged */
+  char *index_error;      /* why, when damaged */
+  signed char *codes;     /* int8 copy for the scan's first pass (i2v_similar.c) */
+  size_t cstride;         /* codes per row: dim rounded up to 32 */
+  float code_max;         /* largest |value| of the unit rows; code = value*127/max */
 } i2v_model;
 
 /* Per-connection state, shared by the functions and the virtual table. */
@@ -39,7 +45,7 @@ typedef struct i2v_conn {
   i2v_model *cache;         /* loaded models */
   int64_t stamp_version;    /* pager data version when the cache was checked */
   int64_t stamp_changes;    /* total_changes when the cache was checked */
-  int stamp_dirty;          /* the cache was used inside a write transaction */
+  int stamp_in_write;       /* checked inside a write transaction on main */
 } i2v_conn;
 
 void i2v_conn_release(void *p);
@@ -54,7 +60,8 @@ void i2v_model_release(i2v_model *m);
 void i2v_conn_clear(i2v_conn *c);
 
 /* Read a column value into an i2v_value (payload valid until the next
-** step).  Returns 0 for NULL. */
+** step).  Returns 1, 0 for NULL, -1 when converting it to text ran out of
+** memory. */
 int i2v_value_from_column(sqlite3_stmt *st, int col, i2v_value *v);
 int i2v_value_from_sql(sqlite3_value *sv, i2v_value *v);
 /* Bind or return an item's stored value. */
@@ -94,8 +101,27 @@ int i2v_store_write(sqlite3 *db, const char *fname, const char *model,
                     const float *vectors, const float *context, size_t stride, int dim,
                     const char *source, const char *params_json,
                     const char *stats_json, char **pzErr);
+/* Undoing a write made in SAVEPOINT `savepoint`, robust to SQLite refusing
+** new statements after an interrupt or an out-of-memory error: prepare it
+** before the SAVEPOINT (after any schema change: a table of the write,
+** `table`, must exist), commit with i2v_undo_release, undo with
+** i2v_undo_run (0 when a transaction holding the write is still open). */
+typedef struct i2v_undo {
+  sqlite3_stmt *rollback, *to, *release, *force;
+  int began; /* the savepoint begins the transaction */
+} i2v_undo;
+int i2v_undo_prepare(sqlite3 *db, const char *savepoint, const char *table, i2v_undo *u);
+int i2v_undo_release(sqlite3 *db, i2v_undo *u);
+int i2v_undo_run(sqlite3 *db, i2v_undo *u);
+void i2v_undo_finalize(i2v_undo *u);
+
 int i2v_store_load(sqlite3 *db, const char *fname, const char *name,
                    i2v_model **out, char **pzErr);
+
+/* i2v_index.c: load model m's stored approximate index into m->index, once
+** per loaded model (m->index stays NULL when there is none, or when it was
+** built for other items).  A damaged index is an error, every time. */
+int i2v_index_attach(sqlite3 *db, i2v_model *m, const char *fname, char **pzErr);
 
 /* A stored model as training left it, for update=1: raw (not normalised)
 ** input vectors and the context (output) vectors, both packed n x dim in
@@ -143,6 +169,7 @@ int i2v_register_train(sqlite3 *db, i2v_conn *c);
 int i2v_register_similar(sqlite3 *db, i2v_conn *c);
 int i2v_register_csv(sqlite3 *db, i2v_conn *c); /* i2v_csv.c */
 int i2v_register_w2v(sqlite3 *db, i2v_conn *c); /* i2v_w2v.c */
+int i2v_register_index(sqlite3 *db, i2v_conn *c);
 /* i2v_evaluate.c: item2vec_evaluate; i2v_project.c: item2vec_project. */
 int i2v_register_evaluate(sqlite3 *db, i2v_conn *c);
 int i2v_register_project(sqlite3 *db, i2v_conn *c);

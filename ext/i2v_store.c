@@ -13,16 +13,23 @@
 **
 ** How it works.  A write runs inside SAVEPOINT item2vec_write: delete the old
 ** model of that name, insert the new rows, release; any failure rolls back to
-** the savepoint, so the old model stays whole.  A load reads the model's rows
+** the savepoint, so the old model stays whole (the undo statements are
+** prepared first: see i2v_undo_prepare).  A load reads the model's rows
 ** into unit-length aligned rows and a vocabulary.  The cache keeps loaded
 ** models per connection and trusts them while the pager's data version
 ** (commits by any connection) and sqlite3_total_changes64 (this connection's
 ** own writes) stay the same; any change and the cache is dropped, so no answer mixes vectors
-** of two versions of a model.
+** of two versions of a model.  The check and the load run in one read
+** transaction (see i2v_conn_model), so both see the same commit.
 */
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
+#if defined(__linux__)
+#include <sys/mman.h>
+#endif
 
+#include "i2v_hnsw.h"
 #include "i2v_sqlite.h"
 #include "i2v_vec.h"
 
@@ -128,7 +135,9 @@ static int insert_vectors(sqlite3 *db, const char *sql, int with_freq,
     const float *row = vectors + i * stride;
     int col = 3;
     for (int d = 0; d < dim; d++) put_le32(blob + 4 * d, row[d]);
-    i2v_bind_item(st, 2, items, &items->entries[i]);
+    /* Binding an integer key as text copies it, which can run out of memory. */
+    rc = i2v_bind_item(st, 2, items, &items->entries[i]);
+    if (rc != SQLITE_OK) break;
     if (with_freq) sqlite3_bind_int64(st, col++, (sqlite3_int64)counts[i]);
     sqlite3_bind_blob(st, col, blob, dim * 4, SQLITE_STATIC);
     rc = sqlite3_step(st);
@@ -140,6 +149,66 @@ static int insert_vectors(sqlite3 *db, const char *sql, int with_freq,
   return rc;
 }
 
+/* The statements that undo a failed write, prepared before the write starts
+** (declared in i2v_sqlite.h).  After an interrupt, or an out-of-memory error
+** inside SQLite (which raises the same flag), SQLite refuses to prepare or run
+** anything new until the calling statement ends; a statement prepared earlier
+** still starts, and when it fails that way SQLite rolls back the whole
+** transaction (for SQLITE_NOMEM always, for SQLITE_INTERRUPT when it is a
+** write statement, hence `force`, a write that changes nothing). */
+int i2v_undo_prepare(sqlite3 *db, const char *savepoint, const char *table, i2v_undo *u) {
+  memset(u, 0, sizeof(*u));
+  u->began = sqlite3_get_autocommit(db);
+  char *to = sqlite3_mprintf("ROLLBACK TO \"%w\"", savepoint);
+  char *release = sqlite3_mprintf("RELEASE \"%w\"", savepoint);
+  char *force = sqlite3_mprintf("DELETE FROM main.\"%w\" WHERE 0", table);
+  int rc = to && release && force ? SQLITE_OK : SQLITE_NOMEM;
+  if (rc == SQLITE_OK) rc = sqlite3_prepare_v2(db, "ROLLBACK", -1, &u->rollback, NULL);
+  if (rc == SQLITE_OK) rc = sqlite3_prepare_v2(db, to, -1, &u->to, NULL);
+  if (rc == SQLITE_OK) rc = sqlite3_prepare_v2(db, release, -1, &u->release, NULL);
+  if (rc == SQLITE_OK) rc = sqlite3_prepare_v2(db, force, -1, &u->force, NULL);
+  sqlite3_free(to);
+  sqlite3_free(release);
+  sqlite3_free(force);
+  return rc;
+}
+
+static int step_once(sqlite3_stmt *st) {
+  int rc = sqlite3_step(st);
+  sqlite3_reset(st);
+  return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+int i2v_undo_release(sqlite3 *db, i2v_undo *u) {
+  int rc = step_once(u->release); /* commits when the savepoint began the transaction */
+  /* Interrupted after it committed (the interrupt comes at the statement's
+  ** end, and SQLite rolls nothing back for an interrupted read-only
+  ** statement): the write is stored, and the caller's statement reports the
+  ** interrupt itself. */
+  if (rc == SQLITE_INTERRUPT && u->began && sqlite3_get_autocommit(db)) rc = SQLITE_OK;
+  return rc;
+}
+
+int i2v_undo_run(sqlite3 *db, i2v_undo *u) {
+  int ok;
+  if (!u->rollback) return 1; /* nothing was prepared, nothing begun */
+  if (u->began)
+    ok = step_once(u->rollback) == SQLITE_OK;
+  else
+    ok = step_once(u->to) == SQLITE_OK && step_once(u->release) == SQLITE_OK;
+  if (ok || sqlite3_get_autocommit(db)) return 1;
+  step_once(u->force);
+  return sqlite3_get_autocommit(db) || !u->began;
+}
+
+void i2v_undo_finalize(i2v_undo *u) {
+  sqlite3_finalize(u->rollback);
+  sqlite3_finalize(u->to);
+  sqlite3_finalize(u->release);
+  sqlite3_finalize(u->force);
+  memset(u, 0, sizeof(*u));
+}
+
 int i2v_store_write(sqlite3 *db, const char *fname, const char *model,
                     const i2v_vocab *items, const uint64_t *counts,
                     const float *vectors, const float *context, size_t stride, int dim,
@@ -147,17 +216,31 @@ int i2v_store_write(sqlite3 *db, const char *fname, const char *model,
                     const char *stats_json, char **pzErr) {
   sqlite3_stmt *ins_model = NULL;
   unsigned char *blob = NULL;
-  int rc;
+  i2v_undo undo;
+  int rc, left_open = 0;
   char *err = NULL;
 
-  rc = sqlite3_exec(db, "SAVEPOINT item2vec_write", NULL, NULL, &err);
-  if (rc != SQLITE_OK) goto fail;
+  /* The tables first, outside the savepoint: creating them changes the
+  ** schema, which would make the undo statements stale. */
+  memset(&undo, 0, sizeof(undo));
   rc = sqlite3_exec(db, schema_sql, NULL, NULL, &err);
-  if (rc != SQLITE_OK) goto rollback;
+  if (rc == SQLITE_OK && context)
+    rc = sqlite3_exec(db, context_schema_sql, NULL, NULL, &err);
+  if (rc == SQLITE_OK) rc = i2v_undo_prepare(db, "item2vec_write", "item2vec_models", &undo);
+  if (rc != SQLITE_OK) goto fail;
+  rc = sqlite3_exec(db, "SAVEPOINT item2vec_write", NULL, NULL, &err);
+  if (rc != SQLITE_OK) goto rollback; /* it may have opened before failing */
 
   rc = exec_model(db, "DELETE FROM main.item2vec_vectors WHERE model = ?1", model);
-  if (rc == SQLITE_OK && table_exists(db, "item2vec_context"))
-    rc = exec_model(db, "DELETE FROM main.item2vec_context WHERE model = ?1", model);
+  /* The old context vectors and approximate index go with the old vectors. */
+  static const char *const dependents[2][2] = {
+      {"item2vec_context", "DELETE FROM main.item2vec_context WHERE model = ?1"},
+      {"item2vec_index", "DELETE FROM main.item2vec_index WHERE model = ?1"}};
+  for (int t = 0; t < 2 && rc == SQLITE_OK; t++) {
+    int has = table_exists(db, dependents[t][0]);
+    if (has < 0) rc = sqlite3_errcode(db) ? sqlite3_errcode(db) : SQLITE_ERROR;
+    if (has > 0) rc = exec_model(db, dependents[t][1], model);
+  }
   if (rc == SQLITE_OK && context)
     rc = sqlite3_exec(db, context_schema_sql, NULL, NULL, NULL);
   if (rc == SQLITE_OK)
@@ -197,46 +280,137 @@ int i2v_store_write(sqlite3 *db, const char *fname, const char *model,
   ins_model = NULL;
   sqlite3_free(blob);
   blob = NULL;
-  rc = sqlite3_exec(db, "RELEASE item2vec_write", NULL, NULL, &err);
-  if (rc != SQLITE_OK) goto rollback;
+  rc = i2v_undo_release(db, &undo);
+  if (rc != SQLITE_OK) goto sqlfail;
+  i2v_undo_finalize(&undo);
   return SQLITE_OK;
 
 sqlfail:
   err = sqlite3_mprintf("%s", sqlite3_errmsg(db));
 rollback:
   sqlite3_finalize(ins_model);
-  sqlite3_exec(db, "ROLLBACK TO item2vec_write; RELEASE item2vec_write", NULL,
-               NULL, NULL);
+  /* Not undone (no test reaches this): say so, the caller must roll back. */
+  left_open = !i2v_undo_run(db, &undo);
 fail:
+  i2v_undo_finalize(&undo);
   sqlite3_free(blob);
-  *pzErr = sqlite3_mprintf("%s: could not store model '%s': %s", fname, model,
-                           err ? err : sqlite3_errstr(rc));
+  *pzErr = sqlite3_mprintf("%s: could not store model '%s': %s%s", fname, model,
+                           err ? err : sqlite3_errstr(rc),
+                           left_open ? " (its transaction is still open: ROLLBACK it)" : "");
   sqlite3_free(err);
   return rc == SQLITE_OK ? SQLITE_ERROR : rc;
 }
 
 void i2v_model_release(i2v_model *m) {
   if (!m || --m->refs > 0) return;
+  i2v_hnsw_free(m->index);
+  sqlite3_free(m->index_error);
+  sqlite3_free(m->codes);
   i2v_vocab_free(&m->items);
   sqlite3_free(m->raw);
   sqlite3_free(m->name);
   sqlite3_free(m);
 }
 
+/* 1 when main has the table, 0 when not, -1 when SQLite could not say (out
+** of memory, interrupted; sqlite3_errcode tells). */
 static int table_exists(sqlite3 *db, const char *name) {
   sqlite3_stmt *st = NULL;
-  int found = 0;
+  int found = -1;
   if (sqlite3_prepare_v2(db,
                          "SELECT 1 FROM main.sqlite_schema WHERE type = 'table' "
                          "AND name = ?1",
                          -1, &st, NULL) == SQLITE_OK) {
     sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-    found = sqlite3_step(st) == SQLITE_ROW;
+    int rc = sqlite3_step(st);
+    found = rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
   }
   sqlite3_finalize(st);
   return found;
 }
 
+/* Most bytes of rows allocated up front on the word of a model's header
+** (the fuzz build lowers it to exercise the growth path). */
+#ifndef I2V_LOAD_PREALLOC_BYTES
+#define I2V_LOAD_PREALLOC_BYTES ((uint64_t)256 << 20)
+#endif
+
+/* Advise a large block onto transparent huge pages where the system has
+** them: faulting a quarter of a gigabyte of rows in 4 KiB pages costs about
+** as much as reading them from the database, and the vocabulary's hash
+** slots, probed at random, miss the TLB on every insert without them. */
+static void advise_huge(void *p, size_t bytes) {
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+  const uintptr_t huge = (uintptr_t)1 << 21;
+  uintptr_t lo = ((uintptr_t)p + huge - 1) & ~(huge - 1);
+  uintptr_t hi = ((uintptr_t)p + bytes) & ~(huge - 1);
+  if (bytes >= ((size_t)8 << 20) && hi > lo) madvise((void *)lo, hi - lo, MADV_HUGEPAGE);
+#else
+  (void)p;
+  (void)bytes;
+#endif
+}
+
+/* The allocator of a loaded model's vocabulary: sqlite3_malloc64, with
+** large blocks on huge pages. */
+static void *model_malloc(void *ctx, size_t n) {
+  (void)ctx;
+  void *p = sqlite3_malloc64(n);
+  if (p) advise_huge(p, n);
+  return p;
+}
+static void model_free(void *ctx, void *p) {
+  (void)ctx;
+  sqlite3_free(p);
+}
+static const i2v_alloc model_alloc = {model_malloc, model_free, NULL};
+
+/* Room for n rows of m->stride floats, 64-byte aligned, in m->raw/m->unit. */
+static int alloc_rows(i2v_model *m, size_t n) {
+  int ovf = 0;
+  size_t bytes = i2v_mul_size(n ? n : 1, m->stride * sizeof(float), &ovf);
+  if (ovf || bytes > SIZE_MAX - 64) return SQLITE_NOMEM;
+  m->raw = model_malloc(NULL, bytes + 64);
+  if (!m->raw) return SQLITE_NOMEM;
+  m->unit = (float *)(((uintptr_t)m->raw + 63) & ~(uintptr_t)63);
+  return SQLITE_OK;
+}
+
+/* Copy one stored vector (dim little-endian float32) into its row, scale it
+** to unit length and zero the padding.  Returns 0 when a value is not
+** finite: the squares of finite float32 values cannot overflow a double, so
+** a sum that is not finite means an infinity or a NaN was among them. */
+static int load_row(float *restrict row, const unsigned char *restrict b,
+                    int dim, size_t stride) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+  memcpy(row, b, (size_t)dim * sizeof(float));
+#else
+  for (int d = 0; d < dim; d++) row[d] = get_le32(b + 4 * d);
+#endif
+  double sum = 0.0;
+#pragma omp simd reduction(+ : sum)
+  for (int d = 0; d < dim; d++) sum += (double)row[d] * row[d];
+  if (sum - sum != 0.0) return 0;
+  if (sum > 0) {
+    /* Scale in double: for a vector of subnormal values 1/norm overflows a
+    ** float, while each scaled value fits. */
+    double inv = 1.0 / sqrt(sum);
+#pragma omp simd
+    for (int d = 0; d < dim; d++) row[d] = (float)((double)row[d] * inv);
+  }
+  for (size_t d = (size_t)dim; d < stride; d++) row[d] = 0.0f;
+  return 1;
+}
+
+/*
+** Load model `name` into unit-length rows and a vocabulary.  The header row
+** gives the item count, so the rows and the vocabulary's hash table are
+** sized once; each stored row is then one hash insert, one copy and one
+** scaling.  Rows beyond the header's count (a hand-edited table) grow the
+** buffer; '1' and 1 stored twice by hand keep the first.  The caller runs
+** this inside one read transaction (see i2v_conn_model), so the header and
+** the rows come from the same version of the database.
+*/
 int i2v_store_load(sqlite3 *db, const char *fname, const char *name,
                    i2v_model **out, char **pzErr) {
   sqlite3_stmt *st = NULL;
@@ -245,8 +419,13 @@ int i2v_store_load(sqlite3 *db, const char *fname, const char *name,
   int64_t nitems = 0;
   *out = NULL;
 
-  if (!table_exists(db, "item2vec_models") ||
-      !table_exists(db, "item2vec_vectors")) {
+  int has_models = table_exists(db, "item2vec_models");
+  int has_vectors = has_models > 0 ? table_exists(db, "item2vec_vectors") : has_models;
+  if (has_models < 0 || has_vectors < 0) {
+    rc = sqlite3_errcode(db);
+    goto sqlerr;
+  }
+  if (!has_models || !has_vectors) {
     *pzErr = sqlite3_mprintf(
         "%s: no such model '%s': no model has been trained in this database "
         "(run item2vec_train first)",
@@ -262,15 +441,25 @@ int i2v_store_load(sqlite3 *db, const char *fname, const char *name,
   if (rc == SQLITE_DONE) {
     sqlite3_finalize(st);
     sqlite3_str *names = sqlite3_str_new(db);
-    if (sqlite3_prepare_v2(db, "SELECT name FROM main.item2vec_models ORDER BY name",
-                           -1, &st, NULL) == SQLITE_OK) {
+    int lrc = sqlite3_prepare_v2(db, "SELECT name FROM main.item2vec_models ORDER BY name",
+                                 -1, &st, NULL);
+    if (lrc == SQLITE_OK) {
       int k = 0;
-      while (sqlite3_step(st) == SQLITE_ROW)
+      while ((lrc = sqlite3_step(st)) == SQLITE_ROW)
         sqlite3_str_appendf(names, "%s'%s'", k++ ? ", " : "",
                             (const char *)sqlite3_column_text(st, 0));
     }
     sqlite3_finalize(st);
-    char *list = sqlite3_str_finish(names);
+    st = NULL;
+    int src = sqlite3_str_errcode(names);
+    char *list = sqlite3_str_finish(names); /* NULL when empty */
+    if (lrc != SQLITE_DONE || src != SQLITE_OK) { /* the list failed: say why */
+      sqlite3_free(list);
+      rc = lrc == SQLITE_DONE || lrc == SQLITE_OK ? src : lrc;
+      *pzErr = sqlite3_mprintf("%s: cannot read model '%s': %s", fname, name,
+                               sqlite3_errstr(rc));
+      return rc;
+    }
     *pzErr = sqlite3_mprintf("%s: no such model '%s'; models in this database: %s",
                              fname, name, list && *list ? list : "none");
     sqlite3_free(list);
@@ -293,7 +482,7 @@ int i2v_store_load(sqlite3 *db, const char *fname, const char *name,
   m->refs = 1;
   m->dim = dim;
   m->stride = i2v_row_stride(dim);
-  i2v_vocab_init(&m->items, &i2v_sqlite_alloc);
+  i2v_vocab_init(&m->items, &model_alloc);
   m->name = sqlite3_mprintf("%s", name);
   if (!m->name) goto nomem;
 
@@ -303,14 +492,20 @@ int i2v_store_load(sqlite3 *db, const char *fname, const char *name,
                           -1, &st, NULL);
   if (rc != SQLITE_OK) goto sqlerr;
   sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-  size_t cap = nitems > 0 ? (size_t)nitems : 16;
-  m->raw = sqlite3_malloc64(cap * m->stride * sizeof(float) + 64);
-  if (!m->raw) goto nomem;
-  m->unit = (float *)(((uintptr_t)m->raw + 63) & ~(uintptr_t)63);
+  /* The header's item count sizes the rows, but it is only a hint (anyone
+  ** can write these tables): at most I2V_LOAD_PREALLOC_BYTES are taken on its
+  ** word; more rows grow the array as they arrive. */
+  size_t cap = (size_t)(I2V_LOAD_PREALLOC_BYTES / (m->stride * sizeof(float)));
+  if (nitems > 0 && (uint64_t)nitems < (uint64_t)cap) cap = (size_t)nitems;
+  if (cap < 1) cap = 1;
+  if (alloc_rows(m, cap) != SQLITE_OK) goto nomem;
+  if (i2v_vocab_reserve(&m->items, cap) != I2V_OK) goto nomem;
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
     i2v_value v;
     int added = 0;
-    if (!i2v_value_from_column(st, 0, &v)) {
+    int got = i2v_value_from_column(st, 0, &v);
+    if (got < 0) goto nomem;
+    if (!got) {
       *pzErr = sqlite3_mprintf("%s: model '%s' has a NULL item", fname, name);
       rc = SQLITE_CORRUPT;
       goto fail;
@@ -320,15 +515,15 @@ int i2v_store_load(sqlite3 *db, const char *fname, const char *name,
     if (!added) continue; /* '1' and 1 stored twice by hand: keep the first */
     if ((size_t)idx >= cap) {
       /* More rows than the header said: grow. */
-      size_t nc = cap * 2;
-      void *raw = sqlite3_malloc64(nc * m->stride * sizeof(float) + 64);
-      if (!raw) goto nomem;
-      float *unit = (float *)(((uintptr_t)raw + 63) & ~(uintptr_t)63);
-      memcpy(unit, m->unit, cap * m->stride * sizeof(float));
-      sqlite3_free(m->raw);
-      m->raw = raw;
-      m->unit = unit;
-      cap = nc;
+      void *old_raw = m->raw;
+      const float *old_unit = m->unit;
+      if (alloc_rows(m, cap * 2) != SQLITE_OK) {
+        m->raw = old_raw;
+        goto nomem;
+      }
+      memcpy(m->unit, old_unit, cap * m->stride * sizeof(float));
+      sqlite3_free(old_raw);
+      cap *= 2;
     }
     int bytes = sqlite3_column_bytes(st, 2);
     const unsigned char *b = sqlite3_column_blob(st, 2);
@@ -341,19 +536,13 @@ int i2v_store_load(sqlite3 *db, const char *fname, const char *name,
       rc = SQLITE_CORRUPT;
       goto fail;
     }
-    float *row = m->unit + (size_t)idx * m->stride;
-    memset(row, 0, m->stride * sizeof(float));
-    for (int d = 0; d < dim; d++) {
-      row[d] = get_le32(b + 4 * d);
-      if (row[d] != row[d] || row[d] - row[d] != 0) {
-        *pzErr = sqlite3_mprintf(
-            "%s: model '%s' has a non-finite value in the vector of item '%s'",
-            fname, name, (const char *)sqlite3_column_text(st, 0));
-        rc = SQLITE_CORRUPT;
-        goto fail;
-      }
+    if (!load_row(m->unit + (size_t)idx * m->stride, b, dim, m->stride)) {
+      *pzErr = sqlite3_mprintf(
+          "%s: model '%s' has a non-finite value in the vector of item '%s'",
+          fname, name, (const char *)sqlite3_column_text(st, 0));
+      rc = SQLITE_CORRUPT;
+      goto fail;
     }
-    i2v_vec_normalize(row, dim);
     m->items.entries[idx].count = (uint64_t)sqlite3_column_int64(st, 1);
   }
   if (rc != SQLITE_DONE) goto sqlerr;
@@ -391,48 +580,77 @@ void i2v_conn_release(void *p) {
   sqlite3_free(c);
 }
 
-/* Drop the cache when anything in the database changed since last time:
-** the pager's data version moves on every commit, by any connection; this
-** connection's change counter covers its own uncommitted writes.  Neither
-** moves when a transaction rolls back, so a cache used inside a write
-** transaction (it may hold uncommitted rows) is also dropped once that
-** transaction is over.  None of this needs a prepared statement, so nothing
-** is left open at sqlite3_close. */
-static int check_stamp(i2v_conn *c) {
+/*
+** Drop the cache when the model tables may have changed since it was
+** stamped.  The pager's data version moves on every commit, by any
+** connection, this one included.  This connection's uncommitted writes show
+** in sqlite3_total_changes64 while it holds a write transaction on main;
+** changes counted outside one went to other schemas (temp, attached) or were
+** committed (and moved the data version), so they do not drop the cache.  A
+** cache stamped inside a write transaction is dropped once that transaction
+** ends, since it may hold rows that were rolled back.  Neither check needs a
+** prepared statement, so nothing is left open at sqlite3_close.  The data
+** version is current only inside a read transaction: i2v_conn_model makes
+** sure there is one.
+*/
+static int check_stamp(i2v_conn *c, int in_write) {
   unsigned int version = 0;
   int64_t changes = sqlite3_total_changes64(c->db);
-  int in_write = sqlite3_txn_state(c->db, "main") == SQLITE_TXN_WRITE;
   int rc = sqlite3_file_control(c->db, "main", SQLITE_FCNTL_DATA_VERSION, &version);
   if (rc != SQLITE_OK) return rc;
-  if ((int64_t)version != c->stamp_version || changes != c->stamp_changes ||
-      (c->stamp_dirty && !in_write)) {
+  if ((int64_t)version != c->stamp_version ||
+      (in_write && changes != c->stamp_changes) ||
+      (c->stamp_in_write && !in_write)) {
     i2v_conn_clear(c);
     c->stamp_version = (int64_t)version;
-    c->stamp_changes = changes;
-    c->stamp_dirty = 0;
   }
-  if (in_write) c->stamp_dirty = 1;
+  c->stamp_changes = changes;
+  c->stamp_in_write = in_write;
   return SQLITE_OK;
 }
 
+/*
+** The model called name, from the cache or loaded.  The check and the load
+** must see one version of the database: a statement that reads a table of
+** main (every similar_items query, a scalar function over a table) already
+** holds a read transaction; a bare SELECT item2vec_similarity(1, 2) does
+** not, so one is opened here by stepping PRAGMA data_version (which reads
+** main) and held until the model is in hand.
+*/
 int i2v_conn_model(i2v_conn *c, const char *fname, const char *name,
                    i2v_model **out, char **pzErr) {
-  int rc = check_stamp(c);
+  sqlite3_stmt *hold = NULL;
+  i2v_model *m = NULL;
+  int state = sqlite3_txn_state(c->db, "main");
+  int rc = SQLITE_OK;
   *out = NULL;
+  if (state == SQLITE_TXN_NONE) {
+    rc = sqlite3_prepare_v2(c->db, "PRAGMA main.data_version", -1, &hold, NULL);
+    if (rc == SQLITE_OK) rc = sqlite3_step(hold) == SQLITE_ROW ? SQLITE_OK : sqlite3_errcode(c->db);
+    if (rc != SQLITE_OK) {
+      *pzErr = sqlite3_mprintf("%s: cannot read the database: %s", fname,
+                               sqlite3_errmsg(c->db));
+      sqlite3_finalize(hold);
+      return rc;
+    }
+  }
+  rc = check_stamp(c, state == SQLITE_TXN_WRITE);
   if (rc != SQLITE_OK) {
     *pzErr = sqlite3_mprintf("%s: cannot read the database's data version (%s)",
                              fname, sqlite3_errstr(rc));
+    sqlite3_finalize(hold);
     return rc;
   }
-  for (i2v_model *m = c->cache; m; m = m->next) {
+  for (m = c->cache; m; m = m->next) {
     if (strcmp(m->name, name) == 0) {
       m->refs++;
       *out = m;
+      sqlite3_finalize(hold);
       return SQLITE_OK;
     }
   }
-  i2v_model *m = NULL;
   rc = i2v_store_load(c->db, fname, name, &m, pzErr);
+  sqlite3_finalize(hold);
   if (rc != SQLITE_OK) return rc;
   m->next = c->cache;
   c->cache = m;
@@ -456,7 +674,7 @@ static char *model_names(sqlite3 *db) {
   sqlite3_stmt *st = NULL;
   sqlite3_str *names = sqlite3_str_new(db);
   int k = 0;
-  if (table_exists(db, "item2vec_models") &&
+  if (table_exists(db, "item2vec_models") > 0 &&
       sqlite3_prepare_v2(db, "SELECT name FROM main.item2vec_models ORDER BY name", -1,
                          &st, NULL) == SQLITE_OK) {
     while (sqlite3_step(st) == SQLITE_ROW)
@@ -502,7 +720,7 @@ int i2v_store_read_state(sqlite3 *db, const char *fname, const char *name,
 
   memset(out, 0, sizeof(*out));
   i2v_vocab_init(&out->items, &i2v_sqlite_alloc);
-  if (!table_exists(db, "item2vec_models") || !table_exists(db, "item2vec_vectors")) {
+  if (table_exists(db, "item2vec_models") <= 0 || table_exists(db, "item2vec_vectors") <= 0) {
     *pzErr = sqlite3_mprintf(
         "%s: update=1 continues a stored model, but no model has been trained in "
         "this database; train model '%s' first without update=1",
@@ -543,7 +761,7 @@ int i2v_store_read_state(sqlite3 *db, const char *fname, const char *name,
   }
 
   /* The context vectors are half of what training continues from. */
-  if (table_exists(db, "item2vec_context")) {
+  if (table_exists(db, "item2vec_context") > 0) {
     rc = sqlite3_prepare_v2(db, "SELECT count(*) FROM main.item2vec_context WHERE model = ?1",
                             -1, &st, NULL);
     if (rc != SQLITE_OK) goto sqlerr;
@@ -572,12 +790,17 @@ int i2v_store_read_state(sqlite3 *db, const char *fname, const char *name,
       -1, &st, NULL);
   if (rc != SQLITE_OK) goto sqlerr;
   sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-  cap = nitems > 0 ? (size_t)nitems : 16;
+  /* The header's count is a hint only, as in i2v_store_load. */
+  cap = (size_t)(I2V_LOAD_PREALLOC_BYTES / ((size_t)out->dim * sizeof(float)));
+  if (nitems > 0 && (uint64_t)nitems < (uint64_t)cap) cap = (size_t)nitems;
+  if (cap < 16) cap = 16;
   if (stored_grow(out, cap) != SQLITE_OK) goto nomem;
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
     i2v_value v;
     int added = 0;
-    if (!i2v_value_from_column(st, 0, &v)) {
+    int got = i2v_value_from_column(st, 0, &v);
+    if (got < 0) goto nomem;
+    if (!got) {
       *pzErr = sqlite3_mprintf("%s: model '%s' has a NULL item", fname, name);
       rc = SQLITE_CORRUPT;
       goto fail;

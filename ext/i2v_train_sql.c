@@ -110,6 +110,43 @@ static char *params_json(sqlite3 *db, const i2v_options *o) {
   return sqlite3_str_finish(s);
 }
 
+/* Refuse, before allocating it, a model whose training cannot fit: two
+** matrices of items x row stride floats (input and output vectors) and a few
+** per-item tables, against this machine's memory and, when the application
+** set one (PRAGMA hard_heap_limit), what is left under SQLite's heap limit. */
+static int check_memory(sqlite3 *db, const char *fname, uint64_t items, int dim,
+                        char **pzErr) {
+  (void)db;
+  uint64_t need = items * (2 * (uint64_t)i2v_row_stride(dim) * sizeof(float) + 24);
+  long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+  uint64_t room = pages > 0 && page > 0 ? (uint64_t)pages * (uint64_t)page : 0;
+  const char *what = "this machine's memory";
+  sqlite3_int64 limit = sqlite3_hard_heap_limit64(-1);
+  if (limit > 0) {
+    uint64_t used = (uint64_t)sqlite3_memory_used();
+    uint64_t left = (uint64_t)limit > used ? (uint64_t)limit - used : 0;
+    if (room == 0 || left < room) {
+      room = left;
+      what = "what is left under SQLite's heap limit (PRAGMA hard_heap_limit)";
+    }
+  }
+  if (room == 0 || need <= room) return SQLITE_OK;
+  *pzErr = sqlite3_mprintf(
+      "%s: training %llu items x vector_size %d needs %.1f MiB, more than %s, "
+      "%.1f MiB; lower vector_size, or raise min_count or set max_final_vocab",
+      fname, (unsigned long long)items, dim, (double)need / 1048576.0, what,
+      (double)room / 1048576.0);
+  return SQLITE_TOOBIG;
+}
+
+/* 1 when a statement of this connection that writes is running: SQLite
+** refuses a savepoint then (it counts the same statements). */
+static int writing_statement_running(sqlite3 *db) {
+  for (sqlite3_stmt *s = sqlite3_next_stmt(db, NULL); s; s = sqlite3_next_stmt(db, s))
+    if (sqlite3_stmt_busy(s) && !sqlite3_stmt_readonly(s)) return 1;
+  return 0;
+}
+
 static void train_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   static const char fname[] = "item2vec_train";
   sqlite3 *db = sqlite3_context_db_handle(ctx);
@@ -169,12 +206,13 @@ static void train_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   }
   /* The model is written in a savepoint, which SQLite refuses while the
   ** calling statement is itself writing (INSERT ... SELECT item2vec_train(..),
-  ** CREATE TABLE ... AS): say so now rather than after training. */
-  if (sqlite3_exec(db, "SAVEPOINT item2vec_probe; RELEASE item2vec_probe", NULL,
-                   NULL, NULL) != SQLITE_OK) {
+  ** CREATE TABLE ... AS): say so now rather than after training.  Looking at
+  ** the running statements opens nothing that could be left open. */
+  if (writing_statement_running(db)) {
     zErr = sqlite3_mprintf("%s: cannot write the model from inside a statement that "
-                           "writes (%s); call it from a SELECT",
-                           fname, sqlite3_errmsg(db));
+                           "writes (cannot open savepoint - SQL statements in "
+                           "progress); call it from a SELECT",
+                           fname);
     rc = SQLITE_ERROR;
     goto done;
   }
@@ -213,6 +251,8 @@ static void train_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
     rc = SQLITE_TOOBIG;
     goto done;
   }
+  if ((rc = check_memory(db, fname, ds.items.n, o.vector_size, &zErr)) != SQLITE_OK)
+    goto done;
   double t1 = i2v_now();
 
   rc = sqlite3_prepare_v2(db, "SELECT 1", -1, &ps.ping, NULL);
@@ -290,25 +330,41 @@ static void train_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
     rc = SQLITE_NOMEM;
     goto done;
   }
-  rc = i2v_store_write(db, fname, i2v_options_model(&o), &ds.items, ds.counts, tr.input,
-                       o.save_context ? tr.output : NULL, tr.stride, tr.dim, names[0], params, stats, &zErr);
-  if (rc != SQLITE_OK) goto done;
-  i2v_conn_clear(conn);
   {
-    /* The summary adds the write time to what was stored. */
-    double t3 = i2v_now();
-    size_t len = strlen(stats);
-    char *full = sqlite3_mprintf("%.*s,\"write_seconds\":%.3f,\"seconds\":%.3f}",
-                                 (int)len - 1, stats, t3 - t2, t3 - t0);
+    /* The summary adds the write time to what was stored.  Its buffer is
+    ** allocated before the write: once the model is committed nothing may
+    ** fail, or the caller would see an error for a model that was stored. */
+    size_t len = strlen(stats), cap = len + 96;
+    char *full = sqlite3_malloc64(cap);
     if (!full) {
       rc = SQLITE_NOMEM;
       goto done;
     }
+    rc = i2v_store_write(db, fname, i2v_options_model(&o), &ds.items, ds.counts,
+                         tr.input, o.save_context ? tr.output : NULL, tr.stride, tr.dim,
+                         names[0], params, stats, &zErr);
+    if (rc != SQLITE_OK) {
+      sqlite3_free(full);
+      goto done;
+    }
+    i2v_conn_clear(conn);
+    double t3 = i2v_now();
+    snprintf(full, cap, "%.*s,\"write_seconds\":%.3f,\"seconds\":%.3f}", (int)len - 1,
+             stats, t3 - t2, t3 - t0);
     sqlite3_result_text(ctx, full, -1, sqlite3_free);
   }
 
 done:
   if (rc != SQLITE_OK) {
+    /* An interrupt stops every phase (reading, training, writing) with
+    ** SQLITE_INTERRUPT and one message; a failure whose message could not be
+    ** allocated is an out-of-memory failure. */
+    if (rc == SQLITE_INTERRUPT) {
+      sqlite3_free(zErr);
+      zErr = sqlite3_mprintf("%s: interrupted", fname);
+    } else if (!zErr) {
+      rc = SQLITE_NOMEM;
+    }
     if (!zErr) zErr = sqlite3_mprintf("%s: %s", fname, sqlite3_errstr(rc));
     if (zErr)
       sqlite3_result_error(ctx, zErr, -1);

@@ -89,11 +89,11 @@ int i2v_update_options(sqlite3 *db, const char *fname, const i2v_stored_model *s
   }
   o->vector_size = sm->dim;
 
-  /* json_each over the stored params; a missing or malformed one is empty. */
-  rc = sqlite3_prepare_v2(db,
-                          "SELECT key, value, type FROM json_each("
-                          "CASE WHEN json_valid(?1) THEN ?1 ELSE '{}' END)",
-                          -1, &st, NULL);
+  /* json_each over the stored params; a missing or malformed one is empty.
+  ** (Not json_valid: it answers 0, not an error, when it runs out of memory,
+  ** which would drop the stored options silently.) */
+  rc = sqlite3_prepare_v2(db, "SELECT key, value, type FROM json_each(?1)", -1, &st,
+                          NULL);
   if (rc != SQLITE_OK) {
     *pzErr = sqlite3_mprintf("%s: cannot read the params of model '%s': %s", fname,
                              model, sqlite3_errmsg(db));
@@ -107,7 +107,10 @@ int i2v_update_options(sqlite3 *db, const char *fname, const i2v_stored_model *s
     if (strcmp(type, "integer") && strcmp(type, "real") && strcmp(type, "text"))
       continue; /* null: nothing stored */
     const char *val = (const char *)sqlite3_column_text(st, 1);
-    if (!val) continue;
+    if (!val) { /* a number's text: the conversion ran out of memory */
+      rc = SQLITE_NOMEM;
+      goto done;
+    }
     if (strcmp(key, "sg") == 0 && was_given(given, "sg") &&
         strcmp(val, o->sg ? "1" : "0") != 0) {
       *pzErr = sqlite3_mprintf(
@@ -133,6 +136,8 @@ int i2v_update_options(sqlite3 *db, const char *fname, const i2v_stored_model *s
       goto done;
     }
   }
+  if (rc == SQLITE_ERROR && sqlite3_strglob("*malformed JSON*", sqlite3_errmsg(db)) == 0)
+    rc = SQLITE_DONE; /* malformed params: nothing stored to carry over */
   if (rc != SQLITE_DONE) {
     *pzErr = sqlite3_mprintf("%s: cannot read the params of model '%s': %s", fname,
                              model, sqlite3_errmsg(db));

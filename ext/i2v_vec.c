@@ -1,67 +1,209 @@
 /*
-** i2v_vec.c: the dispatched vector kernels of similar_items' exact scan and
-** the helpers that normalise rows.  See i2v_vec.h for how the instruction set
-** is chosen; the scan also has an AVX2+FMA version picked at run time (eight
-** rows per step: 2.3x the clones' speed at 32 dimensions, 1.2x at 100).
+** i2v_vec.c: the dispatched vector kernels of similar_items' exact scan, of
+** the approximate index's walk (scattered rows, int8 codes) and the helpers
+** that normalise rows.  See i2v_vec.h for how the instruction set is chosen:
+** each kernel is compiled per instruction set with I2V_CLONES, and scores
+** eight rows per step with GCC/Clang vector types (below).
 */
 #include "i2v_vec.h"
 
 #include <math.h>
+#include <string.h>
+
+/*
+** The exact scan.  A row-at-a-time dot product ends every row with a
+** horizontal sum whose serial adds cost more than the multiplications when
+** rows are short (32 or 64 floats).  So, where GCC's or Clang's vector types
+** are available, eight rows are scored together: eight 8-lane accumulators,
+** then one transposing reduction (three rounds of shuffles and adds) that
+** leaves the eight sums in one vector.  Rows and the query are padded with
+** zeros to a multiple of I2V_ROW_ALIGN floats and start 64-byte aligned,
+** so the loop runs over whole vectors.  The portable loop handles the last
+** rows and compilers without vector types.
+*/
+#if defined(__GNUC__) && (defined(__clang__) || __GNUC__ >= 12)
+#define I2V_HAVE_V8 1
+typedef float i2v_v8 __attribute__((vector_size(32)));
+/* The same, for loads from any float pointer. */
+typedef float i2v_v8u __attribute__((vector_size(32), aligned(4), may_alias));
+#define load_v8(p) (*(const i2v_v8u *)(const void *)(p))
+#define SHUF(a, b, ...) __builtin_shufflevector(a, b, __VA_ARGS__)
+
+/* Eight dot products over len (a multiple of 8) lanes, each row read with
+** LOAD(pointer) as 8 floats; the sums go to out[0..7]. */
+#define SCORES8(LOAD, r, len, q, out)                                                    \
+  do {                                                                                   \
+    i2v_v8 a0 = {0}, a1 = {0}, a2 = {0}, a3 = {0}, a4 = {0}, a5 = {0}, a6 = {0},         \
+           a7 = {0};                                                                     \
+    for (size_t d = 0; d < (len); d += 8) {                                              \
+      i2v_v8 x = load_v8((q) + d);                                                       \
+      a0 += LOAD((r)[0] + d) * x;                                                        \
+      a1 += LOAD((r)[1] + d) * x;                                                        \
+      a2 += LOAD((r)[2] + d) * x;                                                        \
+      a3 += LOAD((r)[3] + d) * x;                                                        \
+      a4 += LOAD((r)[4] + d) * x;                                                        \
+      a5 += LOAD((r)[5] + d) * x;                                                        \
+      a6 += LOAD((r)[6] + d) * x;                                                        \
+      a7 += LOAD((r)[7] + d) * x;                                                        \
+    }                                                                                    \
+    /* Round 1: pairs; row j's partial sums land in two lanes of each half. */           \
+    i2v_v8 p01 = SHUF(a0, a1, 0, 1, 8, 9, 4, 5, 12, 13) + SHUF(a0, a1, 2, 3, 10, 11, 6, 7, 14, 15); \
+    i2v_v8 p23 = SHUF(a2, a3, 0, 1, 8, 9, 4, 5, 12, 13) + SHUF(a2, a3, 2, 3, 10, 11, 6, 7, 14, 15); \
+    i2v_v8 p45 = SHUF(a4, a5, 0, 1, 8, 9, 4, 5, 12, 13) + SHUF(a4, a5, 2, 3, 10, 11, 6, 7, 14, 15); \
+    i2v_v8 p67 = SHUF(a6, a7, 0, 1, 8, 9, 4, 5, 12, 13) + SHUF(a6, a7, 2, 3, 10, 11, 6, 7, 14, 15); \
+    /* Round 2: lanes 0-3 hold rows 0-3 (low half), lanes 4-7 the high half. */         \
+    i2v_v8 q03 = SHUF(p01, p23, 0, 2, 8, 10, 4, 6, 12, 14) + SHUF(p01, p23, 1, 3, 9, 11, 5, 7, 13, 15); \
+    i2v_v8 q47 = SHUF(p45, p67, 0, 2, 8, 10, 4, 6, 12, 14) + SHUF(p45, p67, 1, 3, 9, 11, 5, 7, 13, 15); \
+    /* Round 3: add the halves. */                                                      \
+    i2v_v8 sum = SHUF(q03, q47, 0, 1, 2, 3, 8, 9, 10, 11) + SHUF(q03, q47, 4, 5, 6, 7, 12, 13, 14, 15); \
+    memcpy((out), &sum, sizeof(sum));                                                    \
+  } while (0)
+
+static inline __attribute__((always_inline)) void scores8(const float *const *r,
+                                                          size_t len, const float *q,
+                                                          float *out) {
+  SCORES8(load_v8, r, len, q, out);
+}
+
+/* Int8 codes, 32 per step: one 32-byte load seen as 8 int32 lanes holding 4
+** codes each; byte k of every lane is moved to the top and shifted back down
+** with its sign (so lane j holds code 4j + k), converted to float and
+** multiplied by the query rearranged to match (i2v_vec_i8_query).  Plain
+** vector C: no compiler widens int8 vectors to float well on its own. */
+typedef int i2v_v8i __attribute__((vector_size(32)));
+typedef int i2v_v8iu __attribute__((vector_size(32), aligned(1), may_alias));
+#define LANE(v, k) __builtin_convertvector(((v) << (24 - 8 * (k))) >> 24, i2v_v8)
+
+static inline __attribute__((always_inline)) void scores8_i8(const signed char *const *r,
+                                                             size_t len, const float *qp,
+                                                             float *out) {
+  i2v_v8 a0 = {0}, a1 = {0}, a2 = {0}, a3 = {0}, a4 = {0}, a5 = {0}, a6 = {0},
+         a7 = {0};
+  for (size_t c = 0; c < len; c += 32, qp += 32) {
+    i2v_v8 q0 = load_v8(qp), q1 = load_v8(qp + 8), q2 = load_v8(qp + 16), q3 = load_v8(qp + 24);
+#define I8_ROW(acc, j)                                                              \
+  do {                                                                              \
+    i2v_v8i v = *(const i2v_v8iu *)(const void *)(r[j] + c);                        \
+    acc += LANE(v, 0) * q0 + LANE(v, 1) * q1 + LANE(v, 2) * q2 + LANE(v, 3) * q3;   \
+  } while (0)
+    I8_ROW(a0, 0);
+    I8_ROW(a1, 1);
+    I8_ROW(a2, 2);
+    I8_ROW(a3, 3);
+    I8_ROW(a4, 4);
+    I8_ROW(a5, 5);
+    I8_ROW(a6, 6);
+    I8_ROW(a7, 7);
+#undef I8_ROW
+  }
+  i2v_v8 p01 = SHUF(a0, a1, 0, 1, 8, 9, 4, 5, 12, 13) + SHUF(a0, a1, 2, 3, 10, 11, 6, 7, 14, 15);
+  i2v_v8 p23 = SHUF(a2, a3, 0, 1, 8, 9, 4, 5, 12, 13) + SHUF(a2, a3, 2, 3, 10, 11, 6, 7, 14, 15);
+  i2v_v8 p45 = SHUF(a4, a5, 0, 1, 8, 9, 4, 5, 12, 13) + SHUF(a4, a5, 2, 3, 10, 11, 6, 7, 14, 15);
+  i2v_v8 p67 = SHUF(a6, a7, 0, 1, 8, 9, 4, 5, 12, 13) + SHUF(a6, a7, 2, 3, 10, 11, 6, 7, 14, 15);
+  i2v_v8 q03 = SHUF(p01, p23, 0, 2, 8, 10, 4, 6, 12, 14) + SHUF(p01, p23, 1, 3, 9, 11, 5, 7, 13, 15);
+  i2v_v8 q47 = SHUF(p45, p67, 0, 2, 8, 10, 4, 6, 12, 14) + SHUF(p45, p67, 1, 3, 9, 11, 5, 7, 13, 15);
+  i2v_v8 sum = SHUF(q03, q47, 0, 1, 2, 3, 8, 9, 10, 11) + SHUF(q03, q47, 4, 5, 6, 7, 12, 13, 14, 15);
+  memcpy(out, &sum, sizeof(sum));
+}
+#endif
 
 I2V_CLONES
-static void scores_portable(const float *rows, size_t stride, size_t nrows,
-                            const float *q, int dim, float *out) {
-  for (size_t r = 0; r < nrows; r++) out[r] = i2v_dot(rows + r * stride, q, dim);
-}
-
-#if defined(__x86_64__) && defined(__GNUC__)
-#include <immintrin.h>
-#define I2V_AVX2 __attribute__((target("avx2,fma")))
-
-/* Eight rows at a time: eight accumulators, then one transposing sum that
-** leaves the eight scores in one register (a row-at-a-time scan spends
-** most of its time summing each row's accumulator). */
-I2V_AVX2
-static void scores_avx2(const float *rows, size_t stride, size_t nrows,
-                        const float *q, int dim, float *out) {
-  const int full = dim & ~7, tail = dim & 7;
-  const __m256i mask = _mm256_cmpgt_epi32(_mm256_set1_epi32(tail),
-                                          _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
-  const __m256 qt = _mm256_maskload_ps(q + full, mask);
-  size_t r = 0;
-  for (; r + 8 <= nrows; r += 8) {
-    const float *p = rows + r * stride;
-    __m256 a[8];
-    for (int k = 0; k < 8; k++) a[k] = _mm256_setzero_ps();
-    for (int b = 0; b < full; b += 8) {
-      __m256 x = _mm256_loadu_ps(q + b);
-      for (int k = 0; k < 8; k++)
-        a[k] = _mm256_fmadd_ps(x, _mm256_loadu_ps(p + k * stride + (size_t)b), a[k]);
-    }
-    if (tail)
-      for (int k = 0; k < 8; k++)
-        a[k] = _mm256_fmadd_ps(qt, _mm256_maskload_ps(p + k * stride + (size_t)full, mask),
-                               a[k]);
-    __m256 s01 = _mm256_hadd_ps(a[0], a[1]), s23 = _mm256_hadd_ps(a[2], a[3]);
-    __m256 s45 = _mm256_hadd_ps(a[4], a[5]), s67 = _mm256_hadd_ps(a[6], a[7]);
-    __m256 s0123 = _mm256_hadd_ps(s01, s23), s4567 = _mm256_hadd_ps(s45, s67);
-    _mm256_storeu_ps(out + r, _mm256_add_ps(_mm256_permute2f128_ps(s0123, s4567, 0x20),
-                                            _mm256_permute2f128_ps(s0123, s4567, 0x31)));
-  }
-  for (; r < nrows; r++) out[r] = i2v_dot(rows + r * stride, q, dim);
-}
-#endif
-
 void i2v_vec_scores(const float *rows, size_t stride, size_t nrows,
                     const float *q, int dim, float *out) {
-#if defined(__x86_64__) && defined(__GNUC__)
-  __builtin_cpu_init();
-  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
-    scores_avx2(rows, stride, nrows, q, dim, out);
-    return;
+  size_t r = 0;
+#ifdef I2V_HAVE_V8
+  if (stride % 8 == 0 && stride >= (size_t)dim) {
+    for (; r + 8 <= nrows; r += 8) {
+      const float *p[8];
+      for (int j = 0; j < 8; j++) p[j] = rows + (r + (size_t)j) * stride;
+      scores8(p, stride, q, out + r);
+    }
   }
 #endif
-  scores_portable(rows, stride, nrows, q, dim, out);
+  for (; r < nrows; r++) out[r] = i2v_dot(rows + r * stride, q, dim);
+}
+
+I2V_CLONES
+void i2v_vec_scores_idx(const float *rows, size_t stride, const uint32_t *idx,
+                        size_t n, const float *q, int dim, float *out) {
+  size_t r = 0;
+  for (size_t i = 0; i < n; i++)
+    for (size_t d = 0; d < (size_t)dim; d += 16)
+      __builtin_prefetch(rows + (size_t)idx[i] * stride + d);
+#ifdef I2V_HAVE_V8
+  if (stride % 8 == 0 && stride >= (size_t)dim) {
+    /* Whole groups of eight, then the rest padded with its last row (the
+    ** extra sums are computed and dropped: cheaper than single dots). */
+    for (; r < n; r += 8) {
+      const float *p[8];
+      float tmp[8];
+      size_t m = n - r < 8 ? n - r : 8;
+      for (size_t j = 0; j < 8; j++) p[j] = rows + (size_t)idx[r + (j < m ? j : m - 1)] * stride;
+      scores8(p, stride, q, tmp);
+      memcpy(out + r, tmp, m * sizeof(float));
+    }
+  }
+#endif
+  for (; r < n; r++) out[r] = i2v_dot(rows + (size_t)idx[r] * stride, q, dim);
+}
+
+void i2v_vec_i8_query(const float *q, int dim, float scale, size_t cstride, float *qp) {
+  size_t whole = (size_t)dim / 32 * 32;
+  for (size_t c = 0; c < whole; c += 32)
+    for (size_t j = 0; j < 8; j++)
+      for (size_t k = 0; k < 4; k++) qp[c + 8 * k + j] = q[c + 4 * j + k] * scale;
+  for (size_t c = whole; c < cstride; c += 32)
+    for (size_t j = 0; j < 8; j++)
+      for (size_t k = 0; k < 4; k++) {
+        size_t d = c + 4 * j + k;
+        qp[c + 8 * k + j] = d < (size_t)dim ? q[d] * scale : 0.0f;
+      }
+}
+
+I2V_CLONES
+void i2v_vec_scores_i8(const signed char *codes, size_t cstride, const uint32_t *idx,
+                       size_t n, const float *qp, float *out) {
+  for (size_t i = 0; i < n; i++) __builtin_prefetch(codes + (size_t)idx[i] * cstride);
+  size_t r = 0;
+#ifdef I2V_HAVE_V8
+  for (; r < n; r += 8) {
+    const signed char *p[8];
+    float tmp[8];
+    size_t m = n - r < 8 ? n - r : 8;
+    for (size_t j = 0; j < 8; j++) p[j] = codes + (size_t)idx[r + (j < m ? j : m - 1)] * cstride;
+    scores8_i8(p, cstride, qp, tmp);
+    memcpy(out + r, tmp, m * sizeof(float));
+  }
+#endif
+  for (; r < n; r++) {
+    const signed char *c = codes + (size_t)idx[r] * cstride;
+    float s = 0.0f;
+    for (size_t b = 0; b < cstride; b += 32)
+      for (size_t k = 0; k < 4; k++)
+        for (size_t j = 0; j < 8; j++) s += (float)c[b + 4 * j + k] * qp[b + 8 * k + j];
+    out[r] = s;
+  }
+}
+
+I2V_CLONES
+void i2v_vec_scores_i8_rows(const signed char *codes, size_t cstride, size_t nrows,
+                            const float *qp, float *out) {
+  size_t r = 0;
+#ifdef I2V_HAVE_V8
+  for (; r + 8 <= nrows; r += 8) {
+    const signed char *p[8];
+    for (size_t j = 0; j < 8; j++) p[j] = codes + (r + j) * cstride;
+    scores8_i8(p, cstride, qp, out + r);
+  }
+#endif
+  for (; r < nrows; r++) {
+    const signed char *c = codes + r * cstride;
+    float s = 0.0f;
+    for (size_t b = 0; b < cstride; b += 32)
+      for (size_t k = 0; k < 4; k++)
+        for (size_t j = 0; j < 8; j++) s += (float)c[b + 4 * j + k] * qp[b + 8 * k + j];
+    out[r] = s;
+  }
 }
 
 double i2v_vec_normalize(float *x, int dim) {
@@ -69,8 +211,9 @@ double i2v_vec_normalize(float *x, int dim) {
   for (int i = 0; i < dim; i++) s += (double)x[i] * x[i];
   double norm = sqrt(s);
   if (norm > 0) {
-    float inv = (float)(1.0 / norm);
-    for (int i = 0; i < dim; i++) x[i] *= inv;
+    /* In double: 1/norm of a vector of subnormal floats overflows a float. */
+    double inv = 1.0 / norm;
+    for (int i = 0; i < dim; i++) x[i] = (float)((double)x[i] * inv);
   }
   return norm;
 }

@@ -12,6 +12,7 @@
 #define I2V_VEC_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && \
     !defined(I2V_NO_CLONES)
@@ -48,9 +49,27 @@ static inline void i2v_scale(float alpha, float *x, int n) {
   for (int i = 0; i < n; i++) x[i] *= alpha;
 }
 
-/* out[r] = dot(rows + r*stride, q) for r in [0, nrows): the exact scan. */
+/* out[r] = dot(rows + r*stride, q) for r in [0, nrows): the exact scan.
+** Rows and q are zero-padded to stride floats (i2v_row_stride), which lets
+** the kernel run over whole vectors. */
 void i2v_vec_scores(const float *rows, size_t stride, size_t nrows,
                     const float *q, int dim, float *out);
+
+/* out[i] = dot(rows + idx[i]*stride, q) for i in [0, n): scores of scattered
+** rows (a graph search's neighbours), prefetched first.  Same padding. */
+void i2v_vec_scores_idx(const float *rows, size_t stride, const uint32_t *idx,
+                        size_t n, const float *q, int dim, float *out);
+
+/* Approximate scores over int8 codes, for the approximate index's walk:
+** out[i] = dot(codes + idx[i]*cstride, q) * scale, with cstride a multiple of
+** 32 (codes zero padded) and qp the query rearranged for the kernel by
+** i2v_vec_i8_query (cstride floats). */
+void i2v_vec_i8_query(const float *q, int dim, float scale, size_t cstride, float *qp);
+void i2v_vec_scores_i8(const signed char *codes, size_t cstride, const uint32_t *idx,
+                       size_t n, const float *qp, float *out);
+/* The same over consecutive rows [0, nrows): the first pass of the exact scan. */
+void i2v_vec_scores_i8_rows(const signed char *codes, size_t cstride, size_t nrows,
+                            const float *qp, float *out);
 
 /* Scale x to unit length (left as it is when its norm is 0). Returns the
 ** norm it had. */

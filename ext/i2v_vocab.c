@@ -231,6 +231,24 @@ int64_t i2v_vocab_add(i2v_vocab *v, const i2v_value *val, int *added) {
   return (int64_t)v->n - 1;
 }
 
+int i2v_vocab_reserve(i2v_vocab *v, size_t n) {
+  int ovf = 0;
+  if (n >= 0xfffffffeu) return I2V_NOMEM;
+  if (n > v->cap) {
+    size_t bytes = i2v_mul_size(n, sizeof(i2v_vocab_entry), &ovf);
+    if (ovf) return I2V_NOMEM;
+    i2v_vocab_entry *e = i2v_malloc(v->alloc, bytes);
+    if (!e) return I2V_NOMEM;
+    if (v->n) memcpy(e, v->entries, v->n * sizeof(*e));
+    i2v_free(v->alloc, v->entries);
+    v->entries = e;
+    v->cap = n;
+  }
+  while ((n + 1) * 2 > v->nslots)
+    if (grow_slots(v) != I2V_OK) return I2V_NOMEM;
+  return I2V_OK;
+}
+
 int i2v_vocab_select(const i2v_vocab *src, const uint32_t *order, size_t n,
                      i2v_vocab *dst) {
   for (size_t k = 0; k < n; k++) {

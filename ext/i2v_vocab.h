@@ -50,6 +50,11 @@ typedef struct i2v_vocab {
 void i2v_vocab_init(i2v_vocab *v, const i2v_alloc *a);
 void i2v_vocab_free(i2v_vocab *v);
 
+/* Make room for n entries (and their hash slots) so that adding up to n
+** items does not reallocate: a loader that knows the count up front saves
+** the rehashing.  I2V_OK or I2V_NOMEM. */
+int i2v_vocab_reserve(i2v_vocab *v, size_t n);
+
 /* Index of the value, adding it when new (*added = 1).  -1 on OOM or when
 ** the table would exceed 2^32-2 entries. */
 int64_t i2v_vocab_add(i2v_vocab *v, const i2v_value *val, int *added);

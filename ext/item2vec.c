@@ -48,7 +48,11 @@ static const char *model_arg(sqlite3_context *ctx, sqlite3_value *v,
 }
 
 static void model_error(sqlite3_context *ctx, int rc, char *err) {
-  sqlite3_result_error(ctx, err ? err : "out of memory", -1);
+  if (!err) {
+    sqlite3_result_error_nomem(ctx); /* even the message ran out of memory */
+    return;
+  }
+  sqlite3_result_error(ctx, err, -1);
   sqlite3_result_error_code(ctx, rc);
   sqlite3_free(err);
 }
@@ -67,7 +71,10 @@ static void similarity_func(sqlite3_context *ctx, int argc, sqlite3_value **argv
     model_error(ctx, rc, err);
     return;
   }
-  if (i2v_value_from_sql(argv[0], &a) && i2v_value_from_sql(argv[1], &b)) {
+  int got_a = i2v_value_from_sql(argv[0], &a), got_b = i2v_value_from_sql(argv[1], &b);
+  if (got_a < 0 || got_b < 0) {
+    sqlite3_result_error_nomem(ctx);
+  } else if (got_a && got_b) {
     int64_t ia = i2v_vocab_find(&m->items, &a), ib = i2v_vocab_find(&m->items, &b);
     if (ia >= 0 && ib >= 0)
       sqlite3_result_double(ctx, (double)i2v_dot(m->unit + (size_t)ia * m->stride,
@@ -92,7 +99,13 @@ static void vector_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
     model_error(ctx, rc, err);
     return;
   }
-  int64_t idx = i2v_value_from_sql(argv[0], &a) ? i2v_vocab_find(&m->items, &a) : -1;
+  int got = i2v_value_from_sql(argv[0], &a);
+  if (got < 0) {
+    i2v_model_release(m);
+    sqlite3_result_error_nomem(ctx);
+    return;
+  }
+  int64_t idx = got ? i2v_vocab_find(&m->items, &a) : -1;
   if (idx >= 0) {
     /* The cache knows the stored value and type of the item; fetch by it. */
     rc = sqlite3_prepare_v2(conn->db,
@@ -167,7 +180,10 @@ static void to_json_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   char *out = sqlite3_str_finish(s);
   if (rc != SQLITE_OK || !out) {
     sqlite3_free(out);
-    sqlite3_result_error_nomem(ctx);
+    if (rc == SQLITE_TOOBIG)
+      sqlite3_result_error_toobig(ctx);
+    else
+      sqlite3_result_error_nomem(ctx);
     return;
   }
   sqlite3_result_text(ctx, out, -1, sqlite3_free);
@@ -201,11 +217,39 @@ static const function_row function_table[] = {
     {"item2vec_vector", 2, READS_MODEL, vector_func, 1},
 };
 
+/* After a failed registration: remove what was registered, since SQLite
+** unloads the library when its entry point fails and nothing may keep
+** pointing into it.  Removing a function or module drops its reference to
+** the connection state.  Every registration below must be undone here
+** (tests/oom/i2v_oom.c's "load" scenario crashes otherwise). */
+static void unregister_all(sqlite3 *db) {
+  static const struct {
+    const char *name;
+    int nArg;
+  } directonly[] = {{"item2vec_train", -1},  {"item2vec_export", 2}, {"item2vec_export", 3},
+                    {"item2vec_import", 1},  {"item2vec_import", 2}, {"item2vec_import", 3},
+                    {"item2vec_evaluate", -1}, {"item2vec_index", -1}};
+  static const char *const modules[] = {"similar_items", "item2vec_csv", "item2vec_project"};
+  for (size_t i = 0; i < sizeof(function_table) / sizeof(function_table[0]); i++) {
+    const function_row *r = &function_table[i];
+    sqlite3_create_function_v2(db, r->name, r->nArg, r->flags, NULL, NULL, NULL, NULL,
+                               NULL);
+  }
+  for (size_t i = 0; i < sizeof(directonly) / sizeof(directonly[0]); i++)
+    sqlite3_create_function_v2(db, directonly[i].name, directonly[i].nArg,
+                               SQLITE_UTF8 | SQLITE_DIRECTONLY, NULL, NULL, NULL, NULL, NULL);
+  for (size_t i = 0; i < sizeof(modules) / sizeof(modules[0]); i++)
+    sqlite3_create_module_v2(db, modules[i], NULL, NULL, NULL);
+}
+
 static int register_all(sqlite3 *db, char **pzErrMsg) {
   i2v_conn *c = sqlite3_malloc64(sizeof(*c));
   int rc = SQLITE_OK;
   const char *failed = NULL;
-  if (!c) return SQLITE_NOMEM;
+  if (!c) {
+    if (pzErrMsg) *pzErrMsg = sqlite3_mprintf("item2vec: out of memory");
+    return SQLITE_NOMEM;
+  }
   memset(c, 0, sizeof(*c));
   c->db = db;
   c->refs = 1; /* ours until registration ends */
@@ -229,6 +273,8 @@ static int register_all(sqlite3 *db, char **pzErrMsg) {
     failed = "item2vec_csv";
   if (rc == SQLITE_OK && (rc = i2v_register_w2v(db, c)) != SQLITE_OK)
     failed = "item2vec_import/item2vec_export";
+  if (rc == SQLITE_OK && (rc = i2v_register_index(db, c)) != SQLITE_OK)
+    failed = "item2vec_index";
   if (rc == SQLITE_OK && (rc = i2v_register_evaluate(db, c)) != SQLITE_OK)
     failed = "item2vec_evaluate";
   if (rc == SQLITE_OK && (rc = i2v_register_project(db, c)) != SQLITE_OK)
@@ -236,6 +282,7 @@ static int register_all(sqlite3 *db, char **pzErrMsg) {
   if (failed && pzErrMsg)
     *pzErrMsg = sqlite3_mprintf("item2vec: could not register %s: %s", failed,
                                 sqlite3_errstr(rc));
+  if (failed) unregister_all(db);
   i2v_conn_release(c);
   return rc;
 }

@@ -33,3 +33,7 @@ if [ -f scripts/bench_update.py ] && [ -z "${BENCH_ONLY:-}" ]; then
   echo
   "$PYTHON" scripts/bench_update.py
 fi
+if [ -f scripts/bench_query.py ] && [ -z "${BENCH_ONLY:-}" ]; then
+  echo
+  "$PYTHON" scripts/bench_query.py ${BENCH_QUERY_ARGS:-}  # e.g. BENCH_QUERY_ARGS=--quick
+fi

@@ -13,11 +13,11 @@
 .headers on
 .mode box
 
-.print Training item2vec (skip-gram, vector_size=32, window=10, negative=20, min_count=1, order_by=timestamp):
+.print Training item2vec (skip-gram, vector_size=32, window=10, negative=20, min_count=1, epochs=5, order_by=timestamp):
 WITH run(summary) AS MATERIALIZED (
   SELECT item2vec_train('ratings', 'userId', 'movieId',
                         'order_by=timestamp', 'vector_size=32', 'window=10',
-                        'negative=20', 'min_count=1', 'workers=1'))
+                        'negative=20', 'min_count=1', 'epochs=5', 'workers=1'))
 SELECT json_extract(summary, '$.items')     AS movies,
        json_extract(summary, '$.sequences') AS users,
        json_extract(summary, '$.tokens')    AS ratings,

@@ -26,6 +26,11 @@ only="${1:-}"
 
 # Wrap commands for the sanitizer runs.
 wrap=()
+# Python tests: CPython leaves allocations behind at exit that LeakSanitizer
+# would report, so under ASan they check memory errors only (leaks are the
+# C tests', the SQL tests' and tests/oom's); under valgrind they do not run
+# (see README, "Reliability").
+py=("$PYTHON")
 case "${I2V_SANITIZE:-}" in
   valgrind) wrap=(valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite --suppressions=$PWD/tests/valgrind.supp) ;;
   asan)
@@ -34,6 +39,7 @@ case "${I2V_SANITIZE:-}" in
     export ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:exitcode=99"
     export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:exitcode=99"
     export LSAN_OPTIONS="suppressions=$PWD/tests/lsan.supp:print_suppressions=0"
+    py=(env ASAN_OPTIONS="detect_leaks=0:abort_on_error=0:exitcode=99" "$PYTHON")
     ;;
 esac
 
@@ -82,7 +88,13 @@ for t in tests/py/test_*.py tests/sh/test_*.sh; do
   name=$(basename "$t"); want "$name" || continue
   log="$OUT/$name.log"
   case "$t" in
-    *.py) "$PYTHON" "$t" > "$log" 2>&1 ;;
+    *.py)
+      if [ "${I2V_SANITIZE:-}" = valgrind ]; then
+        echo "skip - $name: Python tests do not run under valgrind (make test-asan runs them)" > "$log"
+        tally "$name" 0 "$log"
+        continue
+      fi
+      "${py[@]}" "$t" > "$log" 2>&1 ;;
     *.sh) bash "$t" > "$log" 2>&1 ;;
   esac
   tally "$name" $? "$log"

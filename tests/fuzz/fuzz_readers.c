@@ -4,7 +4,7 @@
 ** member), the CSV tokenizer with its field typing, and the word2vec text
 ** and binary parsers.  No SQLite: it links the core modules alone.
 **
-**   make fuzz                      # 60 seconds from tests/fuzz/corpus
+**   make fuzz                      # FUZZ_SECONDS (30) each, seeds in tests/fuzz/corpus/readers
 **   make fuzz FUZZ_SECONDS=600
 **
 ** How it works.  The first input byte picks the reader (CSV with the

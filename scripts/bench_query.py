@@ -1,0 +1,282 @@
+#!/usr/bin/python3
+"""bench_query.py: how fast similar_items answers, in Markdown tables.
+
+Run by `make bench` (scripts/bench.sh), or alone from the repository root:
+    /usr/bin/python3 scripts/bench_query.py [--quick] [--no-ann] [--queries N]
+
+Tables:
+  1. Exact search: model load time, then the median and 99th percentile
+     latency of 200 random one-item queries (top 10) through Python's
+     sqlite3, against gensim's KeyedVectors.most_similar on the same vectors
+     (queries interleaved, so both see the same machine load) and against
+     the plain-SQL baseline
+         SELECT item FROM item2vec_vectors WHERE model = 'default' AND item <> ?
+          ORDER BY item2vec_similarity(item, ?) DESC LIMIT 10
+     (fewer queries at the larger sizes: it scans the table through SQL).
+     Sizes 10k x 32, 100k x 64, 1M x 64 random unit vectors.
+  2. Approximate search (item2vec_index) on 1M x 64 random and clustered
+     unit vectors: build time, index size, recall at 10 against the exact
+     scan, latency, and the speed-up over the exact scan.
+  3. Batch: every MovieLens user's top 10 from their 5 latest ratings, all
+     they rated excluded, in one statement (needs ML_DIR=/path/to/ml-latest-small).
+
+--quick runs 10k and 100k only, the approximate table at 100k.  Numbers
+are wall-clock on whatever else the machine is doing: compare rows of one
+run, not runs.
+"""
+
+import argparse
+import csv
+import os
+import random
+import shutil
+import sqlite3
+import statistics
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+LIB = os.environ.get("I2V_LIB", "./item2vec")
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS item2vec_models(name TEXT PRIMARY KEY, dim INTEGER NOT NULL,
+  items INTEGER NOT NULL, source TEXT, params TEXT, stats TEXT, created_at TEXT);
+CREATE TABLE IF NOT EXISTS item2vec_vectors(model TEXT NOT NULL, item, frequency INTEGER NOT NULL,
+  vector BLOB NOT NULL, PRIMARY KEY (model, item)) WITHOUT ROWID;
+"""
+
+try:
+    from gensim.models import KeyedVectors
+except ImportError:
+    KeyedVectors = None
+
+
+def connect(path):
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.enable_load_extension(True)
+    conn.load_extension(LIB)
+    conn.enable_load_extension(False)
+    return conn
+
+
+def unit_rows(n, dim, kind, seed):
+    """n unit vectors: 'random' (isotropic Gaussian) or 'clustered' (a
+    Gaussian mixture: 1000 centres of Zipf-like sizes, spread about as wide
+    as the distance between centres)."""
+    rng = np.random.default_rng(seed)
+    if kind == "random":
+        v = rng.standard_normal((n, dim), dtype=np.float32)
+    else:
+        centres = rng.standard_normal((1000, dim), dtype=np.float32)
+        weights = 1.0 / np.arange(1, 1001)
+        which = rng.choice(1000, size=n, p=weights / weights.sum())
+        v = centres[which] + 0.8 * rng.standard_normal((n, dim), dtype=np.float32)
+    v /= np.linalg.norm(v, axis=1, keepdims=True)
+    return v
+
+
+def store(path, vectors, model="default"):
+    """Write vectors as model `model` (items 0..n-1) into a new database."""
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.executescript(SCHEMA)
+    n, dim = vectors.shape
+    raw = vectors.astype("<f4").tobytes()
+    width = 4 * dim
+    conn.execute("BEGIN")
+    conn.execute("INSERT INTO item2vec_models(name, dim, items) VALUES (?, ?, ?)", (model, dim, n))
+    conn.executemany("INSERT INTO item2vec_vectors VALUES (?, ?, 1, ?)",
+                     ((model, i, raw[i * width:(i + 1) * width]) for i in range(n)))
+    conn.execute("COMMIT")
+    conn.close()
+
+
+def pct(xs, p):
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, int(round(p / 100.0 * (len(xs) - 1))))]
+
+
+def us(x):
+    """A duration with its unit: µs below 10 ms, then ms, then s."""
+    return "%.0f µs" % (x * 1e6) if x < 0.01 else "%.1f ms" % (x * 1e3) if x < 10 else "%.1f s" % x
+
+
+def timed(fn):
+    t = time.perf_counter()
+    r = fn()
+    return time.perf_counter() - t, r
+
+
+def exact_table(sizes, nq, tmp):
+    print("### Exact search: one-item top 10, %d random queries\n" % nq)
+    print("| model | load | similar_items median | p99 | gensim most_similar median | p99 "
+          "| vs gensim | plain SQL median (queries) | vs SQL |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for n, dim in sizes:
+        vec = unit_rows(n, dim, "random", seed=n + dim)
+        path = os.path.join(tmp, "exact_%d_%d.db" % (n, dim))
+        store(path, vec)
+        conn = connect(path)
+        load, _ = timed(lambda: conn.execute("SELECT item2vec_similarity(0, 1)").fetchone())
+        rng = random.Random(n)
+        queries = [rng.randrange(n) for _ in range(nq)]
+        cur = conn.cursor()
+        sql = "SELECT item, similarity FROM similar_items(?, 10)"
+        cur.execute(sql, (queries[0],)).fetchall()
+        kv = None
+        if KeyedVectors is not None:
+            kv = KeyedVectors(vector_size=dim)
+            kv.add_vectors([str(i) for i in range(n)], vec)
+            kv.fill_norms()
+            kv.most_similar(str(queries[0]), topn=10)
+        ours, theirs = [], []
+        for q in queries:
+            ours.append(timed(lambda: cur.execute(sql, (q,)).fetchall())[0])
+            if kv is not None:
+                theirs.append(timed(lambda: kv.most_similar(str(q), topn=10))[0])
+        nsql = max(2, min(nq, 2000000 // n))
+        plain = [timed(lambda: conn.execute(
+            "SELECT item FROM item2vec_vectors WHERE model = 'default' AND item <> ?1 "
+            "ORDER BY item2vec_similarity(item, ?1) DESC LIMIT 10", (q,)).fetchall())[0]
+            for q in queries[:nsql]]
+        om, op = statistics.median(ours), pct(ours, 99)
+        gm = statistics.median(theirs) if theirs else None
+        pm = statistics.median(plain)
+        print("| %s x %d | %.2f s | %s | %s | %s | %s | %s | %s (%d) | %.0fx |" % (
+            "{:,}".format(n), dim, load, us(om), us(op),
+            us(gm) if gm else "n/a", us(pct(theirs, 99)) if gm else "n/a",
+            ("%.1fx" % (gm / om)) if gm else "n/a", us(pm), nsql, pm / om))
+        sys.stdout.flush()
+        conn.close()
+        os.remove(path)
+    print()
+
+
+def ann_table(n, dim, nq, tmp, kinds=("random", "clustered"), opts=()):
+    print("### Approximate search (item2vec_index, HNSW): %s x %d, %d random queries\n"
+          % ("{:,}".format(n), dim, nq))
+    print("| vectors | build | threads | index size | ef | recall@10 | median | p99 "
+          "| exact scan median | speed-up |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for kind in kinds:
+        vec = unit_rows(n, dim, kind, seed=7 + len(kind))
+        path = os.path.join(tmp, "ann_%s.db" % kind)
+        store(path, vec)
+        del vec
+        conn = connect(path)
+        args = ", ".join(["'default'", "'verbose=0'"] + ["'%s'" % o for o in opts])
+        build, summary = timed(lambda: conn.execute("SELECT item2vec_index(%s)" % args).fetchone()[0])
+        info = dict(conn.execute("SELECT key, value FROM json_each(?)", (summary,)).fetchall())
+        conn.close()
+        conn = connect(path)  # a fresh connection: the index is read back from the table
+        cur = conn.cursor()
+        rng = random.Random(n + 1)
+        queries = [rng.randrange(n) for _ in range(nq)]
+        cur.execute("SELECT item FROM similar_items(?, 10)", (queries[0],)).fetchall()
+        exact, truth = [], {}
+        for q in queries:
+            t, rows = timed(lambda: cur.execute(
+                "SELECT item FROM similar_items(?, 10) WHERE exact = 1", (q,)).fetchall())
+            exact.append(t)
+            truth[q] = set(r[0] for r in rows)
+        em = statistics.median(exact)
+        for ef in (None, 256, 512, 768, 1024):
+            lat, hits = [], 0
+            for q in queries:
+                if ef is None:
+                    t, rows = timed(lambda: cur.execute(
+                        "SELECT item FROM similar_items(?, 10)", (q,)).fetchall())
+                else:
+                    t, rows = timed(lambda: cur.execute(
+                        "SELECT item FROM similar_items(?, 10) WHERE ef = ?", (q, ef)).fetchall())
+                lat.append(t)
+                hits += len(truth[q] & set(r[0] for r in rows))
+            am = statistics.median(lat)
+            print("| %s | %.0f s | %s | %.0f MB | %s | %.3f | %s | %s | %s | %.0fx |" % (
+                kind, build, info.get("threads"), info.get("bytes", 0) / 1e6,
+                "%s (default)" % info.get("ef_search") if ef is None else ef,
+                hits / (10.0 * nq), us(am), us(pct(lat, 99)), us(em), em / am))
+            sys.stdout.flush()
+        conn.close()
+        os.remove(path)
+    print()
+
+
+def batch_table(tmp):
+    ml = os.environ.get("ML_DIR")
+    print("### Batch: every MovieLens user's top 10 from their 5 latest ratings, everything they "
+          "rated excluded, one statement\n")
+    if not ml or not os.path.exists(os.path.join(ml, "ratings.csv")):
+        print("(skipped: set ML_DIR to the extracted ml-latest-small directory)\n")
+        return
+    path = os.path.join(tmp, "ml.db")
+    conn = connect(path)
+    conn.execute("CREATE TABLE ratings(userId INTEGER, movieId INTEGER, rating REAL, timestamp INTEGER)")
+    with open(os.path.join(ml, "ratings.csv"), newline="") as f:
+        r = csv.reader(f)
+        next(r)
+        conn.execute("BEGIN")
+        conn.executemany("INSERT INTO ratings VALUES (?, ?, ?, ?)",
+                         ((int(a), int(b), float(c), int(d)) for a, b, c, d in r))
+        conn.execute("COMMIT")
+    conn.execute("SELECT item2vec_train('ratings', 'userId', 'movieId', 'order_by=timestamp', "
+                 "'vector_size=32', 'window=10', 'negative=20', 'epochs=5', 'verbose=0')").fetchone()
+    users = conn.execute("SELECT count(DISTINCT userId) FROM ratings").fetchone()[0]
+    # Each user: the 5 most recent ratings are the query, everything rated is
+    # left out.
+    stmt = ("WITH h AS (SELECT userId, movieId, row_number() OVER "
+            "(PARTITION BY userId ORDER BY timestamp DESC, movieId) AS rn FROM ratings) "
+            "SELECT u.userId, s.rank, s.item FROM "
+            "(SELECT userId, json_group_array(movieId) FILTER (WHERE rn <= 5) AS recent, "
+            "json_group_array(movieId) AS seen FROM h GROUP BY userId) AS u, "
+            "similar_items(u.recent, 10, 'default', u.seen) AS s")
+    conn.execute("SELECT * FROM similar_items(1, 1)").fetchall()  # model loaded
+    t, rows = timed(lambda: conn.execute(stmt).fetchall())
+    seen = {}
+    for u, m in conn.execute("SELECT userId, movieId FROM ratings"):
+        seen.setdefault(u, set()).add(m)
+    leaked = sum(1 for u, _, m in rows if m in seen[u])
+    # The same without exclude, as users otherwise write it: top 10, then
+    # drop what they saw.
+    t2, rows2 = timed(lambda: conn.execute(stmt.replace(", 'default', u.seen)", ")")).fetchall())
+    kept = sum(1 for u, _, m in rows2 if m not in seen[u])
+    print("| users | rows | seconds | per user | seen items returned | "
+          "rows left when filtering after the top 10 |")
+    print("|---|---|---|---|---|---|")
+    print("| %d | %d | %.3f s | %s | %d | %d of %d (%.3f s) |\n" % (
+        users, len(rows), t, us(t / users), leaked, kept, len(rows2), t2))
+    conn.close()
+    os.remove(path)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--quick", action="store_true", help="10k and 100k only; the index at 100k")
+    ap.add_argument("--no-ann", action="store_true", help="skip the approximate-search table")
+    ap.add_argument("--queries", type=int, default=200)
+    ap.add_argument("--batch-only", action="store_true", help="only the MovieLens batch table")
+    ap.add_argument("--ann-option", action="append", default=[],
+                    help="an item2vec_index option for the table, e.g. M=32 (repeatable)")
+    a = ap.parse_args()
+    tmp = tempfile.mkdtemp(prefix="i2v_bench_")
+    try:
+        if a.batch_only:
+            batch_table(tmp)
+            return
+        sizes = [(10000, 32), (100000, 64)] + ([] if a.quick else [(1000000, 64)])
+        probe = connect(":memory:")
+        print("## similar_items latency (item2vec %s, SQLite %s, %s)\n" % (
+            probe.execute("SELECT item2vec_version()").fetchone()[0],
+            probe.execute("SELECT sqlite_version()").fetchone()[0],
+            "gensim %s" % __import__("gensim").__version__ if KeyedVectors else "gensim not installed"))
+        probe.close()
+        exact_table(sizes, a.queries, tmp)
+        if not a.no_ann:
+            ann_table(100000 if a.quick else 1000000, 64, a.queries, tmp, opts=a.ann_option)
+        batch_table(tmp)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
