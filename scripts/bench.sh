@@ -2,11 +2,13 @@
 # scripts/bench.sh: `make bench`.  item2vec against gensim's Word2Vec on the
 # same sequences, hyperparameters, threads and epochs; prints one markdown
 # table (bench/bench.py does the work; README.md, "Performance", explains the
-# rows), then the update benchmark (scripts/bench_update.py) when present.
+# rows), then the update and query benchmarks (scripts/bench_update.py,
+# scripts/bench_query.py) when present.
 #
 # Settings: ML_DIR (MovieLens small, extracted) or ML_ZIP (its zip; without
 # either, ../shared/data/ml-latest-small when it is there);
-# BENCH_QUICK=1 skips the 10M and 25M rows; BENCH_SEEDS (3); BENCH_ONLY (a
+# BENCH_QUICK=1 skips the 10M and 25M rows (and the 1M query sizes);
+# BENCH_SEEDS (3); BENCH_ONLY (a
 # comma list of ml-sg, ml-cbow, c1m, c10m, g25m); BENCH_GENSIM=0 (item2vec
 # alone); BENCH_DIR (scratch databases, build/bench); PYTHON (a python3 that
 # can load SQLite extensions: Debian's /usr/bin/python3).
@@ -35,5 +37,8 @@ if [ -f scripts/bench_update.py ] && [ -z "${BENCH_ONLY:-}" ]; then
 fi
 if [ -f scripts/bench_query.py ] && [ -z "${BENCH_ONLY:-}" ]; then
   echo
-  "$PYTHON" scripts/bench_query.py ${BENCH_QUERY_ARGS:-}  # e.g. BENCH_QUERY_ARGS=--quick
+  # BENCH_QUICK=1 runs its quick sizes too; BENCH_QUERY_ARGS overrides (--quick, --no-ann).
+  quick_args=""
+  case ${BENCH_QUICK:-0} in 0|"") ;; *) quick_args=--quick ;; esac
+  "$PYTHON" scripts/bench_query.py ${BENCH_QUERY_ARGS:-$quick_args}
 fi
