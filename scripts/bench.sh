@@ -8,10 +8,10 @@
 # Settings: ML_DIR (MovieLens small, extracted) or ML_ZIP (its zip; without
 # either, ../shared/data/ml-latest-small when it is there);
 # BENCH_QUICK=1 skips the 10M and 25M rows (and the 1M query sizes);
-# BENCH_SEEDS (3); BENCH_ONLY (a
-# comma list of ml-sg, ml-cbow, c1m, c10m, g25m); BENCH_GENSIM=0 (item2vec
-# alone); BENCH_DIR (scratch databases, build/bench); PYTHON (a python3 that
-# can load SQLite extensions: Debian's /usr/bin/python3).
+# BENCH_SEEDS (3); BENCH_ONLY (a comma list of ml-sg, ml-cbow, c1m, c10m,
+# g25m; it also skips the update and query benchmarks); BENCH_GENSIM=0
+# (item2vec alone); BENCH_DIR (scratch databases, build/bench); PYTHON (a
+# python3 that can load SQLite extensions: Debian's /usr/bin/python3).
 # The machine should be quiet: the script prints the load average.
 set -euo pipefail
 # ML_DIR and ML_ZIP may be relative to where make was started.
