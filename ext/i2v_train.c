@@ -57,11 +57,12 @@
 
 typedef struct worker worker;
 
-/* One update: l1 against targets[0] (label 1) and targets[1..nt-1] (label 0);
+/* One update: l1 against w->targets[0] (label 1) and the nt - 1 negatives
+** after it (label 0): the targets' output rows move, dst (l1 itself for
+** skip-gram, a zeroed buffer for CBOW) gets dst_rate x the input's gradient;
 ** returns the loss. */
 typedef double (*update_fn)(worker *w, const float *l1, float *dst,
                             float dst_rate, int nt, float alpha);
-
 
 typedef struct shared_state {
   const i2v_options *o;
