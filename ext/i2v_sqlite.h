@@ -36,7 +36,13 @@ typedef struct i2v_model {
   signed char *codes;     /* int8 copy for the scan's first pass (i2v_similar.c) */
   size_t cstride;         /* codes per row: dim rounded up to 32 */
   float code_max;         /* largest |value| of the unit rows; code = value*127/max */
+  float *context;         /* output (context) vectors as stored, same rows, or NULL */
+  void *context_raw;
 } i2v_model;
+
+/* Load m's context vectors (item2vec_context) into m->context, once; an
+** error when the model was trained without save_context=1. */
+int i2v_model_context(sqlite3 *db, i2v_model *m, const char *fname, char **pzErr);
 
 /* Per-connection state, shared by the functions and the virtual table. */
 typedef struct i2v_conn {
