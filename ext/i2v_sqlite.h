@@ -180,6 +180,9 @@ int i2v_register_index(sqlite3 *db, i2v_conn *c);
 int i2v_register_evaluate(sqlite3 *db, i2v_conn *c);
 int i2v_register_project(sqlite3 *db, i2v_conn *c);
 
+/* Append t as a JSON string (quoted, escaped) to s (i2v_train_sql.c). */
+void i2v_json_string(sqlite3_str *s, const char *t);
+
 /* Monotonic seconds. */
 double i2v_now(void);
 
