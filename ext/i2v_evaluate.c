@@ -75,20 +75,6 @@ static int eval_run_poll(void *ctx, uint64_t done, uint64_t total) {
   return interrupted(ps);
 }
 
-static void json_string(sqlite3_str *s, const char *t) {
-  sqlite3_str_appendchar(s, 1, '"');
-  for (; *t; t++) {
-    unsigned char c = (unsigned char)*t;
-    if (c == '"' || c == '\\')
-      sqlite3_str_appendf(s, "\\%c", c);
-    else if (c < 0x20)
-      sqlite3_str_appendf(s, "\\u%04x", c);
-    else
-      sqlite3_str_appendchar(s, 1, (char)c);
-  }
-  sqlite3_str_appendchar(s, 1, '"');
-}
-
 /* The training options as a JSON object (as item2vec_train stores them),
 ** with the evaluation options after them. */
 static char *eval_params_json(sqlite3 *db, const i2v_options *o,
@@ -97,13 +83,13 @@ static char *eval_params_json(sqlite3 *db, const i2v_options *o,
   char buf[64];
   sqlite3_str_appendchar(s, 1, '{');
   for (int i = 0; i < i2v_options_count(); i++) {
-    json_string(s, i2v_options_name(i));
+    i2v_json_string(s, i2v_options_name(i));
     sqlite3_str_appendchar(s, 1, ':');
     const char *v = i2v_options_value_json(o, i, buf, sizeof(buf));
     if (i2v_options_is_text(i)) {
       if (strcmp(i2v_options_name(i), "model") == 0) v = i2v_options_model(o);
       if (*v)
-        json_string(s, v);
+        i2v_json_string(s, v);
       else
         sqlite3_str_appendall(s, "null");
     } else {
@@ -369,7 +355,7 @@ static void evaluate_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) 
                         "\"eval_seconds\":%.3f,\"model\":",
                         t1 - t0, t2 - t1, t3 - t2);
     if (o.model)
-      json_string(s, o.model);
+      i2v_json_string(s, o.model);
     else
       sqlite3_str_appendall(s, "null");
     result = sqlite3_str_finish(s);

@@ -253,20 +253,6 @@ static int index_poll(void *ctx, uint32_t done, uint32_t total) {
   return 0;
 }
 
-static void json_string(sqlite3_str *s, const char *t) {
-  sqlite3_str_appendchar(s, 1, '"');
-  for (; *t; t++) {
-    unsigned char c = (unsigned char)*t;
-    if (c == '"' || c == '\\')
-      sqlite3_str_appendf(s, "\\%c", c);
-    else if (c < 0x20)
-      sqlite3_str_appendf(s, "\\u%04x", c);
-    else
-      sqlite3_str_appendchar(s, 1, (char)c);
-  }
-  sqlite3_str_appendchar(s, 1, '"');
-}
-
 /* Replace the stored index of `model` with h, in one savepoint. */
 static int write_index(sqlite3 *db, const char *model, i2v_hnsw *h, const char *params,
                        int *nchunks, char **why) {
@@ -402,7 +388,7 @@ static void index_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
     size_t len = 0;
     i2v_hnsw_bytes(h, &len);
     sqlite3_str *js = sqlite3_str_new(db);
-    json_string(js, model);
+    i2v_json_string(js, model);
     char *quoted = sqlite3_str_finish(js);
     size_t cap = quoted ? strlen(quoted) + 320 : 0;
     char *json = quoted ? sqlite3_malloc64(cap) : NULL;

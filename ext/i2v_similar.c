@@ -53,12 +53,13 @@
 #define SIM_ONLY 7
 #define SIM_EXACT 8
 #define SIM_EF 9
-#define SIM_NARGS 7 /* hidden columns, id .. ef */
+#define SIM_SCORE 10
+#define SIM_NARGS 8 /* hidden columns, id .. score */
 
 static const char sim_schema[] =
     "CREATE TABLE x(rank INTEGER, item, similarity REAL, "
     "id HIDDEN, k HIDDEN, model HIDDEN, exclude HIDDEN, only HIDDEN, "
-    "exact HIDDEN, ef HIDDEN)";
+    "exact HIDDEN, ef HIDDEN, score HIDDEN)";
 
 #define SIM_DEFAULT_K 10
 #define SIM_BLOCK 512
@@ -351,14 +352,14 @@ static int build_query(sim_cursor *c, sqlite3_value *id, const float **qv,
 }
 
 /* The exact scan over every row, one pass; skip[0..nskip) sorted. */
-static void scan_rows(const i2v_model *m, const float *qv, const uint32_t *skip,
-                      size_t nskip, i2v_topk *top) {
+static void scan_rows(const i2v_model *m, const float *rows, const float *qv,
+                      const uint32_t *skip, size_t nskip, i2v_topk *top) {
   float scores[SIM_BLOCK];
   size_t si = 0;
   float thr = -INFINITY; /* a score must beat this to enter */
   for (size_t start = 0; start < m->n; start += SIM_BLOCK) {
     size_t len = m->n - start < SIM_BLOCK ? m->n - start : SIM_BLOCK;
-    i2v_vec_scores(m->unit + start * m->stride, m->stride, len, qv, m->dim, scores);
+    i2v_vec_scores(rows + start * m->stride, m->stride, len, qv, m->dim, scores);
     for (; si < nskip && skip[si] < start + len; si++) scores[skip[si] - start] = -INFINITY;
     /* Rows come in index order, so a tie with the worst kept one (which has
     ** a smaller index) does not enter: strictly greater is the test. */
@@ -475,19 +476,19 @@ static void scan_all(sim_cursor *c, i2v_model *m, const float *qv, const uint32_
       scan_two_pass(c, m, qv, skip, nskip, top))
     return;
   top->n = 0;
-  scan_rows(m, qv, skip, nskip, top);
+  scan_rows(m, m->unit, qv, skip, nskip, top);
 }
 
 /* Score the candidates cand[0..ncand) (sorted, unique), leaving out skip. */
-static void scan_only(const i2v_model *m, const float *qv, const uint32_t *cand,
-                      size_t ncand, const uint32_t *skip, size_t nskip,
-                      i2v_topk *top) {
+static void scan_only(const i2v_model *m, const float *rows, const float *qv,
+                      const uint32_t *cand, size_t ncand, const uint32_t *skip,
+                      size_t nskip, i2v_topk *top) {
   size_t si = 0;
   for (size_t i = 0; i < ncand; i++) {
     uint32_t idx = cand[i];
     while (si < nskip && skip[si] < idx) si++;
     if (si < nskip && skip[si] == idx) continue;
-    float s = i2v_dot(m->unit + (size_t)idx * m->stride, qv, m->dim);
+    float s = i2v_dot(rows + (size_t)idx * m->stride, qv, m->dim);
     if (i2v_topk_wants(top, s)) i2v_topk_push(top, s, idx);
   }
 }
@@ -563,6 +564,18 @@ static int sim_filter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr,
                      sqlite3_mprintf("similar_items: ef must be an integer from 1 to 100000, got '%s'",
                                      (const char *)sqlite3_value_text(given[6])));
 
+  int by_context = 0;
+  if (given[7] && sqlite3_value_type(given[7]) != SQLITE_NULL) {
+    const char *sc = (const char *)sqlite3_value_text(given[7]);
+    if (sc && strcmp(sc, "context") == 0)
+      by_context = 1;
+    else if (!sc || strcmp(sc, "cosine") != 0)
+      return sim_error(vt, SQLITE_ERROR,
+                       sqlite3_mprintf("similar_items: score must be 'cosine' or 'context', "
+                                       "got '%s'",
+                                       sc ? sc : "?"));
+  }
+
   /* The model: the one this cursor already answers from in this statement,
   ** or the connection's current one. */
   if (!c->model || strcmp(c->model->name, model_name) != 0) {
@@ -599,8 +612,16 @@ static int sim_filter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr,
     goto nomem;
   i2v_topk top;
   i2v_topk_init(&top, c->results, want);
-  if (only) {
-    scan_only(m, qv, c->cand, ncand, c->skip, nskip, &top);
+  if (by_context) {
+    /* score='context': the query against the output vectors, exactly. */
+    rc = i2v_model_context(conn->db, m, "similar_items", &err);
+    if (rc != SQLITE_OK) goto fail;
+    if (only)
+      scan_only(m, m->context, qv, c->cand, ncand, c->skip, nskip, &top);
+    else
+      scan_rows(m, m->context, qv, c->skip, nskip, &top);
+  } else if (only) {
+    scan_only(m, m->unit, qv, c->cand, ncand, c->skip, nskip, &top);
   } else {
     int answered = 0;
     if (!exact && nskip <= SIM_ANN_MAX_SKIP) {
@@ -648,6 +669,8 @@ static int sim_column(sqlite3_vtab_cursor *cur, sqlite3_context *ctx, int col) {
         sqlite3_result_text(ctx, "default", -1, SQLITE_STATIC);
       } else if (col == SIM_EXACT) {
         sqlite3_result_int(ctx, 0);
+      } else if (col == SIM_SCORE) {
+        sqlite3_result_text(ctx, "cosine", -1, SQLITE_STATIC);
       }
       break;
   }

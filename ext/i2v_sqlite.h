@@ -36,7 +36,13 @@ typedef struct i2v_model {
   signed char *codes;     /* int8 copy for the scan's first pass (i2v_similar.c) */
   size_t cstride;         /* codes per row: dim rounded up to 32 */
   float code_max;         /* largest |value| of the unit rows; code = value*127/max */
+  float *context;         /* output (context) vectors as stored, same rows, or NULL */
+  void *context_raw;
 } i2v_model;
+
+/* Load m's context vectors (item2vec_context) into m->context, once; an
+** error when the model was trained without save_context=1. */
+int i2v_model_context(sqlite3 *db, i2v_model *m, const char *fname, char **pzErr);
 
 /* Per-connection state, shared by the functions and the virtual table. */
 typedef struct i2v_conn {
@@ -173,6 +179,9 @@ int i2v_register_index(sqlite3 *db, i2v_conn *c);
 /* i2v_evaluate.c: item2vec_evaluate; i2v_project.c: item2vec_project. */
 int i2v_register_evaluate(sqlite3 *db, i2v_conn *c);
 int i2v_register_project(sqlite3 *db, i2v_conn *c);
+
+/* Append t as a JSON string (quoted, escaped) to s (i2v_train_sql.c). */
+void i2v_json_string(sqlite3_str *s, const char *t);
 
 /* Monotonic seconds. */
 double i2v_now(void);

@@ -306,6 +306,7 @@ void i2v_model_release(i2v_model *m) {
   i2v_hnsw_free(m->index);
   sqlite3_free(m->index_error);
   sqlite3_free(m->codes);
+  sqlite3_free(m->context_raw);
   i2v_vocab_free(&m->items);
   sqlite3_free(m->raw);
   sqlite3_free(m->name);
@@ -864,4 +865,89 @@ fail:
   sqlite3_finalize(st);
   i2v_stored_model_free(out);
   return rc;
+}
+
+/* Context vectors of a loaded model, for similar_items' score='context':
+** the stored rows as they are (not scaled), in the model's row order; items
+** without a stored context row keep zeros. */
+int i2v_model_context(sqlite3 *db, i2v_model *m, const char *fname, char **pzErr) {
+  sqlite3_stmt *st = NULL;
+  int rc, found = 0;
+  if (m->context) return SQLITE_OK;
+  int has = table_exists(db, "item2vec_context");
+  if (has < 0) {
+    *pzErr = sqlite3_mprintf("%s: %s", fname, sqlite3_errmsg(db));
+    return sqlite3_errcode(db) ? sqlite3_errcode(db) : SQLITE_ERROR;
+  }
+  int ovf = 0;
+  size_t bytes = i2v_mul_size(m->n ? m->n : 1, m->stride * sizeof(float), &ovf);
+  if (ovf || bytes > SIZE_MAX - 64) goto nomem;
+  void *raw = sqlite3_malloc64(bytes + 64);
+  if (!raw) goto nomem;
+  float *rows = (float *)(((uintptr_t)raw + 63) & ~(uintptr_t)63);
+  memset(rows, 0, bytes);
+  if (has > 0) {
+    rc = sqlite3_prepare_v2(db,
+                            "SELECT item, vector FROM main.item2vec_context WHERE model = ?1",
+                            -1, &st, NULL);
+    if (rc != SQLITE_OK) goto sqlerr;
+    sqlite3_bind_text(st, 1, m->name, -1, SQLITE_STATIC);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+      i2v_value v;
+      int got = i2v_value_from_column(st, 0, &v);
+      if (got < 0) {
+        sqlite3_finalize(st);
+        sqlite3_free(raw);
+        goto nomem;
+      }
+      int64_t idx = got ? i2v_vocab_find(&m->items, &v) : -1;
+      if (idx < 0) continue; /* not an item of the model: ignored */
+      const unsigned char *b = sqlite3_column_blob(st, 1);
+      if (!b || sqlite3_column_bytes(st, 1) != m->dim * 4) {
+        *pzErr = sqlite3_mprintf("%s: model '%s' has a context vector of %d bytes; "
+                                 "its dimension %d needs %d",
+                                 fname, m->name, sqlite3_column_bytes(st, 1), m->dim,
+                                 m->dim * 4);
+        sqlite3_finalize(st);
+        sqlite3_free(raw);
+        return SQLITE_CORRUPT;
+      }
+      float *row = rows + (size_t)idx * m->stride;
+      for (int d = 0; d < m->dim; d++) {
+        row[d] = get_le32(b + 4 * d);
+        if (!isfinite(row[d])) {
+          *pzErr = sqlite3_mprintf("%s: model '%s' has a non-finite context vector",
+                                   fname, m->name);
+          sqlite3_finalize(st);
+          sqlite3_free(raw);
+          return SQLITE_CORRUPT;
+        }
+      }
+      found++;
+    }
+    if (rc != SQLITE_DONE) goto sqlerr;
+    sqlite3_finalize(st);
+  }
+  if (!found) {
+    sqlite3_free(raw);
+    *pzErr = sqlite3_mprintf(
+        "%s: model '%s' has no context vectors; score='context' needs a model "
+        "trained with 'save_context=1'",
+        fname, m->name);
+    return SQLITE_ERROR;
+  }
+  m->context_raw = raw;
+  m->context = rows;
+  return SQLITE_OK;
+
+sqlerr:
+  *pzErr = sqlite3_mprintf("%s: cannot read the context vectors of '%s': %s", fname,
+                           m->name, sqlite3_errmsg(db));
+  rc = sqlite3_errcode(db) ? sqlite3_errcode(db) : SQLITE_ERROR;
+  sqlite3_finalize(st);
+  sqlite3_free(raw);
+  return rc;
+nomem:
+  *pzErr = sqlite3_mprintf("%s: out of memory", fname);
+  return SQLITE_NOMEM;
 }

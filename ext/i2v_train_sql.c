@@ -73,7 +73,8 @@ static int train_poll(void *ctx, const i2v_progress *p) {
   return 0;
 }
 
-static void json_string(sqlite3_str *s, const char *t) {
+/* Append t as a JSON string (quotes, escapes) to s. */
+void i2v_json_string(sqlite3_str *s, const char *t) {
   sqlite3_str_appendchar(s, 1, '"');
   for (; *t; t++) {
     unsigned char c = (unsigned char)*t;
@@ -93,13 +94,13 @@ static char *params_json(sqlite3 *db, const i2v_options *o) {
   sqlite3_str_appendchar(s, 1, '{');
   for (int i = 0; i < i2v_options_count(); i++) {
     if (i) sqlite3_str_appendchar(s, 1, ',');
-    json_string(s, i2v_options_name(i));
+    i2v_json_string(s, i2v_options_name(i));
     sqlite3_str_appendchar(s, 1, ':');
     if (i2v_options_is_text(i)) {
       const char *t = i2v_options_value_json(o, i, buf, sizeof(buf));
       if (i == 0) t = i2v_options_model(o);
       if (*t)
-        json_string(s, t);
+        i2v_json_string(s, t);
       else
         sqlite3_str_appendall(s, "null");
     } else {
@@ -297,7 +298,7 @@ static void train_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
     sqlite3_str *s = sqlite3_str_new(db);
     double train_s = t2 - t1;
     sqlite3_str_appendall(s, "{\"model\":");
-    json_string(s, i2v_options_model(&o));
+    i2v_json_string(s, i2v_options_model(&o));
     sqlite3_str_appendf(
         s,
         ",\"items\":%llu,\"sequences\":%llu,\"users\":%llu,\"tokens\":%llu,"

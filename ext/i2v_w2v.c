@@ -48,28 +48,14 @@ static void set_error(sqlite3_context *ctx, int rc, char *msg) {
   sqlite3_free(msg);
 }
 
-static void json_string(sqlite3_str *s, const char *t) {
-  sqlite3_str_appendchar(s, 1, '"');
-  for (; *t; t++) {
-    unsigned char c = (unsigned char)*t;
-    if (c == '"' || c == '\\')
-      sqlite3_str_appendf(s, "\\%c", c);
-    else if (c < 0x20)
-      sqlite3_str_appendf(s, "\\u%04x", c);
-    else
-      sqlite3_str_appendchar(s, 1, (char)c);
-  }
-  sqlite3_str_appendchar(s, 1, '"');
-}
-
 /* {"model":..,"path":..,"items":N,"dim":D,"format":..,"gzip":..} */
 static char *summary(sqlite3 *db, const char *model, const char *path, size_t n,
                      int dim, int binary, int gzip, const char *item_type) {
   sqlite3_str *s = sqlite3_str_new(db);
   sqlite3_str_appendall(s, "{\"model\":");
-  json_string(s, model);
+  i2v_json_string(s, model);
   sqlite3_str_appendall(s, ",\"path\":");
-  json_string(s, path);
+  i2v_json_string(s, path);
   sqlite3_str_appendf(s, ",\"items\":%llu,\"dim\":%d,\"format\":\"%s\",\"gzip\":%s",
                       (unsigned long long)n, dim, binary ? "binary" : "text",
                       gzip ? "true" : "false");
@@ -373,7 +359,7 @@ static void import_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   {
     sqlite3_str *s = sqlite3_str_new(db);
     sqlite3_str_appendall(s, "{\"imported_from\":");
-    json_string(s, path);
+    i2v_json_string(s, path);
     sqlite3_str_appendf(s, ",\"format\":\"%s\",\"vector_size\":%d}",
                         binary ? "binary" : "text", m.dim);
     params = sqlite3_str_finish(s);
