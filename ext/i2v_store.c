@@ -336,6 +336,15 @@ static int table_exists(sqlite3 *db, const char *name) {
 #define I2V_LOAD_PREALLOC_BYTES ((uint64_t)256 << 20)
 #endif
 
+/* Rows to allocate before reading a model whose header claims nitems: the
+** claim, but never more than I2V_LOAD_PREALLOC_BYTES worth (anyone can write
+** these tables), and at least min_rows; more rows grow the buffer. */
+static size_t hinted_rows(int64_t nitems, size_t row_bytes, size_t min_rows) {
+  size_t cap = (size_t)(I2V_LOAD_PREALLOC_BYTES / row_bytes);
+  if (nitems > 0 && (uint64_t)nitems < (uint64_t)cap) cap = (size_t)nitems;
+  return cap < min_rows ? min_rows : cap;
+}
+
 /* Advise a large block onto transparent huge pages where the system has
 ** them: faulting a quarter of a gigabyte of rows in 4 KiB pages costs about
 ** as much as reading them from the database, and the vocabulary's hash
@@ -496,9 +505,7 @@ int i2v_store_load(sqlite3 *db, const char *fname, const char *name,
   /* The header's item count sizes the rows, but it is only a hint (anyone
   ** can write these tables): at most I2V_LOAD_PREALLOC_BYTES are taken on its
   ** word; more rows grow the array as they arrive. */
-  size_t cap = (size_t)(I2V_LOAD_PREALLOC_BYTES / (m->stride * sizeof(float)));
-  if (nitems > 0 && (uint64_t)nitems < (uint64_t)cap) cap = (size_t)nitems;
-  if (cap < 1) cap = 1;
+  size_t cap = hinted_rows(nitems, m->stride * sizeof(float), 1);
   if (alloc_rows(m, cap) != SQLITE_OK) goto nomem;
   if (i2v_vocab_reserve(&m->items, cap) != I2V_OK) goto nomem;
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -792,9 +799,7 @@ int i2v_store_read_state(sqlite3 *db, const char *fname, const char *name,
   if (rc != SQLITE_OK) goto sqlerr;
   sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
   /* The header's count is a hint only, as in i2v_store_load. */
-  cap = (size_t)(I2V_LOAD_PREALLOC_BYTES / ((size_t)out->dim * sizeof(float)));
-  if (nitems > 0 && (uint64_t)nitems < (uint64_t)cap) cap = (size_t)nitems;
-  if (cap < 16) cap = 16;
+  cap = hinted_rows(nitems, (size_t)out->dim * sizeof(float), 16);
   if (stored_grow(out, cap) != SQLITE_OK) goto nomem;
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
     i2v_value v;
