@@ -284,9 +284,9 @@ typedef struct scratch {
   uint64_t *seen;     /* (n + 63) / 64 words */
   uint32_t *touched;  /* items whose bit is set; grows */
   size_t ntouched, touched_cap;
-  i2v_scored *cand;   /* max-heap: the best unexpanded on top; grows */
-  i2v_scored *res;    /* min-heap: the worst kept on top; ef + 1 */
-  size_t ncand, nres, cap, cand_cap;
+  i2v_scored *res;    /* the beam: the best found so far, best first; ef + 1 */
+  unsigned char *done; /* done[j]: res[j] has been expanded; ef + 1 */
+  size_t nres, cap;
   const i2v_alloc *alloc;
   int nomem;          /* a heap or list could not grow */
   uint32_t *nbr, *todo; /* M0 + 1 each */
@@ -294,13 +294,14 @@ typedef struct scratch {
   uint32_t *sel;        /* selected neighbours, M0 + 1 */
   i2v_scored *prune;    /* M0 + 1 */
   float *q1, *q2;       /* cstride floats each: scaled query vectors */
+  size_t qcap;          /* their length */
 } scratch;
 
 static void scratch_free(const i2v_alloc *a, scratch *s) {
   if (!s) return;
   i2v_free(a, s->seen);
   i2v_free(a, s->touched);
-  i2v_free(a, s->cand);
+  i2v_free(a, s->done);
   i2v_free(a, s->res);
   i2v_free(a, s->nbr);
   i2v_free(a, s->todo);
@@ -335,26 +336,24 @@ static int scratch_init(const i2v_alloc *a, scratch *s, uint32_t n, int M0, size
   return I2V_OK;
 }
 
-/* Room for the result heap of ef + 1 entries, and a first candidate heap
-** of 2 * ef (which grows in cand_add when a search visits more). */
+/* Room for a beam of ef + 1 entries. */
 static int scratch_heaps(const i2v_alloc *a, scratch *s, size_t ef) {
   if (ef + 1 <= s->cap) return I2V_OK;
   int ovf = 0;
   size_t bytes = i2v_mul_size(ef + 1, sizeof(i2v_scored), &ovf);
-  size_t cbytes = i2v_mul_size(2 * ef + 2, sizeof(i2v_scored), &ovf);
   if (ovf) return I2V_NOMEM;
-  i2v_scored *c = i2v_malloc(a, cbytes), *r = i2v_malloc(a, bytes);
-  if (!c || !r) {
-    i2v_free(a, c);
+  i2v_scored *r = i2v_malloc(a, bytes);
+  unsigned char *d = i2v_malloc(a, ef + 1);
+  if (!r || !d) {
     i2v_free(a, r);
+    i2v_free(a, d);
     return I2V_NOMEM;
   }
-  i2v_free(a, s->cand);
   i2v_free(a, s->res);
-  s->cand = c;
+  i2v_free(a, s->done);
   s->res = r;
+  s->done = d;
   s->cap = ef + 1;
-  s->cand_cap = 2 * ef + 2;
   return I2V_OK;
 }
 
@@ -417,26 +416,7 @@ static inline int better(const i2v_scored *a, const i2v_scored *b) {
   }
 
 #define WORSE(a, b) better(b, a)
-HEAP_FNS(cand, better)
 HEAP_FNS(res, WORSE)
-
-/* Push a candidate, growing the heap when full; on failure the candidate is
-** dropped and s->nomem set (the search then ends early). */
-static void cand_add(scratch *s, i2v_scored e) {
-  if (s->ncand == s->cand_cap) {
-    size_t nc = s->cand_cap * 2;
-    i2v_scored *c = nc > s->cand_cap ? i2v_malloc(s->alloc, nc * sizeof(i2v_scored)) : NULL;
-    if (!c) {
-      s->nomem = 1;
-      return;
-    }
-    memcpy(c, s->cand, s->ncand * sizeof(i2v_scored));
-    i2v_free(s->alloc, s->cand);
-    s->cand = c;
-    s->cand_cap = nc;
-  }
-  cand_push(s->cand, &s->ncand, e);
-}
 
 /* Sort a result heap of n entries best first, in place. */
 static void sort_results(i2v_scored *r, size_t n) {
@@ -487,9 +467,17 @@ static const float *scale_query(const rowset *rs, const float *q, float *qs) {
   return qs;
 }
 
+#ifdef HNSW_STATS
+unsigned long hnsw_stat_dist, hnsw_stat_expand;
+#define STAT(x) (x)
+#else
+#define STAT(x) ((void)0)
+#endif
+
 /* Scores of rows idx[0..n): from the codes (the build) or exact (queries). */
 static inline void approx_scores(const rowset *rs, const uint32_t *idx, size_t n,
                                  const float *qs, float *out) {
+  STAT(hnsw_stat_dist += n);
   if (rs->codes)
     i2v_vec_scores_i8(rs->codes, rs->cstride, idx, n, qs, out);
   else
@@ -515,36 +503,56 @@ static void greedy(const i2v_hnsw *h, unsigned char *locks, scratch *s,
 }
 
 /* Best-first search of width ef on one level from the entry ep
-** (approximate scores).  Leaves the results in s->res, best first; returns
-** how many. */
+** (approximate scores).  The beam s->res holds the best ef items found so
+** far, best first, each marked once its list has been read; the search
+** reads the list of the best unread one until every one is read.  (The
+** usual queue of candidates and heap of results, as one sorted array: a
+** newcomer worse than the worst kept is dropped, as it would never have been
+** expanded.)  Leaves the results in s->res, best first; returns how many. */
 static size_t search_level(const i2v_hnsw *h, unsigned char *locks, scratch *s,
                            const rowset *rs, const float *qs, i2v_scored ep,
                            size_t ef, int level) {
-  s->ncand = s->nres = 0;
+  i2v_scored *beam = s->res;
+  unsigned char *done = s->done;
+  size_t nb = 1, next = 0;
   visit(s, ep.index);
-  cand_push(s->cand, &s->ncand, ep);
-  res_push(s->res, &s->nres, ep);
-  while (s->ncand && !s->nomem) {
-    i2v_scored c = cand_pop(s->cand, &s->ncand);
-    if (s->nres >= ef && better(&s->res[0], &c)) break;
-    size_t cnt = read_list(h, locks, s, c.index, level), nt = 0;
+  beam[0] = ep;
+  done[0] = 0;
+  while (next < nb && !s->nomem) {
+    uint32_t c = beam[next].index;
+    done[next] = 1;
+    size_t cnt = read_list(h, locks, s, c, level), nt = 0;
+    STAT(hnsw_stat_expand++);
     for (size_t j = 0; j < cnt; j++)
       if (visit(s, s->nbr[j])) s->todo[nt++] = s->nbr[j];
     approx_scores(rs, s->todo, nt, qs, s->nbr_score);
     for (size_t j = 0; j < nt; j++) {
       i2v_scored e = {s->nbr_score[j], s->todo[j]};
-      if (s->nres < ef || better(&e, &s->res[0])) {
-        cand_add(s, e);
-        res_push(s->res, &s->nres, e);
-        if (s->nres > ef) res_pop(s->res, &s->nres);
+      if (nb == ef && !better(&e, &beam[nb - 1])) continue;
+      /* Its place: after every entry better than it. */
+      size_t lo = 0, hi = nb;
+      while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (better(&beam[mid], &e))
+          lo = mid + 1;
+        else
+          hi = mid;
       }
+      size_t move = (nb == ef ? nb - 1 : nb) - lo;
+      memmove(beam + lo + 1, beam + lo, move * sizeof(i2v_scored));
+      memmove(done + lo + 1, done + lo, move);
+      beam[lo] = e;
+      done[lo] = 0;
+      if (nb < ef) nb++;
+      if (lo < next) next = lo;
     }
-    /* The next candidate's list is read next: start fetching it. */
-    if (s->ncand) __builtin_prefetch(list_at(h, s->cand[0].index, level));
+    while (next < nb && done[next]) next++;
+    /* The next list to read: start fetching it. */
+    if (next < nb) __builtin_prefetch(list_at(h, beam[next].index, level));
   }
   unvisit_all(s);
-  sort_results(s->res, s->nres);
-  return s->nres;
+  s->nres = nb;
+  return nb;
 }
 
 /* The int8 codes of the rows: one scale for all, so the largest value maps
@@ -573,6 +581,7 @@ static int make_codes(i2v_hnsw *h, const float *rows, size_t stride) {
     }
     for (size_t d = (size_t)h->dim; d < cstride; d++) c[d] = 0;
   }
+  i2v_advise_huge(codes, (size_t)h->n * cstride);
   h->codes = codes;
   h->cstride = cstride;
   h->inv_scale = 1.0f / scale;
@@ -587,30 +596,53 @@ static rowset rows_of(const i2v_hnsw *h, const float *rows, size_t stride, int d
 int i2v_hnsw_search(i2v_hnsw *h, const float *rows, size_t stride, int dim,
                     const float *q, size_t ef, i2v_scored **found,
                     size_t *nfound) {
+  return i2v_hnsw_search8(h, rows, stride, dim, NULL, 0, 1.0f, q, ef, found, nfound);
+}
+
+int i2v_hnsw_search8(i2v_hnsw *h, const float *rows, size_t stride, int dim,
+                     const signed char *codes, size_t cstride, float unit,
+                     const float *q, size_t ef, i2v_scored **found,
+                     size_t *nfound) {
   *found = NULL;
   *nfound = 0;
   if (h->n == 0) return I2V_OK;
   if (!h->qs) {
     scratch *s = i2v_malloc(h->alloc, sizeof(*s));
     if (!s) return I2V_NOMEM;
-    if (scratch_init(h->alloc, s, h->n, h->M0, 32) != I2V_OK) {
+    if (scratch_init(h->alloc, s, h->n, h->M0, cstride > 32 ? cstride : 32) != I2V_OK) {
       i2v_free(h->alloc, s);
       return I2V_NOMEM;
     }
+    s->qcap = cstride > 32 ? cstride : 32;
     h->qs = s;
   }
   if (ef < 1) ef = 1;
   if (scratch_heaps(h->alloc, h->qs, ef) != I2V_OK) return I2V_NOMEM;
   scratch *s = h->qs;
-  /* Queries walk the float rows: at the widths queries use, the int8 codes
-  ** cost recall (about 0.02 at 1M x 64) for no measurable time. */
-  rowset rs = {rows, stride, dim, NULL, 0, 1.0f};
-  i2v_scored cur = {i2v_dot(ROW(&rs, h->entry), q, dim), h->entry};
-  for (int l = h->max_level; l > 0; l--) greedy(h, NULL, s, &rs, q, &cur, l);
-  size_t nf = search_level(h, NULL, s, &rs, q, cur, ef, 0);
+  if (codes && cstride > s->qcap) codes = NULL; /* not the layout it was made for */
+  rowset rs = {rows, stride, dim, codes, cstride, unit};
+  const float *qs = scale_query(&rs, q, s->q1);
+  i2v_scored cur = {0.0f, h->entry};
+  approx_scores(&rs, &cur.index, 1, qs, &cur.score);
+  for (int l = h->max_level; l > 0; l--) greedy(h, NULL, s, &rs, qs, &cur, l);
+  size_t nf = search_level(h, NULL, s, &rs, qs, cur, ef, 0);
   if (s->nomem) {
     s->nomem = 0;
     return I2V_NOMEM;
+  }
+  if (codes) {
+    /* The walk ranked by codes: score what it found exactly, best first. */
+    for (size_t at = 0; at < nf; at += 64) {
+      size_t len = nf - at < 64 ? nf - at : 64;
+      uint32_t idx[64];
+      float ex[64];
+      for (size_t j = 0; j < len; j++) idx[j] = s->res[at + j].index;
+      i2v_vec_scores_idx(rows, stride, idx, len, q, dim, ex);
+      for (size_t j = 0; j < len; j++) s->res[at + j].score = ex[j];
+    }
+    size_t m = 0;
+    for (size_t j = 0; j < nf; j++) res_push(s->res, &m, s->res[j]);
+    sort_results(s->res, nf);
   }
   *found = s->res;
   *nfound = nf;
@@ -816,6 +848,7 @@ int i2v_hnsw_build(const i2v_hnsw_params *p, const float *rows, size_t stride,
     i2v_free(a, levels);
     goto nomem;
   }
+  i2v_advise_huge(h->blob, h->len);
   memset(h->blob, 0, h->len);
   memcpy(h->blob + I2V_HNSW_HEADER, levels, n);
   i2v_free(a, levels);
@@ -930,6 +963,7 @@ int i2v_hnsw_load(unsigned char *blob, size_t len, uint32_t n, int dim,
   h->blob = blob;
   blob = NULL;
   h->len = len;
+  i2v_advise_huge(h->blob, len);
   h->n = n;
   h->dim = dim;
   h->M = (int)get32(h->blob + 24);
