@@ -373,29 +373,20 @@ static void scan_rows(const i2v_model *m, const float *rows, const float *qv,
 }
 
 /* The int8 copy of m's unit rows, made on first use: code = round(value *
-** 127 / code_max), code_max the largest |value| in the model. */
+** 127 / code_max), code_max the largest |value| in the model (which the
+** loader found), 1 when all are 0. */
 static int model_codes(i2v_model *m) {
   if (m->codes) return SQLITE_OK;
   size_t cstride = ((size_t)m->dim + 31) & ~(size_t)31;
-  float maxabs = 0.0f;
-  signed char *codes = sqlite3_malloc64((sqlite3_uint64)m->n * cstride + 1);
+  int ovf = 0;
+  size_t bytes = i2v_mul_size(m->n, cstride, &ovf);
+  signed char *codes = ovf ? NULL : sqlite3_malloc64(bytes + 1);
   if (!codes) return SQLITE_NOMEM;
-  for (size_t i = 0; i < m->n; i++)
-    for (int d = 0; d < m->dim; d++) {
-      float v = fabsf(m->unit[i * m->stride + (size_t)d]);
-      if (v > maxabs) maxabs = v;
-    }
-  if (maxabs == 0.0f) maxabs = 1.0f;
-  float scale = 127.0f / maxabs;
-  for (size_t i = 0; i < m->n; i++) {
-    const float *r = m->unit + i * m->stride;
-    signed char *cr = codes + i * cstride;
-    for (int d = 0; d < m->dim; d++) cr[d] = (signed char)lrintf(r[d] * scale);
-    for (size_t d = (size_t)m->dim; d < cstride; d++) cr[d] = 0;
-  }
+  i2v_prefault(codes, bytes);
+  if (m->code_max == 0.0f) m->code_max = 1.0f;
+  i2v_vec_quantize_i8(m->unit, m->stride, m->n, m->dim, 127.0f / m->code_max, codes, cstride);
   m->codes = codes;
   m->cstride = cstride;
-  m->code_max = maxabs;
   return SQLITE_OK;
 }
 

@@ -35,10 +35,15 @@ typedef struct i2v_model {
   char *index_error;      /* why, when damaged */
   signed char *codes;     /* int8 copy for the scan's first pass (i2v_similar.c) */
   size_t cstride;         /* codes per row: dim rounded up to 32 */
-  float code_max;         /* largest |value| of the unit rows; code = value*127/max */
+  float code_max;         /* largest |value| of the unit rows (the loader's); code =
+                             value*127/max */
   float *context;         /* output (context) vectors as stored, same rows, or NULL */
   void *context_raw;
 } i2v_model;
+
+/* Fault in the pages of a large fresh block in one call, ahead of writing
+** it (i2v_store.c; nothing where Linux cannot). */
+void i2v_prefault(void *p, size_t bytes);
 
 /* Load m's context vectors (item2vec_context) into m->context, once; an
 ** error when the model was trained without save_context=1. */

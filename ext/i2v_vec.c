@@ -1,7 +1,7 @@
 /*
 ** i2v_vec.c: the dispatched vector kernels of similar_items' exact scan, of
 ** the approximate index's walk (scattered rows, int8 codes) and the helpers
-** that normalise rows.  See i2v_vec.h for how the instruction set is chosen:
+** that normalise rows and make int8 codes of them.  See i2v_vec.h for how the instruction set is chosen:
 ** each kernel is compiled per instruction set with I2V_CLONES, and scores
 ** eight rows per step with GCC/Clang vector types (below).
 */
@@ -204,6 +204,60 @@ void i2v_vec_scores_i8_rows(const signed char *codes, size_t cstride, size_t nro
         for (size_t j = 0; j < 8; j++) s += (float)c[b + 4 * j + k] * qp[b + 8 * k + j];
     out[r] = s;
   }
+}
+
+/* rintf rounds as lrintf does (ties to even in the default mode) and,
+** unlike lrintf, is inlined and vectorised: vroundps with SSE4.1 and up, an
+** add-and-subtract of 2^23 before; either way the code is the same. */
+I2V_CLONES
+void i2v_vec_quantize_i8(const float *rows, size_t stride, size_t nrows, int dim,
+                         float scale, signed char *codes, size_t cstride) {
+  for (size_t r = 0; r < nrows; r++) {
+    const float *x = rows + r * stride;
+    signed char *c = codes + r * cstride;
+#pragma omp simd
+    for (int d = 0; d < dim; d++) c[d] = (signed char)(int)rintf(x[d] * scale);
+    memset(c + dim, 0, cstride - (size_t)dim);
+  }
+}
+
+I2V_CLONES
+float i2v_vec_unit_row(float *row, int dim, size_t stride) {
+  /* Four partial sums, d mod 4, the tail into the first, then added in
+  ** order: the order GCC gave the loader's earlier loop for SSE2, written
+  ** out so a model loads to the same bits as it did, on every instruction
+  ** set.  Each square is exact in double, so a fused multiply-add changes
+  ** nothing. */
+  double s[4] = {0.0, 0.0, 0.0, 0.0};
+  int whole = dim & ~3, d;
+  for (d = 0; d < whole; d += 4)
+    for (int j = 0; j < 4; j++) s[j] += (double)row[d + j] * row[d + j];
+  for (; d < dim; d++) s[0] += (double)row[d] * row[d];
+  double sum = s[0] + s[1] + s[2] + s[3];
+  if (sum - sum != 0.0) return -1.0f;
+  /* The largest |value| is found before scaling: rounding x * inv to a
+  ** float never reverses an order, so the largest value stays the largest.
+  ** Compared as bits: for non-negative floats that is the same order. */
+  uint32_t top = 0;
+#pragma omp simd reduction(max : top)
+  for (int d = 0; d < dim; d++) {
+    uint32_t u;
+    memcpy(&u, &row[d], sizeof(u));
+    u &= 0x7fffffffu;
+    top = u > top ? u : top;
+  }
+  float big;
+  memcpy(&big, &top, sizeof(big));
+  if (sum > 0) {
+    /* In double: 1/norm of a vector of subnormal floats overflows a float,
+    ** while each scaled value fits. */
+    double inv = 1.0 / sqrt(sum);
+#pragma omp simd
+    for (int d = 0; d < dim; d++) row[d] = (float)((double)row[d] * inv);
+    big = (float)((double)big * inv);
+  }
+  for (size_t d = (size_t)dim; d < stride; d++) row[d] = 0.0f;
+  return big;
 }
 
 double i2v_vec_normalize(float *x, int dim) {

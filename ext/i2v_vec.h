@@ -71,6 +71,19 @@ void i2v_vec_scores_i8(const signed char *codes, size_t cstride, const uint32_t 
 void i2v_vec_scores_i8_rows(const signed char *codes, size_t cstride, size_t nrows,
                             const float *qp, float *out);
 
+/* The int8 codes of rows [0, nrows): codes[r * cstride + d] =
+** round(rows[r * stride + d] * scale) (ties to even, as lrintf), for d < dim,
+** and 0 up to cstride.  The values times scale must be within [-127, 127]. */
+void i2v_vec_quantize_i8(const float *rows, size_t stride, size_t nrows, int dim,
+                         float scale, signed char *codes, size_t cstride);
+
+/* Scale row (dim floats) to unit length, computing in double, and zero its
+** padding up to stride.  Returns the largest |value| of the scaled row, or
+** -1 (the row left as it was) when a value is not finite: the squares of
+** finite floats cannot overflow a double, so a sum that is not finite means
+** an infinity or a NaN was among them. */
+float i2v_vec_unit_row(float *row, int dim, size_t stride);
+
 /* Scale x to unit length (left as it is when its norm is 0). Returns the
 ** norm it had. */
 double i2v_vec_normalize(float *x, int dim);

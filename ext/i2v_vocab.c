@@ -3,9 +3,12 @@
 **
 ** How it works: entries live in one growing array (their index is the item's
 ** id during training); a separate open-addressing array of slots maps a key's
-** hash to the entry.  Integer keys hash their 64 bits; other keys hash their
-** bytes, which live in one growing arena so a million items cost a few
-** allocations, not a million.
+** hash to the entry (and keeps half the hash, so probes past other keys
+** rarely read their entries).  Integer keys hash their 64 bits; other keys
+** hash their bytes, which live in one growing arena so a million items cost
+** a few allocations, not a million.  A loader that expects few duplicates
+** appends entries unindexed and indexes them in one pass
+** (i2v_vocab_index), with the slots prefetched ahead of the inserts.
 */
 #include "i2v_vocab.h"
 
@@ -121,18 +124,32 @@ static uint64_t entry_hash(const i2v_vocab *v, const i2v_vocab_entry *e) {
   return e->key_is_int ? hash_int(e->v.i) : hash_bytes(key_ptr(v, e), e->len);
 }
 
+static uint64_t key_hash(int kind, int64_t ik, const char *kb, size_t kn) {
+  return kind == KEY_INT ? hash_int(ik) : hash_bytes(kb, kn);
+}
+
+/* A slot is 0 when empty; otherwise its low 32 bits hold the entry's index
+** + 1 and its high 32 bits the high half of the key's hash (the low bits
+** pick the slot), so a probe reads an entry, a cache miss of its own in a
+** large table, only when those match. */
+static uint64_t slot_of(uint64_t hash, size_t idx) {
+  return (hash & 0xffffffff00000000ULL) | (uint64_t)(idx + 1);
+}
+#define SLOT_ENTRY(s) ((size_t)(uint32_t)(s) - 1)
+
 static int grow_slots(i2v_vocab *v) {
   size_t ns = v->nslots ? v->nslots * 2 : 64;
   int ovf = 0;
-  size_t bytes = i2v_mul_size(ns, sizeof(uint32_t), &ovf);
+  size_t bytes = i2v_mul_size(ns, sizeof(uint64_t), &ovf);
   if (ovf) return I2V_NOMEM;
-  uint32_t *s = i2v_malloc(v->alloc, bytes);
+  uint64_t *s = i2v_malloc(v->alloc, bytes);
   if (!s) return I2V_NOMEM;
   memset(s, 0, bytes);
-  for (size_t i = 0; i < v->n; i++) {
-    size_t h = (size_t)entry_hash(v, &v->entries[i]) & (ns - 1);
+  for (size_t i = 0; i < v->nindexed; i++) {
+    uint64_t hash = entry_hash(v, &v->entries[i]);
+    size_t h = (size_t)hash & (ns - 1);
     while (s[h]) h = (h + 1) & (ns - 1);
-    s[h] = (uint32_t)(i + 1);
+    s[h] = slot_of(hash, i);
   }
   i2v_free(v->alloc, v->slots);
   v->slots = s;
@@ -140,17 +157,20 @@ static int grow_slots(i2v_vocab *v) {
   return I2V_OK;
 }
 
-static int64_t lookup(const i2v_vocab *v, int kind, int64_t ik,
-                      const char *kb, size_t kn, size_t *slot_out) {
+/* The entry with the key (of hash h), or -1 with *slot_out set to the
+** empty slot where it would go. */
+static int64_t lookup(const i2v_vocab *v, int kind, int64_t ik, const char *kb,
+                      size_t kn, uint64_t h, size_t *slot_out) {
   if (!v->nslots) {
     if (slot_out) *slot_out = (size_t)-1;
     return -1;
   }
-  uint64_t h = kind == KEY_INT ? hash_int(ik) : hash_bytes(kb, kn);
   size_t m = v->nslots - 1, i = (size_t)h & m;
-  while (v->slots[i]) {
-    const i2v_vocab_entry *e = &v->entries[v->slots[i] - 1];
-    if (entry_matches(v, e, kind, ik, kb, kn)) return v->slots[i] - 1;
+  uint64_t s;
+  while ((s = v->slots[i]) != 0) {
+    if ((s ^ h) >> 32 == 0 &&
+        entry_matches(v, &v->entries[SLOT_ENTRY(s)], kind, ik, kb, kn))
+      return (int64_t)SLOT_ENTRY(s);
     i = (i + 1) & m;
   }
   if (slot_out) *slot_out = i;
@@ -162,7 +182,7 @@ int64_t i2v_vocab_find(const i2v_vocab *v, const i2v_value *val) {
   const char *kb = NULL;
   size_t kn = 0;
   int kind = key_of(val, &ik, &kb, &kn);
-  return lookup(v, kind, ik, kb, kn, NULL);
+  return lookup(v, kind, ik, kb, kn, key_hash(kind, ik, kb, kn), NULL);
 }
 
 static int append_entry(i2v_vocab *v, const i2v_vocab_entry *proto,
@@ -205,30 +225,106 @@ static int append_entry(i2v_vocab *v, const i2v_vocab_entry *proto,
   return I2V_OK;
 }
 
+/* The entry of a value of the given key kind. */
+static void entry_of(const i2v_value *val, int kind, int64_t ik, i2v_vocab_entry *e) {
+  memset(e, 0, sizeof(*e));
+  e->key_is_int = (uint8_t)(kind == KEY_INT);
+  e->type = (uint8_t)val->type;
+  if (kind == KEY_INT)
+    e->v.i = ik;
+  else if (val->type == I2V_FLOAT)
+    e->v.r = val->r;
+}
+
 int64_t i2v_vocab_add(i2v_vocab *v, const i2v_value *val, int *added) {
   int64_t ik = 0;
   const char *kb = NULL;
   size_t kn = 0, slot = 0;
   int kind = key_of(val, &ik, &kb, &kn);
   if (added) *added = 0;
-  int64_t found = lookup(v, kind, ik, kb, kn, &slot);
+  uint64_t h = key_hash(kind, ik, kb, kn);
+  int64_t found = lookup(v, kind, ik, kb, kn, h, &slot);
   if (found >= 0) return found;
   if ((v->n + 1) * 2 > v->nslots) {
     if (grow_slots(v) != I2V_OK) return -1;
-    lookup(v, kind, ik, kb, kn, &slot);
+    lookup(v, kind, ik, kb, kn, h, &slot);
   }
   i2v_vocab_entry e;
-  memset(&e, 0, sizeof(e));
-  e.key_is_int = (uint8_t)(kind == KEY_INT);
-  e.type = (uint8_t)val->type;
-  if (kind == KEY_INT)
-    e.v.i = ik;
-  else if (val->type == I2V_FLOAT)
-    e.v.r = val->r;
+  entry_of(val, kind, ik, &e);
   if (append_entry(v, &e, kb, kn) != I2V_OK) return -1;
-  v->slots[slot] = (uint32_t)v->n;
+  v->slots[slot] = slot_of(h, v->n - 1);
+  v->nindexed = v->n;
   if (added) *added = 1;
   return (int64_t)v->n - 1;
+}
+
+int64_t i2v_vocab_append(i2v_vocab *v, const i2v_value *val) {
+  int64_t ik = 0;
+  const char *kb = NULL;
+  size_t kn = 0;
+  int kind = key_of(val, &ik, &kb, &kn);
+  i2v_vocab_entry e;
+  entry_of(val, kind, ik, &e);
+  if (append_entry(v, &e, kb, kn) != I2V_OK) return -1;
+  return (int64_t)v->n - 1;
+}
+
+void i2v_vocab_unappend(i2v_vocab *v) {
+  if (v->n <= v->nindexed) return;
+  const i2v_vocab_entry *e = &v->entries[--v->n];
+  if (!e->key_is_int) v->arena_len -= e->len; /* its bytes were the last added */
+}
+
+/*
+** Index the appended entries in one pass.  One insert at a time waits on a
+** cache miss for its slot, the slots being probed at random; here the hash
+** of the entry I2V_VOCAB_AHEAD places ahead is computed and its slot
+** prefetched, so that many misses are in flight at once.  Duplicates go as
+** the entries are moved down over them.
+*/
+#define I2V_VOCAB_AHEAD 16
+
+int i2v_vocab_index(i2v_vocab *v, void (*moved)(void *ctx, size_t from, size_t to),
+                    void *ctx) {
+  uint64_t ring[I2V_VOCAB_AHEAD];
+  size_t n = v->n, w = v->nindexed;
+  while ((n + 1) * 2 > v->nslots)
+    if (grow_slots(v) != I2V_OK) return I2V_NOMEM;
+  size_t mask = v->nslots - 1;
+  for (size_t r = w; r < n && r < w + I2V_VOCAB_AHEAD; r++) {
+    ring[r % I2V_VOCAB_AHEAD] = entry_hash(v, &v->entries[r]);
+    __builtin_prefetch(&v->slots[ring[r % I2V_VOCAB_AHEAD] & mask], 1);
+  }
+  for (size_t r = w; r < n; r++) {
+    uint64_t h = ring[r % I2V_VOCAB_AHEAD];
+    size_t i = (size_t)h & mask;
+    if (r + I2V_VOCAB_AHEAD < n) {
+      /* Read before any entry moves: moves only write below r. */
+      uint64_t next = entry_hash(v, &v->entries[r + I2V_VOCAB_AHEAD]);
+      ring[r % I2V_VOCAB_AHEAD] = next;
+      __builtin_prefetch(&v->slots[next & mask], 1);
+    }
+    const i2v_vocab_entry *e = &v->entries[r];
+    int kind = entry_kind(e), dup = 0;
+    const char *kb = key_ptr(v, e);
+    uint64_t s;
+    while ((s = v->slots[i]) != 0) {
+      if ((s ^ h) >> 32 == 0 &&
+          entry_matches(v, &v->entries[SLOT_ENTRY(s)], kind, e->v.i, kb, e->len)) {
+        dup = 1;
+        break;
+      }
+      i = (i + 1) & mask;
+    }
+    if (dup) continue;
+    if (w != r) {
+      v->entries[w] = *e;
+      if (moved) moved(ctx, r, w);
+    }
+    v->slots[i] = slot_of(h, w++);
+  }
+  v->n = v->nindexed = w;
+  return I2V_OK;
 }
 
 int i2v_vocab_reserve(i2v_vocab *v, size_t n) {
@@ -257,11 +353,13 @@ int i2v_vocab_select(const i2v_vocab *src, const uint32_t *order, size_t n,
     if ((dst->n + 1) * 2 > dst->nslots && grow_slots(dst) != I2V_OK)
       return I2V_NOMEM;
     const char *kb = key_ptr(src, e);
-    int64_t got = lookup(dst, entry_kind(e), e->v.i, kb, e->len, &slot);
+    uint64_t h = entry_hash(src, e);
+    int64_t got = lookup(dst, entry_kind(e), e->v.i, kb, e->len, h, &slot);
     if (got >= 0) continue; /* cannot happen: src keys are unique */
     if (append_entry(dst, e, kb, e->len) != I2V_OK)
       return I2V_NOMEM;
-    dst->slots[slot] = (uint32_t)dst->n;
+    dst->slots[slot] = slot_of(h, dst->n - 1);
+    dst->nindexed = dst->n;
   }
   return I2V_OK;
 }

@@ -41,8 +41,10 @@ typedef struct i2v_vocab {
   const i2v_alloc *alloc;
   i2v_vocab_entry *entries;
   size_t n, cap;
-  uint32_t *slots; /* open addressing: entry index + 1, 0 = empty */
+  uint64_t *slots; /* open addressing: 0 = empty, else entry index + 1 in the low
+                      32 bits, the high 32 bits of the key's hash above */
   size_t nslots;   /* power of two */
+  size_t nindexed; /* entries [0, nindexed) are in the slots (see i2v_vocab_append) */
   char *arena;
   size_t arena_len, arena_cap;
 } i2v_vocab;
@@ -58,6 +60,22 @@ int i2v_vocab_reserve(i2v_vocab *v, size_t n);
 /* Index of the value, adding it when new (*added = 1).  -1 on OOM or when
 ** the table would exceed 2^32-2 entries. */
 int64_t i2v_vocab_add(i2v_vocab *v, const i2v_value *val, int *added);
+
+/* Bulk loading: append the value as a new entry without looking it up
+** (its index, or -1 on OOM or past 2^32-2 entries), then index all appended
+** entries at once with i2v_vocab_index, which is several times faster than
+** one i2v_vocab_add per value on large tables.  Between the two, lookups do
+** not see the appended entries and i2v_vocab_add must not be called.
+** i2v_vocab_index drops an appended entry whose key an earlier entry has
+** (the first keeps its index) and moves the later ones down to close the
+** gap, calling moved(ctx, from, to) for each entry it moves (from > to,
+** in increasing order), so the caller can move what it keeps per entry.
+** I2V_OK, or I2V_NOMEM with nothing changed. */
+int64_t i2v_vocab_append(i2v_vocab *v, const i2v_value *val);
+/* Take back the last appended entry (none when all are indexed). */
+void i2v_vocab_unappend(i2v_vocab *v);
+int i2v_vocab_index(i2v_vocab *v, void (*moved)(void *ctx, size_t from, size_t to),
+                    void *ctx);
 
 /* Index of the value, or -1 when absent. */
 int64_t i2v_vocab_find(const i2v_vocab *v, const i2v_value *val);

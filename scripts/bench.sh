@@ -2,8 +2,8 @@
 # scripts/bench.sh: `make bench`.  item2vec against gensim's Word2Vec on the
 # same sequences, hyperparameters, threads and epochs; prints one markdown
 # table (bench/bench.py does the work; README.md, "Performance", explains the
-# rows), then the update and query benchmarks (scripts/bench_update.py,
-# scripts/bench_query.py) when present.
+# rows), then the update, query and load benchmarks (scripts/bench_update.py,
+# scripts/bench_query.py, scripts/bench_load.py) when present.
 #
 # Settings: ML_DIR (MovieLens small, extracted) or ML_ZIP (its zip; without
 # either, ../shared/data/ml-latest-small when it is there);
@@ -41,4 +41,13 @@ if [ -f scripts/bench_query.py ] && [ -z "${BENCH_ONLY:-}" ]; then
   quick_args=""
   case ${BENCH_QUICK:-0} in 0|"") ;; *) quick_args=--quick ;; esac
   "$PYTHON" scripts/bench_query.py ${BENCH_QUERY_ARGS:-$quick_args}
+fi
+if [ -f scripts/bench_load.py ] && [ -z "${BENCH_ONLY:-}" ]; then
+  echo
+  # The first query of a fresh process, which loads the model: 1M x 64 (100k
+  # with BENCH_QUICK=1); the database is written once and kept in BENCH_DIR.
+  load_items=1000000
+  case ${BENCH_QUICK:-0} in 0|"") ;; *) load_items=100000 ;; esac
+  "$PYTHON" scripts/bench_load.py --items "$load_items" \
+    --db "${BENCH_DIR:-build/bench}/load_${load_items}_64.db"
 fi

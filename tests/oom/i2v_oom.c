@@ -295,9 +295,25 @@ static const char check_models[] =
     "SELECT model, count(*), group_concat(hex(vector), '') "
     " FROM item2vec_context GROUP BY model ORDER BY model;";
 
+/* Models written by hand (tests/sql/models_load.sql has the same): rows in
+** insertion order, '1' and 1 stored twice (the second copy of 2 malformed),
+** and a model whose malformed row is not such a copy. */
+static const char hand_sql[] =
+    "CREATE TABLE item2vec_models(name TEXT PRIMARY KEY, dim INTEGER NOT NULL, "
+    " items INTEGER NOT NULL, source TEXT, params TEXT, stats TEXT, created_at TEXT);"
+    "CREATE TABLE item2vec_vectors(model TEXT NOT NULL, item, frequency INTEGER NOT NULL, "
+    " vector BLOB NOT NULL);"
+    "INSERT INTO item2vec_models(name, dim, items) VALUES ('dups', 2, 1), ('badrow', 2, 3);"
+    "INSERT INTO item2vec_vectors VALUES ('dups', '1', 10, x'0000803f00000000'),"
+    " ('dups', 1, 11, x'000000000000803f'), ('dups', 2, 12, x'9a99193fcdcc4c3f'),"
+    " ('dups', 2.0, 13, x'00'), ('dups', 'x', 14, x'cdcc4c3f9a99193f'),"
+    " ('dups', 3, 15, x'000000000000803f'), ('dups', 4, 17, x'000080bf00000000'),"
+    " ('badrow', 1, 1, x'0000803f00000000'), ('badrow', '1', 1, x'00'),"
+    " ('badrow', 2, 1, x'00000000');";
+
 /* Databases the runs start from, built once and copied into each run's
 ** connection (sqlite3_deserialize), so no run pays for the setup. */
-enum { IMAGE_EMPTY, IMAGE_SOURCE, IMAGE_MODEL, N_IMAGES };
+enum { IMAGE_EMPTY, IMAGE_SOURCE, IMAGE_MODEL, IMAGE_HAND, N_IMAGES };
 
 /* Exports and imports through files in the temporary folder (the paths
 ** are filled in by main, which also writes the files the imports read). */
@@ -371,6 +387,11 @@ static const scenario scenarios[] = {
      "SELECT count(*), min(rank) FROM similar_items(1, 5, 'm');"
      "SELECT count(*) FROM similar_items('[1, 2]', 3, 'm') WHERE ef = 8;",
      NULL, 0},
+    {"hand-model", 0, IMAGE_HAND,
+     "SELECT group_concat(quote(item)), round(sum(similarity), 4) FROM similar_items(2, 10, 'dups');"
+     "SELECT round(item2vec_similarity(1, 3, 'dups'), 4);"
+     "SELECT * FROM similar_items(1, 10, 'badrow');",
+     NULL, 1},
     {"errors", 0, IMAGE_MODEL,
      "SELECT item2vec_train('nosuch', 'u', 'i');"
      "SELECT item2vec_train('src', 'u', 'nosuch');"
@@ -389,7 +410,8 @@ typedef struct image {
 } image;
 static image g_images[N_IMAGES];
 
-/* Build the images: the source table, then the source and model 'm'. */
+/* Build the images: the source table, then the source and model 'm', then
+** the models written by hand. */
 static int make_images(const char *lib) {
   for (int k = IMAGE_SOURCE; k < N_IMAGES; k++) {
     sqlite3 *db = NULL;
@@ -398,7 +420,7 @@ static int make_images(const char *lib) {
     int rc = sqlite3_open(":memory:", &db);
     if (rc == SQLITE_OK) sqlite3_enable_load_extension(db, 1);
     if (rc == SQLITE_OK) rc = sqlite3_load_extension(db, lib, NULL, &err);
-    if (rc == SQLITE_OK) rc = run_sql(db, source_sql, &out, 0);
+    if (rc == SQLITE_OK) rc = run_sql(db, k == IMAGE_HAND ? hand_sql : source_sql, &out, 0);
     if (rc == SQLITE_OK && k == IMAGE_MODEL) rc = run_sql(db, train_old, &out, 0);
     if (rc == SQLITE_OK && k == IMAGE_MODEL) { /* the files the imports read */
       char sql[800];

@@ -551,6 +551,144 @@ static void test_vocab_nomem(void) {
   }
 }
 
+/* Bulk loading (i2v_vocab_append, then i2v_vocab_index) ends where one
+** i2v_vocab_add per value ends: same entries in the same order, the first
+** of two equal keys kept, and what the caller keeps per entry (here its
+** position in the input) moved along with it. */
+typedef struct moves {
+  uint32_t *payload; /* per entry: the input position it came from */
+  size_t calls;
+  size_t last_from;
+  int out_of_order;
+} moves;
+
+static void record_move(void *ctx, size_t from, size_t to) {
+  moves *m = ctx;
+  if (from <= to || (m->calls && from <= m->last_from)) m->out_of_order = 1;
+  m->payload[to] = m->payload[from];
+  m->last_from = from;
+  m->calls++;
+}
+
+/* Input value i: mostly new integers and texts; every 7th repeats an
+** earlier integer as its text, every 11th as an integral real, every 13th
+** an earlier text as is. */
+static i2v_value bulk_value(int i, char *buf, size_t cap) {
+  if (i % 7 == 6) {
+    snprintf(buf, cap, "%d", i / 3 * 2);
+    return v_text(buf);
+  }
+  if (i % 11 == 10) return v_real((double)(i / 5 * 2), "0");
+  if (i % 13 == 12) {
+    snprintf(buf, cap, "t%d", i / 4 * 2 + 1);
+    return v_text(buf);
+  }
+  if (i % 2 == 0) return v_int(i);
+  snprintf(buf, cap, "t%d", i);
+  return v_text(buf);
+}
+
+static void test_vocab_bulk(void) {
+  counting cnt;
+  i2v_alloc a = counting_alloc(&cnt);
+  i2v_vocab ref, v;
+  const int N = 60000;
+  char buf[32];
+  moves mv = {calloc((size_t)N, sizeof(uint32_t)), 0, 0, 0};
+  uint32_t *first = calloc((size_t)N, sizeof(uint32_t));
+  EXPECT(mv.payload && first, "test out of memory");
+  i2v_vocab_init(&ref, &i2v_libc_alloc);
+  i2v_vocab_init(&v, &a);
+  for (int i = 0; i < N; i++) {
+    i2v_value x = bulk_value(i, buf, sizeof(buf));
+    int added;
+    int64_t r = i2v_vocab_add(&ref, &x, &added);
+    EXPECT(r >= 0, "add %d failed", i);
+    if (added) first[r] = (uint32_t)i;
+    int64_t b = i2v_vocab_append(&v, &x);
+    EXPECT(b >= 0 && (size_t)b == v.n - 1, "append %d gave %lld", i, (long long)b);
+    mv.payload[b] = (uint32_t)i;
+    if (i == 500 || i == 501) { /* taken back: as if never appended */
+      i2v_value junk = i == 500 ? v_text("junk") : v_int(-7);
+      EXPECT(i2v_vocab_append(&v, &junk) == b + 1, "append junk");
+      i2v_vocab_unappend(&v);
+      EXPECT(v.n == (size_t)b + 1, "unappend left %zu entries", v.n);
+    }
+    /* Index now and then, as the loader does before reporting a bad row. */
+    if (i == 999 || i == 30001) {
+      size_t calls = mv.calls;
+      EXPECT(i2v_vocab_index(&v, record_move, &mv) == I2V_OK, "index at %d", i);
+      EXPECT(v.n == ref.n && v.nindexed == v.n, "at %d: %zu entries, %zu expected", i, v.n,
+             ref.n);
+      EXPECT(mv.calls > calls, "nothing moved by %d", i);
+      mv.last_from = 0;
+      mv.calls = 0;
+    }
+  }
+  EXPECT(i2v_vocab_index(&v, record_move, &mv) == I2V_OK, "index failed");
+  EXPECT(!mv.out_of_order, "moves not downwards and in order");
+  EXPECT(v.n == ref.n && v.n < (size_t)N, "%zu entries, %zu expected", v.n, ref.n);
+  EXPECT(v.nslots >= 2 * v.n, "load factor above 1/2: %zu slots", v.nslots);
+  EXPECT(i2v_vocab_index(&v, record_move, &mv) == I2V_OK && v.n == ref.n,
+         "indexing again changed something");
+  for (size_t k = 0; k < v.n; k++) {
+    const i2v_vocab_entry *e = &v.entries[k], *r = &ref.entries[k];
+    EXPECT(e->key_is_int == r->key_is_int && e->type == r->type && e->len == r->len &&
+               (e->key_is_int ? e->v.i == r->v.i
+                              : memcmp(i2v_vocab_bytes(&v, e), i2v_vocab_bytes(&ref, r),
+                                       e->len) == 0),
+           "entry %zu differs", k);
+    EXPECT(mv.payload[k] == first[k], "entry %zu carries input %u, not %u", k, mv.payload[k],
+           first[k]);
+  }
+  for (int i = 0; i < N; i++) {
+    i2v_value x = bulk_value(i, buf, sizeof(buf));
+    EXPECT(i2v_vocab_find(&v, &x) == i2v_vocab_find(&ref, &x), "find %d", i);
+  }
+  /* Adding one by one works again after indexing. */
+  i2v_value fresh = v_text("fresh"), seven = v_text("0");
+  int added;
+  EXPECT(i2v_vocab_add(&v, &fresh, &added) == (int64_t)ref.n && added, "add after index");
+  EXPECT(i2v_vocab_add(&v, &seven, &added) == 0 && !added, "'0' is not 0");
+  i2v_vocab_free(&v);
+  i2v_vocab_free(&ref);
+  free(mv.payload);
+  free(first);
+  EXPECT(cnt.live == 0, "%ld blocks leaked", cnt.live);
+}
+
+/* Every allocation failure while appending and indexing: -1 or I2V_NOMEM,
+** nothing leaked; a failed index leaves the entries as they were. */
+static void test_vocab_bulk_nomem(void) {
+  counting cnt;
+  i2v_alloc a = counting_alloc(&cnt);
+  char buf[32];
+  for (long f = 1;; f++) {
+    i2v_vocab v;
+    int failed = 0;
+    cnt.calls = 0;
+    cnt.fail_at = f;
+    i2v_vocab_init(&v, &a);
+    for (int i = 0; i < 400 && !failed; i++) {
+      i2v_value x = bulk_value(i, buf, sizeof(buf));
+      if (i2v_vocab_append(&v, &x) < 0) failed = 1;
+    }
+    if (!failed) {
+      size_t n = v.n;
+      if (i2v_vocab_index(&v, NULL, NULL) != I2V_OK) {
+        EXPECT(v.n == n && v.nindexed == 0, "a failed index changed the entries");
+        failed = 1;
+      }
+    }
+    i2v_vocab_free(&v);
+    EXPECT(cnt.live == 0, "%ld leaked after failing allocation %ld", cnt.live, f);
+    if (!failed) {
+      EXPECT(f > 3, "never failed");
+      break;
+    }
+  }
+}
+
 /* ---- alias table (negative sampling) ---------------------------------- */
 
 /* The probability the table gives item i, computed from its columns. */
@@ -953,6 +1091,46 @@ static void test_vec_kernels(void) {
   }
   float zero[4] = {0, 0, 0, 0};
   EXPECT(i2v_vec_normalize(zero, 4) == 0 && zero[0] == 0, "zero vector");
+  /* The loader's row: unit length, summed in four lanes (d mod 4), the
+  ** largest |value| returned, padding zeroed; codes rounded as lrintf. */
+  for (int dim = 1; dim <= 70; dim += 3) {
+    size_t stride = i2v_row_stride(dim), cstride = ((size_t)dim + 31) & ~(size_t)31;
+    float row[80], want[80];
+    signed char codes[96];
+    double lane[4] = {0, 0, 0, 0};
+    for (size_t d = 0; d < stride; d++) row[d] = d < (size_t)dim ? (float)(uniform(&rs) - 0.5) * 1e3f : 7.0f;
+    int whole = dim & ~3;
+    for (int d = 0; d < dim; d++) lane[d < whole ? d % 4 : 0] += (double)row[d] * row[d];
+    double inv = 1.0 / sqrt(lane[0] + lane[1] + lane[2] + lane[3]);
+    float top = 0;
+    for (int d = 0; d < dim; d++) {
+      want[d] = (float)((double)row[d] * inv);
+      top = fabsf(want[d]) > top ? fabsf(want[d]) : top;
+    }
+    float got = i2v_vec_unit_row(row, dim, stride);
+    EXPECT(got == top, "dim %d: largest %g, not %g", dim, got, top);
+    EXPECT(memcmp(row, want, (size_t)dim * sizeof(float)) == 0, "dim %d: row differs", dim);
+    for (size_t d = (size_t)dim; d < stride; d++) EXPECT(row[d] == 0, "dim %d: padding", dim);
+    float scale = 127.0f / top;
+    memset(codes, 99, sizeof(codes));
+    i2v_vec_quantize_i8(row, stride, 1, dim, scale, codes, cstride);
+    for (size_t d = 0; d < cstride; d++)
+      EXPECT(codes[d] == (d < (size_t)dim ? (signed char)lrintf(row[d] * scale) : 0),
+             "dim %d: code %zu is %d", dim, d, codes[d]);
+  }
+  float halves[8] = {0.5f, 1.5f, 2.5f, -0.5f, -1.5f, 126.5f, -126.5f, 0.0f};
+  signed char hc[32];
+  i2v_vec_quantize_i8(halves, 8, 1, 8, 1.0f, hc, 32);
+  EXPECT(hc[0] == 0 && hc[1] == 2 && hc[2] == 2 && hc[3] == 0 && hc[4] == -2 && hc[5] == 126 &&
+             hc[6] == -126,
+         "ties not to even: %d %d %d %d %d %d %d", hc[0], hc[1], hc[2], hc[3], hc[4], hc[5],
+         hc[6]);
+  float bad[16] = {1, 2, INFINITY, 3}, nan_row[16] = {1, NAN};
+  EXPECT(i2v_vec_unit_row(bad, 4, 16) < 0 && bad[0] == 1, "an infinity passed");
+  EXPECT(i2v_vec_unit_row(nan_row, 2, 16) < 0, "a NaN passed");
+  float z[16] = {0, 0, 0};
+  z[5] = 9;
+  EXPECT(i2v_vec_unit_row(z, 3, 16) == 0 && z[5] == 0, "zero row");
   EXPECT(i2v_vec_isa() && *i2v_vec_isa(), "isa name");
 }
 
@@ -1257,6 +1435,8 @@ int main(void) {
   run("vocab: select and reorder", test_vocab_select);
   run("vocab: canonical integers", test_vocab_canonical_int);
   run("vocab: every allocation failure", test_vocab_nomem);
+  run("vocab: bulk append and index match one add per value", test_vocab_bulk);
+  run("vocab: bulk append and index, every allocation failure", test_vocab_bulk_nomem);
   run("alias: unigram^0.75 draw frequencies", test_alias_unigram);
   run("alias: ns_exponent 0, 1, negative; one item", test_alias_exponents);
   run("alias: every allocation failure", test_alias_nomem);
