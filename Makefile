@@ -80,6 +80,10 @@ bench: $(LIB) $(BUILD)/bench_gen
 $(BUILD)/bench_gen: bench/gen.c | $(BUILD)
 	$(CC) $(CFLAGS) $(WARN) $(PKG_CFLAGS) -o $@ $< $(shell pkg-config --libs sqlite3 2>/dev/null || echo -lsqlite3) -lm
 
+# The approximate index alone, for tuning it (see bench/hnsw_exp.c).
+$(BUILD)/hnsw_exp: bench/hnsw_exp.c $(CORE_OBJ) $(BUILD)/i2v_libc.o
+	$(CC) $(ALL_CFLAGS) -Iext -o $@ $^ $(LDLIBS)
+
 $(BUILD)/bench_trainer: bench/trainer.c $(CORE_OBJ) $(BUILD)/i2v_libc.o
 	$(CC) $(ALL_CFLAGS) -Iext -o $@ $^ $(LDLIBS)
 

@@ -67,8 +67,8 @@ struct i2v_hnsw {
 
 void i2v_hnsw_params_init(i2v_hnsw_params *p, int ncpu, int verbose) {
   p->M = 32;
-  p->ef_construction = 100;
-  p->ef_search = 128;
+  p->ef_construction = 400;
+  p->ef_search = 160;
   p->threads = ncpu > 0 ? ncpu : 1;
   p->seed = 1;
   p->verbose = verbose;
@@ -294,7 +294,6 @@ typedef struct scratch {
   uint32_t *sel;        /* selected neighbours, M0 + 1 */
   i2v_scored *prune;    /* M0 + 1 */
   float *q1, *q2;       /* cstride floats each: scaled query vectors */
-  size_t qcap;          /* their length */
 } scratch;
 
 static void scratch_free(const i2v_alloc *a, scratch *s) {
@@ -467,17 +466,20 @@ static const float *scale_query(const rowset *rs, const float *q, float *qs) {
   return qs;
 }
 
-#ifdef HNSW_STATS
-unsigned long hnsw_stat_dist, hnsw_stat_expand;
-#define STAT(x) (x)
-#else
-#define STAT(x) ((void)0)
-#endif
+/* Start fetching row e (its code or its float row). */
+static inline void prefetch_row(const rowset *rs, uint32_t e) {
+  if (rs->codes) {
+    const signed char *c = rs->codes + (size_t)e * rs->cstride;
+    for (size_t d = 0; d < rs->cstride; d += 64) __builtin_prefetch(c + d);
+  } else {
+    const float *r = rs->rows + (size_t)e * rs->stride;
+    for (int d = 0; d < rs->dim; d += 16) __builtin_prefetch(r + d);
+  }
+}
 
 /* Scores of rows idx[0..n): from the codes (the build) or exact (queries). */
 static inline void approx_scores(const rowset *rs, const uint32_t *idx, size_t n,
                                  const float *qs, float *out) {
-  STAT(hnsw_stat_dist += n);
   if (rs->codes)
     i2v_vec_scores_i8(rs->codes, rs->cstride, idx, n, qs, out);
   else
@@ -522,9 +524,24 @@ static size_t search_level(const i2v_hnsw *h, unsigned char *locks, scratch *s,
     uint32_t c = beam[next].index;
     done[next] = 1;
     size_t cnt = read_list(h, locks, s, c, level), nt = 0;
-    STAT(hnsw_stat_expand++);
     for (size_t j = 0; j < cnt; j++)
       if (visit(s, s->nbr[j])) s->todo[nt++] = s->nbr[j];
+    /* While this list's rows arrive, start on the one most likely read
+    ** next: the best unread entry after this one.  Its list was fetched an
+    ** iteration ago; fetch the rows of those of its neighbours not yet
+    ** visited (a hint only: the list is read without its lock). */
+    size_t after = next + 1;
+    while (after < nb && done[after]) after++;
+    if (after < nb) {
+      const uint32_t *l2 = list_at(h, beam[after].index, level);
+      uint32_t c2 = l2[0];
+      if (c2 > (uint32_t)h->M0) c2 = 0;
+      for (uint32_t j = 0; j < c2; j++) {
+        uint32_t e = l2[1 + j];
+        if (e < h->n && !(s->seen[e >> 6] & ((uint64_t)1 << (e & 63)))) prefetch_row(rs, e);
+      }
+      if (after + 1 < nb) __builtin_prefetch(list_at(h, beam[after + 1].index, level));
+    }
     approx_scores(rs, s->todo, nt, qs, s->nbr_score);
     for (size_t j = 0; j < nt; j++) {
       i2v_scored e = {s->nbr_score[j], s->todo[j]};
@@ -596,53 +613,45 @@ static rowset rows_of(const i2v_hnsw *h, const float *rows, size_t stride, int d
 int i2v_hnsw_search(i2v_hnsw *h, const float *rows, size_t stride, int dim,
                     const float *q, size_t ef, i2v_scored **found,
                     size_t *nfound) {
-  return i2v_hnsw_search8(h, rows, stride, dim, NULL, 0, 1.0f, q, ef, found, nfound);
+  return i2v_hnsw_search_from(h, rows, stride, dim, q, -1, ef, found, nfound);
 }
 
-int i2v_hnsw_search8(i2v_hnsw *h, const float *rows, size_t stride, int dim,
-                     const signed char *codes, size_t cstride, float unit,
-                     const float *q, size_t ef, i2v_scored **found,
-                     size_t *nfound) {
+int i2v_hnsw_search_from(i2v_hnsw *h, const float *rows, size_t stride, int dim,
+                         const float *q, int64_t self, size_t ef, i2v_scored **found,
+                         size_t *nfound) {
   *found = NULL;
   *nfound = 0;
   if (h->n == 0) return I2V_OK;
   if (!h->qs) {
     scratch *s = i2v_malloc(h->alloc, sizeof(*s));
     if (!s) return I2V_NOMEM;
-    if (scratch_init(h->alloc, s, h->n, h->M0, cstride > 32 ? cstride : 32) != I2V_OK) {
+    if (scratch_init(h->alloc, s, h->n, h->M0, 32) != I2V_OK) {
       i2v_free(h->alloc, s);
       return I2V_NOMEM;
     }
-    s->qcap = cstride > 32 ? cstride : 32;
     h->qs = s;
   }
   if (ef < 1) ef = 1;
   if (scratch_heaps(h->alloc, h->qs, ef) != I2V_OK) return I2V_NOMEM;
   scratch *s = h->qs;
-  if (codes && cstride > s->qcap) codes = NULL; /* not the layout it was made for */
-  rowset rs = {rows, stride, dim, codes, cstride, unit};
-  const float *qs = scale_query(&rs, q, s->q1);
+  /* Queries walk the float rows: on 1M x 64 the int8 codes the build walks
+  ** saved no measurable query time. */
+  rowset rs = {rows, stride, dim, NULL, 0, 1.0f};
+  const float *qs = q;
   i2v_scored cur = {0.0f, h->entry};
-  approx_scores(&rs, &cur.index, 1, qs, &cur.score);
-  for (int l = h->max_level; l > 0; l--) greedy(h, NULL, s, &rs, qs, &cur, l);
+  if (self >= 0 && (uint64_t)self < h->n) {
+    /* The query is an item of the graph: its neighbourhood is where the
+    ** walk down from the top would end. */
+    cur.index = (uint32_t)self;
+    approx_scores(&rs, &cur.index, 1, qs, &cur.score);
+  } else {
+    approx_scores(&rs, &cur.index, 1, qs, &cur.score);
+    for (int l = h->max_level; l > 0; l--) greedy(h, NULL, s, &rs, qs, &cur, l);
+  }
   size_t nf = search_level(h, NULL, s, &rs, qs, cur, ef, 0);
   if (s->nomem) {
     s->nomem = 0;
     return I2V_NOMEM;
-  }
-  if (codes) {
-    /* The walk ranked by codes: score what it found exactly, best first. */
-    for (size_t at = 0; at < nf; at += 64) {
-      size_t len = nf - at < 64 ? nf - at : 64;
-      uint32_t idx[64];
-      float ex[64];
-      for (size_t j = 0; j < len; j++) idx[j] = s->res[at + j].index;
-      i2v_vec_scores_idx(rows, stride, idx, len, q, dim, ex);
-      for (size_t j = 0; j < len; j++) s->res[at + j].score = ex[j];
-    }
-    size_t m = 0;
-    for (size_t j = 0; j < nf; j++) res_push(s->res, &m, s->res[j]);
-    sort_results(s->res, nf);
   }
   *found = s->res;
   *nfound = nf;
@@ -859,6 +868,7 @@ int i2v_hnsw_build(const i2v_hnsw_params *p, const float *rows, size_t stride,
   h->entry = 0;
   h->max_level = h->levels[0];
   if (make_codes(h, rows, stride) != I2V_OK) goto nomem;
+
   b.h = h;
   b.rs = rows_of(h, rows, stride, dim);
   b.next = 1;
@@ -888,6 +898,7 @@ int i2v_hnsw_build(const i2v_hnsw_params *p, const float *rows, size_t stride,
   work(&ws[0]);
   for (int t = 1; t < nthreads; t++)
     if (ws[t].started) pthread_join(ws[t].thread, NULL);
+
   for (int t = 0; t < nthreads; t++) scratch_free(a, &ws[t].s);
   i2v_free(a, ws);
   i2v_free(a, h->codes); /* queries walk the float rows */

@@ -25,8 +25,8 @@
 
 typedef struct i2v_hnsw_params {
   int M;               /* links per node on upper levels (2*M on level 0): 32 */
-  int ef_construction; /* search width while building: 100 */
-  int ef_search;       /* default search width of queries: 128 */
+  int ef_construction; /* search width while building: 400 */
+  int ef_search;       /* default search width of queries: 160 */
   int threads;         /* build threads: the number of cores */
   int64_t seed;        /* level draws: 1 */
   int verbose;         /* progress on stderr (the SQLite side prints it) */
@@ -76,14 +76,12 @@ int i2v_hnsw_search(i2v_hnsw *h, const float *rows, size_t stride, int dim,
                     const float *q, size_t ef, i2v_scored **found,
                     size_t *nfound);
 
-/* The same walking the int8 codes of the rows (code = round(value / unit),
-** cstride codes per row, cstride a multiple of 32), which read a quarter of
-** the bytes; what it finds is scored again exactly from the rows.  codes
-** NULL walks the rows. */
-int i2v_hnsw_search8(i2v_hnsw *h, const float *rows, size_t stride, int dim,
-                     const signed char *codes, size_t cstride, float unit,
-                     const float *q, size_t ef, i2v_scored **found,
-                     size_t *nfound);
+/* The same when the query is row self of the graph (self >= 0): the walk
+** starts from that row, where a walk down from the top would end, instead
+** of from the top.  self < 0: a query that is not a row. */
+int i2v_hnsw_search_from(i2v_hnsw *h, const float *rows, size_t stride, int dim,
+                         const float *q, int64_t self, size_t ef, i2v_scored **found,
+                         size_t *nfound);
 
 int i2v_hnsw_ef_search(const i2v_hnsw *h);
 int i2v_hnsw_max_level(const i2v_hnsw *h);

@@ -492,7 +492,13 @@ static int scan_index(const i2v_model *m, const float *qv, const uint32_t *skip,
   if (width < want + nskip) width = want + nskip;
   i2v_scored *found = NULL;
   size_t nfound = 0;
-  if (i2v_hnsw_search(h, m->unit, m->stride, m->dim, qv, width, &found, &nfound) != I2V_OK)
+  /* A one-item query points at the item's own row: the walk starts there. */
+  int64_t self = -1;
+  uintptr_t at = (uintptr_t)qv, base = (uintptr_t)m->unit;
+  if (at >= base && at < base + (uintptr_t)m->n * m->stride * sizeof(float))
+    self = (int64_t)((at - base) / (m->stride * sizeof(float)));
+  if (i2v_hnsw_search_from(h, m->unit, m->stride, m->dim, qv, self, width, &found, &nfound) !=
+      I2V_OK)
     return 0;
   for (size_t i = 0; i < nfound; i++) {
     uint32_t idx = found[i].index;

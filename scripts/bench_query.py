@@ -152,12 +152,14 @@ def exact_table(sizes, nq, tmp):
     print()
 
 
-def ann_table(n, dim, nq, tmp, kinds=("random", "clustered"), opts=()):
+def ann_table(n, dim, nq, tmp, kinds=("random", "clustered"), opts=(), widths=(16, 32, 64, 128, 256)):
     print("### Approximate search (item2vec_index, HNSW): %s x %d, %d random queries\n"
           % ("{:,}".format(n), dim, nq))
-    print("| vectors | build | threads | index size | ef | recall@10 | median | p99 "
+    print("Query `item`: one item's id, as `similar_items(id, 10)`; query `2 items`: a JSON "
+          "array of two random items (their mean, which is not an item of the model).\n")
+    print("| vectors | build | threads | index size | query | ef | recall@10 | median | p99 "
           "| exact scan median | speed-up |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for kind in kinds:
         vec = unit_rows(n, dim, kind, seed=7 + len(kind))
         path = os.path.join(tmp, "ann_%s.db" % kind)
@@ -171,32 +173,35 @@ def ann_table(n, dim, nq, tmp, kinds=("random", "clustered"), opts=()):
         conn = connect(path)  # a fresh connection: the index is read back from the table
         cur = conn.cursor()
         rng = random.Random(n + 1)
-        queries = [rng.randrange(n) for _ in range(nq)]
-        cur.execute("SELECT item FROM similar_items(?, 10)", (queries[0],)).fetchall()
-        exact, truth = [], {}
-        for q in queries:
-            t, rows = timed(lambda: cur.execute(
-                "SELECT item FROM similar_items(?, 10) WHERE exact = 1", (q,)).fetchall())
-            exact.append(t)
-            truth[q] = set(r[0] for r in rows)
-        em = statistics.median(exact)
-        for ef in (None, 256, 512, 768, 1024):
-            lat, hits = [], 0
+        items = [rng.randrange(n) for _ in range(nq)]
+        pairs = ["[%d, %d]" % (rng.randrange(n), rng.randrange(n)) for _ in range(nq)]
+        cur.execute("SELECT item FROM similar_items(?, 10)", (items[0],)).fetchall()
+        for label, queries, efs in (("item", items, (None,) + tuple(widths)),
+                                    ("2 items", pairs, (None,))):
+            exact, truth = [], {}
             for q in queries:
-                if ef is None:
-                    t, rows = timed(lambda: cur.execute(
-                        "SELECT item FROM similar_items(?, 10)", (q,)).fetchall())
-                else:
-                    t, rows = timed(lambda: cur.execute(
-                        "SELECT item FROM similar_items(?, 10) WHERE ef = ?", (q, ef)).fetchall())
-                lat.append(t)
-                hits += len(truth[q] & set(r[0] for r in rows))
-            am = statistics.median(lat)
-            print("| %s | %.0f s | %s | %.0f MB | %s | %.3f | %s | %s | %s | %.0fx |" % (
-                kind, build, info.get("threads"), info.get("bytes", 0) / 1e6,
-                "%s (default)" % info.get("ef_search") if ef is None else ef,
-                hits / (10.0 * nq), us(am), us(pct(lat, 99)), us(em), em / am))
-            sys.stdout.flush()
+                t, rows = timed(lambda: cur.execute(
+                    "SELECT item FROM similar_items(?, 10) WHERE exact = 1", (q,)).fetchall())
+                exact.append(t)
+                truth[q] = set(r[0] for r in rows)
+            em = statistics.median(exact)
+            for ef in efs:
+                lat, hits = [], 0
+                for q in queries:
+                    if ef is None:
+                        t, rows = timed(lambda: cur.execute(
+                            "SELECT item FROM similar_items(?, 10)", (q,)).fetchall())
+                    else:
+                        t, rows = timed(lambda: cur.execute(
+                            "SELECT item FROM similar_items(?, 10) WHERE ef = ?", (q, ef)).fetchall())
+                    lat.append(t)
+                    hits += len(truth[q] & set(r[0] for r in rows))
+                am = statistics.median(lat)
+                print("| %s | %.0f s | %s | %.0f MB | %s | %s | %.3f | %s | %s | %s | %.0fx |" % (
+                    kind, build, info.get("threads"), info.get("bytes", 0) / 1e6, label,
+                    "%s (default)" % info.get("ef_search") if ef is None else ef,
+                    hits / (10.0 * len(queries)), us(am), us(pct(lat, 99)), us(em), em / am))
+                sys.stdout.flush()
         conn.close()
         os.remove(path)
     print()
@@ -255,6 +260,8 @@ def main():
     ap.add_argument("--no-ann", action="store_true", help="skip the approximate-search table")
     ap.add_argument("--queries", type=int, default=200)
     ap.add_argument("--batch-only", action="store_true", help="only the MovieLens batch table")
+    ap.add_argument("--ann-only", action="store_true", help="only the approximate-search table")
+    ap.add_argument("--ann-size", type=int, default=None, help="items of the approximate table")
     ap.add_argument("--ann-option", action="append", default=[],
                     help="an item2vec_index option for the table, e.g. M=32 (repeatable)")
     a = ap.parse_args()
@@ -262,6 +269,10 @@ def main():
     try:
         if a.batch_only:
             batch_table(tmp)
+            return
+        if a.ann_only:
+            ann_table(a.ann_size or (100000 if a.quick else 1000000), 64, a.queries, tmp,
+                      opts=a.ann_option)
             return
         sizes = [(10000, 32), (100000, 64)] + ([] if a.quick else [(1000000, 64)])
         probe = connect(":memory:")
@@ -272,7 +283,8 @@ def main():
         probe.close()
         exact_table(sizes, a.queries, tmp)
         if not a.no_ann:
-            ann_table(100000 if a.quick else 1000000, 64, a.queries, tmp, opts=a.ann_option)
+            ann_table(a.ann_size or (100000 if a.quick else 1000000), 64, a.queries, tmp,
+                      opts=a.ann_option)
         batch_table(tmp)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

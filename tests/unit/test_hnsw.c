@@ -110,15 +110,17 @@ static void exact10(const data *d, uint32_t q, uint32_t *best) {
   }
 }
 
-static double recall_at_10(i2v_hnsw *h, const data *d, size_t ef, int queries) {
+/* Recall of one-row queries; from_self: the walk starts at the query's row. */
+static double recall_at_10_from(i2v_hnsw *h, const data *d, size_t ef, int queries,
+                                int from_self) {
   int hit = 0;
   for (int t = 0; t < queries; t++) {
     uint32_t q = (uint32_t)((t * 2654435761u) % d->n), best[10];
     exact10(d, q, best);
     i2v_scored *f;
     size_t nf;
-    if (i2v_hnsw_search(h, d->rows, d->stride, d->dim, d->rows + (size_t)q * d->stride, ef, &f,
-                        &nf) != I2V_OK)
+    if (i2v_hnsw_search_from(h, d->rows, d->stride, d->dim, d->rows + (size_t)q * d->stride,
+                             from_self ? (int64_t)q : -1, ef, &f, &nf) != I2V_OK)
       return -1;
     int k = 0;
     for (size_t j = 0; j < nf && k < 10; j++) {
@@ -128,6 +130,10 @@ static double recall_at_10(i2v_hnsw *h, const data *d, size_t ef, int queries) {
     }
   }
   return hit / (10.0 * queries);
+}
+
+static double recall_at_10(i2v_hnsw *h, const data *d, size_t ef, int queries) {
+  return recall_at_10_from(h, d, ef, queries, 0);
 }
 
 static i2v_hnsw *build(const data *d, const char *const *opts, uint64_t hash) {
@@ -165,7 +171,9 @@ static void test_options(void) {
   i2v_hnsw_params p;
   char err[256];
   i2v_hnsw_params_init(&p, 4, 0);
-  EXPECT(p.M == 32 && p.threads == 4, "defaults M=%d threads=%d", p.M, p.threads);
+  EXPECT(p.M == 32 && p.threads == 4 && p.ef_construction == 400 && p.ef_search == 160,
+         "defaults M=%d threads=%d ef_construction=%d ef_search=%d", p.M, p.threads,
+         p.ef_construction, p.ef_search);
   EXPECT(i2v_hnsw_params_set(&p, "M=24", "f", err, sizeof(err)) == I2V_OK && p.M == 24, "M=24");
   EXPECT(i2v_hnsw_params_set(&p, "seed=123456789012", "f", err, sizeof(err)) == I2V_OK &&
              p.seed == 123456789012LL,
@@ -187,10 +195,14 @@ static void test_recall_random(void) {
   i2v_hnsw *h = build(&d, opts, 1);
   EXPECT(h, "build failed");
   double r = recall_at_10(h, &d, 64, 100);
+  double from_self = recall_at_10_from(h, &d, 64, 100, 1);
+  double narrow = recall_at_10_from(h, &d, 12, 100, 1);
   double all = recall_at_10(h, &d, 3000, 20);
   i2v_hnsw_free(h);
   free(d.rows);
   EXPECT(r >= 0.9, "recall@10 with ef=64 is %.3f", r);
+  EXPECT(from_self >= 0.9, "recall@10 with ef=64 from the query's row is %.3f", from_self);
+  EXPECT(narrow >= 0.5, "recall@10 with ef=12 from the query's row is %.3f", narrow);
   EXPECT(all == 1.0, "recall@10 with ef=n is %.3f (the graph is not connected)", all);
 }
 
@@ -222,6 +234,16 @@ static void test_search_output(void) {
     if (j && (f[j].score > f[j - 1].score)) bad = 1;
     for (size_t k = 0; k < j; k++) bad |= f[k].index == f[j].index;
     bad |= fabsf(f[j].score - i2v_dot(d.rows + (size_t)f[j].index * d.stride, q, d.dim)) > 1e-6f;
+  }
+  /* The same from the query's own row, and from a row that is not it. */
+  for (int64_t from = 17; from >= 0 && !bad; from = from == 17 ? 300 : -1) {
+    EXPECT(i2v_hnsw_search_from(h, d.rows, d.stride, d.dim, q, from, 40, &f, &nf) == I2V_OK,
+           "search from %lld", (long long)from);
+    bad |= nf != 40 || f[0].index != 17;
+    for (size_t j = 0; j < nf; j++) {
+      if (j && (f[j].score > f[j - 1].score)) bad = 1;
+      for (size_t k = 0; k < j; k++) bad |= f[k].index == f[j].index;
+    }
   }
   i2v_hnsw_free(h);
   free(d.rows);
@@ -421,7 +443,7 @@ int main(void) {
   run("hnsw options: defaults, ranges, unknown names", test_options);
   run("hnsw recall@10 >= 0.9 on random rows, every row reachable", test_recall_random);
   run("hnsw recall@10 >= 0.9 on clustered rows, two threads", test_recall_clustered_threads);
-  run("hnsw search: best first, unique, exact scores", test_search_output);
+  run("hnsw search: best first, unique, exact scores; also from a given row", test_search_output);
   run("hnsw serialised form: deterministic with one thread, same answers reloaded", test_roundtrip);
   run("hnsw load rejects each kind of damage with its own message", test_damaged);
   run("hnsw load survives random damage and never yields a row >= n", test_fuzz);
