@@ -19,7 +19,7 @@ ifeq ($(UNAME_S),Darwin)
   SHARED := -dynamiclib
 else
   EXT := so
-  SHARED := -shared
+  SHARED := -shared -Wl,--version-script=ext/item2vec.map
 endif
 LIB := item2vec.$(EXT)
 
@@ -53,8 +53,8 @@ $(BUILD)/%.o: ext/%.c $(HEADERS) | $(BUILD)
 $(BUILD):
 	mkdir -p $(BUILD)
 
-$(LIB): $(CORE_OBJ) $(SQL_OBJ)
-	$(CC) $(ALL_CFLAGS) $(SHARED) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+$(LIB): $(CORE_OBJ) $(SQL_OBJ) ext/item2vec.map
+	$(CC) $(ALL_CFLAGS) $(SHARED) $(LDFLAGS) -o $@ $(filter %.o,$^) $(LDLIBS)
 
 $(BUILD)/test_core: tests/unit/test_core.c $(CORE_OBJ) $(BUILD)/i2v_libc.o
 	$(CC) $(ALL_CFLAGS) -Iext -o $@ $^ $(LDLIBS)
