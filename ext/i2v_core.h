@@ -16,9 +16,9 @@
 /* Return codes of the core modules. */
 enum {
   I2V_OK = 0,
-  I2V_ERROR = 1,     /* bad input; the error buffer says what */
-  I2V_NOMEM = 2,     /* an allocation failed */
-  I2V_CANCELLED = 3  /* the poll callback asked to stop */
+  I2V_ERROR = 1,    /* bad input; the error buffer says what */
+  I2V_NOMEM = 2,    /* an allocation failed */
+  I2V_CANCELLED = 3 /* the poll callback asked to stop */
 };
 
 /* One allocator everyone goes through, so tests can make it fail. */

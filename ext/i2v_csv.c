@@ -46,8 +46,8 @@ static const char *const csv_arg_names = "path, member, header, delimiter";
 typedef struct csv_vtab {
   sqlite3_vtab base;
   char *path;
-  char *member;     /* NULL when not given */
-  char *where;      /* "'x.zip' member 'a/b.csv'" or "'x.csv'", for messages */
+  char *member; /* NULL when not given */
+  char *where;  /* "'x.zip' member 'a/b.csv'" or "'x.csv'", for messages */
   int header;
   int delim;
   int ncols;
@@ -71,7 +71,9 @@ static int csv_error(sqlite3_vtab *vt, int rc, char *msg) {
   return rc ? rc : SQLITE_ERROR;
 }
 
-static int code_of(int irc) { return irc == I2V_NOMEM ? SQLITE_NOMEM : SQLITE_ERROR; }
+static int code_of(int irc) {
+  return irc == I2V_NOMEM ? SQLITE_NOMEM : SQLITE_ERROR;
+}
 
 /* An argument's value with its quotes removed ('it''s' -> it's). */
 static char *dequote(const char *s, size_t n) {
@@ -119,9 +121,10 @@ static int parse_args(csv_vtab *vt, int argc, const char *const *argv, char **pz
     if (!eq || (q && q < eq)) {
       /* A lone value: the path, when it comes first. */
       if (vt->path) {
-        *pzErr = sqlite3_mprintf("item2vec_csv: argument '%s' is not name=value; valid "
-                                 "names are %s",
-                                 a, csv_arg_names);
+        *pzErr = sqlite3_mprintf(
+            "item2vec_csv: argument '%s' is not name=value; valid "
+            "names are %s",
+            a, csv_arg_names);
         return SQLITE_ERROR;
       }
       if (!(vt->path = dequote(a, strlen(a)))) return SQLITE_NOMEM;
@@ -142,8 +145,7 @@ static int parse_args(csv_vtab *vt, int argc, const char *const *argv, char **pz
       val = NULL;
     } else if (sqlite3_stricmp(key, "header") == 0) {
       if (!parse_bool(val, &vt->header)) {
-        *pzErr = sqlite3_mprintf("item2vec_csv: header must be 0 or 1 (or no/yes), got '%s'",
-                                 val);
+        *pzErr = sqlite3_mprintf("item2vec_csv: header must be 0 or 1 (or no/yes), got '%s'", val);
         rc = SQLITE_ERROR;
       }
     } else if (sqlite3_stricmp(key, "delimiter") == 0) {
@@ -152,14 +154,15 @@ static int parse_args(csv_vtab *vt, int argc, const char *const *argv, char **pz
       else if (strlen(val) == 1 && val[0] != '"' && val[0] != '\n' && val[0] != '\r')
         vt->delim = (unsigned char)val[0];
       else {
-        *pzErr = sqlite3_mprintf("item2vec_csv: delimiter must be one character other "
-                                 "than a quote or a line end, or 'tab'; got '%s'",
-                                 val);
+        *pzErr = sqlite3_mprintf(
+            "item2vec_csv: delimiter must be one character other "
+            "than a quote or a line end, or 'tab'; got '%s'",
+            val);
         rc = SQLITE_ERROR;
       }
     } else {
-      *pzErr = sqlite3_mprintf("item2vec_csv: unknown argument '%s'; valid names are %s",
-                               key, csv_arg_names);
+      *pzErr = sqlite3_mprintf("item2vec_csv: unknown argument '%s'; valid names are %s", key,
+                               csv_arg_names);
       rc = SQLITE_ERROR;
     }
     sqlite3_free(key);
@@ -167,8 +170,9 @@ static int parse_args(csv_vtab *vt, int argc, const char *const *argv, char **pz
     if (rc != SQLITE_OK) return rc;
   }
   if (!vt->path || !*vt->path) {
-    *pzErr = sqlite3_mprintf("item2vec_csv: path is required, as in "
-                             "CREATE VIRTUAL TABLE temp.t USING item2vec_csv(path='data.csv')");
+    *pzErr = sqlite3_mprintf(
+        "item2vec_csv: path is required, as in "
+        "CREATE VIRTUAL TABLE temp.t USING item2vec_csv(path='data.csv')");
     return SQLITE_ERROR;
   }
   return SQLITE_OK;
@@ -177,16 +181,14 @@ static int parse_args(csv_vtab *vt, int argc, const char *const *argv, char **pz
 /* Open the file and start the tokenizer; on failure a message in *pzErr. */
 static int open_source(csv_vtab *vt, i2v_reader **reader, i2v_csv *tok, char **pzErr) {
   char err[600];
-  int irc = i2v_reader_open(&i2v_sqlite_alloc, vt->path, vt->member, reader, err,
-                            sizeof(err));
+  int irc = i2v_reader_open(&i2v_sqlite_alloc, vt->path, vt->member, reader, err, sizeof(err));
   if (irc != I2V_OK) {
     *pzErr = sqlite3_mprintf("item2vec_csv: '%s': %s", vt->path, err);
     return code_of(irc);
   }
   if (!vt->where) {
     vt->where = (*reader)->kind == I2V_SOURCE_ZIP
-                    ? sqlite3_mprintf("'%s' member '%s'", vt->path,
-                                      i2v_reader_member(*reader))
+                    ? sqlite3_mprintf("'%s' member '%s'", vt->path, i2v_reader_member(*reader))
                     : sqlite3_mprintf("'%s'", vt->path);
     if (!vt->where) {
       i2v_reader_close(*reader);
@@ -203,11 +205,11 @@ static char *tok_error(csv_vtab *vt, const i2v_csv *tok) {
 }
 
 static char *too_many_fields(csv_vtab *vt, const i2v_csv *tok) {
-  return sqlite3_mprintf("item2vec_csv: %s: line %llu has %llu fields, but the %s has "
-                         "%d (quote fields that contain the delimiter)",
-                         vt->where, (unsigned long long)tok->row_line,
-                         (unsigned long long)tok->nfields,
-                         vt->header ? "header" : "first row", vt->ncols);
+  return sqlite3_mprintf(
+      "item2vec_csv: %s: line %llu has %llu fields, but the %s has "
+      "%d (quote fields that contain the delimiter)",
+      vt->where, (unsigned long long)tok->row_line, (unsigned long long)tok->nfields,
+      vt->header ? "header" : "first row", vt->ncols);
 }
 
 /* Type of a column from the values seen so far: 0 none yet, then the widest
@@ -332,8 +334,8 @@ static int csv_connect(sqlite3 *db, void *aux, int argc, const char *const *argv
   }
   rc = sqlite3_declare_vtab(db, sql);
   if (rc != SQLITE_OK) {
-    *pzErr = sqlite3_mprintf("item2vec_csv: %s: cannot declare columns (%s): %s",
-                             vt->where, sqlite3_errmsg(db), sql);
+    *pzErr = sqlite3_mprintf("item2vec_csv: %s: cannot declare columns (%s): %s", vt->where,
+                             sqlite3_errmsg(db), sql);
     goto fail;
   }
   /* It reads files: only SQL the user typed may use it, never a view or a
@@ -418,8 +420,8 @@ static int csv_next(sqlite3_vtab_cursor *cur) {
 }
 
 /* idxNum is always 0 (see csv_best_index): start a full scan. */
-static int csv_filter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr,
-                      int argc, sqlite3_value **argv) {
+static int csv_filter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr, int argc,
+                      sqlite3_value **argv) {
   csv_cursor *c = (csv_cursor *)cur;
   csv_vtab *vt = (csv_vtab *)cur->pVtab;
   char *err = NULL;
@@ -445,7 +447,9 @@ static int csv_filter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr,
   return csv_next(cur);
 }
 
-static int csv_eof(sqlite3_vtab_cursor *cur) { return ((csv_cursor *)cur)->eof; }
+static int csv_eof(sqlite3_vtab_cursor *cur) {
+  return ((csv_cursor *)cur)->eof;
+}
 
 static int csv_column(sqlite3_vtab_cursor *cur, sqlite3_context *ctx, int col) {
   csv_cursor *c = (csv_cursor *)cur;
@@ -453,12 +457,17 @@ static int csv_column(sqlite3_vtab_cursor *cur, sqlite3_context *ctx, int col) {
   int64_t iv;
   double rv;
   switch (field_type(&c->tok, (size_t)col, &iv, &rv)) {
-    case 0: break;
-    case I2V_INTEGER: sqlite3_result_int64(ctx, iv); break;
-    case I2V_FLOAT: sqlite3_result_double(ctx, rv); break;
+    case 0:
+      break;
+    case I2V_INTEGER:
+      sqlite3_result_int64(ctx, iv);
+      break;
+    case I2V_FLOAT:
+      sqlite3_result_double(ctx, rv);
+      break;
     default:
-      sqlite3_result_text64(ctx, i2v_csv_text(&c->tok, (size_t)col),
-                            c->tok.fields[col].len, SQLITE_TRANSIENT, SQLITE_UTF8);
+      sqlite3_result_text64(ctx, i2v_csv_text(&c->tok, (size_t)col), c->tok.fields[col].len,
+                            SQLITE_TRANSIENT, SQLITE_UTF8);
   }
   return SQLITE_OK;
 }

@@ -20,8 +20,8 @@
 
 #include "i2v_vocab.h"
 
-void i2v_csv_init(i2v_csv *c, const i2v_alloc *a, i2v_reader *src, int delim,
-                  size_t max_row, size_t max_fields) {
+void i2v_csv_init(i2v_csv *c, const i2v_alloc *a, i2v_reader *src, int delim, size_t max_row,
+                  size_t max_fields) {
   memset(c, 0, sizeof(*c));
   c->alloc = a;
   c->src = src;
@@ -39,8 +39,7 @@ void i2v_csv_free(i2v_csv *c) {
   c->text_cap = c->fields_cap = 0;
 }
 
-static int csv_fail(i2v_csv *c, int rc, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+static int csv_fail(i2v_csv *c, int rc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static int csv_fail(i2v_csv *c, int rc, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
@@ -125,8 +124,7 @@ int i2v_csv_next(i2v_csv *c) {
   if (!c->started) {
     c->started = 1;
     if (r->pos == r->end && i2v_reader_fill(r) < 0) return source_error(c);
-    if (r->end - r->pos >= 3 && r->pos[0] == 0xef && r->pos[1] == 0xbb &&
-        r->pos[2] == 0xbf)
+    if (r->end - r->pos >= 3 && r->pos[0] == 0xef && r->pos[1] == 0xbb && r->pos[2] == 0xbf)
       r->pos += 3;
   }
 
@@ -256,10 +254,14 @@ int i2v_utf8_seq(const unsigned char *s, size_t n) {
   uint32_t cp;
   if (n == 0) return 0;
   if (c < 0x80) return 1;
-  if (c >= 0xc2 && c <= 0xdf) k = 1, cp = c & 0x1f;
-  else if (c >= 0xe0 && c <= 0xef) k = 2, cp = c & 0x0f;
-  else if (c >= 0xf0 && c <= 0xf4) k = 3, cp = c & 0x07;
-  else return 0;
+  if (c >= 0xc2 && c <= 0xdf)
+    k = 1, cp = c & 0x1f;
+  else if (c >= 0xe0 && c <= 0xef)
+    k = 2, cp = c & 0x0f;
+  else if (c >= 0xf0 && c <= 0xf4)
+    k = 3, cp = c & 0x07;
+  else
+    return 0;
   if ((size_t)k >= n) return 0;
   for (int j = 1; j <= k; j++) {
     if ((s[j] & 0xc0) != 0x80) return 0;

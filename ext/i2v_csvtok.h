@@ -16,31 +16,31 @@
 #include "i2v_reader.h"
 
 typedef struct i2v_csv_field {
-  size_t off;  /* into text; the field is NUL-terminated there */
+  size_t off; /* into text; the field is NUL-terminated there */
   size_t len;
-  int quoted;  /* the field was in double quotes */
+  int quoted; /* the field was in double quotes */
 } i2v_csv_field;
 
 typedef struct i2v_csv {
   const i2v_alloc *alloc;
   i2v_reader *src;
   int delim;
-  size_t max_row;     /* most bytes a row may hold */
-  size_t max_fields;  /* most fields a row may have */
-  char *text;         /* the current row's fields, each NUL-terminated */
+  size_t max_row;    /* most bytes a row may hold */
+  size_t max_fields; /* most fields a row may have */
+  char *text;        /* the current row's fields, each NUL-terminated */
   size_t text_len, text_cap;
   i2v_csv_field *fields;
   size_t nfields, fields_cap;
-  uint64_t line;      /* line number of the next byte (1-based) */
-  uint64_t row_line;  /* line the current row started on */
-  int started;        /* the byte order mark was looked for */
+  uint64_t line;     /* line number of the next byte (1-based) */
+  uint64_t row_line; /* line the current row started on */
+  int started;       /* the byte order mark was looked for */
   int at_end;
   char err[512];
 } i2v_csv;
 
 /* Start reading rows from src (which stays the caller's). */
-void i2v_csv_init(i2v_csv *c, const i2v_alloc *a, i2v_reader *src, int delim,
-                  size_t max_row, size_t max_fields);
+void i2v_csv_init(i2v_csv *c, const i2v_alloc *a, i2v_reader *src, int delim, size_t max_row,
+                  size_t max_fields);
 
 /* Read the next row.  I2V_OK with nfields > 0 for a row, I2V_OK with
 ** nfields == 0 at the end, I2V_ERROR or I2V_NOMEM with c->err saying what

@@ -44,7 +44,9 @@ void i2v_eval_options_init(i2v_eval_options *e) {
   e->score = I2V_SCORE_COSINE;
 }
 
-const char *i2v_eval_option_names(void) { return "holdout, k, query, score"; }
+const char *i2v_eval_option_names(void) {
+  return "holdout, k, query, score";
+}
 
 void i2v_eval_query_text(const i2v_eval_options *e, char *buf, size_t n) {
   if (e->query_items == 1)
@@ -68,8 +70,8 @@ static int parse_int(const char *s, size_t n, long lo, long hi, long *out) {
   return 1;
 }
 
-int i2v_eval_option(i2v_eval_options *e, const char *arg, const char *fname,
-                    char *err, size_t errlen) {
+int i2v_eval_option(i2v_eval_options *e, const char *arg, const char *fname, char *err,
+                    size_t errlen) {
   const char *eq = arg ? strchr(arg, '=') : NULL;
   if (!eq) return -1;
   const char *name = arg;
@@ -94,9 +96,8 @@ int i2v_eval_option(i2v_eval_options *e, const char *arg, const char *fname,
     e->holdout = (int)v;
   } else if (IS("k")) {
     if (!parse_int(val, vlen, 1, 100000, &v)) {
-      set_err(err, errlen,
-              "%s: option 'k' must be an integer from 1 to 100000, got '%.*s'",
-              fname, (int)(vlen > 40 ? 40 : vlen), val);
+      set_err(err, errlen, "%s: option 'k' must be an integer from 1 to 100000, got '%.*s'", fname,
+              (int)(vlen > 40 ? 40 : vlen), val);
       return I2V_ERROR;
     }
     e->k = (int)v;
@@ -166,9 +167,8 @@ static uint64_t train_len(const i2v_corpus *c, uint64_t s, int holdout) {
   return len > (uint64_t)holdout ? len - (uint64_t)holdout : len;
 }
 
-int i2v_eval_split_build(const i2v_corpus *all, uint32_t nitems, int holdout,
-                         int64_t min_count, int64_t max_final_vocab,
-                         const i2v_alloc *a, i2v_eval_split *sp,
+int i2v_eval_split_build(const i2v_corpus *all, uint32_t nitems, int holdout, int64_t min_count,
+                         int64_t max_final_vocab, const i2v_alloc *a, i2v_eval_split *sp,
                          const char *fname, char *err, size_t errlen) {
   uint64_t *full_counts = NULL;
   by_count *order = NULL;
@@ -189,8 +189,7 @@ int i2v_eval_split_build(const i2v_corpus *all, uint32_t nitems, int holdout,
             "%s: no user has more than %d item%s, so there is nothing to "
             "evaluate with holdout=%d: each user evaluated needs the held-out "
             "item%s and at least one item before them to query with",
-            fname, holdout, holdout == 1 ? "" : "s", holdout,
-            holdout == 1 ? "" : "s");
+            fname, holdout, holdout == 1 ? "" : "s", holdout, holdout == 1 ? "" : "s");
     return I2V_ERROR;
   }
 
@@ -295,8 +294,7 @@ done:
 
 /* ---- scorers ---- */
 
-int i2v_eval_score_popularity(void *ctx, const uint32_t *query, size_t nq,
-                              float *scores) {
+int i2v_eval_score_popularity(void *ctx, const uint32_t *query, size_t nq, float *scores) {
   const i2v_eval_split *sp = ctx;
   (void)query;
   (void)nq;
@@ -313,8 +311,7 @@ void i2v_eval_cooc_free(i2v_eval_cooc *c) {
   memset(c, 0, sizeof(*c));
 }
 
-int i2v_eval_cooc_init(i2v_eval_cooc *c, const i2v_eval_split *sp, int window,
-                       const i2v_alloc *a) {
+int i2v_eval_cooc_init(i2v_eval_cooc *c, const i2v_eval_split *sp, int window, const i2v_alloc *a) {
   int ovf = 0;
   memset(c, 0, sizeof(*c));
   c->sp = sp;
@@ -343,8 +340,7 @@ int i2v_eval_cooc_init(i2v_eval_cooc *c, const i2v_eval_split *sp, int window,
   return I2V_OK;
 }
 
-int i2v_eval_score_cooc(void *ctx, const uint32_t *query, size_t nq,
-                        float *scores) {
+int i2v_eval_score_cooc(void *ctx, const uint32_t *query, size_t nq, float *scores) {
   const i2v_eval_cooc *c = ctx;
   const i2v_eval_split *sp = c->sp;
   const uint64_t w = (uint64_t)c->window;
@@ -370,9 +366,9 @@ void i2v_eval_embedding_free(i2v_eval_embedding *e) {
   memset(e, 0, sizeof(*e));
 }
 
-int i2v_eval_embedding_init(i2v_eval_embedding *e, const float *input,
-                            const float *output, size_t stride, int dim,
-                            uint32_t nvocab, int score, const i2v_alloc *a) {
+int i2v_eval_embedding_init(i2v_eval_embedding *e, const float *input, const float *output,
+                            size_t stride, int dim, uint32_t nvocab, int score,
+                            const i2v_alloc *a) {
   int ovf = 0;
   memset(e, 0, sizeof(*e));
   e->input = input;
@@ -392,14 +388,12 @@ int i2v_eval_embedding_init(i2v_eval_embedding *e, const float *input,
     }
     e->unit = (float *)(((uintptr_t)e->raw_unit + 63) & ~(uintptr_t)63);
     memcpy(e->unit, input, bytes);
-    for (uint32_t i = 0; i < nvocab; i++)
-      i2v_vec_normalize(e->unit + (size_t)i * stride, dim);
+    for (uint32_t i = 0; i < nvocab; i++) i2v_vec_normalize(e->unit + (size_t)i * stride, dim);
   }
   return I2V_OK;
 }
 
-int i2v_eval_score_embedding(void *ctx, const uint32_t *query, size_t nq,
-                             float *scores) {
+int i2v_eval_score_embedding(void *ctx, const uint32_t *query, size_t nq, float *scores) {
   i2v_eval_embedding *e = ctx;
   if (nq == 0) {
     memset(scores, 0, (size_t)e->nvocab * sizeof(float));
@@ -413,8 +407,7 @@ int i2v_eval_score_embedding(void *ctx, const uint32_t *query, size_t nq,
     i2v_vec_scores(e->unit, e->stride, e->nvocab, e->query, e->dim, scores);
   } else {
     for (size_t i = 0; i < nq; i++)
-      i2v_axpy(1.0f / (float)nq, e->input + (size_t)query[i] * e->stride, e->query,
-               e->dim);
+      i2v_axpy(1.0f / (float)nq, e->input + (size_t)query[i] * e->stride, e->query, e->dim);
     i2v_vec_scores(e->output, e->stride, e->nvocab, e->query, e->dim, scores);
     if (e->prior)
       for (uint32_t i = 0; i < e->nvocab; i++) scores[i] += e->prior[i];
@@ -424,9 +417,8 @@ int i2v_eval_score_embedding(void *ctx, const uint32_t *query, size_t nq,
 
 /* ---- the run ---- */
 
-int i2v_eval_run(const i2v_eval_split *sp, const i2v_eval_options *e,
-                 i2v_eval_scorer fn, void *ctx, i2v_eval_poll poll,
-                 void *poll_ctx, const i2v_alloc *a, i2v_eval_metrics *out) {
+int i2v_eval_run(const i2v_eval_split *sp, const i2v_eval_options *e, i2v_eval_scorer fn, void *ctx,
+                 i2v_eval_poll poll, void *poll_ctx, const i2v_alloc *a, i2v_eval_metrics *out) {
   const i2v_corpus *all = sp->all;
   const uint32_t nv = sp->nvocab;
   size_t k = (size_t)e->k < nv ? (size_t)e->k : nv;

@@ -58,13 +58,12 @@ static int eval_train_poll(void *ctx, const i2v_progress *p) {
   if (interrupted(ps)) return 1;
   if (!ps->verbose) return 0;
   double now = i2v_now();
-  int epoch_done = p->done > 0 && p->done * (uint64_t)p->epochs >=
-                                      p->total * (uint64_t)(p->epoch + 1);
+  int epoch_done =
+      p->done > 0 && p->done * (uint64_t)p->epochs >= p->total * (uint64_t)(p->epoch + 1);
   if (!epoch_done && now - ps->last_print < 2.0) return 0;
   ps->last_print = now;
-  fprintf(stderr, "%s: training epoch %d/%d  %5.1f%%  loss %.6g\n", ps->fname,
-          p->epoch + 1, p->epochs,
-          p->total ? 100.0 * (double)p->done / (double)p->total : 100.0, p->loss);
+  fprintf(stderr, "%s: training epoch %d/%d  %5.1f%%  loss %.6g\n", ps->fname, p->epoch + 1,
+          p->epochs, p->total ? 100.0 * (double)p->done / (double)p->total : 100.0, p->loss);
   return 0;
 }
 
@@ -77,8 +76,7 @@ static int eval_run_poll(void *ctx, uint64_t done, uint64_t total) {
 
 /* The training options as a JSON object (as item2vec_train stores them),
 ** with the evaluation options after them. */
-static char *eval_params_json(sqlite3 *db, const i2v_options *o,
-                              const i2v_eval_options *e) {
+static char *eval_params_json(sqlite3 *db, const i2v_options *o, const i2v_eval_options *e) {
   sqlite3_str *s = sqlite3_str_new(db);
   char buf[64];
   sqlite3_str_appendchar(s, 1, '{');
@@ -98,8 +96,8 @@ static char *eval_params_json(sqlite3 *db, const i2v_options *o,
     sqlite3_str_appendchar(s, 1, ',');
   }
   i2v_eval_query_text(e, buf, sizeof(buf));
-  sqlite3_str_appendf(s, "\"holdout\":%d,\"k\":%d,\"query\":\"%s\",\"score\":\"%s\"}",
-                      e->holdout, e->k, buf,
+  sqlite3_str_appendf(s, "\"holdout\":%d,\"k\":%d,\"query\":\"%s\",\"score\":\"%s\"}", e->holdout,
+                      e->k, buf,
                       e->score == I2V_SCORE_CONTEXT         ? "context"
                       : e->score == I2V_SCORE_CONTEXT_PRIOR ? "context_prior"
                                                             : "cosine");
@@ -107,8 +105,8 @@ static char *eval_params_json(sqlite3 *db, const i2v_options *o,
 }
 
 static void append_metrics(sqlite3_str *s, const i2v_eval_metrics *m) {
-  sqlite3_str_appendf(s, "\"hr\":%.6f,\"mrr\":%.6f,\"ndcg\":%.6f,\"coverage\":%.6f",
-                      m->hr, m->mrr, m->ndcg, m->coverage);
+  sqlite3_str_appendf(s, "\"hr\":%.6f,\"mrr\":%.6f,\"ndcg\":%.6f,\"coverage\":%.6f", m->hr, m->mrr,
+                      m->ndcg, m->coverage);
 }
 
 /* Is name (up to '=') a training option?  For the unknown-option message. */
@@ -127,8 +125,8 @@ static int is_training_option(const char *arg) {
 }
 
 enum { M_COSINE, M_CONTEXT, M_POPULARITY, M_COOC, M_PRIOR, M_COUNT };
-static const char *const method_names[M_COUNT] = {"cosine", "context", "popularity",
-                                                  "cooccurrence", "context_prior"};
+static const char *const method_names[M_COUNT] = {"cosine", "context", "popularity", "cooccurrence",
+                                                  "context_prior"};
 
 static void evaluate_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   static const char fname[] = "item2vec_evaluate";
@@ -172,8 +170,8 @@ static void evaluate_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) 
   static const char *what[3] = {"source", "user_col", "item_col"};
   for (int i = 0; i < 3; i++) {
     if (sqlite3_value_type(argv[i]) != SQLITE_TEXT || sqlite3_value_bytes(argv[i]) == 0) {
-      zErr = sqlite3_mprintf("%s: argument %d (%s) must be a non-empty name", fname,
-                             i + 1, what[i]);
+      zErr =
+          sqlite3_mprintf("%s: argument %d (%s) must be a non-empty name", fname, i + 1, what[i]);
       rc = SQLITE_ERROR;
       goto done;
     }
@@ -206,8 +204,7 @@ static void evaluate_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) 
     erc = i2v_options_set(&o, arg, fname, &i2v_sqlite_alloc, err, sizeof(err));
     if (erc != I2V_OK) {
       rc = erc == I2V_NOMEM ? SQLITE_NOMEM : SQLITE_ERROR;
-      zErr = sqlite3_mprintf("%s", erc == I2V_NOMEM ? "item2vec_evaluate: out of memory"
-                                                     : err);
+      zErr = sqlite3_mprintf("%s", erc == I2V_NOMEM ? "item2vec_evaluate: out of memory" : err);
       goto done;
     }
   }
@@ -217,9 +214,10 @@ static void evaluate_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) 
     goto done;
   }
   if (o.update) {
-    zErr = sqlite3_mprintf("%s: update=1 is not supported: the evaluation trains a "
-                           "fresh model on the training part of the source",
-                           fname);
+    zErr = sqlite3_mprintf(
+        "%s: update=1 is not supported: the evaluation trains a "
+        "fresh model on the training part of the source",
+        fname);
     rc = SQLITE_ERROR;
     goto done;
   }
@@ -233,18 +231,18 @@ static void evaluate_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) 
   rc = i2v_source_read(db, fname, names[0], names[1], names[2], &read_opts, &ds, &zErr);
   if (rc != SQLITE_OK) goto done;
   i2v_corpus all = {ds.tokens, ds.starts, ds.nseq};
-  erc = i2v_eval_split_build(&all, (uint32_t)ds.items.n, e.holdout, o.min_count,
-                             o.max_final_vocab, &i2v_sqlite_alloc, &sp, fname, err,
-                             sizeof(err));
+  erc = i2v_eval_split_build(&all, (uint32_t)ds.items.n, e.holdout, o.min_count, o.max_final_vocab,
+                             &i2v_sqlite_alloc, &sp, fname, err, sizeof(err));
   if (erc != I2V_OK) {
     rc = erc == I2V_NOMEM ? SQLITE_NOMEM : SQLITE_ERROR;
     zErr = sqlite3_mprintf("%s", err);
     goto done;
   }
   if ((uint64_t)sp.nvocab * i2v_row_stride(o.vector_size) > I2V_MAX_MATRIX_FLOATS) {
-    zErr = sqlite3_mprintf("%s: %u items x vector_size %d is more than this build "
-                           "trains; lower vector_size or raise min_count",
-                           fname, sp.nvocab, o.vector_size);
+    zErr = sqlite3_mprintf(
+        "%s: %u items x vector_size %d is more than this build "
+        "trains; lower vector_size or raise min_count",
+        fname, sp.nvocab, o.vector_size);
     rc = SQLITE_TOOBIG;
     goto done;
   }
@@ -266,8 +264,8 @@ static void evaluate_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) 
             (unsigned long long)sp.ncases, sp.nvocab, (unsigned long long)sp.ntokens);
   {
     i2v_corpus train = {sp.tokens, sp.starts, sp.nseq};
-    erc = i2v_train(&o, &i2v_sqlite_alloc, sp.counts, sp.nvocab, &train, NULL,
-                    eval_train_poll, &ps, &tr, err, sizeof(err));
+    erc = i2v_train(&o, &i2v_sqlite_alloc, sp.counts, sp.nvocab, &train, NULL, eval_train_poll, &ps,
+                    &tr, err, sizeof(err));
   }
   if (erc != I2V_OK) {
     if (erc == I2V_CANCELLED) {
@@ -302,8 +300,8 @@ static void evaluate_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) 
                                     i2v_eval_score_embedding};
     void *ctxs[M_COUNT] = {&emb[0], &emb[1], &sp, &cooc, &emb[2]};
     for (int m = 0; m < M_COUNT; m++) {
-      erc = i2v_eval_run(&sp, &e, fns[m], ctxs[m], eval_run_poll, &ps,
-                         &i2v_sqlite_alloc, &metrics[m]);
+      erc = i2v_eval_run(&sp, &e, fns[m], ctxs[m], eval_run_poll, &ps, &i2v_sqlite_alloc,
+                         &metrics[m]);
       if (erc == I2V_CANCELLED) {
         rc = SQLITE_INTERRUPT;
         zErr = sqlite3_mprintf("interrupted");
@@ -314,18 +312,17 @@ static void evaluate_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) 
         goto done;
       }
       if (o.verbose)
-        fprintf(stderr, "%s: %-12s hr@%d %.4f  mrr %.4f  ndcg %.4f  coverage %.4f\n",
-                fname, method_names[m], e.k, metrics[m].hr, metrics[m].mrr,
-                metrics[m].ndcg, metrics[m].coverage);
+        fprintf(stderr, "%s: %-12s hr@%d %.4f  mrr %.4f  ndcg %.4f  coverage %.4f\n", fname,
+                method_names[m], e.k, metrics[m].hr, metrics[m].mrr, metrics[m].ndcg,
+                metrics[m].coverage);
     }
   }
   double t3 = i2v_now();
 
   {
-    const i2v_eval_metrics *chosen =
-        &metrics[e.score == I2V_SCORE_CONTEXT         ? M_CONTEXT
-                 : e.score == I2V_SCORE_CONTEXT_PRIOR ? M_PRIOR
-                                                      : M_COSINE];
+    const i2v_eval_metrics *chosen = &metrics[e.score == I2V_SCORE_CONTEXT         ? M_CONTEXT
+                                              : e.score == I2V_SCORE_CONTEXT_PRIOR ? M_PRIOR
+                                                                                   : M_COSINE];
     char qtext[32];
     i2v_eval_query_text(&e, qtext, sizeof(qtext));
     sqlite3_str *s = sqlite3_str_new(db);
@@ -340,14 +337,14 @@ static void evaluate_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) 
       append_metrics(s, &metrics[m]);
       sqlite3_str_appendchar(s, 1, '}');
     }
-    sqlite3_str_appendf(
-        s,
-        ",\"items\":%u,\"catalogue\":%llu,\"unknown_targets\":%llu,"
-        "\"train_sequences\":%llu,\"train_tokens\":%llu,\"epochs\":%d,"
-        "\"vector_size\":%d,\"window\":%d,\"sg\":%d,\"workers\":%d,\"loss\":[",
-        sp.nvocab, (unsigned long long)ds.items.n, (unsigned long long)sp.unknown_targets,
-        (unsigned long long)sp.nseq, (unsigned long long)sp.ntokens, o.epochs,
-        o.vector_size, o.window, o.sg, o.workers);
+    sqlite3_str_appendf(s,
+                        ",\"items\":%u,\"catalogue\":%llu,\"unknown_targets\":%llu,"
+                        "\"train_sequences\":%llu,\"train_tokens\":%llu,\"epochs\":%d,"
+                        "\"vector_size\":%d,\"window\":%d,\"sg\":%d,\"workers\":%d,\"loss\":[",
+                        sp.nvocab, (unsigned long long)ds.items.n,
+                        (unsigned long long)sp.unknown_targets, (unsigned long long)sp.nseq,
+                        (unsigned long long)sp.ntokens, o.epochs, o.vector_size, o.window, o.sg,
+                        o.workers);
     for (int ep = 0; ep < o.epochs; ep++)
       sqlite3_str_appendf(s, "%s%.6g", ep ? "," : "", tr.epoch_loss[ep]);
     sqlite3_str_appendf(s,
@@ -379,8 +376,8 @@ static void evaluate_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) 
       goto done;
     }
     rc = i2v_store_write(db, fname, o.model, &train_items, sp.counts, tr.input,
-                         o.save_context ? tr.output : NULL, tr.stride, tr.dim, names[0],
-                         params, stats, &zErr);
+                         o.save_context ? tr.output : NULL, tr.stride, tr.dim, names[0], params,
+                         stats, &zErr);
     sqlite3_free(stats);
     if (rc != SQLITE_OK) goto done;
     i2v_conn_clear(conn);
@@ -426,7 +423,6 @@ int i2v_register_evaluate(sqlite3 *db, i2v_conn *c) {
   ** the model tables, so a trigger or view in someone else's schema must not
   ** call it. */
   c->refs++;
-  return sqlite3_create_function_v2(db, "item2vec_evaluate", -1,
-                                    SQLITE_UTF8 | SQLITE_DIRECTONLY, c, evaluate_func,
-                                    NULL, NULL, i2v_conn_release);
+  return sqlite3_create_function_v2(db, "item2vec_evaluate", -1, SQLITE_UTF8 | SQLITE_DIRECTONLY, c,
+                                    evaluate_func, NULL, NULL, i2v_conn_release);
 }

@@ -57,8 +57,8 @@ struct i2v_hnsw {
   uint32_t *upper;       /* nupper * (M + 1) */
   uint32_t *upper_first; /* n: first upper list of each item (not stored) */
   size_t nupper;
-  struct scratch *qs;    /* the query search's scratch, made on first use */
-  signed char *codes;    /* int8 codes of the rows the walk reads (not stored) */
+  struct scratch *qs; /* the query search's scratch, made on first use */
+  signed char *codes; /* int8 codes of the rows the walk reads (not stored) */
   size_t cstride;
   float inv_scale;
 };
@@ -94,16 +94,16 @@ static const hnsw_option hnsw_options[] = {
 };
 #define NOPTIONS (sizeof(hnsw_options) / sizeof(hnsw_options[0]))
 
-int i2v_hnsw_params_set(i2v_hnsw_params *p, const char *arg, const char *fname,
-                        char *err, size_t errlen) {
+int i2v_hnsw_params_set(i2v_hnsw_params *p, const char *arg, const char *fname, char *err,
+                        size_t errlen) {
   const char *eq = strchr(arg, '=');
   size_t nlen = eq ? (size_t)(eq - arg) : strlen(arg);
   for (size_t i = 0; i < NOPTIONS; i++) {
     const hnsw_option *o = &hnsw_options[i];
     if (strlen(o->name) != nlen || strncmp(o->name, arg, nlen) != 0) continue;
     if (!eq) {
-      snprintf(err, errlen, "%s: option '%s' needs a value: '%s=N' with N from %lld to %lld",
-               fname, o->name, o->name, (long long)o->lo, (long long)o->hi);
+      snprintf(err, errlen, "%s: option '%s' needs a value: '%s=N' with N from %lld to %lld", fname,
+               o->name, o->name, (long long)o->lo, (long long)o->hi);
       return I2V_ERROR;
     }
     const char *v = eq + 1;
@@ -128,8 +128,9 @@ int i2v_hnsw_params_set(i2v_hnsw_params *p, const char *arg, const char *fname,
 }
 
 void i2v_hnsw_params_json(const i2v_hnsw_params *p, char *buf, size_t n) {
-  snprintf(buf, n, "{\"M\":%d,\"ef_construction\":%d,\"ef_search\":%d,\"threads\":%d,\"seed\":%lld}",
-           p->M, p->ef_construction, p->ef_search, p->threads, (long long)p->seed);
+  snprintf(buf, n,
+           "{\"M\":%d,\"ef_construction\":%d,\"ef_search\":%d,\"threads\":%d,\"seed\":%lld}", p->M,
+           p->ef_construction, p->ef_search, p->threads, (long long)p->seed);
 }
 
 /* ---- little-endian fields and the checksum ---------------------------- */
@@ -195,7 +196,9 @@ void i2v_hnsw_to_le(i2v_hnsw *h) {
   swap_u32s(h->upper, h->nupper * (size_t)(h->M + 1));
 }
 
-void i2v_hnsw_from_le(i2v_hnsw *h) { i2v_hnsw_to_le(h); }
+void i2v_hnsw_from_le(i2v_hnsw *h) {
+  i2v_hnsw_to_le(h);
+}
 
 /* ---- layout ----------------------------------------------------------- */
 
@@ -206,8 +209,7 @@ static uint32_t *list_at(const i2v_hnsw *h, uint32_t i, int level) {
 
 /* Sizes of the payload parts for n items with nupper upper lists; 0 when
 ** the total does not fit in size_t. */
-static size_t layout(uint32_t n, int M, size_t nupper, size_t *off_links0,
-                     size_t *off_upper) {
+static size_t layout(uint32_t n, int M, size_t nupper, size_t *off_links0, size_t *off_upper) {
   int ovf = 0;
   size_t lv = ((size_t)n + 3) & ~(size_t)3;
   size_t l0 = i2v_mul_size(i2v_mul_size(n, (size_t)(2 * M + 1), &ovf), 4, &ovf);
@@ -281,19 +283,19 @@ typedef struct rowset {
 ** those set, to clear them), the two heaps of a best-first search, room
 ** for one neighbour list, and scaled query vectors. */
 typedef struct scratch {
-  uint64_t *seen;     /* (n + 63) / 64 words */
-  uint32_t *touched;  /* items whose bit is set; grows */
+  uint64_t *seen;    /* (n + 63) / 64 words */
+  uint32_t *touched; /* items whose bit is set; grows */
   size_t ntouched, touched_cap;
-  i2v_scored *res;    /* the beam: the best found so far, best first; ef + 1 */
+  i2v_scored *res;     /* the beam: the best found so far, best first; ef + 1 */
   unsigned char *done; /* done[j]: res[j] has been expanded; ef + 1 */
   size_t nres, cap;
   const i2v_alloc *alloc;
-  int nomem;          /* a heap or list could not grow */
+  int nomem;            /* a heap or list could not grow */
   uint32_t *nbr, *todo; /* M0 + 1 each */
   float *nbr_score;
-  uint32_t *sel;        /* selected neighbours, M0 + 1 */
-  i2v_scored *prune;    /* M0 + 1 */
-  float *q1, *q2;       /* cstride floats each: scaled query vectors */
+  uint32_t *sel;     /* selected neighbours, M0 + 1 */
+  i2v_scored *prune; /* M0 + 1 */
+  float *q1, *q2;    /* cstride floats each: scaled query vectors */
 } scratch;
 
 static void scratch_free(const i2v_alloc *a, scratch *s) {
@@ -326,8 +328,8 @@ static int scratch_init(const i2v_alloc *a, scratch *s, uint32_t n, int M0, size
   s->prune = i2v_malloc(a, (size_t)(M0 + 1) * sizeof(i2v_scored));
   s->q1 = i2v_malloc(a, cstride * sizeof(float));
   s->q2 = i2v_malloc(a, cstride * sizeof(float));
-  if (!s->seen || !s->touched || !s->nbr || !s->todo || !s->nbr_score || !s->sel ||
-      !s->prune || !s->q1 || !s->q2) {
+  if (!s->seen || !s->touched || !s->nbr || !s->todo || !s->nbr_score || !s->sel || !s->prune ||
+      !s->q1 || !s->q2) {
     scratch_free(a, s);
     return I2V_NOMEM;
   }
@@ -387,31 +389,31 @@ static inline int better(const i2v_scored *a, const i2v_scored *b) {
 
 /* A binary heap whose top is the entry for which top_first(top, other)
 ** holds: better for the candidates, worse for the results. */
-#define HEAP_FNS(NAME, TOP_FIRST)                                            \
-  static void NAME##_push(i2v_scored *h, size_t *n, i2v_scored v) {          \
-    size_t i = (*n)++;                                                       \
-    while (i > 0) {                                                          \
-      size_t p = (i - 1) / 2;                                                \
-      if (!TOP_FIRST(&v, &h[p])) break;                                      \
-      h[i] = h[p];                                                           \
-      i = p;                                                                 \
-    }                                                                        \
-    h[i] = v;                                                                \
-  }                                                                          \
-  static i2v_scored NAME##_pop(i2v_scored *h, size_t *n) {                   \
-    i2v_scored top = h[0], last = h[--(*n)];                                 \
-    size_t i = 0, m = *n;                                                    \
-    for (;;) {                                                               \
-      size_t l = 2 * i + 1, r = l + 1, c = i;                                \
-      const i2v_scored *best = &last;                                        \
-      if (l < m && TOP_FIRST(&h[l], best)) c = l, best = &h[l];              \
-      if (r < m && TOP_FIRST(&h[r], best)) c = r;                            \
-      if (c == i) break;                                                     \
-      h[i] = h[c];                                                           \
-      i = c;                                                                 \
-    }                                                                        \
-    if (m) h[i] = last;                                                      \
-    return top;                                                              \
+#define HEAP_FNS(NAME, TOP_FIRST)                                   \
+  static void NAME##_push(i2v_scored *h, size_t *n, i2v_scored v) { \
+    size_t i = (*n)++;                                              \
+    while (i > 0) {                                                 \
+      size_t p = (i - 1) / 2;                                       \
+      if (!TOP_FIRST(&v, &h[p])) break;                             \
+      h[i] = h[p];                                                  \
+      i = p;                                                        \
+    }                                                               \
+    h[i] = v;                                                       \
+  }                                                                 \
+  static i2v_scored NAME##_pop(i2v_scored *h, size_t *n) {          \
+    i2v_scored top = h[0], last = h[--(*n)];                        \
+    size_t i = 0, m = *n;                                           \
+    for (;;) {                                                      \
+      size_t l = 2 * i + 1, r = l + 1, c = i;                       \
+      const i2v_scored *best = &last;                               \
+      if (l < m && TOP_FIRST(&h[l], best)) c = l, best = &h[l];     \
+      if (r < m && TOP_FIRST(&h[r], best)) c = r;                   \
+      if (c == i) break;                                            \
+      h[i] = h[c];                                                  \
+      i = c;                                                        \
+    }                                                               \
+    if (m) h[i] = last;                                             \
+    return top;                                                     \
   }
 
 #define WORSE(a, b) better(b, a)
@@ -448,8 +450,8 @@ static inline void unlock_node(unsigned char *locks, uint32_t i) {
 }
 
 /* Copy the list of item i on a level into s->nbr; returns its length. */
-static size_t read_list(const i2v_hnsw *h, unsigned char *locks, scratch *s,
-                        uint32_t i, int level) {
+static size_t read_list(const i2v_hnsw *h, unsigned char *locks, scratch *s, uint32_t i,
+                        int level) {
   const uint32_t *l = list_at(h, i, level);
   lock_node(locks, i);
   size_t cnt = l[0];
@@ -478,8 +480,8 @@ static inline void prefetch_row(const rowset *rs, uint32_t e) {
 }
 
 /* Scores of rows idx[0..n): from the codes (the build) or exact (queries). */
-static inline void approx_scores(const rowset *rs, const uint32_t *idx, size_t n,
-                                 const float *qs, float *out) {
+static inline void approx_scores(const rowset *rs, const uint32_t *idx, size_t n, const float *qs,
+                                 float *out) {
   if (rs->codes)
     i2v_vec_scores_i8(rs->codes, rs->cstride, idx, n, qs, out);
   else
@@ -487,8 +489,8 @@ static inline void approx_scores(const rowset *rs, const uint32_t *idx, size_t n
 }
 
 /* Greedy walk on one level from *cur to a local best (approximate scores). */
-static void greedy(const i2v_hnsw *h, unsigned char *locks, scratch *s,
-                   const rowset *rs, const float *qs, i2v_scored *cur, int level) {
+static void greedy(const i2v_hnsw *h, unsigned char *locks, scratch *s, const rowset *rs,
+                   const float *qs, i2v_scored *cur, int level) {
   int moved = 1;
   while (moved) {
     moved = 0;
@@ -511,9 +513,8 @@ static void greedy(const i2v_hnsw *h, unsigned char *locks, scratch *s,
 ** usual queue of candidates and heap of results, as one sorted array: a
 ** newcomer worse than the worst kept is dropped, as it would never have been
 ** expanded.)  Leaves the results in s->res, best first; returns how many. */
-static size_t search_level(const i2v_hnsw *h, unsigned char *locks, scratch *s,
-                           const rowset *rs, const float *qs, i2v_scored ep,
-                           size_t ef, int level) {
+static size_t search_level(const i2v_hnsw *h, unsigned char *locks, scratch *s, const rowset *rs,
+                           const float *qs, i2v_scored ep, size_t ef, int level) {
   i2v_scored *beam = s->res;
   unsigned char *done = s->done;
   size_t nb = 1, next = 0;
@@ -610,15 +611,13 @@ static rowset rows_of(const i2v_hnsw *h, const float *rows, size_t stride, int d
   return rs;
 }
 
-int i2v_hnsw_search(i2v_hnsw *h, const float *rows, size_t stride, int dim,
-                    const float *q, size_t ef, i2v_scored **found,
-                    size_t *nfound) {
+int i2v_hnsw_search(i2v_hnsw *h, const float *rows, size_t stride, int dim, const float *q,
+                    size_t ef, i2v_scored **found, size_t *nfound) {
   return i2v_hnsw_search_from(h, rows, stride, dim, q, -1, ef, found, nfound);
 }
 
-int i2v_hnsw_search_from(i2v_hnsw *h, const float *rows, size_t stride, int dim,
-                         const float *q, int64_t self, size_t ef, i2v_scored **found,
-                         size_t *nfound) {
+int i2v_hnsw_search_from(i2v_hnsw *h, const float *rows, size_t stride, int dim, const float *q,
+                         int64_t self, size_t ef, i2v_scored **found, size_t *nfound) {
   *found = NULL;
   *nfound = 0;
   if (h->n == 0) return I2V_OK;
@@ -683,8 +682,8 @@ typedef struct worker {
 /* The heuristic: from cand[0..nc) (best first, scored against the item the
 ** list belongs to) keep up to m, each only when it is closer to that item
 ** than to every one kept before.  Returns how many, in s->sel. */
-static size_t select_neighbours(const rowset *rs, scratch *s, const i2v_scored *cand,
-                                size_t nc, size_t m) {
+static size_t select_neighbours(const rowset *rs, scratch *s, const i2v_scored *cand, size_t nc,
+                                size_t m) {
   size_t kept = 0;
   float sims[136];
   for (size_t c = 0; c < nc && kept < m; c++) {
@@ -794,8 +793,7 @@ static void *work(void *arg) {
       __atomic_store_n(&b->nomem, 1, __ATOMIC_RELAXED);
       __atomic_store_n(&b->cancel, 1, __ATOMIC_RELAXED);
     }
-    if (w->id == 0 && b->poll && (++mine & 255) == 0 &&
-        b->poll(b->poll_ctx, i < n ? i : n, n))
+    if (w->id == 0 && b->poll && (++mine & 255) == 0 && b->poll(b->poll_ctx, i < n ? i : n, n))
       __atomic_store_n(&b->cancel, 1, __ATOMIC_RELAXED);
   }
   return NULL;
@@ -809,10 +807,9 @@ static uint64_t next_random(uint64_t *x) {
   return z ^ (z >> 31);
 }
 
-int i2v_hnsw_build(const i2v_hnsw_params *p, const float *rows, size_t stride,
-                   int dim, uint32_t n, uint64_t items_hash, const i2v_alloc *a,
-                   i2v_hnsw_poll poll, void *poll_ctx, i2v_hnsw **out, char *err,
-                   size_t errlen) {
+int i2v_hnsw_build(const i2v_hnsw_params *p, const float *rows, size_t stride, int dim, uint32_t n,
+                   uint64_t items_hash, const i2v_alloc *a, i2v_hnsw_poll poll, void *poll_ctx,
+                   i2v_hnsw **out, char *err, size_t errlen) {
   i2v_hnsw *h = NULL;
   builder b;
   worker *ws = NULL;
@@ -937,9 +934,8 @@ static int corrupt(char *err, size_t errlen, const char *what) {
   return I2V_ERROR;
 }
 
-int i2v_hnsw_load(unsigned char *blob, size_t len, uint32_t n, int dim,
-                  uint64_t items_hash, const i2v_alloc *a, i2v_hnsw **out,
-                  char *err, size_t errlen) {
+int i2v_hnsw_load(unsigned char *blob, size_t len, uint32_t n, int dim, uint64_t items_hash,
+                  const i2v_alloc *a, i2v_hnsw **out, char *err, size_t errlen) {
   i2v_hnsw *h = NULL;
   int rc;
   *out = NULL;
@@ -959,8 +955,9 @@ int i2v_hnsw_load(unsigned char *blob, size_t len, uint32_t n, int dim,
   }
   uint32_t hn = get32(blob + 16), hdim = get32(blob + 20);
   if (hn != n || hdim != (uint32_t)dim || get64(blob + 48) != items_hash) {
-    snprintf(err, errlen, "the index is for %u items of dimension %u; the model has %u of dimension %d%s",
-             hn, hdim, n, dim, hn == n && hdim == (uint32_t)dim ? ", other items" : "");
+    snprintf(err, errlen,
+             "the index is for %u items of dimension %u; the model has %u of dimension %d%s", hn,
+             hdim, n, dim, hn == n && hdim == (uint32_t)dim ? ", other items" : "");
     rc = I2V_HNSW_STALE;
     goto fail;
   }
@@ -984,9 +981,9 @@ int i2v_hnsw_load(unsigned char *blob, size_t len, uint32_t n, int dim,
   h->max_level = (int)get32(h->blob + 40);
   h->entry = get32(h->blob + 44);
   h->items_hash = items_hash;
-  if (h->M < 2 || h->M > 64 || h->M0 != 2 * h->M || h->ef_search < 1 ||
-      h->ef_search > 100000 || h->max_level < 0 || h->max_level > MAX_LEVEL ||
-      n == 0 || h->entry >= n || len < I2V_HNSW_HEADER + (size_t)n) {
+  if (h->M < 2 || h->M > 64 || h->M0 != 2 * h->M || h->ef_search < 1 || h->ef_search > 100000 ||
+      h->max_level < 0 || h->max_level > MAX_LEVEL || n == 0 || h->entry >= n ||
+      len < I2V_HNSW_HEADER + (size_t)n) {
     rc = corrupt(err, errlen, "invalid header fields");
     goto fail;
   }
@@ -1038,8 +1035,12 @@ const unsigned char *i2v_hnsw_bytes(const i2v_hnsw *h, size_t *len) {
   return h->blob;
 }
 
-int i2v_hnsw_ef_search(const i2v_hnsw *h) { return h->ef_search; }
-int i2v_hnsw_max_level(const i2v_hnsw *h) { return h->max_level; }
+int i2v_hnsw_ef_search(const i2v_hnsw *h) {
+  return h->ef_search;
+}
+int i2v_hnsw_max_level(const i2v_hnsw *h) {
+  return h->max_level;
+}
 
 void i2v_hnsw_free(i2v_hnsw *h) {
   if (!h) return;

@@ -36,8 +36,8 @@ void i2v_hnsw_params_init(i2v_hnsw_params *p, int ncpu, int verbose);
 
 /* Apply one "name=value" option.  I2V_ERROR with "<fname>: ..." in err when
 ** the name is unknown or the value out of range. */
-int i2v_hnsw_params_set(i2v_hnsw_params *p, const char *arg, const char *fname,
-                        char *err, size_t errlen);
+int i2v_hnsw_params_set(i2v_hnsw_params *p, const char *arg, const char *fname, char *err,
+                        size_t errlen);
 
 /* The params as a JSON object (into buf, always terminated). */
 void i2v_hnsw_params_json(const i2v_hnsw_params *p, char *buf, size_t n);
@@ -50,10 +50,9 @@ typedef int (*i2v_hnsw_poll)(void *ctx, uint32_t done, uint32_t total);
 
 /* Build an index over rows[0..n) (unit length, stride floats apart, zero
 ** padded).  Worker threads only compute; poll runs on the calling thread. */
-int i2v_hnsw_build(const i2v_hnsw_params *p, const float *rows, size_t stride,
-                   int dim, uint32_t n, uint64_t items_hash, const i2v_alloc *a,
-                   i2v_hnsw_poll poll, void *poll_ctx, i2v_hnsw **out, char *err,
-                   size_t errlen);
+int i2v_hnsw_build(const i2v_hnsw_params *p, const float *rows, size_t stride, int dim, uint32_t n,
+                   uint64_t items_hash, const i2v_alloc *a, i2v_hnsw_poll poll, void *poll_ctx,
+                   i2v_hnsw **out, char *err, size_t errlen);
 
 /* The serialised index (header and payload, little-endian), valid until the
 ** index is freed.  On big-endian hosts the caller must call
@@ -65,23 +64,20 @@ const unsigned char *i2v_hnsw_bytes(const i2v_hnsw *h, size_t *len);
 ** keys hash to items_hash: otherwise I2V_HNSW_STALE.  A damaged buffer is
 ** I2V_ERROR with what is wrong in err; nothing in it is trusted before it is
 ** checked, so a loaded index only ever yields row numbers below n. */
-int i2v_hnsw_load(unsigned char *blob, size_t len, uint32_t n, int dim,
-                  uint64_t items_hash, const i2v_alloc *a, i2v_hnsw **out,
-                  char *err, size_t errlen);
+int i2v_hnsw_load(unsigned char *blob, size_t len, uint32_t n, int dim, uint64_t items_hash,
+                  const i2v_alloc *a, i2v_hnsw **out, char *err, size_t errlen);
 
 /* The about width-ef best rows for unit query q, best first, in a buffer
 ** owned by the index (valid until the next search).  One search at a time
 ** per index. */
-int i2v_hnsw_search(i2v_hnsw *h, const float *rows, size_t stride, int dim,
-                    const float *q, size_t ef, i2v_scored **found,
-                    size_t *nfound);
+int i2v_hnsw_search(i2v_hnsw *h, const float *rows, size_t stride, int dim, const float *q,
+                    size_t ef, i2v_scored **found, size_t *nfound);
 
 /* The same when the query is row self of the graph (self >= 0): the walk
 ** starts from that row, where a walk down from the top would end, instead
 ** of from the top.  self < 0: a query that is not a row. */
-int i2v_hnsw_search_from(i2v_hnsw *h, const float *rows, size_t stride, int dim,
-                         const float *q, int64_t self, size_t ef, i2v_scored **found,
-                         size_t *nfound);
+int i2v_hnsw_search_from(i2v_hnsw *h, const float *rows, size_t stride, int dim, const float *q,
+                         int64_t self, size_t ef, i2v_scored **found, size_t *nfound);
 
 int i2v_hnsw_ef_search(const i2v_hnsw *h);
 int i2v_hnsw_max_level(const i2v_hnsw *h);

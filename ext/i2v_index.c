@@ -82,8 +82,8 @@ static int index_table_exists(sqlite3 *db) {
 
 /* Read the chunks of model m's index into one buffer.  *blob is NULL when
 ** there is none.  Chunks must be numbered 0, 1, 2, ... */
-static int read_chunks(sqlite3 *db, const char *model, unsigned char **blob,
-                       size_t *len, char **why) {
+static int read_chunks(sqlite3 *db, const char *model, unsigned char **blob, size_t *len,
+                       char **why) {
   sqlite3_stmt *st = NULL;
   sqlite3_blob *b = NULL;
   unsigned char *buf = NULL;
@@ -122,8 +122,8 @@ static int read_chunks(sqlite3 *db, const char *model, unsigned char **blob,
     sqlite3_int64 chunk = sqlite3_column_int64(st, 1);
     sqlite3_int64 n = sqlite3_column_int64(st, 2);
     const char *type = (const char *)sqlite3_column_text(st, 3);
-    if (sqlite3_column_type(st, 1) != SQLITE_INTEGER || chunk != want++ ||
-        !type || strcmp(type, "blob") != 0 || n < 0 || (sqlite3_uint64)n > (sqlite3_uint64)total - at) {
+    if (sqlite3_column_type(st, 1) != SQLITE_INTEGER || chunk != want++ || !type ||
+        strcmp(type, "blob") != 0 || n < 0 || (sqlite3_uint64)n > (sqlite3_uint64)total - at) {
       *why = sqlite3_mprintf("its chunks are not numbered 0, 1, 2, ... or are not BLOBs");
       rc = SQLITE_CORRUPT;
       goto fail;
@@ -190,8 +190,8 @@ int i2v_index_attach(sqlite3 *db, i2v_model *m, const char *fname, char **pzErr)
   }
   if (rc == SQLITE_OK) {
     i2v_hnsw *h = NULL;
-    int lrc = i2v_hnsw_load(blob, len, m->n, m->dim, model_items_hash(m), &i2v_sqlite_alloc,
-                            &h, err, sizeof(err));
+    int lrc = i2v_hnsw_load(blob, len, m->n, m->dim, model_items_hash(m), &i2v_sqlite_alloc, &h,
+                            err, sizeof(err));
     if (lrc == I2V_OK) {
       m->index = h;
       m->index_state = INDEX_LOADED;
@@ -211,8 +211,8 @@ int i2v_index_attach(sqlite3 *db, i2v_model *m, const char *fname, char **pzErr)
   }
   if (rc != SQLITE_CORRUPT) {
     /* A read error (busy, I/O): not remembered, the next query retries. */
-    *pzErr = sqlite3_mprintf("%s: cannot read the index of model '%s': %s", fname,
-                             m->name, why ? why : sqlite3_errstr(rc));
+    *pzErr = sqlite3_mprintf("%s: cannot read the index of model '%s': %s", fname, m->name,
+                             why ? why : sqlite3_errstr(rc));
     sqlite3_free(why);
     return rc;
   }
@@ -343,7 +343,8 @@ static void index_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   for (int i = 1; i < argc; i++) {
     const char *arg = (const char *)sqlite3_value_text(argv[i]);
     if (sqlite3_value_type(argv[i]) != SQLITE_TEXT || !arg) {
-      sqlite3_result_error(ctx, "item2vec_index: options are 'name=value' strings, as in 'M=16'", -1);
+      sqlite3_result_error(ctx, "item2vec_index: options are 'name=value' strings, as in 'M=16'",
+                           -1);
       return;
     }
     if (i2v_hnsw_params_set(&p, arg, fname, err, sizeof(err)) != I2V_OK) {
@@ -409,8 +410,8 @@ static void index_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
              "{\"model\":%s,\"kind\":\"hnsw\",\"items\":%u,\"dim\":%d,\"M\":%d,"
              "\"ef_construction\":%d,\"ef_search\":%d,\"levels\":%d,\"bytes\":%llu,"
              "\"chunks\":%d,\"threads\":%d,\"seconds\":%.3f}",
-             quoted, m->n, m->dim, p.M, p.ef_construction, p.ef_search,
-             i2v_hnsw_max_level(h) + 1, (unsigned long long)len, nchunks, p.threads, seconds);
+             quoted, m->n, m->dim, p.M, p.ef_construction, p.ef_search, i2v_hnsw_max_level(h) + 1,
+             (unsigned long long)len, nchunks, p.threads, seconds);
     sqlite3_free(quoted);
     sqlite3_result_text(ctx, json, -1, sqlite3_free);
   }
@@ -433,6 +434,6 @@ done:
 ** someone else wrote may call it. */
 int i2v_register_index(sqlite3 *db, i2v_conn *c) {
   c->refs++;
-  return sqlite3_create_function_v2(db, "item2vec_index", -1, SQLITE_UTF8 | SQLITE_DIRECTONLY,
-                                    c, index_func, NULL, NULL, i2v_conn_release);
+  return sqlite3_create_function_v2(db, "item2vec_index", -1, SQLITE_UTF8 | SQLITE_DIRECTONLY, c,
+                                    index_func, NULL, NULL, i2v_conn_release);
 }

@@ -30,22 +30,19 @@ static int fail(reader *r, const char *fmt, ...) {
   vsnprintf(msg, sizeof(msg), fmt, ap);
   va_end(ap);
   if (r->err && r->errlen)
-    snprintf(r->err, r->errlen, "malformed JSON id at offset %zu: %s", r->pos,
-             msg);
+    snprintf(r->err, r->errlen, "malformed JSON id at offset %zu: %s", r->pos, msg);
   return I2V_ERROR;
 }
 
 static void skip_ws(reader *r) {
-  while (r->pos < r->n && (r->s[r->pos] == ' ' || r->s[r->pos] == '\t' ||
-                           r->s[r->pos] == '\n' || r->s[r->pos] == '\r'))
+  while (r->pos < r->n && (r->s[r->pos] == ' ' || r->s[r->pos] == '\t' || r->s[r->pos] == '\n' ||
+                           r->s[r->pos] == '\r'))
     r->pos++;
 }
 
 int i2v_json_looks_like(const char *text, size_t n) {
   size_t i = 0;
-  while (i < n && (text[i] == ' ' || text[i] == '\t' || text[i] == '\n' ||
-                   text[i] == '\r'))
-    i++;
+  while (i < n && (text[i] == ' ' || text[i] == '\t' || text[i] == '\n' || text[i] == '\r')) i++;
   return i < n && (text[i] == '[' || text[i] == '{');
 }
 
@@ -134,28 +131,42 @@ static int read_string(reader *r, i2v_value *v) {
     if (r->pos >= r->n) return fail(r, "unterminated escape");
     char e = r->s[r->pos++];
     switch (e) {
-      case '"': start[len++] = '"'; break;
-      case '\\': start[len++] = '\\'; break;
-      case '/': start[len++] = '/'; break;
-      case 'b': start[len++] = '\b'; break;
-      case 'f': start[len++] = '\f'; break;
-      case 'n': start[len++] = '\n'; break;
-      case 'r': start[len++] = '\r'; break;
-      case 't': start[len++] = '\t'; break;
+      case '"':
+        start[len++] = '"';
+        break;
+      case '\\':
+        start[len++] = '\\';
+        break;
+      case '/':
+        start[len++] = '/';
+        break;
+      case 'b':
+        start[len++] = '\b';
+        break;
+      case 'f':
+        start[len++] = '\f';
+        break;
+      case 'n':
+        start[len++] = '\n';
+        break;
+      case 'r':
+        start[len++] = '\r';
+        break;
+      case 't':
+        start[len++] = '\t';
+        break;
       case 'u': {
         unsigned cp;
         int rc = read_u4(r, &cp);
         if (rc) return rc;
         if (cp >= 0xD800 && cp <= 0xDBFF) {
           unsigned lo;
-          if (r->pos + 2 > r->n || r->s[r->pos] != '\\' ||
-              r->s[r->pos + 1] != 'u')
+          if (r->pos + 2 > r->n || r->s[r->pos] != '\\' || r->s[r->pos + 1] != 'u')
             return fail(r, "lone surrogate in \\u escape");
           r->pos += 2;
           rc = read_u4(r, &lo);
           if (rc) return rc;
-          if (lo < 0xDC00 || lo > 0xDFFF)
-            return fail(r, "bad surrogate pair in \\u escape");
+          if (lo < 0xDC00 || lo > 0xDFFF) return fail(r, "bad surrogate pair in \\u escape");
           cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
         } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
           return fail(r, "lone surrogate in \\u escape");
@@ -163,7 +174,8 @@ static int read_string(reader *r, i2v_value *v) {
         len += put_utf8(start + len, cp);
         break;
       }
-      default: return fail(r, "unknown escape '\\%c'", e);
+      default:
+        return fail(r, "unknown escape '\\%c'", e);
     }
   }
   r->buf_len += len;
@@ -178,8 +190,7 @@ static int read_number(reader *r, i2v_value *v) {
   size_t st = r->pos, p = r->pos;
   int is_int = 1;
   if (p < r->n && r->s[p] == '-') p++;
-  if (p >= r->n || r->s[p] < '0' || r->s[p] > '9')
-    return fail(r, "expected a string or a number");
+  if (p >= r->n || r->s[p] < '0' || r->s[p] > '9') return fail(r, "expected a string or a number");
   if (r->s[p] == '0') {
     p++;
   } else {
@@ -188,16 +199,14 @@ static int read_number(reader *r, i2v_value *v) {
   if (p < r->n && r->s[p] == '.') {
     is_int = 0;
     p++;
-    if (p >= r->n || r->s[p] < '0' || r->s[p] > '9')
-      return fail(r, "digit expected after '.'");
+    if (p >= r->n || r->s[p] < '0' || r->s[p] > '9') return fail(r, "digit expected after '.'");
     while (p < r->n && r->s[p] >= '0' && r->s[p] <= '9') p++;
   }
   if (p < r->n && (r->s[p] == 'e' || r->s[p] == 'E')) {
     is_int = 0;
     p++;
     if (p < r->n && (r->s[p] == '+' || r->s[p] == '-')) p++;
-    if (p >= r->n || r->s[p] < '0' || r->s[p] > '9')
-      return fail(r, "digit expected in exponent");
+    if (p >= r->n || r->s[p] < '0' || r->s[p] > '9') return fail(r, "digit expected in exponent");
     while (p < r->n && r->s[p] >= '0' && r->s[p] <= '9') p++;
   }
   char tmp[64];
@@ -278,8 +287,7 @@ static int read_object(reader *r) {
     i2v_value key;
     float weight;
     skip_ws(r);
-    if (r->pos >= r->n || r->s[r->pos] != '"')
-      return fail(r, "expected a member name in quotes");
+    if (r->pos >= r->n || r->s[r->pos] != '"') return fail(r, "expected a member name in quotes");
     size_t keypos = r->pos;
     int rc = read_string(r, &key);
     if (rc) return rc;
@@ -311,8 +319,8 @@ static int read_object(reader *r) {
   }
 }
 
-int i2v_json_parse_query(const char *text, size_t n, const i2v_alloc *a,
-                         i2v_query *q, char *err, size_t errlen) {
+int i2v_json_parse_query(const char *text, size_t n, const i2v_alloc *a, i2v_query *q, char *err,
+                         size_t errlen) {
   reader r;
   memset(q, 0, sizeof(*q));
   q->alloc = a;

@@ -28,8 +28,8 @@ int i2v_json_looks_like(const char *text, size_t n);
 
 /* Parse text into q (which the caller frees with i2v_query_free, also after
 ** an error).  Errors: I2V_ERROR with a message in err, or I2V_NOMEM. */
-int i2v_json_parse_query(const char *text, size_t n, const i2v_alloc *a,
-                         i2v_query *q, char *err, size_t errlen);
+int i2v_json_parse_query(const char *text, size_t n, const i2v_alloc *a, i2v_query *q, char *err,
+                         size_t errlen);
 
 void i2v_query_free(i2v_query *q);
 

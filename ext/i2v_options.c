@@ -98,8 +98,7 @@ static void list_names(char *buf, size_t n) {
   size_t used = 0;
   buf[0] = 0;
   for (int i = 0; i < N_OPTIONS && used + 1 < n; i++) {
-    int w = snprintf(buf + used, n - used, "%s%s", i ? ", " : "",
-                     option_table[i].name);
+    int w = snprintf(buf + used, n - used, "%s%s", i ? ", " : "", option_table[i].name);
     if (w < 0) break;
     used += (size_t)w;
   }
@@ -117,29 +116,26 @@ static void range_text(const option_spec *s, char *buf, size_t n) {
   }
 }
 
-int i2v_options_set(i2v_options *o, const char *arg, const char *fname,
-                    const i2v_alloc *a, char *err, size_t errlen) {
+int i2v_options_set(i2v_options *o, const char *arg, const char *fname, const i2v_alloc *a,
+                    char *err, size_t errlen) {
   const char *eq;
   size_t nlen;
   const option_spec *spec = NULL;
   int idx = -1;
   if (!arg) {
-    set_err(err, errlen, "%s: options must be 'name=value' strings, got NULL",
-            fname);
+    set_err(err, errlen, "%s: options must be 'name=value' strings, got NULL", fname);
     return I2V_ERROR;
   }
   eq = strchr(arg, '=');
   if (!eq) {
-    set_err(err, errlen, "%s: option '%s' is not of the form 'name=value'",
-            fname, arg);
+    set_err(err, errlen, "%s: option '%s' is not of the form 'name=value'", fname, arg);
     return I2V_ERROR;
   }
   nlen = (size_t)(eq - arg);
   while (nlen > 0 && (arg[nlen - 1] == ' ' || arg[nlen - 1] == '\t')) nlen--;
   while (nlen > 0 && (*arg == ' ' || *arg == '\t')) arg++, nlen--;
   for (int i = 0; i < N_OPTIONS; i++) {
-    if (strlen(option_table[i].name) == nlen &&
-        memcmp(option_table[i].name, arg, nlen) == 0) {
+    if (strlen(option_table[i].name) == nlen && memcmp(option_table[i].name, arg, nlen) == 0) {
       spec = &option_table[i];
       idx = i;
       break;
@@ -148,8 +144,8 @@ int i2v_options_set(i2v_options *o, const char *arg, const char *fname,
   if (!spec) {
     char names[512];
     list_names(names, sizeof(names));
-    set_err(err, errlen, "%s: unknown option '%.*s'; valid options are %s",
-            fname, (int)nlen, arg, names);
+    set_err(err, errlen, "%s: unknown option '%.*s'; valid options are %s", fname, (int)nlen, arg,
+            names);
     return I2V_ERROR;
   }
   const char *val = eq + 1;
@@ -160,8 +156,7 @@ int i2v_options_set(i2v_options *o, const char *arg, const char *fname,
 
   if (spec->kind == KIND_TEXT) {
     if (vlen == 0) {
-      set_err(err, errlen, "%s: option '%s' needs a non-empty value", fname,
-              spec->name);
+      set_err(err, errlen, "%s: option '%s' needs a non-empty value", fname, spec->name);
       return I2V_ERROR;
     }
     char *copy = dup_text(a, val, vlen);
@@ -176,8 +171,8 @@ int i2v_options_set(i2v_options *o, const char *arg, const char *fname,
   char range[96], vbuf[64];
   range_text(spec, range, sizeof(range));
   if (vlen == 0 || vlen >= sizeof(vbuf)) {
-    set_err(err, errlen, "%s: option '%s' must be %s, got '%.*s'", fname,
-            spec->name, range, (int)(vlen > 40 ? 40 : vlen), val);
+    set_err(err, errlen, "%s: option '%s' must be %s, got '%.*s'", fname, spec->name, range,
+            (int)(vlen > 40 ? 40 : vlen), val);
     return I2V_ERROR;
   }
   memcpy(vbuf, val, vlen);
@@ -186,19 +181,16 @@ int i2v_options_set(i2v_options *o, const char *arg, const char *fname,
   errno = 0;
   if (spec->kind == KIND_REAL) {
     double d = strtod(vbuf, &end);
-    if (*end != 0 || end == vbuf || !isfinite(d) || d < spec->min ||
-        d > spec->max) {
-      set_err(err, errlen, "%s: option '%s' must be %s, got '%s'", fname,
-              spec->name, range, vbuf);
+    if (*end != 0 || end == vbuf || !isfinite(d) || d < spec->min || d > spec->max) {
+      set_err(err, errlen, "%s: option '%s' must be %s, got '%s'", fname, spec->name, range, vbuf);
       return I2V_ERROR;
     }
-    *(double *)field = d;
+    memcpy(field, &d, sizeof(d));
   } else {
     long long v = strtoll(vbuf, &end, 10);
     if (*end != 0 || end == vbuf || errno == ERANGE || (double)v < spec->min ||
         (double)v > spec->max) {
-      set_err(err, errlen, "%s: option '%s' must be %s, got '%s'", fname,
-              spec->name, range, vbuf);
+      set_err(err, errlen, "%s: option '%s' must be %s, got '%s'", fname, spec->name, range, vbuf);
       return I2V_ERROR;
     }
     if (spec->kind == KIND_INT)
@@ -210,12 +202,10 @@ int i2v_options_set(i2v_options *o, const char *arg, const char *fname,
   return I2V_OK;
 }
 
-int i2v_options_check(const i2v_options *o, const char *fname, char *err,
-                      size_t errlen) {
+int i2v_options_check(const i2v_options *o, const char *fname, char *err, size_t errlen) {
   if (o->min_alpha > o->alpha) {
-    set_err(err, errlen,
-            "%s: option 'min_alpha' (%g) must not be greater than 'alpha' (%g)",
-            fname, o->min_alpha, o->alpha);
+    set_err(err, errlen, "%s: option 'min_alpha' (%g) must not be greater than 'alpha' (%g)", fname,
+            o->min_alpha, o->alpha);
     return I2V_ERROR;
   }
   return I2V_OK;
@@ -227,7 +217,9 @@ void i2v_options_free(i2v_options *o, const i2v_alloc *a) {
   o->model = o->order_by = NULL;
 }
 
-int i2v_options_count(void) { return N_OPTIONS; }
+int i2v_options_count(void) {
+  return N_OPTIONS;
+}
 
 int i2v_options_is_text(int i) {
   return i >= 0 && i < N_OPTIONS && option_table[i].kind == KIND_TEXT;
@@ -241,16 +233,22 @@ const char *i2v_options_name(int i) {
   return (i >= 0 && i < N_OPTIONS) ? option_table[i].name : NULL;
 }
 
-char *i2v_options_value_json(const i2v_options *o, int i, char *buf,
-                             size_t n) {
+char *i2v_options_value_json(const i2v_options *o, int i, char *buf, size_t n) {
   const option_spec *s = &option_table[i];
   const char *field = (const char *)o + s->offset;
   switch (s->kind) {
-    case KIND_INT: snprintf(buf, n, "%d", *(const int *)field); break;
+    case KIND_INT:
+      snprintf(buf, n, "%d", *(const int *)field);
+      break;
     case KIND_INT64:
       snprintf(buf, n, "%lld", (long long)*(const int64_t *)field);
       break;
-    case KIND_REAL: snprintf(buf, n, "%.17g", *(const double *)field); break;
+    case KIND_REAL: {
+      double d;
+      memcpy(&d, field, sizeof(d));
+      snprintf(buf, n, "%.17g", d);
+      break;
+    }
     default: {
       /* Text values are quoted by the caller, which can escape them. */
       const char *t = *(char *const *)field;

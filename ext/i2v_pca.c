@@ -87,8 +87,8 @@ static void orthonormalise(double *v, int k, int d) {
   }
 }
 
-int i2v_pca(const float *rows, size_t stride, size_t n, int dim, int ncomp,
-            const i2v_alloc *a, i2v_pca_result *out) {
+int i2v_pca(const float *rows, size_t stride, size_t n, int dim, int ncomp, const i2v_alloc *a,
+            i2v_pca_result *out) {
   int ovf = 0, rc = I2V_NOMEM;
   double *cov = NULL, *tmp = NULL, *next = NULL;
   memset(out, 0, sizeof(*out));
@@ -139,12 +139,10 @@ int i2v_pca(const float *rows, size_t stride, size_t n, int dim, int ncomp,
   double *v = out->components;
   for (int i = 0; i < ncomp; i++)
     for (int j = 0; j < dim; j++)
-      v[(size_t)i * dim + j] = (i == j % ncomp ? 1.0 : 0.0) +
-                               0.01 * sin(1.0 + 7.0 * i + 13.0 * j);
+      v[(size_t)i * dim + j] = (i == j % ncomp ? 1.0 : 0.0) + 0.01 * sin(1.0 + 7.0 * i + 13.0 * j);
   orthonormalise(v, ncomp, dim);
   for (int round = 0; round < PCA_MAX_ROUNDS; round++) {
-    for (int i = 0; i < ncomp; i++)
-      cov_apply(&p, v + (size_t)i * dim, next + (size_t)i * dim);
+    for (int i = 0; i < ncomp; i++) cov_apply(&p, v + (size_t)i * dim, next + (size_t)i * dim);
     orthonormalise(next, ncomp, dim);
     double moved = 0;
     for (int i = 0; i < ncomp; i++) {

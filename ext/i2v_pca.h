@@ -19,8 +19,8 @@ typedef struct i2v_pca_result {
 ** dim floats, stride floats apart.  Deterministic: the same rows give the
 ** same components, each signed so that its largest coordinate is positive.
 ** Returns I2V_OK, I2V_NOMEM, or I2V_ERROR for n == 0 or a bad ncomp. */
-int i2v_pca(const float *rows, size_t stride, size_t n, int dim, int ncomp,
-            const i2v_alloc *a, i2v_pca_result *out);
+int i2v_pca(const float *rows, size_t stride, size_t n, int dim, int ncomp, const i2v_alloc *a,
+            i2v_pca_result *out);
 void i2v_pca_free(i2v_pca_result *r, const i2v_alloc *a);
 
 /* Coordinates of one row along the components: out[ncomp]. */

@@ -140,8 +140,8 @@ static int prj_best_index(sqlite3_vtab *vt, sqlite3_index_info *info) {
 }
 
 /* See prj_best_index for the meaning of idxNum. */
-static int prj_filter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr,
-                      int argc, sqlite3_value **argv) {
+static int prj_filter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr, int argc,
+                      sqlite3_value **argv) {
   prj_cursor *c = (prj_cursor *)cur;
   sqlite3_vtab *vt = cur->pVtab;
   i2v_conn *conn = ((prj_vtab *)vt)->conn;
@@ -167,11 +167,11 @@ static int prj_filter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr,
     int t = sqlite3_value_numeric_type(dv);
     sqlite3_int64 d = sqlite3_value_int64(dv);
     if (t != SQLITE_INTEGER || d < 1 || d > 4096)
-      return prj_error(vt, SQLITE_ERROR,
-                       sqlite3_mprintf("item2vec_project: dims must be a positive "
-                                       "integer, got '%s'",
-                                       sqlite3_value_text(dv) ? (const char *)sqlite3_value_text(dv)
-                                                              : "NULL"));
+      return prj_error(
+          vt, SQLITE_ERROR,
+          sqlite3_mprintf("item2vec_project: dims must be a positive "
+                          "integer, got '%s'",
+                          sqlite3_value_text(dv) ? (const char *)sqlite3_value_text(dv) : "NULL"));
     dims = (int)d;
   }
   {
@@ -190,8 +190,7 @@ static int prj_filter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr,
   if (m->n == 0) return SQLITE_OK;
   rc = i2v_pca(m->unit, m->stride, m->n, m->dim, dims, &i2v_sqlite_alloc, &pca);
   if (rc != I2V_OK)
-    return prj_error(vt, SQLITE_NOMEM,
-                     sqlite3_mprintf("item2vec_project: out of memory"));
+    return prj_error(vt, SQLITE_NOMEM, sqlite3_mprintf("item2vec_project: out of memory"));
   c->coords = sqlite3_malloc64((size_t)m->n * (size_t)dims * sizeof(double));
   if (!c->coords) {
     i2v_pca_free(&pca, &i2v_sqlite_alloc);
@@ -233,8 +232,7 @@ static int prj_column(sqlite3_vtab_cursor *cur, sqlite3_context *ctx, int col) {
     case PRJ_COORDS: {
       sqlite3_str *s = sqlite3_str_new(NULL);
       sqlite3_str_appendchar(s, 1, '[');
-      for (int i = 0; i < c->dims; i++)
-        sqlite3_str_appendf(s, "%s%.9g", i ? "," : "", xs[i]);
+      for (int i = 0; i < c->dims; i++) sqlite3_str_appendf(s, "%s%.9g", i ? "," : "", xs[i]);
       sqlite3_str_appendchar(s, 1, ']');
       char *t = sqlite3_str_finish(s);
       if (!t) return SQLITE_NOMEM;
@@ -244,7 +242,9 @@ static int prj_column(sqlite3_vtab_cursor *cur, sqlite3_context *ctx, int col) {
     case PRJ_FREQUENCY:
       sqlite3_result_int64(ctx, (sqlite3_int64)c->model->items.entries[c->pos].count);
       break;
-    case PRJ_VARIANCE: sqlite3_result_double(ctx, c->explained); break;
+    case PRJ_VARIANCE:
+      sqlite3_result_double(ctx, c->explained);
+      break;
     case PRJ_MODEL:
       if (c->args[0])
         sqlite3_result_value(ctx, c->args[0]);
@@ -284,6 +284,5 @@ static const sqlite3_module project_module = {
 
 int i2v_register_project(sqlite3 *db, i2v_conn *c) {
   c->refs++;
-  return sqlite3_create_module_v2(db, "item2vec_project", &project_module, c,
-                                  i2v_conn_release);
+  return sqlite3_create_module_v2(db, "item2vec_project", &project_module, c, i2v_conn_release);
 }

@@ -52,8 +52,8 @@ typedef struct i2v_reader_impl {
   uint64_t expect_size; /* zip: uncompressed size from the directory */
   uint64_t produced;    /* zip: uncompressed bytes produced so far */
   uint32_t expect_crc, crc;
-  int method;           /* zip: 0 stored, 8 deflated */
-  char *member;         /* zip: the member's name */
+  int method;   /* zip: 0 stored, 8 deflated */
+  char *member; /* zip: the member's name */
   char err[ERRSIZE];
   unsigned char in[BUFSIZE];
   unsigned char out[BUFSIZE];
@@ -69,8 +69,7 @@ static void set_err(char *err, size_t errlen, const char *fmt, ...) {
   va_end(ap);
 }
 
-static int fail(i2v_reader_impl *r, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+static int fail(i2v_reader_impl *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static int fail(i2v_reader_impl *r, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
@@ -106,8 +105,7 @@ static uint16_t get16(const unsigned char *p) {
   return (uint16_t)(p[0] | p[1] << 8);
 }
 static uint32_t get32(const unsigned char *p) {
-  return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-         (uint32_t)p[3] << 24;
+  return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
 /* ---------------------------------------------------------------- reading */
@@ -168,8 +166,7 @@ static int gzip_next_member(i2v_reader_impl *r) {
 static int finish_zip_member(i2v_reader_impl *r) {
   if (r->produced != r->expect_size)
     return fail(r, "corrupt data (%llu bytes decoded, the zip directory says %llu)",
-                (unsigned long long)r->produced,
-                (unsigned long long)r->expect_size);
+                (unsigned long long)r->produced, (unsigned long long)r->expect_size);
   if (r->crc != r->expect_crc)
     return fail(r, "corrupt data (CRC-32 %08x, the zip directory says %08x)", r->crc,
                 r->expect_crc);
@@ -184,7 +181,8 @@ static int deliver(i2v_reader_impl *r, size_t n) {
     r->produced += n;
     r->crc = (uint32_t)crc32(r->crc, r->out, (uInt)n);
     if (r->produced > r->expect_size)
-      return fail(r, "corrupt data (it decodes to more than the %llu bytes the zip "
+      return fail(r,
+                  "corrupt data (it decodes to more than the %llu bytes the zip "
                   "directory says)",
                   (unsigned long long)r->expect_size);
   }
@@ -231,19 +229,19 @@ static int fill_inflate(i2v_reader_impl *r) {
       continue;
     }
     if (ret == Z_DATA_ERROR)
-      return is_zip ? fail(r, "corrupt deflate data (%s)",
-                           r->zs.msg ? r->zs.msg : "invalid data")
-                    : fail(r, "corrupt gzip data (%s)",
-                           r->zs.msg ? r->zs.msg : "invalid data");
+      return is_zip ? fail(r, "corrupt deflate data (%s)", r->zs.msg ? r->zs.msg : "invalid data")
+                    : fail(r, "corrupt gzip data (%s)", r->zs.msg ? r->zs.msg : "invalid data");
     if (ret == Z_MEM_ERROR) return fail(r, "out of memory in inflate");
     if (ret != Z_OK && ret != Z_BUF_ERROR)
       return fail(r, "inflate failed (%s)", r->zs.msg ? r->zs.msg : "unknown error");
     if (n > 0) return deliver(r, n);
     if (r->in_eof && r->zs.avail_in == 0 && had_in == 0)
-      return is_zip ? fail(r, "truncated or corrupt deflate data (the stream does "
-                              "not end inside the member)")
-                    : fail(r, "truncated gzip data (the file ends inside the "
-                              "compressed stream)");
+      return is_zip ? fail(r,
+                           "truncated or corrupt deflate data (the stream does "
+                           "not end inside the member)")
+                    : fail(r,
+                           "truncated gzip data (the file ends inside the "
+                           "compressed stream)");
   }
 }
 
@@ -281,7 +279,9 @@ long i2v_reader_read(i2v_reader *r, void *buf, size_t n) {
   return (long)got;
 }
 
-const char *i2v_reader_errmsg(const i2v_reader *r) { return r->impl->err; }
+const char *i2v_reader_errmsg(const i2v_reader *r) {
+  return r->impl->err;
+}
 
 const char *i2v_reader_member(const i2v_reader *r) {
   return r->impl->member ? r->impl->member : "";
@@ -300,16 +300,26 @@ void i2v_reader_close(i2v_reader *pub) {
 
 static const char *method_name(unsigned m) {
   switch (m) {
-    case 1: return "shrink";
-    case 6: return "implode";
-    case 9: return "deflate64";
-    case 12: return "bzip2";
-    case 14: return "LZMA";
-    case 93: return "zstd";
-    case 95: return "xz";
-    case 98: return "PPMd";
-    case 99: return "AES encryption";
-    default: return "unknown";
+    case 1:
+      return "shrink";
+    case 6:
+      return "implode";
+    case 9:
+      return "deflate64";
+    case 12:
+      return "bzip2";
+    case 14:
+      return "LZMA";
+    case 93:
+      return "zstd";
+    case 95:
+      return "xz";
+    case 98:
+      return "PPMd";
+    case 99:
+      return "AES encryption";
+    default:
+      return "unknown";
   }
 }
 
@@ -344,8 +354,8 @@ static void list_add(name_list *l, const char *name, size_t n) {
   l->text[l->len] = 0;
 }
 
-static int keep_entry(i2v_reader_impl *r, zip_entry *e, const unsigned char *h,
-                      const char *name, size_t n) {
+static int keep_entry(i2v_reader_impl *r, zip_entry *e, const unsigned char *h, const char *name,
+                      size_t n) {
   i2v_free(r->alloc, e->name);
   e->name = i2v_malloc(r->alloc, n + 1);
   if (!e->name) return I2V_NOMEM;
@@ -360,8 +370,7 @@ static int keep_entry(i2v_reader_impl *r, zip_entry *e, const unsigned char *h,
   return I2V_OK;
 }
 
-static int zip_open(i2v_reader_impl *r, const char *member, char *err,
-                    size_t errlen) {
+static int zip_open(i2v_reader_impl *r, const char *member, char *err, size_t errlen) {
   unsigned char *tail = NULL;
   char *name = NULL;
   zip_entry exact = {0}, base = {0}, only = {0};
@@ -376,8 +385,8 @@ static int zip_open(i2v_reader_impl *r, const char *member, char *err,
     goto done;
   }
   off_t size = ftello(r->f);
-  size_t ntail = size < ZIP_EOCD_SIZE + ZIP_MAX_COMMENT ? (size_t)size
-                                                        : ZIP_EOCD_SIZE + ZIP_MAX_COMMENT;
+  size_t ntail =
+      size < ZIP_EOCD_SIZE + ZIP_MAX_COMMENT ? (size_t)size : ZIP_EOCD_SIZE + ZIP_MAX_COMMENT;
   tail = i2v_malloc(r->alloc, ntail);
   name = i2v_malloc(r->alloc, 65536);
   if (!tail || !name) {
@@ -385,8 +394,7 @@ static int zip_open(i2v_reader_impl *r, const char *member, char *err,
     set_err(err, errlen, "out of memory");
     goto done;
   }
-  if (fseeko(r->f, size - (off_t)ntail, SEEK_SET) != 0 ||
-      fread(tail, 1, ntail, r->f) != ntail) {
+  if (fseeko(r->f, size - (off_t)ntail, SEEK_SET) != 0 || fread(tail, 1, ntail, r->f) != ntail) {
     set_err(err, errlen, "read error (%s)", strerror(errno));
     goto done;
   }
@@ -420,8 +428,7 @@ static int zip_open(i2v_reader_impl *r, const char *member, char *err,
     goto done;
   }
   if ((uint64_t)cd_off + cd_size > eocd_pos) {
-    set_err(err, errlen,
-            "a corrupt zip archive (its central directory lies outside the file)");
+    set_err(err, errlen, "a corrupt zip archive (its central directory lies outside the file)");
     goto done;
   }
   if (fseeko(r->f, (off_t)cd_off, SEEK_SET) != 0) {
@@ -433,16 +440,14 @@ static int zip_open(i2v_reader_impl *r, const char *member, char *err,
     unsigned char h[ZIP_CDH_SIZE];
     if (cd_left < ZIP_CDH_SIZE || fread(h, 1, ZIP_CDH_SIZE, r->f) != ZIP_CDH_SIZE ||
         get32(h) != 0x02014b50) {
-      set_err(err, errlen,
-              "a corrupt zip archive (central directory entry %u of %u is damaged)",
+      set_err(err, errlen, "a corrupt zip archive (central directory entry %u of %u is damaged)",
               k + 1, (unsigned)nentries);
       goto done;
     }
     size_t nlen = get16(h + 28), xlen = get16(h + 30), clen = get16(h + 32);
     cd_left -= ZIP_CDH_SIZE;
     if (cd_left < nlen + xlen + clen || fread(name, 1, nlen, r->f) != nlen) {
-      set_err(err, errlen,
-              "a corrupt zip archive (central directory entry %u of %u is damaged)",
+      set_err(err, errlen, "a corrupt zip archive (central directory entry %u of %u is damaged)",
               k + 1, (unsigned)nentries);
       goto done;
     }
@@ -453,7 +458,7 @@ static int zip_open(i2v_reader_impl *r, const char *member, char *err,
     }
     name[nlen] = 0;
     if (nlen == 0 || name[nlen - 1] == '/') continue; /* a directory */
-    if (memchr(name, 0, nlen)) continue;             /* not a usable name */
+    if (memchr(name, 0, nlen)) continue;              /* not a usable name */
     nfiles++;
     list_add(&list, name, nlen);
     int krc = I2V_OK;
@@ -488,8 +493,8 @@ static int zip_open(i2v_reader_impl *r, const char *member, char *err,
   } else if (nbase == 1) {
     e = &base;
   } else if (nbase > 1) {
-    set_err(err, errlen, "member '%s' matches %d members; give its full path: %s",
-            member, nbase, list.text);
+    set_err(err, errlen, "member '%s' matches %d members; give its full path: %s", member, nbase,
+            list.text);
     goto done;
   } else {
     set_err(err, errlen, "no member '%s' in the archive; its members: %s", member,
@@ -501,8 +506,7 @@ static int zip_open(i2v_reader_impl *r, const char *member, char *err,
     set_err(err, errlen, "member '%s' is encrypted, which is not supported", e->name);
     goto done;
   }
-  if (e->csize == 0xffffffffu || e->usize == 0xffffffffu ||
-      e->local_off == 0xffffffffu) {
+  if (e->csize == 0xffffffffu || e->usize == 0xffffffffu || e->local_off == 0xffffffffu) {
     set_err(err, errlen,
             "member '%s' is a zip64 entry (4 GiB or more), which is not supported; "
             "unzip it, or gzip it instead",
@@ -526,14 +530,12 @@ static int zip_open(i2v_reader_impl *r, const char *member, char *err,
   unsigned char lh[ZIP_LFH_SIZE];
   if (fseeko(r->f, (off_t)e->local_off, SEEK_SET) != 0 ||
       fread(lh, 1, ZIP_LFH_SIZE, r->f) != ZIP_LFH_SIZE || get32(lh) != 0x04034b50) {
-    set_err(err, errlen, "a corrupt zip archive (the local header of '%s' is damaged)",
-            e->name);
+    set_err(err, errlen, "a corrupt zip archive (the local header of '%s' is damaged)", e->name);
     goto done;
   }
   uint64_t data = (uint64_t)e->local_off + ZIP_LFH_SIZE + get16(lh + 26) + get16(lh + 28);
   if (data + e->csize > (uint64_t)size) {
-    set_err(err, errlen, "member '%s' is truncated (the archive ends inside its data)",
-            e->name);
+    set_err(err, errlen, "member '%s' is truncated (the archive ends inside its data)", e->name);
     goto done;
   }
   if (fseeko(r->f, (off_t)data, SEEK_SET) != 0) {
@@ -566,8 +568,8 @@ done:
   return rc;
 }
 
-int i2v_reader_open(const i2v_alloc *a, const char *path, const char *member,
-                    i2v_reader **out, char *err, size_t errlen) {
+int i2v_reader_open(const i2v_alloc *a, const char *path, const char *member, i2v_reader **out,
+                    char *err, size_t errlen) {
   *out = NULL;
   FILE *f = fopen(path, "rb");
   if (!f) {
@@ -577,9 +579,8 @@ int i2v_reader_open(const i2v_alloc *a, const char *path, const char *member,
   return i2v_reader_open_stream(a, f, path, member, out, err, errlen);
 }
 
-int i2v_reader_open_stream(const i2v_alloc *a, FILE *f, const char *path,
-                           const char *member, i2v_reader **out, char *err,
-                           size_t errlen) {
+int i2v_reader_open_stream(const i2v_alloc *a, FILE *f, const char *path, const char *member,
+                           i2v_reader **out, char *err, size_t errlen) {
   struct stat st;
   unsigned char magic[4] = {0};
   int rc = I2V_ERROR;
@@ -611,8 +612,7 @@ int i2v_reader_open_stream(const i2v_alloc *a, FILE *f, const char *path,
   int is_zip = nmagic >= 4 && magic[0] == 'P' && magic[1] == 'K' &&
                ((magic[2] == 3 && magic[3] == 4) || (magic[2] == 5 && magic[3] == 6));
   if (i2v_path_has_suffix(path, ".gz") && !is_gzip) {
-    set_err(err, errlen,
-            "not a gzip file (it does not start with the gzip signature 1f 8b)");
+    set_err(err, errlen, "not a gzip file (it does not start with the gzip signature 1f 8b)");
     goto fail;
   }
   if (i2v_path_has_suffix(path, ".zip") && !is_zip) {
@@ -620,8 +620,7 @@ int i2v_reader_open_stream(const i2v_alloc *a, FILE *f, const char *path,
     goto fail;
   }
   if (member && *member && !is_zip) {
-    set_err(err, errlen, "not a zip archive, so member '%s' cannot be read from it",
-            member);
+    set_err(err, errlen, "not a zip archive, so member '%s' cannot be read from it", member);
     goto fail;
   }
   if (is_zip) {
@@ -682,8 +681,8 @@ static int w_deflate(i2v_writer *w, int flush) {
   return I2V_OK;
 }
 
-int i2v_writer_open(const i2v_alloc *a, const char *path, int gzip,
-                    i2v_writer **out, char *err, size_t errlen) {
+int i2v_writer_open(const i2v_alloc *a, const char *path, int gzip, i2v_writer **out, char *err,
+                    size_t errlen) {
   size_t n = strlen(path);
   *out = NULL;
   i2v_writer *w = i2v_malloc(a, sizeof(*w));
@@ -743,7 +742,9 @@ int i2v_writer_write(i2v_writer *w, const void *buf, size_t n) {
   return I2V_OK;
 }
 
-const char *i2v_writer_errmsg(const i2v_writer *w) { return w->err; }
+const char *i2v_writer_errmsg(const i2v_writer *w) {
+  return w->err;
+}
 
 void i2v_writer_abort(i2v_writer *w) {
   if (!w) return;
@@ -780,8 +781,7 @@ int i2v_writer_finish(i2v_writer *w, char *err, size_t errlen) {
     return I2V_ERROR;
   }
   if (rename(w->tmp, w->path) != 0) {
-    set_err(err, errlen, "cannot rename '%s' to '%s' (%s)", w->tmp, w->path,
-            strerror(errno));
+    set_err(err, errlen, "cannot rename '%s' to '%s' (%s)", w->tmp, w->path, strerror(errno));
     remove(w->tmp);
     i2v_writer_abort(w);
     return I2V_ERROR;

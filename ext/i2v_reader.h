@@ -34,15 +34,14 @@ typedef struct i2v_reader {
 ** file of a one-file archive.  The kind is found from the file's first bytes
 ** (a path ending in .gz or .zip must be what it says).  Returns I2V_OK with
 ** *out set, or I2V_ERROR / I2V_NOMEM with the problem in err. */
-int i2v_reader_open(const i2v_alloc *a, const char *path, const char *member,
-                    i2v_reader **out, char *err, size_t errlen);
+int i2v_reader_open(const i2v_alloc *a, const char *path, const char *member, i2v_reader **out,
+                    char *err, size_t errlen);
 
 /* The same for a stream already open (fmemopen in the fuzz harness); the
 ** reader owns f from then on, also when opening fails.  path only serves
 ** the .gz / .zip checks. */
-int i2v_reader_open_stream(const i2v_alloc *a, FILE *f, const char *path,
-                           const char *member, i2v_reader **out, char *err,
-                           size_t errlen);
+int i2v_reader_open_stream(const i2v_alloc *a, FILE *f, const char *path, const char *member,
+                           i2v_reader **out, char *err, size_t errlen);
 
 /* Refill the decoded buffer: 1 when bytes are available, 0 at the end, -1
 ** on error (see i2v_reader_errmsg). */
@@ -72,8 +71,8 @@ void i2v_reader_close(i2v_reader *r);
 ** i2v_writer_finish renames it over path, i2v_writer_abort removes it. */
 typedef struct i2v_writer i2v_writer;
 
-int i2v_writer_open(const i2v_alloc *a, const char *path, int gzip,
-                    i2v_writer **out, char *err, size_t errlen);
+int i2v_writer_open(const i2v_alloc *a, const char *path, int gzip, i2v_writer **out, char *err,
+                    size_t errlen);
 int i2v_writer_write(i2v_writer *w, const void *buf, size_t n);
 /* Flush, close and rename; frees w whatever happens. */
 int i2v_writer_finish(i2v_writer *w, char *err, size_t errlen);

@@ -88,11 +88,11 @@ typedef struct sim_cursor {
   size_t skip_cap;
   uint32_t *cand; /* sorted candidate indices of `only` */
   size_t cand_cap;
-  float *qp;          /* the query for the int8 first pass */
+  float *qp; /* the query for the int8 first pass */
   size_t qp_cap;
-  i2v_scored *pass;   /* first-pass heap (k) */
+  i2v_scored *pass; /* first-pass heap (k) */
   size_t pass_cap;
-  i2v_scored *maybe;  /* first-pass candidates */
+  i2v_scored *maybe; /* first-pass candidates */
   size_t maybe_cap;
   sqlite3_value *args[SIM_NARGS]; /* hidden columns as given, for xColumn */
 } sim_cursor;
@@ -196,8 +196,7 @@ static int sim_best_index(sqlite3_vtab *vt, sqlite3_index_info *info) {
   info->estimatedRows = 10;
   if (info->nOrderBy == 1) {
     const struct sqlite3_index_orderby *o = &info->aOrderBy[0];
-    if ((o->iColumn == SIM_RANK && !o->desc) ||
-        (o->iColumn == SIM_SIMILARITY && o->desc))
+    if ((o->iColumn == SIM_RANK && !o->desc) || (o->iColumn == SIM_SIMILARITY && o->desc))
       info->orderByConsumed = 1;
   }
   return SQLITE_OK;
@@ -209,11 +208,9 @@ static int read_positive(sqlite3_value *v, int64_t *k) {
   if (i2v_value_from_sql(v, &iv) <= 0) return 0;
   if (iv.type == I2V_INTEGER) {
     *k = iv.i;
-  } else if (iv.type == I2V_FLOAT && iv.r >= 1 && iv.r < 9e18 &&
-             iv.r == (double)(int64_t)iv.r) {
+  } else if (iv.type == I2V_FLOAT && iv.r >= 1 && iv.r < 9e18 && iv.r == (double)(int64_t)iv.r) {
     *k = (int64_t)iv.r;
-  } else if (iv.type == I2V_TEXT &&
-             i2v_parse_canonical_int(iv.bytes, iv.n, k)) {
+  } else if (iv.type == I2V_TEXT && i2v_parse_canonical_int(iv.bytes, iv.n, k)) {
   } else {
     return 0;
   }
@@ -250,8 +247,8 @@ static int reserve(void **buf, size_t *cap, size_t n, size_t size) {
 /* Append the model indices of the items in v (a JSON array, or one item)
 ** to (*out)[*n..].  Unknown items are ignored.  Returns SQLITE_OK, or an
 ** error with *msg set. */
-static int collect_items(const i2v_model *m, sqlite3_value *v, const char *what,
-                         uint32_t **out, size_t *cap, size_t *n, char **msg) {
+static int collect_items(const i2v_model *m, sqlite3_value *v, const char *what, uint32_t **out,
+                         size_t *cap, size_t *n, char **msg) {
   i2v_value iv;
   int got = i2v_value_from_sql(v, &iv);
   if (got < 0) {
@@ -264,9 +261,10 @@ static int collect_items(const i2v_model *m, sqlite3_value *v, const char *what,
     size_t i = 0;
     while (i < iv.n && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r')) i++;
     if (s[i] != '[') {
-      *msg = sqlite3_mprintf("similar_items: %s must be a JSON array of items, "
-                             "as in '[1, 2, 3]'",
-                             what);
+      *msg = sqlite3_mprintf(
+          "similar_items: %s must be a JSON array of items, "
+          "as in '[1, 2, 3]'",
+          what);
       return SQLITE_ERROR;
     }
     i2v_query q;
@@ -299,8 +297,7 @@ static int collect_items(const i2v_model *m, sqlite3_value *v, const char *what,
 /* The query vector into c->qbuf (or *qv pointing at the item's own row when
 ** there is one positive item), the query items into c->skip[0..*nq).
 ** *qv is NULL when the model knows none of the items. */
-static int build_query(sim_cursor *c, sqlite3_value *id, const float **qv,
-                       size_t *nq, char **msg) {
+static int build_query(sim_cursor *c, sqlite3_value *id, const float **qv, size_t *nq, char **msg) {
   const i2v_model *m = c->model;
   i2v_value idv;
   *qv = NULL;
@@ -352,8 +349,8 @@ static int build_query(sim_cursor *c, sqlite3_value *id, const float **qv,
 }
 
 /* The exact scan over every row, one pass; skip[0..nskip) sorted. */
-static void scan_rows(const i2v_model *m, const float *rows, const float *qv,
-                      const uint32_t *skip, size_t nskip, i2v_topk *top) {
+static void scan_rows(const i2v_model *m, const float *rows, const float *qv, const uint32_t *skip,
+                      size_t nskip, i2v_topk *top) {
   float scores[SIM_BLOCK];
   size_t si = 0;
   float thr = -INFINITY; /* a score must beat this to enter */
@@ -409,7 +406,8 @@ static int scan_two_pass(sim_cursor *c, i2v_model *m, const float *qv, const uin
   if (model_codes(m) != SQLITE_OK ||
       reserve((void **)&c->qp, &c->qp_cap, m->cstride, sizeof(float)) != SQLITE_OK ||
       reserve((void **)&c->pass, &c->pass_cap, k, sizeof(i2v_scored)) != SQLITE_OK ||
-      reserve((void **)&c->maybe, &c->maybe_cap, 4 * k + SIM_BLOCK, sizeof(i2v_scored)) != SQLITE_OK)
+      reserve((void **)&c->maybe, &c->maybe_cap, 4 * k + SIM_BLOCK, sizeof(i2v_scored)) !=
+          SQLITE_OK)
     return 0;
   float unit = m->code_max / 127.0f;
   double l1 = 0.0;
@@ -471,9 +469,8 @@ static void scan_all(sim_cursor *c, i2v_model *m, const float *qv, const uint32_
 }
 
 /* Score the candidates cand[0..ncand) (sorted, unique), leaving out skip. */
-static void scan_only(const i2v_model *m, const float *rows, const float *qv,
-                      const uint32_t *cand, size_t ncand, const uint32_t *skip,
-                      size_t nskip, i2v_topk *top) {
+static void scan_only(const i2v_model *m, const float *rows, const float *qv, const uint32_t *cand,
+                      size_t ncand, const uint32_t *skip, size_t nskip, i2v_topk *top) {
   size_t si = 0;
   for (size_t i = 0; i < ncand; i++) {
     uint32_t idx = cand[i];
@@ -485,8 +482,8 @@ static void scan_only(const i2v_model *m, const float *rows, const float *qv,
 }
 
 /* The graph search: true when it answered (the model has a usable index). */
-static int scan_index(const i2v_model *m, const float *qv, const uint32_t *skip,
-                      size_t nskip, size_t want, int64_t ef, i2v_topk *top) {
+static int scan_index(const i2v_model *m, const float *qv, const uint32_t *skip, size_t nskip,
+                      size_t want, int64_t ef, i2v_topk *top) {
   i2v_hnsw *h = m->index;
   size_t width = (size_t)(ef > 0 ? ef : i2v_hnsw_ef_search(h));
   if (width < want + nskip) width = want + nskip;
@@ -509,8 +506,8 @@ static int scan_index(const i2v_model *m, const float *qv, const uint32_t *skip,
 }
 
 /* See sim_best_index for the meaning of idxNum. */
-static int sim_filter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr,
-                      int argc, sqlite3_value **argv) {
+static int sim_filter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr, int argc,
+                      sqlite3_value **argv) {
   sim_cursor *c = (sim_cursor *)cur;
   sqlite3_vtab *vt = cur->pVtab;
   i2v_conn *conn = ((sim_vtab *)vt)->conn;
@@ -536,10 +533,11 @@ static int sim_filter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr,
       return sim_error(vt, SQLITE_NOMEM, sqlite3_mprintf("similar_items: out of memory"));
   }
   if (given[1] && !read_positive(given[1], &k))
-    return sim_error(vt, SQLITE_ERROR,
-                     sqlite3_mprintf("similar_items: k must be a positive integer, got '%s'",
-                                     sqlite3_value_text(given[1]) ? (const char *)sqlite3_value_text(given[1])
-                                                                  : "NULL"));
+    return sim_error(
+        vt, SQLITE_ERROR,
+        sqlite3_mprintf(
+            "similar_items: k must be a positive integer, got '%s'",
+            sqlite3_value_text(given[1]) ? (const char *)sqlite3_value_text(given[1]) : "NULL"));
   if (given[2]) {
     if (sqlite3_value_type(given[2]) != SQLITE_TEXT)
       return sim_error(vt, SQLITE_ERROR,
@@ -557,9 +555,10 @@ static int sim_filter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr,
   }
   if (given[6] && sqlite3_value_type(given[6]) != SQLITE_NULL &&
       (!read_positive(given[6], &ef) || ef > 100000))
-    return sim_error(vt, SQLITE_ERROR,
-                     sqlite3_mprintf("similar_items: ef must be an integer from 1 to 100000, got '%s'",
-                                     (const char *)sqlite3_value_text(given[6])));
+    return sim_error(
+        vt, SQLITE_ERROR,
+        sqlite3_mprintf("similar_items: ef must be an integer from 1 to 100000, got '%s'",
+                        (const char *)sqlite3_value_text(given[6])));
 
   int by_context = 0;
   if (given[7] && sqlite3_value_type(given[7]) != SQLITE_NULL) {
@@ -605,7 +604,8 @@ static int sim_filter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr,
 
   size_t want = (size_t)(k < (int64_t)m->n ? k : (int64_t)m->n);
   if (only && want > ncand) want = ncand;
-  if (reserve((void **)&c->results, &c->results_cap, want ? want : 1, sizeof(i2v_scored)) != SQLITE_OK)
+  if (reserve((void **)&c->results, &c->results_cap, want ? want : 1, sizeof(i2v_scored)) !=
+      SQLITE_OK)
     goto nomem;
   i2v_topk top;
   i2v_topk_init(&top, c->results, want);
@@ -652,11 +652,15 @@ static int sim_column(sqlite3_vtab_cursor *cur, sqlite3_context *ctx, int col) {
   sim_cursor *c = (sim_cursor *)cur;
   const i2v_scored *r = &c->results[c->pos];
   switch (col) {
-    case SIM_RANK: sqlite3_result_int64(ctx, (sqlite3_int64)c->pos + 1); break;
+    case SIM_RANK:
+      sqlite3_result_int64(ctx, (sqlite3_int64)c->pos + 1);
+      break;
     case SIM_ITEM:
       i2v_result_item(ctx, &c->model->items, &c->model->items.entries[r->index]);
       break;
-    case SIM_SIMILARITY: sqlite3_result_double(ctx, (double)r->score); break;
+    case SIM_SIMILARITY:
+      sqlite3_result_double(ctx, (double)r->score);
+      break;
     default:
       if (c->args[col - SIM_ID]) {
         sqlite3_result_value(ctx, c->args[col - SIM_ID]);
@@ -697,6 +701,5 @@ static const sqlite3_module similar_module = {
 
 int i2v_register_similar(sqlite3 *db, i2v_conn *c) {
   c->refs++;
-  return sqlite3_create_module_v2(db, "similar_items", &similar_module, c,
-                                  i2v_conn_release);
+  return sqlite3_create_module_v2(db, "similar_items", &similar_module, c, i2v_conn_release);
 }

@@ -61,7 +61,9 @@ static int rows_push(row_buffer *b, uint32_t user, uint32_t item, uint64_t key) 
 ** exactly (sign bit flipped) until a REAL arrives; then every key becomes
 ** an encoded double, which is exact while integers stay within 2^53. */
 #define KEY_EXACT_INT ((uint64_t)1 << 53)
-static uint64_t key_of_int(int64_t i) { return (uint64_t)i ^ ((uint64_t)1 << 63); }
+static uint64_t key_of_int(int64_t i) {
+  return (uint64_t)i ^ ((uint64_t)1 << 63);
+}
 static uint64_t key_of_double(double d) {
   uint64_t b;
   if (d == 0) d = 0.0; /* -0.0 equals 0.0 */
@@ -74,7 +76,9 @@ static uint64_t key_of_double(double d) {
 ** and the scan should let SQLite sort instead. */
 static int sort_key(sqlite3_stmt *st, int col, row_buffer *b, uint64_t *out) {
   switch (sqlite3_column_type(st, col)) {
-    case SQLITE_NULL: *out = 0; return 1;
+    case SQLITE_NULL:
+      *out = 0;
+      return 1;
     case SQLITE_INTEGER: {
       int64_t i = sqlite3_column_int64(st, col);
       if (i == INT64_MIN) return 0; /* its key would tie with NULL's */
@@ -98,7 +102,8 @@ static int sort_key(sqlite3_stmt *st, int col, row_buffer *b, uint64_t *out) {
       }
       *out = key_of_double(sqlite3_column_double(st, col));
       return 1;
-    default: return 0;
+    default:
+      return 0;
   }
 }
 
@@ -126,8 +131,7 @@ typedef struct dense_ids {
 } dense_ids;
 
 static int64_t add_id(i2v_vocab *v, dense_ids *d, const i2v_value *val, int *added) {
-  if (val->type == SQLITE_INTEGER && val->i >= 0 && (uint64_t)val->i < d->cap &&
-      d->index[val->i]) {
+  if (val->type == SQLITE_INTEGER && val->i >= 0 && (uint64_t)val->i < d->cap && d->index[val->i]) {
     if (added) *added = 0;
     return (int64_t)d->index[val->i] - 1;
   }
@@ -162,8 +166,8 @@ void i2v_dataset_free(i2v_dataset *ds) {
 /* Column names of schema.table (schema may be NULL), as a list for
 ** messages; returns the number of columns, 0 when there is no such object,
 ** -1 on an SQLite error (with *pzErr). */
-static int table_columns(sqlite3 *db, const char *schema, const char *table,
-                         sqlite3_str *names, char **pzErr) {
+static int table_columns(sqlite3 *db, const char *schema, const char *table, sqlite3_str *names,
+                         char **pzErr) {
   sqlite3_stmt *st = NULL;
   int n = 0, rc;
   rc = sqlite3_prepare_v2(db,
@@ -178,8 +182,7 @@ static int table_columns(sqlite3 *db, const char *schema, const char *table,
   if (schema) sqlite3_bind_text(st, 2, schema, -1, SQLITE_STATIC);
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
     if (names)
-      sqlite3_str_appendf(names, "%s%s", n ? ", " : "",
-                          (const char *)sqlite3_column_text(st, 0));
+      sqlite3_str_appendf(names, "%s%s", n ? ", " : "", (const char *)sqlite3_column_text(st, 0));
     n++;
   }
   if (rc != SQLITE_DONE) {
@@ -198,8 +201,7 @@ static int table_columns(sqlite3 *db, const char *schema, const char *table,
 
 /* 1 when schema.table has the column, 0 when not, -1 when SQLite failed
 ** (out of memory, a locked schema) and the answer is unknown. */
-static int has_column(sqlite3 *db, const char *schema, const char *table,
-                      const char *col) {
+static int has_column(sqlite3 *db, const char *schema, const char *table, const char *col) {
   sqlite3_stmt *st = NULL;
   int found = 0;
   if (sqlite3_prepare_v2(db,
@@ -230,8 +232,8 @@ static int has_rowid(sqlite3 *db, const char *sql) {
 }
 
 /* Find the source: the whole name first, then 'schema.name'. */
-static int resolve_source(sqlite3 *db, const char *fname, const char *source,
-                          i2v_dataset *ds, char **pzErr) {
+static int resolve_source(sqlite3 *db, const char *fname, const char *source, i2v_dataset *ds,
+                          char **pzErr) {
   int n = table_columns(db, NULL, source, NULL, pzErr);
   if (n < 0) return SQLITE_ERROR;
   if (n > 0) {
@@ -255,14 +257,14 @@ static int resolve_source(sqlite3 *db, const char *fname, const char *source,
   return SQLITE_ERROR;
 }
 
-static int check_column(sqlite3 *db, const char *fname, i2v_dataset *ds,
-                        const char *what, const char *col, char **pzErr) {
+static int check_column(sqlite3 *db, const char *fname, i2v_dataset *ds, const char *what,
+                        const char *col, char **pzErr) {
   int has = has_column(db, ds->schema, ds->table, col);
   if (has > 0) return SQLITE_OK;
   if (has < 0) {
     int rc = sqlite3_errcode(db);
-    *pzErr = sqlite3_mprintf("%s: cannot read the columns of '%s': %s", fname,
-                             ds->table, sqlite3_errmsg(db));
+    *pzErr = sqlite3_mprintf("%s: cannot read the columns of '%s': %s", fname, ds->table,
+                             sqlite3_errmsg(db));
     return rc == SQLITE_OK ? SQLITE_ERROR : rc;
   }
   sqlite3_str *names = sqlite3_str_new(db);
@@ -275,8 +277,8 @@ static int check_column(sqlite3 *db, const char *fname, i2v_dataset *ds,
     sqlite3_free(list);
     return SQLITE_NOMEM;
   }
-  *pzErr = sqlite3_mprintf("%s: no such column '%s' (%s) in '%s'; its columns are %s",
-                           fname, col, what, ds->table, list ? list : "?");
+  *pzErr = sqlite3_mprintf("%s: no such column '%s' (%s) in '%s'; its columns are %s", fname, col,
+                           what, ds->table, list ? list : "?");
   sqlite3_free(list);
   return SQLITE_ERROR;
 }
@@ -285,8 +287,11 @@ int i2v_value_from_column(sqlite3_stmt *st, int col, i2v_value *v) {
   memset(v, 0, sizeof(*v));
   v->type = sqlite3_column_type(st, col);
   switch (v->type) {
-    case SQLITE_NULL: return 0;
-    case SQLITE_INTEGER: v->i = sqlite3_column_int64(st, col); break;
+    case SQLITE_NULL:
+      return 0;
+    case SQLITE_INTEGER:
+      v->i = sqlite3_column_int64(st, col);
+      break;
     case SQLITE_FLOAT:
       v->r = sqlite3_column_double(st, col);
       v->bytes = sqlite3_column_text(st, col);
@@ -311,8 +316,11 @@ int i2v_value_from_sql(sqlite3_value *sv, i2v_value *v) {
   memset(v, 0, sizeof(*v));
   v->type = sqlite3_value_type(sv);
   switch (v->type) {
-    case SQLITE_NULL: return 0;
-    case SQLITE_INTEGER: v->i = sqlite3_value_int64(sv); break;
+    case SQLITE_NULL:
+      return 0;
+    case SQLITE_INTEGER:
+      v->i = sqlite3_value_int64(sv);
+      break;
     case SQLITE_FLOAT:
       v->r = sqlite3_value_double(sv);
       v->bytes = sqlite3_value_text(sv);
@@ -343,9 +351,8 @@ static int by_count_desc(const void *a, const void *b) {
   return x->index < y->index ? -1 : (x->index > y->index);
 }
 
-int i2v_source_read(sqlite3 *db, const char *fname, const char *source,
-                    const char *user_col, const char *item_col,
-                    const i2v_options *o, i2v_dataset *ds, char **pzErr) {
+int i2v_source_read(sqlite3 *db, const char *fname, const char *source, const char *user_col,
+                    const char *item_col, const i2v_options *o, i2v_dataset *ds, char **pzErr) {
   i2v_vocab users, all_items;
   dense_ids user_ids = {0}, item_ids = {0};
   row_buffer rows = {0};
@@ -369,26 +376,23 @@ int i2v_source_read(sqlite3 *db, const char *fname, const char *source,
   if ((rc = check_column(db, fname, ds, "user column", user_col, pzErr)) ||
       (rc = check_column(db, fname, ds, "item column", item_col, pzErr)))
     goto done;
-  if (o->order_by &&
-      (rc = check_column(db, fname, ds, "order_by", o->order_by, pzErr)))
-    goto done;
+  if (o->order_by && (rc = check_column(db, fname, ds, "order_by", o->order_by, pzErr))) goto done;
 
   /* With order_by the order column comes along and each user's rows are
   ** sorted here once grouped (much faster than SQLite's sorter on a large
   ** table); a value sort_key cannot order sends the scan back to SQL's
   ** ORDER BY. */
   rows.keyed = o->order_by != NULL;
-scan:
-  {
-    char *cols = rows.keyed
-        ? sqlite3_mprintf("\"%w\", \"%w\", \"%w\"", user_col, item_col, o->order_by)
-        : sqlite3_mprintf("\"%w\", \"%w\"", user_col, item_col);
-    if (cols && ds->schema)
-      sql = sqlite3_mprintf("SELECT %s FROM \"%w\".\"%w\"", cols, ds->schema, ds->table);
-    else if (cols)
-      sql = sqlite3_mprintf("SELECT %s FROM \"%w\"", cols, ds->table);
-    sqlite3_free(cols);
-  }
+scan : {
+  char *cols = rows.keyed
+                   ? sqlite3_mprintf("\"%w\", \"%w\", \"%w\"", user_col, item_col, o->order_by)
+                   : sqlite3_mprintf("\"%w\", \"%w\"", user_col, item_col);
+  if (cols && ds->schema)
+    sql = sqlite3_mprintf("SELECT %s FROM \"%w\".\"%w\"", cols, ds->schema, ds->table);
+  else if (cols)
+    sql = sqlite3_mprintf("SELECT %s FROM \"%w\"", cols, ds->table);
+  sqlite3_free(cols);
+}
   if (sql) {
     /* Each user's rows come in order_by order, ties (and sources without
     ** order_by) in rowid order when the source has a rowid: an index the
@@ -396,8 +400,7 @@ scan:
     int rowid = has_rowid(db, sql);
     char *full = NULL;
     if (o->order_by && !rows.keyed)
-      full = sqlite3_mprintf("%s ORDER BY \"%w\"%s", sql, o->order_by,
-                             rowid ? ", rowid" : "");
+      full = sqlite3_mprintf("%s ORDER BY \"%w\"%s", sql, o->order_by, rowid ? ", rowid" : "");
     else
       full = sqlite3_mprintf("%s%s", sql, rowid ? " ORDER BY rowid" : "");
     sqlite3_free(sql);
@@ -409,8 +412,7 @@ scan:
   }
   rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
   if (rc != SQLITE_OK) {
-    *pzErr = sqlite3_mprintf("%s: cannot read '%s': %s", fname, source,
-                             sqlite3_errmsg(db));
+    *pzErr = sqlite3_mprintf("%s: cannot read '%s': %s", fname, source, sqlite3_errmsg(db));
     goto done;
   }
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -472,15 +474,13 @@ scan:
       goto scan;
     }
     all_counts[it]++;
-    if ((rc = rows_push(&rows, (uint32_t)u, (uint32_t)it, key)) != SQLITE_OK)
-      goto done;
+    if ((rc = rows_push(&rows, (uint32_t)u, (uint32_t)it, key)) != SQLITE_OK) goto done;
   }
   if (rc != SQLITE_DONE) {
     if (rc == SQLITE_INTERRUPT)
       *pzErr = sqlite3_mprintf("%s: interrupted", fname);
     else if (rc != SQLITE_NOMEM)
-      *pzErr = sqlite3_mprintf("%s: reading '%s' failed: %s", fname, source,
-                               sqlite3_errmsg(db));
+      *pzErr = sqlite3_mprintf("%s: reading '%s' failed: %s", fname, source, sqlite3_errmsg(db));
     goto done;
   }
   rc = SQLITE_OK;
@@ -523,9 +523,9 @@ scan:
     size_t kept = 0;
     while (kept < n && all_counts[order[kept]] >= min_count) kept++;
     if (kept == 0) {
-      *pzErr = sqlite3_mprintf(
-          "%s: no item occurs at least %llu times (min_count); nothing to learn",
-          fname, (unsigned long long)min_count);
+      *pzErr =
+          sqlite3_mprintf("%s: no item occurs at least %llu times (min_count); nothing to learn",
+                          fname, (unsigned long long)min_count);
       rc = SQLITE_ERROR;
       goto done;
     }
@@ -645,9 +645,9 @@ done:
     /* An error without a message: the message itself ran out of memory. */
     if (!*pzErr && rc == SQLITE_ERROR) rc = SQLITE_NOMEM;
     if (!*pzErr) {
-      *pzErr = sqlite3_mprintf("%s: %s", fname,
-                               rc == SQLITE_NOMEM ? "out of memory reading the source"
-                                                  : sqlite3_errstr(rc));
+      *pzErr = sqlite3_mprintf(
+          "%s: %s", fname,
+          rc == SQLITE_NOMEM ? "out of memory reading the source" : sqlite3_errstr(rc));
     }
     i2v_dataset_free(ds);
   }

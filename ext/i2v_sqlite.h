@@ -52,11 +52,11 @@ int i2v_model_context(sqlite3 *db, i2v_model *m, const char *fname, char **pzErr
 /* Per-connection state, shared by the functions and the virtual table. */
 typedef struct i2v_conn {
   sqlite3 *db;
-  int refs;                 /* one per registration that owns it */
-  i2v_model *cache;         /* loaded models */
-  int64_t stamp_version;    /* pager data version when the cache was checked */
-  int64_t stamp_changes;    /* total_changes when the cache was checked */
-  int stamp_in_write;       /* checked inside a write transaction on main */
+  int refs;              /* one per registration that owns it */
+  i2v_model *cache;      /* loaded models */
+  int64_t stamp_version; /* pager data version when the cache was checked */
+  int64_t stamp_changes; /* total_changes when the cache was checked */
+  int stamp_in_write;    /* checked inside a write transaction on main */
 } i2v_conn;
 
 void i2v_conn_release(void *p);
@@ -64,8 +64,7 @@ void i2v_conn_release(void *p);
 /* The model called name, loaded (or taken from the cache when nothing in
 ** the database changed since).  The caller releases it.  On failure returns
 ** an SQLite code with *pzErr (sqlite3_malloc'd) saying what is wrong. */
-int i2v_conn_model(i2v_conn *c, const char *fname, const char *name,
-                   i2v_model **out, char **pzErr);
+int i2v_conn_model(i2v_conn *c, const char *fname, const char *name, i2v_model **out, char **pzErr);
 void i2v_model_release(i2v_model *m);
 /* Drop every cached model (after a write made them stale). */
 void i2v_conn_clear(i2v_conn *c);
@@ -76,41 +75,37 @@ void i2v_conn_clear(i2v_conn *c);
 int i2v_value_from_column(sqlite3_stmt *st, int col, i2v_value *v);
 int i2v_value_from_sql(sqlite3_value *sv, i2v_value *v);
 /* Bind or return an item's stored value. */
-int i2v_bind_item(sqlite3_stmt *st, int idx, const i2v_vocab *v,
-                  const i2v_vocab_entry *e);
-void i2v_result_item(sqlite3_context *ctx, const i2v_vocab *v,
-                     const i2v_vocab_entry *e);
+int i2v_bind_item(sqlite3_stmt *st, int idx, const i2v_vocab *v, const i2v_vocab_entry *e);
+void i2v_result_item(sqlite3_context *ctx, const i2v_vocab *v, const i2v_vocab_entry *e);
 
 /* i2v_source.c: read sequences and the vocabulary from a table or view. */
 typedef struct i2v_dataset {
-  i2v_vocab items;        /* kept items, most frequent first; count = occurrences */
-  uint64_t *counts;       /* counts[i] of items entry i */
+  i2v_vocab items;  /* kept items, most frequent first; count = occurrences */
+  uint64_t *counts; /* counts[i] of items entry i */
   uint32_t *tokens;
-  uint64_t *starts;       /* nseq + 1 */
-  uint64_t nseq;          /* sequences with at least two items */
+  uint64_t *starts; /* nseq + 1 */
+  uint64_t nseq;    /* sequences with at least two items */
   uint64_t ntokens;
-  uint64_t rows;          /* rows read */
-  uint64_t users;         /* distinct users */
+  uint64_t rows;  /* rows read */
+  uint64_t users; /* distinct users */
   uint64_t null_users, null_items;
   uint64_t dropped_items; /* distinct items under min_count / max_final_vocab */
   uint64_t dropped_tokens;
-  uint64_t longest;       /* longest sequence */
-  char *schema, *table;   /* resolved source */
+  uint64_t longest;     /* longest sequence */
+  char *schema, *table; /* resolved source */
 } i2v_dataset;
 
-int i2v_source_read(sqlite3 *db, const char *fname, const char *source,
-                    const char *user_col, const char *item_col,
-                    const i2v_options *o, i2v_dataset *ds, char **pzErr);
+int i2v_source_read(sqlite3 *db, const char *fname, const char *source, const char *user_col,
+                    const char *item_col, const i2v_options *o, i2v_dataset *ds, char **pzErr);
 void i2v_dataset_free(i2v_dataset *ds);
 
 /* i2v_store.c: the model tables. */
 /* Write a model in one savepoint, replacing one of the same name.  context
 ** (the output vectors, same layout as vectors) may be NULL; when given, it is
 ** stored in item2vec_context. */
-int i2v_store_write(sqlite3 *db, const char *fname, const char *model,
-                    const i2v_vocab *items, const uint64_t *counts,
-                    const float *vectors, const float *context, size_t stride, int dim,
-                    const char *source, const char *params_json,
+int i2v_store_write(sqlite3 *db, const char *fname, const char *model, const i2v_vocab *items,
+                    const uint64_t *counts, const float *vectors, const float *context,
+                    size_t stride, int dim, const char *source, const char *params_json,
                     const char *stats_json, char **pzErr);
 /* Undoing a write made in SAVEPOINT `savepoint`, robust to SQLite refusing
 ** new statements after an interrupt or an out-of-memory error: prepare it
@@ -126,8 +121,7 @@ int i2v_undo_release(sqlite3 *db, i2v_undo *u);
 int i2v_undo_run(sqlite3 *db, i2v_undo *u);
 void i2v_undo_finalize(i2v_undo *u);
 
-int i2v_store_load(sqlite3 *db, const char *fname, const char *name,
-                   i2v_model **out, char **pzErr);
+int i2v_store_load(sqlite3 *db, const char *fname, const char *name, i2v_model **out, char **pzErr);
 
 /* i2v_index.c: load model m's stored approximate index into m->index, once
 ** per loaded model (m->index stays NULL when there is none, or when it was
@@ -148,32 +142,31 @@ typedef struct i2v_stored_model {
 
 /* Read model name for update=1.  Errors (with *pzErr): no such model, a
 ** model without stored context vectors, a malformed or non-finite BLOB. */
-int i2v_store_read_state(sqlite3 *db, const char *fname, const char *name,
-                         i2v_stored_model *out, char **pzErr);
+int i2v_store_read_state(sqlite3 *db, const char *fname, const char *name, i2v_stored_model *out,
+                         char **pzErr);
 void i2v_stored_model_free(i2v_stored_model *s);
 
 /* i2v_update.c: the update=1 flow of item2vec_train. */
 typedef struct i2v_update_stats {
-  uint64_t stored_items;  /* items of the stored model */
-  uint64_t seen_items;    /* of those, items the new source has */
-  uint64_t new_items;     /* items added with fresh vectors */
+  uint64_t stored_items; /* items of the stored model */
+  uint64_t seen_items;   /* of those, items the new source has */
+  uint64_t new_items;    /* items added with fresh vectors */
 } i2v_update_stats;
 
 /* Options that only make sense with update=1 given without it: an error. */
 int i2v_update_check(const i2v_options *o, const char *fname, char **pzErr);
 /* Check the options that cannot change (vector_size, sg) against the stored
 ** model and take the stored value of every training option not given. */
-int i2v_update_options(sqlite3 *db, const char *fname, const i2v_stored_model *sm,
-                       i2v_options *o, char **pzErr);
+int i2v_update_options(sqlite3 *db, const char *fname, const i2v_stored_model *sm, i2v_options *o,
+                       char **pzErr);
 /* Merge the stored vocabulary with the one read from the new source (read
 ** with min_count=1): stored items first, in their order, then new items with
 ** at least min_count occurrences (most frequent first, up to max_final_vocab
 ** items in all); counts add up.  Renumbers ds's sequences to match and takes
 ** sm's vocabulary over.  *rate (sqlite3_malloc'd, one per stored item) is the
 ** factor on alpha each stored item trains at. */
-int i2v_update_merge(const char *fname, const char *source, i2v_stored_model *sm,
-                     i2v_dataset *ds, const i2v_options *o, i2v_update_stats *us,
-                     float **rate, char **pzErr);
+int i2v_update_merge(const char *fname, const char *source, i2v_stored_model *sm, i2v_dataset *ds,
+                     const i2v_options *o, i2v_update_stats *us, float **rate, char **pzErr);
 
 /* Registration of each surface. */
 int i2v_register_train(sqlite3 *db, i2v_conn *c);

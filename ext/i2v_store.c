@@ -41,31 +41,29 @@ static const char schema_sql[] =
     "model TEXT NOT NULL, item, frequency INTEGER NOT NULL, "
     "vector BLOB NOT NULL, PRIMARY KEY (model, item)) WITHOUT ROWID;";
 
-int i2v_bind_item(sqlite3_stmt *st, int idx, const i2v_vocab *v,
-                  const i2v_vocab_entry *e) {
+int i2v_bind_item(sqlite3_stmt *st, int idx, const i2v_vocab *v, const i2v_vocab_entry *e) {
   switch (e->type) {
-    case I2V_INTEGER: return sqlite3_bind_int64(st, idx, e->v.i);
+    case I2V_INTEGER:
+      return sqlite3_bind_int64(st, idx, e->v.i);
     case I2V_FLOAT:
-      return sqlite3_bind_double(st, idx,
-                                 e->key_is_int ? (double)e->v.i : e->v.r);
+      return sqlite3_bind_double(st, idx, e->key_is_int ? (double)e->v.i : e->v.r);
     case I2V_TEXT:
       if (e->key_is_int) {
         char buf[32];
         snprintf(buf, sizeof(buf), "%lld", (long long)e->v.i);
         return sqlite3_bind_text(st, idx, buf, -1, SQLITE_TRANSIENT);
       }
-      return sqlite3_bind_text(st, idx, i2v_vocab_bytes(v, e), (int)e->len,
-                               SQLITE_STATIC);
+      return sqlite3_bind_text(st, idx, i2v_vocab_bytes(v, e), (int)e->len, SQLITE_STATIC);
     default:
-      return sqlite3_bind_blob(st, idx, i2v_vocab_bytes(v, e), (int)e->len,
-                               SQLITE_STATIC);
+      return sqlite3_bind_blob(st, idx, i2v_vocab_bytes(v, e), (int)e->len, SQLITE_STATIC);
   }
 }
 
-void i2v_result_item(sqlite3_context *ctx, const i2v_vocab *v,
-                     const i2v_vocab_entry *e) {
+void i2v_result_item(sqlite3_context *ctx, const i2v_vocab *v, const i2v_vocab_entry *e) {
   switch (e->type) {
-    case I2V_INTEGER: sqlite3_result_int64(ctx, e->v.i); break;
+    case I2V_INTEGER:
+      sqlite3_result_int64(ctx, e->v.i);
+      break;
     case I2V_FLOAT:
       sqlite3_result_double(ctx, e->key_is_int ? (double)e->v.i : e->v.r);
       break;
@@ -75,13 +73,11 @@ void i2v_result_item(sqlite3_context *ctx, const i2v_vocab *v,
         snprintf(buf, sizeof(buf), "%lld", (long long)e->v.i);
         sqlite3_result_text(ctx, buf, -1, SQLITE_TRANSIENT);
       } else {
-        sqlite3_result_text(ctx, i2v_vocab_bytes(v, e), (int)e->len,
-                            SQLITE_TRANSIENT);
+        sqlite3_result_text(ctx, i2v_vocab_bytes(v, e), (int)e->len, SQLITE_TRANSIENT);
       }
       break;
     default:
-      sqlite3_result_blob(ctx, i2v_vocab_bytes(v, e), (int)e->len,
-                          SQLITE_TRANSIENT);
+      sqlite3_result_blob(ctx, i2v_vocab_bytes(v, e), (int)e->len, SQLITE_TRANSIENT);
   }
 }
 
@@ -95,8 +91,7 @@ static void put_le32(unsigned char *p, float f) {
 }
 
 static float get_le32(const unsigned char *p) {
-  uint32_t u = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-               (uint32_t)p[3] << 24;
+  uint32_t u = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
   float f;
   memcpy(&f, &u, 4);
   return f;
@@ -123,9 +118,8 @@ static int exec_model(sqlite3 *db, const char *sql, const char *model) {
 }
 
 /* Insert one table's rows: (model, item[, frequency], vector). */
-static int insert_vectors(sqlite3 *db, const char *sql, int with_freq,
-                          const char *model, const i2v_vocab *items,
-                          const uint64_t *counts, const float *vectors,
+static int insert_vectors(sqlite3 *db, const char *sql, int with_freq, const char *model,
+                          const i2v_vocab *items, const uint64_t *counts, const float *vectors,
                           size_t stride, int dim, unsigned char *blob) {
   sqlite3_stmt *st = NULL;
   int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
@@ -209,10 +203,9 @@ void i2v_undo_finalize(i2v_undo *u) {
   memset(u, 0, sizeof(*u));
 }
 
-int i2v_store_write(sqlite3 *db, const char *fname, const char *model,
-                    const i2v_vocab *items, const uint64_t *counts,
-                    const float *vectors, const float *context, size_t stride, int dim,
-                    const char *source, const char *params_json,
+int i2v_store_write(sqlite3 *db, const char *fname, const char *model, const i2v_vocab *items,
+                    const uint64_t *counts, const float *vectors, const float *context,
+                    size_t stride, int dim, const char *source, const char *params_json,
                     const char *stats_json, char **pzErr) {
   sqlite3_stmt *ins_model = NULL;
   unsigned char *blob = NULL;
@@ -224,8 +217,7 @@ int i2v_store_write(sqlite3 *db, const char *fname, const char *model,
   ** schema, which would make the undo statements stale. */
   memset(&undo, 0, sizeof(undo));
   rc = sqlite3_exec(db, schema_sql, NULL, NULL, &err);
-  if (rc == SQLITE_OK && context)
-    rc = sqlite3_exec(db, context_schema_sql, NULL, NULL, &err);
+  if (rc == SQLITE_OK && context) rc = sqlite3_exec(db, context_schema_sql, NULL, NULL, &err);
   if (rc == SQLITE_OK) rc = i2v_undo_prepare(db, "item2vec_write", "item2vec_models", &undo);
   if (rc != SQLITE_OK) goto fail;
   rc = sqlite3_exec(db, "SAVEPOINT item2vec_write", NULL, NULL, &err);
@@ -241,15 +233,14 @@ int i2v_store_write(sqlite3 *db, const char *fname, const char *model,
     if (has < 0) rc = sqlite3_errcode(db) ? sqlite3_errcode(db) : SQLITE_ERROR;
     if (has > 0) rc = exec_model(db, dependents[t][1], model);
   }
-  if (rc == SQLITE_OK && context)
-    rc = sqlite3_exec(db, context_schema_sql, NULL, NULL, NULL);
+  if (rc == SQLITE_OK && context) rc = sqlite3_exec(db, context_schema_sql, NULL, NULL, NULL);
   if (rc == SQLITE_OK)
-    rc = sqlite3_prepare_v2(
-        db,
-        "INSERT OR REPLACE INTO main.item2vec_models"
-        "(name, dim, items, source, params, stats, created_at) "
-        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))",
-        -1, &ins_model, NULL);
+    rc =
+        sqlite3_prepare_v2(db,
+                           "INSERT OR REPLACE INTO main.item2vec_models"
+                           "(name, dim, items, source, params, stats, created_at) "
+                           "VALUES (?1, ?2, ?3, ?4, ?5, ?6, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))",
+                           -1, &ins_model, NULL);
   if (rc == SQLITE_OK) {
     sqlite3_bind_text(ins_model, 1, model, -1, SQLITE_STATIC);
     sqlite3_bind_int(ins_model, 2, dim);
@@ -430,8 +421,8 @@ static int index_items(i2v_model *m) {
 ** runs this inside one read transaction (see i2v_conn_model), so the header
 ** and the rows come from the same version of the database.
 */
-int i2v_store_load(sqlite3 *db, const char *fname, const char *name,
-                   i2v_model **out, char **pzErr) {
+int i2v_store_load(sqlite3 *db, const char *fname, const char *name, i2v_model **out,
+                   char **pzErr) {
   sqlite3_stmt *st = NULL;
   i2v_model *m = NULL;
   int rc;
@@ -451,17 +442,16 @@ int i2v_store_load(sqlite3 *db, const char *fname, const char *name,
         fname, name);
     return SQLITE_ERROR;
   }
-  rc = sqlite3_prepare_v2(db,
-                          "SELECT dim, items FROM main.item2vec_models WHERE name = ?1",
-                          -1, &st, NULL);
+  rc = sqlite3_prepare_v2(db, "SELECT dim, items FROM main.item2vec_models WHERE name = ?1", -1,
+                          &st, NULL);
   if (rc != SQLITE_OK) goto sqlerr;
   sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
   rc = sqlite3_step(st);
   if (rc == SQLITE_DONE) {
     sqlite3_finalize(st);
     sqlite3_str *names = sqlite3_str_new(db);
-    int lrc = sqlite3_prepare_v2(db, "SELECT name FROM main.item2vec_models ORDER BY name",
-                                 -1, &st, NULL);
+    int lrc = sqlite3_prepare_v2(db, "SELECT name FROM main.item2vec_models ORDER BY name", -1, &st,
+                                 NULL);
     if (lrc == SQLITE_OK) {
       int k = 0;
       while ((lrc = sqlite3_step(st)) == SQLITE_ROW)
@@ -471,16 +461,15 @@ int i2v_store_load(sqlite3 *db, const char *fname, const char *name,
     sqlite3_finalize(st);
     st = NULL;
     int src = sqlite3_str_errcode(names);
-    char *list = sqlite3_str_finish(names); /* NULL when empty */
+    char *list = sqlite3_str_finish(names);       /* NULL when empty */
     if (lrc != SQLITE_DONE || src != SQLITE_OK) { /* the list failed: say why */
       sqlite3_free(list);
       rc = lrc == SQLITE_DONE || lrc == SQLITE_OK ? src : lrc;
-      *pzErr = sqlite3_mprintf("%s: cannot read model '%s': %s", fname, name,
-                               sqlite3_errstr(rc));
+      *pzErr = sqlite3_mprintf("%s: cannot read model '%s': %s", fname, name, sqlite3_errstr(rc));
       return rc;
     }
-    *pzErr = sqlite3_mprintf("%s: no such model '%s'; models in this database: %s",
-                             fname, name, list && *list ? list : "none");
+    *pzErr = sqlite3_mprintf("%s: no such model '%s'; models in this database: %s", fname, name,
+                             list && *list ? list : "none");
     sqlite3_free(list);
     return SQLITE_ERROR;
   }
@@ -490,8 +479,8 @@ int i2v_store_load(sqlite3 *db, const char *fname, const char *name,
   sqlite3_finalize(st);
   st = NULL;
   if (dim < 1 || dim > 65536 || nitems < 0 || nitems > 0xfffffffe) {
-    *pzErr = sqlite3_mprintf("%s: model '%s' has an invalid header (dim %d, items %lld)",
-                             fname, name, dim, (long long)nitems);
+    *pzErr = sqlite3_mprintf("%s: model '%s' has an invalid header (dim %d, items %lld)", fname,
+                             name, dim, (long long)nitems);
     return SQLITE_CORRUPT;
   }
 
@@ -553,9 +542,9 @@ int i2v_store_load(sqlite3 *db, const char *fname, const char *name,
     }
     int bytes = sqlite3_column_bytes(st, 2);
     const unsigned char *b = sqlite3_column_blob(st, 2);
-    float top = bytes == dim * 4 && b ? load_row(m->unit + (size_t)idx * m->stride, b, dim,
-                                                 m->stride)
-                                      : -2.0f;
+    float top = bytes == dim * 4 && b
+                    ? load_row(m->unit + (size_t)idx * m->stride, b, dim, m->stride)
+                    : -2.0f;
     if (top < 0) {
       /* A second copy of an item is skipped unread, as i2v_vocab_add would
       ** have found it: index the rows before this one to tell. */
@@ -568,9 +557,8 @@ int i2v_store_load(sqlite3 *db, const char *fname, const char *name,
             "%d needs %d bytes",
             fname, name, bytes, (const char *)sqlite3_column_text(st, 0), dim, dim * 4);
       else
-        *pzErr = sqlite3_mprintf(
-            "%s: model '%s' has a non-finite value in the vector of item '%s'", fname,
-            name, (const char *)sqlite3_column_text(st, 0));
+        *pzErr = sqlite3_mprintf("%s: model '%s' has a non-finite value in the vector of item '%s'",
+                                 fname, name, (const char *)sqlite3_column_text(st, 0));
       rc = SQLITE_CORRUPT;
       goto fail;
     }
@@ -590,8 +578,7 @@ nomem:
   *pzErr = sqlite3_mprintf("%s: out of memory loading model '%s'", fname, name);
   goto fail;
 sqlerr:
-  *pzErr = sqlite3_mprintf("%s: cannot read model '%s': %s", fname, name,
-                           sqlite3_errmsg(db));
+  *pzErr = sqlite3_mprintf("%s: cannot read model '%s': %s", fname, name, sqlite3_errmsg(db));
   if (rc == SQLITE_OK || rc == SQLITE_ROW || rc == SQLITE_DONE) rc = SQLITE_ERROR;
 fail:
   sqlite3_finalize(st);
@@ -632,8 +619,7 @@ static int check_stamp(i2v_conn *c, int in_write) {
   int64_t changes = sqlite3_total_changes64(c->db);
   int rc = sqlite3_file_control(c->db, "main", SQLITE_FCNTL_DATA_VERSION, &version);
   if (rc != SQLITE_OK) return rc;
-  if ((int64_t)version != c->stamp_version ||
-      (in_write && changes != c->stamp_changes) ||
+  if ((int64_t)version != c->stamp_version || (in_write && changes != c->stamp_changes) ||
       (c->stamp_in_write && !in_write)) {
     i2v_conn_clear(c);
     c->stamp_version = (int64_t)version;
@@ -651,8 +637,8 @@ static int check_stamp(i2v_conn *c, int in_write) {
 ** not, so one is opened here by stepping PRAGMA data_version (which reads
 ** main) and held until the model is in hand.
 */
-int i2v_conn_model(i2v_conn *c, const char *fname, const char *name,
-                   i2v_model **out, char **pzErr) {
+int i2v_conn_model(i2v_conn *c, const char *fname, const char *name, i2v_model **out,
+                   char **pzErr) {
   sqlite3_stmt *hold = NULL;
   i2v_model *m = NULL;
   int state = sqlite3_txn_state(c->db, "main");
@@ -662,16 +648,15 @@ int i2v_conn_model(i2v_conn *c, const char *fname, const char *name,
     rc = sqlite3_prepare_v2(c->db, "PRAGMA main.data_version", -1, &hold, NULL);
     if (rc == SQLITE_OK) rc = sqlite3_step(hold) == SQLITE_ROW ? SQLITE_OK : sqlite3_errcode(c->db);
     if (rc != SQLITE_OK) {
-      *pzErr = sqlite3_mprintf("%s: cannot read the database: %s", fname,
-                               sqlite3_errmsg(c->db));
+      *pzErr = sqlite3_mprintf("%s: cannot read the database: %s", fname, sqlite3_errmsg(c->db));
       sqlite3_finalize(hold);
       return rc;
     }
   }
   rc = check_stamp(c, state == SQLITE_TXN_WRITE);
   if (rc != SQLITE_OK) {
-    *pzErr = sqlite3_mprintf("%s: cannot read the database's data version (%s)",
-                             fname, sqlite3_errstr(rc));
+    *pzErr = sqlite3_mprintf("%s: cannot read the database's data version (%s)", fname,
+                             sqlite3_errstr(rc));
     sqlite3_finalize(hold);
     return rc;
   }
@@ -709,8 +694,8 @@ static char *model_names(sqlite3 *db) {
   sqlite3_str *names = sqlite3_str_new(db);
   int k = 0;
   if (table_exists(db, "item2vec_models") > 0 &&
-      sqlite3_prepare_v2(db, "SELECT name FROM main.item2vec_models ORDER BY name", -1,
-                         &st, NULL) == SQLITE_OK) {
+      sqlite3_prepare_v2(db, "SELECT name FROM main.item2vec_models ORDER BY name", -1, &st,
+                         NULL) == SQLITE_OK) {
     while (sqlite3_step(st) == SQLITE_ROW)
       sqlite3_str_appendf(names, "%s'%s'", k++ ? ", " : "",
                           (const char *)sqlite3_column_text(st, 0));
@@ -745,8 +730,8 @@ static int stored_grow(i2v_stored_model *s, size_t cap) {
   return SQLITE_OK;
 }
 
-int i2v_store_read_state(sqlite3 *db, const char *fname, const char *name,
-                         i2v_stored_model *out, char **pzErr) {
+int i2v_store_read_state(sqlite3 *db, const char *fname, const char *name, i2v_stored_model *out,
+                         char **pzErr) {
   sqlite3_stmt *st = NULL;
   int rc;
   size_t cap;
@@ -788,16 +773,16 @@ int i2v_store_read_state(sqlite3 *db, const char *fname, const char *name,
   sqlite3_finalize(st);
   st = NULL;
   if (out->dim < 1 || out->dim > 65536 || nitems < 0 || nitems > 0xfffffffe) {
-    *pzErr = sqlite3_mprintf("%s: model '%s' has an invalid header (dim %d, items %lld)",
-                             fname, name, out->dim, (long long)nitems);
+    *pzErr = sqlite3_mprintf("%s: model '%s' has an invalid header (dim %d, items %lld)", fname,
+                             name, out->dim, (long long)nitems);
     rc = SQLITE_CORRUPT;
     goto fail;
   }
 
   /* The context vectors are half of what training continues from. */
   if (table_exists(db, "item2vec_context") > 0) {
-    rc = sqlite3_prepare_v2(db, "SELECT count(*) FROM main.item2vec_context WHERE model = ?1",
-                            -1, &st, NULL);
+    rc = sqlite3_prepare_v2(db, "SELECT count(*) FROM main.item2vec_context WHERE model = ?1", -1,
+                            &st, NULL);
     if (rc != SQLITE_OK) goto sqlerr;
     sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
     if ((rc = sqlite3_step(st)) != SQLITE_ROW) goto sqlerr;
@@ -847,8 +832,7 @@ int i2v_store_read_state(sqlite3 *db, const char *fname, const char *name,
     float *in = out->input + (size_t)idx * (size_t)out->dim;
     float *ctx = out->output + (size_t)idx * (size_t)out->dim;
     const char *which = "vector";
-    int bad = decode_vector(sqlite3_column_blob(st, 2), sqlite3_column_bytes(st, 2),
-                            out->dim, in);
+    int bad = decode_vector(sqlite3_column_blob(st, 2), sqlite3_column_bytes(st, 2), out->dim, in);
     if (!bad) {
       which = "context vector";
       if (sqlite3_column_type(st, 3) == SQLITE_NULL) {
@@ -859,8 +843,7 @@ int i2v_store_read_state(sqlite3 *db, const char *fname, const char *name,
         rc = SQLITE_CORRUPT;
         goto fail;
       }
-      bad = decode_vector(sqlite3_column_blob(st, 3), sqlite3_column_bytes(st, 3),
-                          out->dim, ctx);
+      bad = decode_vector(sqlite3_column_blob(st, 3), sqlite3_column_bytes(st, 3), out->dim, ctx);
     }
     if (bad) {
       *pzErr = sqlite3_mprintf(
@@ -889,8 +872,7 @@ nomem:
   *pzErr = sqlite3_mprintf("%s: out of memory reading model '%s'", fname, name);
   goto fail;
 sqlerr:
-  *pzErr = sqlite3_mprintf("%s: cannot read model '%s': %s", fname, name,
-                           sqlite3_errmsg(db));
+  *pzErr = sqlite3_mprintf("%s: cannot read model '%s': %s", fname, name, sqlite3_errmsg(db));
   if (rc == SQLITE_OK || rc == SQLITE_ROW || rc == SQLITE_DONE) rc = SQLITE_ERROR;
 fail:
   sqlite3_finalize(st);
@@ -918,8 +900,7 @@ int i2v_model_context(sqlite3 *db, i2v_model *m, const char *fname, char **pzErr
   float *rows = (float *)(((uintptr_t)raw + 63) & ~(uintptr_t)63);
   memset(rows, 0, bytes);
   if (has > 0) {
-    rc = sqlite3_prepare_v2(db,
-                            "SELECT item, vector FROM main.item2vec_context WHERE model = ?1",
+    rc = sqlite3_prepare_v2(db, "SELECT item, vector FROM main.item2vec_context WHERE model = ?1",
                             -1, &st, NULL);
     if (rc != SQLITE_OK) goto sqlerr;
     sqlite3_bind_text(st, 1, m->name, -1, SQLITE_STATIC);
@@ -935,10 +916,10 @@ int i2v_model_context(sqlite3 *db, i2v_model *m, const char *fname, char **pzErr
       if (idx < 0) continue; /* not an item of the model: ignored */
       const unsigned char *b = sqlite3_column_blob(st, 1);
       if (!b || sqlite3_column_bytes(st, 1) != m->dim * 4) {
-        *pzErr = sqlite3_mprintf("%s: model '%s' has a context vector of %d bytes; "
-                                 "its dimension %d needs %d",
-                                 fname, m->name, sqlite3_column_bytes(st, 1), m->dim,
-                                 m->dim * 4);
+        *pzErr = sqlite3_mprintf(
+            "%s: model '%s' has a context vector of %d bytes; "
+            "its dimension %d needs %d",
+            fname, m->name, sqlite3_column_bytes(st, 1), m->dim, m->dim * 4);
         sqlite3_finalize(st);
         sqlite3_free(raw);
         return SQLITE_CORRUPT;
@@ -947,8 +928,8 @@ int i2v_model_context(sqlite3 *db, i2v_model *m, const char *fname, char **pzErr
       for (int d = 0; d < m->dim; d++) {
         row[d] = get_le32(b + 4 * d);
         if (!isfinite(row[d])) {
-          *pzErr = sqlite3_mprintf("%s: model '%s' has a non-finite context vector",
-                                   fname, m->name);
+          *pzErr =
+              sqlite3_mprintf("%s: model '%s' has a non-finite context vector", fname, m->name);
           sqlite3_finalize(st);
           sqlite3_free(raw);
           return SQLITE_CORRUPT;
@@ -972,8 +953,8 @@ int i2v_model_context(sqlite3 *db, i2v_model *m, const char *fname, char **pzErr
   return SQLITE_OK;
 
 sqlerr:
-  *pzErr = sqlite3_mprintf("%s: cannot read the context vectors of '%s': %s", fname,
-                           m->name, sqlite3_errmsg(db));
+  *pzErr = sqlite3_mprintf("%s: cannot read the context vectors of '%s': %s", fname, m->name,
+                           sqlite3_errmsg(db));
   rc = sqlite3_errcode(db) ? sqlite3_errcode(db) : SQLITE_ERROR;
   sqlite3_finalize(st);
   sqlite3_free(raw);

@@ -45,8 +45,7 @@ void i2v_topk_push(i2v_topk *t, float score, uint32_t index) {
     }
     return;
   }
-  if (!i2v_topk_better(score, index, t->heap[0].score, t->heap[0].index))
-    return;
+  if (!i2v_topk_better(score, index, t->heap[0].score, t->heap[0].index)) return;
   t->heap[0].score = score;
   t->heap[0].index = index;
   sift_down(t->heap, t->n, 0);

@@ -22,8 +22,7 @@ typedef struct i2v_topk {
 void i2v_topk_init(i2v_topk *t, i2v_scored *heap, size_t k);
 
 /* 1 when (score,index) would enter the current top k. */
-static inline int i2v_topk_better(float sa, uint32_t ia, float sb,
-                                  uint32_t ib) {
+static inline int i2v_topk_better(float sa, uint32_t ia, float sb, uint32_t ib) {
   return sa > sb || (sa == sb && ia < ib);
 }
 

@@ -61,8 +61,8 @@ typedef struct worker worker;
 ** after it (label 0): the targets' output rows move, dst (l1 itself for
 ** skip-gram, a zeroed buffer for CBOW) gets dst_rate x the input's gradient;
 ** returns the loss. */
-typedef double (*update_fn)(worker *w, const float *l1, float *dst,
-                            float dst_rate, int nt, float alpha);
+typedef double (*update_fn)(worker *w, const float *l1, float *dst, float dst_rate, int nt,
+                            float alpha);
 
 typedef struct shared_state {
   const i2v_options *o;
@@ -71,18 +71,18 @@ typedef struct shared_state {
   size_t stride;
   int dim;
   i2v_alias negatives;
-  uint32_t *keep;         /* subsampling: keep when rand32 < keep[w] (or max) */
-  update_fn update;       /* the kernel for this CPU */
-  uint32_t n_stored;      /* rows [0, n_stored) came from i2v_start and */
-  const float *rate;      /* learn at alpha x rate[row] */
+  uint32_t *keep;    /* subsampling: keep when rand32 < keep[w] (or max) */
+  update_fn update;  /* the kernel for this CPU */
+  uint32_t n_stored; /* rows [0, n_stored) came from i2v_start and */
+  const float *rate; /* learn at alpha x rate[row] */
   int epoch;
   /* Workers count themselves finished under lock and signal done, so the
   ** calling thread wakes when an epoch ends, not at its next poll. */
   pthread_mutex_t lock;
   pthread_cond_t done_cond;
   int n_finished;
-  int cancel;             /* read and written with __atomic */
-  uint64_t done;          /* tokens done, all epochs, __atomic */
+  int cancel;    /* read and written with __atomic */
+  uint64_t done; /* tokens done, all epochs, __atomic */
 } shared_state;
 
 struct worker {
@@ -93,8 +93,8 @@ struct worker {
   double loss;
   double published_loss; /* loss so far, for progress (__atomic) */
   uint64_t kept;
-  float *hidden;  /* CBOW mean of the context */
-  float *grad;    /* accumulated gradient for the input side */
+  float *hidden; /* CBOW mean of the context */
+  float *grad;   /* accumulated gradient for the input side */
   uint32_t *sentence;
   uint32_t *targets; /* the positive, then the negatives; padded to 8 */
   uint32_t *ahead;   /* the negatives of the next update, being prefetched */
@@ -103,7 +103,7 @@ struct worker {
   float **rows;      /* per target: its output row */
   pthread_t thread;
   int started;
-  char pad[64];   /* keeps workers' fields off each other's cache lines */
+  char pad[64]; /* keeps workers' fields off each other's cache lines */
 };
 
 /* A counter-based generator (the wyrand construction): the state only
@@ -115,8 +115,8 @@ static inline uint64_t rng_next(uint64_t *s) {
 }
 
 static uint64_t rng_seed(uint64_t seed, uint64_t stream) {
-  uint64_t z = seed * 0x9E3779B97F4A7C15ULL + stream * 0xD1B54A32D192ED03ULL +
-               0x632BE59BD9B4E019ULL;
+  uint64_t z =
+      seed * 0x9E3779B97F4A7C15ULL + stream * 0xD1B54A32D192ED03ULL + 0x632BE59BD9B4E019ULL;
   z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
   z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
   z ^= z >> 31;
@@ -131,8 +131,7 @@ static inline void prefetch_row(const float *row, size_t stride) {
 ** the set drawn last time, draw the next set and start loading its output
 ** rows into the cache, so they are there when the update after this one
 ** needs them. */
-static inline void draw_negatives(const shared_state *s, worker *w,
-                                  uint32_t *targets, int negative,
+static inline void draw_negatives(const shared_state *s, worker *w, uint32_t *targets, int negative,
                                   uint64_t *rng) {
   uint32_t *ahead = w->ahead;
   for (int d = 1; d <= negative; d++) {
@@ -190,8 +189,7 @@ static inline float rate_of(const shared_state *s, uint32_t row) {
 static inline const float *out_gains(worker *w, int nt) {
   const shared_state *s = w->s;
   if (!s->rate) return w->gains;
-  for (int d = 0; d < nt; d++)
-    w->out_gains[d] = w->gains[d] * rate_of(s, w->targets[d]);
+  for (int d = 0; d < nt; d++) w->out_gains[d] = w->gains[d] * rate_of(s, w->targets[d]);
   return w->out_gains;
 }
 
@@ -210,9 +208,8 @@ typedef float v8f __attribute__((vector_size(32)));
 #define V8F_LOAD(v, p) memcpy(&(v), (p), sizeof(v8f))
 #define V8F_STORE(p, v) memcpy((p), &(v), sizeof(v8f))
 
-static inline double scores_portable(const float *l1, float *const *rows,
-                                     const uint32_t *tg, int nt, size_t stride,
-                                     float alpha, float *gains) {
+static inline double scores_portable(const float *l1, float *const *rows, const uint32_t *tg,
+                                     int nt, size_t stride, float alpha, float *gains) {
   float loss = 0;
   for (int d = 0; d < nt; d++) {
     v8f acc = {0}, x, r;
@@ -237,8 +234,8 @@ static inline double scores_portable(const float *l1, float *const *rows,
 }
 
 I2V_CLONES
-static double update_portable(worker *w, const float *l1, float *dst,
-                              float dst_rate, int nt, float alpha) {
+static double update_portable(worker *w, const float *l1, float *dst, float dst_rate, int nt,
+                              float alpha) {
   const size_t stride = w->s->stride;
   float *gains = w->gains;
   float **rows = w->rows;
@@ -263,8 +260,8 @@ static double update_portable(worker *w, const float *l1, float *dst,
 
 #if I2V_HAVE_AVX2
 /* Eight dot-product accumulators to one vector of their eight sums. */
-I2V_AVX2 static inline __m256 hsum8(__m256 a0, __m256 a1, __m256 a2, __m256 a3,
-                                    __m256 a4, __m256 a5, __m256 a6, __m256 a7) {
+I2V_AVX2 static inline __m256 hsum8(__m256 a0, __m256 a1, __m256 a2, __m256 a3, __m256 a4,
+                                    __m256 a5, __m256 a6, __m256 a7) {
   __m256 s01 = _mm256_hadd_ps(a0, a1), s23 = _mm256_hadd_ps(a2, a3);
   __m256 s45 = _mm256_hadd_ps(a4, a5), s67 = _mm256_hadd_ps(a6, a7);
   __m256 s0123 = _mm256_hadd_ps(s01, s23), s4567 = _mm256_hadd_ps(s45, s67);
@@ -277,8 +274,7 @@ I2V_AVX2 static inline __m256 hsum8(__m256 a0, __m256 a1, __m256 a2, __m256 a3,
 ** 1 - sigmoid(x) = e/(1+e) for x >= 0, 1/(1+e) below; -log sigmoid(x) =
 ** max(-x, 0) + log1p(e), log1p by its atanh series in s = e/(2+e) <= 1/3.
 ** Relative error about 1e-7 (sigmoid), 1e-6 (loss). */
-I2V_AVX2 static inline void sigmoid_loss_avx2(__m256 x, __m256 *one_minus,
-                                              __m256 *loss) {
+I2V_AVX2 static inline void sigmoid_loss_avx2(__m256 x, __m256 *one_minus, __m256 *loss) {
   const __m256 signbit = _mm256_set1_ps(-0.0f);
   __m256 ax = _mm256_min_ps(_mm256_andnot_ps(signbit, x), _mm256_set1_ps(87.0f));
   __m256 t = _mm256_mul_ps(ax, _mm256_set1_ps(-1.44269504088896f));
@@ -291,8 +287,8 @@ I2V_AVX2 static inline void sigmoid_loss_avx2(__m256 x, __m256 *one_minus,
   p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(2.4022650695910071e-1f));
   p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(6.9314718055994531e-1f));
   p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f));
-  __m256i bits = _mm256_slli_epi32(
-      _mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
+  __m256i bits =
+      _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
   __m256 e = _mm256_mul_ps(p, _mm256_castsi256_ps(bits));
   const __m256 one = _mm256_set1_ps(1.0f);
   __m256 d = _mm256_div_ps(one, _mm256_add_ps(one, e)); /* sigmoid(|x|) */
@@ -306,29 +302,24 @@ I2V_AVX2 static inline void sigmoid_loss_avx2(__m256 x, __m256 *one_minus,
   q = _mm256_fmadd_ps(q, s2, _mm256_set1_ps(1.0f / 3));
   q = _mm256_fmadd_ps(q, s2, one);
   __m256 l1p = _mm256_mul_ps(_mm256_add_ps(sv, sv), q);
-  *loss = _mm256_add_ps(l1p, _mm256_max_ps(_mm256_xor_ps(x, signbit),
-                                           _mm256_setzero_ps()));
+  *loss = _mm256_add_ps(l1p, _mm256_max_ps(_mm256_xor_ps(x, signbit), _mm256_setzero_ps()));
 }
 
 /* Scores of l1 against the nt target rows, eight at a time, turned into
 ** gains (alpha * (label - sigmoid), zero for a negative equal to the
 ** positive and for the padding up to a multiple of 8); returns the loss of
 ** each lane.  rows and tg hold nt entries padded to a multiple of 8. */
-I2V_AVX2 static inline __m256 scores_avx2(const float *l1, float *const *rows,
-                                          const uint32_t *tg, int nt,
-                                          size_t stride, float alpha,
-                                          float *gains) {
+I2V_AVX2 static inline __m256 scores_avx2(const float *l1, float *const *rows, const uint32_t *tg,
+                                          int nt, size_t stride, float alpha, float *gains) {
   const __m256 valpha = _mm256_set1_ps(alpha);
   const __m256 signbit = _mm256_set1_ps(-0.0f);
   const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
   const __m256i positive = _mm256_set1_epi32((int)tg[0]);
   __m256 lossv = _mm256_setzero_ps();
   for (int d0 = 0; d0 < nt; d0 += 8) {
-    const float *r0 = rows[d0], *r1 = rows[d0 + 1], *r2 = rows[d0 + 2],
-                *r3 = rows[d0 + 3], *r4 = rows[d0 + 4], *r5 = rows[d0 + 5],
-                *r6 = rows[d0 + 6], *r7 = rows[d0 + 7];
-    __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, a4 = a0,
-           a5 = a0, a6 = a0, a7 = a0;
+    const float *r0 = rows[d0], *r1 = rows[d0 + 1], *r2 = rows[d0 + 2], *r3 = rows[d0 + 3],
+                *r4 = rows[d0 + 4], *r5 = rows[d0 + 5], *r6 = rows[d0 + 6], *r7 = rows[d0 + 7];
+    __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
     for (size_t b = 0; b < stride; b += 8) {
       __m256 x = _mm256_loadu_ps(l1 + b);
       a0 = _mm256_fmadd_ps(x, _mm256_load_ps(r0 + b), a0);
@@ -344,11 +335,10 @@ I2V_AVX2 static inline __m256 scores_avx2(const float *l1, float *const *rows,
     __m256i idx = _mm256_add_epi32(lane, _mm256_set1_epi32(d0));
     __m256i is_pos = _mm256_cmpeq_epi32(idx, _mm256_setzero_si256());
     __m256i dup = _mm256_andnot_si256(
-        is_pos, _mm256_cmpeq_epi32(_mm256_loadu_si256((const __m256i *)(tg + d0)),
-                                   positive));
+        is_pos, _mm256_cmpeq_epi32(_mm256_loadu_si256((const __m256i *)(tg + d0)), positive));
     __m256i past = _mm256_cmpgt_epi32(idx, _mm256_set1_epi32(nt - 1));
-    __m256 valid = _mm256_castsi256_ps(
-        _mm256_xor_si256(_mm256_or_si256(dup, past), _mm256_set1_epi32(-1)));
+    __m256 valid =
+        _mm256_castsi256_ps(_mm256_xor_si256(_mm256_or_si256(dup, past), _mm256_set1_epi32(-1)));
     __m256 neg = _mm256_andnot_ps(_mm256_castsi256_ps(is_pos), signbit);
     __m256 x = _mm256_xor_ps(f, neg);
     __m256 g, ls;
@@ -370,34 +360,33 @@ I2V_AVX2 static inline double sum_loss_avx2(__m256 lossv) {
 ** gain * l1, dst += dst_rate * sum of gain * out row (as it was).  NV is 4
 ** or 2 so l1 and the sum stay in registers; GO is the gains the rows move
 ** by (gains itself, or out_gains with update=1). */
-#define I2V_UPDATE_COLUMNS(NV, GO)                                          \
-  do {                                                                      \
-    __m256 xv[NV], cv[NV];                                                  \
-    for (int v = 0; v < NV; v++) {                                          \
-      xv[v] = _mm256_loadu_ps(l1 + b + 8 * v);                              \
-      cv[v] = _mm256_setzero_ps();                                          \
-    }                                                                       \
-    for (int d = 0; d < nt; d++) {                                          \
-      float *r = rows[d] + b;                                               \
-      __m256 g = _mm256_broadcast_ss(gains + d);                            \
-      __m256 go = _mm256_broadcast_ss(GO + d);                              \
-      for (int v = 0; v < NV; v++) {                                        \
-        __m256 t = _mm256_load_ps(r + 8 * v);                               \
-        cv[v] = _mm256_fmadd_ps(g, t, cv[v]);                               \
-        _mm256_store_ps(r + 8 * v, _mm256_fmadd_ps(go, xv[v], t));          \
-      }                                                                     \
-    }                                                                       \
-    for (int v = 0; v < NV; v++)                                            \
-      _mm256_storeu_ps(dst + b + 8 * v,                                     \
-                       _mm256_fmadd_ps(vrate, cv[v],                        \
-                                       _mm256_loadu_ps(dst + b + 8 * v)));  \
+#define I2V_UPDATE_COLUMNS(NV, GO)                                                       \
+  do {                                                                                   \
+    __m256 xv[NV], cv[NV];                                                               \
+    for (int v = 0; v < NV; v++) {                                                       \
+      xv[v] = _mm256_loadu_ps(l1 + b + 8 * v);                                           \
+      cv[v] = _mm256_setzero_ps();                                                       \
+    }                                                                                    \
+    for (int d = 0; d < nt; d++) {                                                       \
+      float *r = rows[d] + b;                                                            \
+      __m256 g = _mm256_broadcast_ss(gains + d);                                         \
+      __m256 go = _mm256_broadcast_ss(GO + d);                                           \
+      for (int v = 0; v < NV; v++) {                                                     \
+        __m256 t = _mm256_load_ps(r + 8 * v);                                            \
+        cv[v] = _mm256_fmadd_ps(g, t, cv[v]);                                            \
+        _mm256_store_ps(r + 8 * v, _mm256_fmadd_ps(go, xv[v], t));                       \
+      }                                                                                  \
+    }                                                                                    \
+    for (int v = 0; v < NV; v++)                                                         \
+      _mm256_storeu_ps(dst + b + 8 * v,                                                  \
+                       _mm256_fmadd_ps(vrate, cv[v], _mm256_loadu_ps(dst + b + 8 * v))); \
   } while (0)
 
 /* The AVX2 kernel: update_portable's arithmetic, eight targets at a time for
 ** the scores, then one pass over the rows 32 floats at a time. */
 I2V_AVX2
-static double update_avx2(worker *w, const float *l1, float *dst,
-                          float dst_rate, int nt, float alpha) {
+static double update_avx2(worker *w, const float *l1, float *dst, float dst_rate, int nt,
+                          float alpha) {
   const size_t stride = w->s->stride;
   const float *gains = w->gains;
   float **rows = w->rows;
@@ -445,9 +434,7 @@ static void run_chunk(worker *w) {
     uint64_t n = 0;
     for (uint64_t i = 0; i < len; i++) {
       uint32_t tok = seq[i];
-      if (s->keep[tok] != UINT32_MAX &&
-          (uint32_t)(rng_next(&rng) >> 32) >= s->keep[tok])
-        continue;
+      if (s->keep[tok] != UINT32_MAX && (uint32_t)(rng_next(&rng) >> 32) >= s->keep[tok]) continue;
       sentence[n++] = tok;
     }
     if (o->shuffle && n > 1) {
@@ -463,18 +450,16 @@ static void run_chunk(worker *w) {
     for (uint64_t i = 0; i < n; i++) {
       if ((i & 255) == 0) {
         /* Progress through this chunk decides the learning rate. */
-        double frac = span > 0
-            ? ((double)s->epoch * (double)w->chunk_tokens +
-               (double)local_done + (double)i * len / (double)n) / span
-            : 0.0;
+        double frac = span > 0 ? ((double)s->epoch * (double)w->chunk_tokens + (double)local_done +
+                                  (double)i * len / (double)n) /
+                                     span
+                               : 0.0;
         if (frac > 1.0) frac = 1.0;
         alpha = (float)(alpha0 - (alpha0 - alpha1) * frac);
         if (alpha < (float)alpha1) alpha = (float)alpha1;
         if (i && __atomic_load_n(&s->cancel, __ATOMIC_RELAXED)) goto out;
       }
-      int b = o->shrink_windows ? (int)(((rng_next(&rng) >> 32) *
-                                         (uint64_t)window) >> 32)
-                                : 0;
+      int b = o->shrink_windows ? (int)(((rng_next(&rng) >> 32) * (uint64_t)window) >> 32) : 0;
       int radius = window - b;
       uint64_t lo = i >= (uint64_t)radius ? i - (uint64_t)radius : 0;
       uint64_t hi = i + (uint64_t)radius + 1 < n ? i + (uint64_t)radius + 1 : n;
@@ -483,8 +468,7 @@ static void run_chunk(worker *w) {
       ** output row and the input row about to enter the window. */
       if (i + 1 < n) prefetch_row(s->output + (size_t)sentence[i + 1] * stride, stride);
       if (i + (uint64_t)window + 1 < n)
-        prefetch_row(s->input + (size_t)sentence[i + (uint64_t)window + 1] * stride,
-                     stride);
+        prefetch_row(s->input + (size_t)sentence[i + (uint64_t)window + 1] * stride, stride);
       if (o->sg) {
         if (shared) draw_negatives(s, w, targets, negative, &rng);
         for (uint64_t j = lo; j < hi; j++) {
@@ -499,8 +483,7 @@ static void run_chunk(worker *w) {
         memset(hidden, 0, sizeof(float) * stride);
         for (uint64_t j = lo; j < hi; j++) {
           if (j == i) continue;
-          i2v_axpy(1.0f, s->input + (size_t)sentence[j] * stride, hidden,
-                   (int)stride);
+          i2v_axpy(1.0f, s->input + (size_t)sentence[j] * stride, hidden, (int)stride);
           count++;
         }
         if (count == 0) continue;
@@ -510,8 +493,8 @@ static void run_chunk(worker *w) {
         loss += update(w, hidden, grad, 1.0f, negative + 1, alpha);
         for (uint64_t j = lo; j < hi; j++) {
           if (j == i) continue;
-          i2v_axpy(rate_of(s, sentence[j]), grad,
-                   s->input + (size_t)sentence[j] * stride, (int)stride);
+          i2v_axpy(rate_of(s, sentence[j]), grad, s->input + (size_t)sentence[j] * stride,
+                   (int)stride);
         }
       }
     }
@@ -540,8 +523,8 @@ static void *worker_main(void *arg) {
   return NULL;
 }
 
-int i2v_alias_build(i2v_alias *t, const uint64_t *counts, uint32_t n,
-                    double power, const i2v_alloc *a) {
+int i2v_alias_build(i2v_alias *t, const uint64_t *counts, uint32_t n, double power,
+                    const i2v_alloc *a) {
   int ovf = 0;
   memset(t, 0, sizeof(*t));
   if (n == 0) return I2V_ERROR;
@@ -604,11 +587,9 @@ void i2v_trained_free(i2v_trained *t, const i2v_alloc *a) {
   memset(t, 0, sizeof(*t));
 }
 
-static float *alloc_matrix(const i2v_alloc *a, uint32_t rows, size_t stride,
-                           void **raw) {
+static float *alloc_matrix(const i2v_alloc *a, uint32_t rows, size_t stride, void **raw) {
   int ovf = 0;
-  size_t bytes = i2v_mul_size(i2v_mul_size(rows, stride, &ovf), sizeof(float),
-                              &ovf);
+  size_t bytes = i2v_mul_size(i2v_mul_size(rows, stride, &ovf), sizeof(float), &ovf);
   if (ovf || bytes > SIZE_MAX - 64) return NULL;
   char *p = i2v_malloc(a, bytes + 64);
   if (!p) return NULL;
@@ -633,10 +614,9 @@ static int wait_workers(shared_state *s, int started, int ms) {
   return s->n_finished >= started;
 }
 
-int i2v_train(const i2v_options *o, const i2v_alloc *a, const uint64_t *counts,
-              uint32_t nvocab, const i2v_corpus *c, const i2v_start *start,
-              i2v_poll_fn poll, void *poll_ctx, i2v_trained *out, char *err,
-              size_t errlen) {
+int i2v_train(const i2v_options *o, const i2v_alloc *a, const uint64_t *counts, uint32_t nvocab,
+              const i2v_corpus *c, const i2v_start *start, i2v_poll_fn poll, void *poll_ctx,
+              i2v_trained *out, char *err, size_t errlen) {
   shared_state *s = NULL;
   worker *workers = NULL;
   int nw = o->workers < 1 ? 1 : o->workers;
@@ -650,9 +630,8 @@ int i2v_train(const i2v_options *o, const i2v_alloc *a, const uint64_t *counts,
     return I2V_ERROR;
   }
   if ((uint64_t)nvocab * (uint64_t)i2v_row_stride(dim) > I2V_MAX_MATRIX_FLOATS) {
-    snprintf(err, errlen,
-             "%u items x %d dimensions is too large (at most %llu floats)",
-             nvocab, dim, (unsigned long long)I2V_MAX_MATRIX_FLOATS);
+    snprintf(err, errlen, "%u items x %d dimensions is too large (at most %llu floats)", nvocab,
+             dim, (unsigned long long)I2V_MAX_MATRIX_FLOATS);
     return I2V_ERROR;
   }
   for (uint64_t q = 0; q < c->nseq; q++) {
@@ -703,11 +682,11 @@ int i2v_train(const i2v_options *o, const i2v_alloc *a, const uint64_t *counts,
         s->rate = start->rate;
       }
       for (uint32_t i = 0; i < first; i++) {
-        memcpy(s->input + (size_t)i * s->stride,
-               start->input + (size_t)i * dim, sizeof(float) * (size_t)dim);
+        memcpy(s->input + (size_t)i * s->stride, start->input + (size_t)i * dim,
+               sizeof(float) * (size_t)dim);
         if (start->output)
-          memcpy(s->output + (size_t)i * s->stride,
-                 start->output + (size_t)i * dim, sizeof(float) * (size_t)dim);
+          memcpy(s->output + (size_t)i * s->stride, start->output + (size_t)i * dim,
+                 sizeof(float) * (size_t)dim);
       }
     }
     for (uint32_t i = first; i < nvocab; i++) {
@@ -778,8 +757,8 @@ int i2v_train(const i2v_options *o, const i2v_alloc *a, const uint64_t *counts,
       w->gains = i2v_malloc(a, sizeof(float) * nt8);
       w->out_gains = i2v_malloc(a, sizeof(float) * nt8);
       w->rows = i2v_malloc(a, sizeof(float *) * nt8);
-      if (!w->hidden || !w->grad || !w->sentence || !w->targets || !w->ahead ||
-          !w->gains || !w->out_gains || !w->rows)
+      if (!w->hidden || !w->grad || !w->sentence || !w->targets || !w->ahead || !w->gains ||
+          !w->out_gains || !w->rows)
         goto fail;
     }
   }

@@ -19,11 +19,11 @@ typedef struct i2v_corpus {
 } i2v_corpus;
 
 typedef struct i2v_progress {
-  int epoch;          /* 0-based, the epoch running */
+  int epoch; /* 0-based, the epoch running */
   int epochs;
-  uint64_t done;      /* tokens processed over all epochs so far */
-  uint64_t total;     /* tokens to process over all epochs */
-  double loss;        /* loss of the running epoch so far */
+  uint64_t done;            /* tokens processed over all epochs so far */
+  uint64_t total;           /* tokens to process over all epochs */
+  double loss;              /* loss of the running epoch so far */
   const double *epoch_loss; /* losses of the finished epochs */
 } i2v_progress;
 
@@ -37,28 +37,27 @@ typedef struct i2v_start {
   const float *input;  /* n x dim, packed */
   const float *output; /* n x dim, packed, or NULL */
   uint32_t n;
-  const float *rate;   /* n factors: row i learns at alpha x rate[i] (input
-                       ** and output vectors); NULL: all 1, as fresh rows */
+  const float *rate; /* n factors: row i learns at alpha x rate[i] (input
+                     ** and output vectors); NULL: all 1, as fresh rows */
 } i2v_start;
 
 typedef struct i2v_trained {
-  float *input;         /* nvocab rows of stride floats, 64-byte aligned */
-  float *output;        /* the output (context) vectors, same layout */
-  size_t stride;        /* floats per row, >= dim */
+  float *input;  /* nvocab rows of stride floats, 64-byte aligned */
+  float *output; /* the output (context) vectors, same layout */
+  size_t stride; /* floats per row, >= dim */
   int dim;
   uint32_t nvocab;
-  double *epoch_loss;   /* per epoch */
-  uint64_t trained;     /* tokens kept after subsampling, all epochs */
+  double *epoch_loss; /* per epoch */
+  uint64_t trained;   /* tokens kept after subsampling, all epochs */
   void *raw_input, *raw_output;
 } i2v_trained;
 
 /* Largest vocabulary x dimension product the trainer accepts. */
 #define I2V_MAX_MATRIX_FLOATS ((uint64_t)1 << 33)
 
-int i2v_train(const i2v_options *o, const i2v_alloc *a, const uint64_t *counts,
-              uint32_t nvocab, const i2v_corpus *c, const i2v_start *start,
-              i2v_poll_fn poll, void *poll_ctx, i2v_trained *out, char *err,
-              size_t errlen);
+int i2v_train(const i2v_options *o, const i2v_alloc *a, const uint64_t *counts, uint32_t nvocab,
+              const i2v_corpus *c, const i2v_start *start, i2v_poll_fn poll, void *poll_ctx,
+              i2v_trained *out, char *err, size_t errlen);
 
 void i2v_trained_free(i2v_trained *t, const i2v_alloc *a);
 
@@ -69,8 +68,8 @@ typedef struct i2v_alias {
   uint32_t n;
 } i2v_alias;
 
-int i2v_alias_build(i2v_alias *t, const uint64_t *counts, uint32_t n,
-                    double power, const i2v_alloc *a);
+int i2v_alias_build(i2v_alias *t, const uint64_t *counts, uint32_t n, double power,
+                    const i2v_alloc *a);
 void i2v_alias_free(i2v_alias *t, const i2v_alloc *a);
 /* Draw with 64 random bits: the high half picks a column, the low half
 ** decides between the column and its alias. */

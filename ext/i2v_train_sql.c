@@ -34,7 +34,7 @@ double i2v_now(void) {
 }
 
 typedef struct poll_state {
-  sqlite3_stmt *ping;  /* SELECT 1: fails with SQLITE_INTERRUPT once interrupted */
+  sqlite3_stmt *ping; /* SELECT 1: fails with SQLITE_INTERRUPT once interrupted */
   int verbose, tty;
   double t0, last_print;
   int last_epoch;
@@ -67,8 +67,8 @@ static int train_poll(void *ctx, const i2v_progress *p) {
   double pct = p->total ? 100.0 * (double)p->done / (double)p->total : 100.0;
   double eta = r > 0 ? (double)(p->total - p->done) / r : 0;
   fprintf(stderr, "%s%s: epoch %d/%d  %5.1f%%  %s items/s  loss %.6g  ETA %.0fs%s",
-          ps->tty ? "\r" : "", ps->fname, p->epoch + 1, p->epochs, pct, rate,
-          p->loss, eta, (ps->tty && !epoch_done) ? "   " : "\n");
+          ps->tty ? "\r" : "", ps->fname, p->epoch + 1, p->epochs, pct, rate, p->loss, eta,
+          (ps->tty && !epoch_done) ? "   " : "\n");
   fflush(stderr);
   return 0;
 }
@@ -115,8 +115,7 @@ static char *params_json(sqlite3 *db, const i2v_options *o) {
 ** matrices of items x row stride floats (input and output vectors) and a few
 ** per-item tables, against this machine's memory and, when the application
 ** set one (PRAGMA hard_heap_limit), what is left under SQLite's heap limit. */
-static int check_memory(sqlite3 *db, const char *fname, uint64_t items, int dim,
-                        char **pzErr) {
+static int check_memory(sqlite3 *db, const char *fname, uint64_t items, int dim, char **pzErr) {
   (void)db;
   uint64_t need = items * (2 * (uint64_t)i2v_row_stride(dim) * sizeof(float) + 24);
   long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
@@ -155,9 +154,9 @@ static void train_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   i2v_options o;
   i2v_dataset ds;
   i2v_trained tr;
-  i2v_stored_model sm;    /* update=1: the model training continues from */
+  i2v_stored_model sm; /* update=1: the model training continues from */
   i2v_update_stats us;
-  float *rate = NULL;     /* update=1: learning-rate factor per stored item */
+  float *rate = NULL; /* update=1: learning-rate factor per stored item */
   poll_state ps;
   char err[1024] = {0};
   char *zErr = NULL, *params = NULL, *stats = NULL;
@@ -182,10 +181,9 @@ static void train_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   }
   static const char *what[3] = {"source", "user_col", "item_col"};
   for (int i = 0; i < 3; i++) {
-    if (sqlite3_value_type(argv[i]) != SQLITE_TEXT ||
-        sqlite3_value_bytes(argv[i]) == 0) {
-      zErr = sqlite3_mprintf("%s: argument %d (%s) must be a non-empty name", fname,
-                             i + 1, what[i]);
+    if (sqlite3_value_type(argv[i]) != SQLITE_TEXT || sqlite3_value_bytes(argv[i]) == 0) {
+      zErr =
+          sqlite3_mprintf("%s: argument %d (%s) must be a non-empty name", fname, i + 1, what[i]);
       rc = SQLITE_ERROR;
       goto done;
     }
@@ -210,10 +208,11 @@ static void train_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   ** CREATE TABLE ... AS): say so now rather than after training.  Looking at
   ** the running statements opens nothing that could be left open. */
   if (writing_statement_running(db)) {
-    zErr = sqlite3_mprintf("%s: cannot write the model from inside a statement that "
-                           "writes (cannot open savepoint - SQL statements in "
-                           "progress); call it from a SELECT",
-                           fname);
+    zErr = sqlite3_mprintf(
+        "%s: cannot write the model from inside a statement that "
+        "writes (cannot open savepoint - SQL statements in "
+        "progress); call it from a SELECT",
+        fname);
     rc = SQLITE_ERROR;
     goto done;
   }
@@ -237,8 +236,7 @@ static void train_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
     ro.min_count = 1;
     ro.max_final_vocab = 0;
     rc = i2v_source_read(db, fname, names[0], names[1], names[2], &ro, &ds, &zErr);
-    if (rc == SQLITE_OK)
-      rc = i2v_update_merge(fname, names[0], &sm, &ds, &o, &us, &rate, &zErr);
+    if (rc == SQLITE_OK) rc = i2v_update_merge(fname, names[0], &sm, &ds, &o, &us, &rate, &zErr);
   } else {
     rc = i2v_source_read(db, fname, names[0], names[1], names[2], &o, &ds, &zErr);
   }
@@ -252,8 +250,7 @@ static void train_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
     rc = SQLITE_TOOBIG;
     goto done;
   }
-  if ((rc = check_memory(db, fname, ds.items.n, o.vector_size, &zErr)) != SQLITE_OK)
-    goto done;
+  if ((rc = check_memory(db, fname, ds.items.n, o.vector_size, &zErr)) != SQLITE_OK) goto done;
   double t1 = i2v_now();
 
   rc = sqlite3_prepare_v2(db, "SELECT 1", -1, &ps.ping, NULL);
@@ -270,8 +267,8 @@ static void train_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
             "%s: %llu rows, %llu items, %llu sequences, %llu tokens read in %.2fs; "
             "training with %d worker%s\n",
             fname, (unsigned long long)ds.rows, (unsigned long long)ds.items.n,
-            (unsigned long long)ds.nseq, (unsigned long long)ds.ntokens, t1 - t0,
-            o.workers, o.workers == 1 ? "" : "s");
+            (unsigned long long)ds.nseq, (unsigned long long)ds.ntokens, t1 - t0, o.workers,
+            o.workers == 1 ? "" : "s");
   if (o.verbose && o.update)
     fprintf(stderr, "%s: continuing model '%s': %llu stored items (%llu in the source), %llu new\n",
             fname, i2v_options_model(&o), (unsigned long long)us.stored_items,
@@ -299,30 +296,28 @@ static void train_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
     double train_s = t2 - t1;
     sqlite3_str_appendall(s, "{\"model\":");
     i2v_json_string(s, i2v_options_model(&o));
-    sqlite3_str_appendf(
-        s,
-        ",\"items\":%llu,\"sequences\":%llu,\"users\":%llu,\"tokens\":%llu,"
-        "\"rows\":%llu,\"skipped_null_users\":%llu,\"skipped_null_items\":%llu,"
-        "\"dropped_items\":%llu,\"dropped_tokens\":%llu,\"longest_sequence\":%llu,"
-        "\"epochs\":%d,\"vector_size\":%d,\"sg\":%d,\"workers\":%d,"
-        "\"read_seconds\":%.3f,\"train_seconds\":%.3f,",
-        (unsigned long long)ds.items.n, (unsigned long long)ds.nseq,
-        (unsigned long long)ds.users, (unsigned long long)ds.ntokens,
-        (unsigned long long)ds.rows, (unsigned long long)ds.null_users,
-        (unsigned long long)ds.null_items, (unsigned long long)ds.dropped_items,
-        (unsigned long long)ds.dropped_tokens, (unsigned long long)ds.longest,
-        o.epochs, o.vector_size, o.sg, o.workers, t1 - t0, train_s);
+    sqlite3_str_appendf(s,
+                        ",\"items\":%llu,\"sequences\":%llu,\"users\":%llu,\"tokens\":%llu,"
+                        "\"rows\":%llu,\"skipped_null_users\":%llu,\"skipped_null_items\":%llu,"
+                        "\"dropped_items\":%llu,\"dropped_tokens\":%llu,\"longest_sequence\":%llu,"
+                        "\"epochs\":%d,\"vector_size\":%d,\"sg\":%d,\"workers\":%d,"
+                        "\"read_seconds\":%.3f,\"train_seconds\":%.3f,",
+                        (unsigned long long)ds.items.n, (unsigned long long)ds.nseq,
+                        (unsigned long long)ds.users, (unsigned long long)ds.ntokens,
+                        (unsigned long long)ds.rows, (unsigned long long)ds.null_users,
+                        (unsigned long long)ds.null_items, (unsigned long long)ds.dropped_items,
+                        (unsigned long long)ds.dropped_tokens, (unsigned long long)ds.longest,
+                        o.epochs, o.vector_size, o.sg, o.workers, t1 - t0, train_s);
     sqlite3_str_appendf(s, "\"tokens_per_second\":%.0f,\"isa\":\"%s\",\"loss\":[",
-                        train_s > 0 ? (double)ds.ntokens * o.epochs / train_s : 0.0,
-                        i2v_vec_isa());
+                        train_s > 0 ? (double)ds.ntokens * o.epochs / train_s : 0.0, i2v_vec_isa());
     for (int e = 0; e < o.epochs; e++)
       sqlite3_str_appendf(s, "%s%.6g", e ? "," : "", tr.epoch_loss[e]);
     sqlite3_str_appendall(s, "]");
     if (o.update)
-      sqlite3_str_appendf(s, ",\"update\":{\"stored_items\":%llu,\"seen_items\":%llu,"
+      sqlite3_str_appendf(s,
+                          ",\"update\":{\"stored_items\":%llu,\"seen_items\":%llu,"
                           "\"new_items\":%llu}",
-                          (unsigned long long)us.stored_items,
-                          (unsigned long long)us.seen_items,
+                          (unsigned long long)us.stored_items, (unsigned long long)us.seen_items,
                           (unsigned long long)us.new_items);
     sqlite3_str_appendall(s, "}");
     stats = sqlite3_str_finish(s);
@@ -341,17 +336,17 @@ static void train_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
       rc = SQLITE_NOMEM;
       goto done;
     }
-    rc = i2v_store_write(db, fname, i2v_options_model(&o), &ds.items, ds.counts,
-                         tr.input, o.save_context ? tr.output : NULL, tr.stride, tr.dim,
-                         names[0], params, stats, &zErr);
+    rc = i2v_store_write(db, fname, i2v_options_model(&o), &ds.items, ds.counts, tr.input,
+                         o.save_context ? tr.output : NULL, tr.stride, tr.dim, names[0], params,
+                         stats, &zErr);
     if (rc != SQLITE_OK) {
       sqlite3_free(full);
       goto done;
     }
     i2v_conn_clear(conn);
     double t3 = i2v_now();
-    snprintf(full, cap, "%.*s,\"write_seconds\":%.3f,\"seconds\":%.3f}", (int)len - 1,
-             stats, t3 - t2, t3 - t0);
+    snprintf(full, cap, "%.*s,\"write_seconds\":%.3f,\"seconds\":%.3f}", (int)len - 1, stats,
+             t3 - t2, t3 - t0);
     sqlite3_result_text(ctx, full, -1, sqlite3_free);
   }
 
@@ -388,7 +383,6 @@ int i2v_register_train(sqlite3 *db, i2v_conn *c) {
   /* DIRECTONLY: it reads a table the caller names and writes model tables,
   ** so a trigger or view in someone else's schema must not call it. */
   c->refs++;
-  return sqlite3_create_function_v2(db, "item2vec_train", -1,
-                                    SQLITE_UTF8 | SQLITE_DIRECTONLY, c, train_func,
-                                    NULL, NULL, i2v_conn_release);
+  return sqlite3_create_function_v2(db, "item2vec_train", -1, SQLITE_UTF8 | SQLITE_DIRECTONLY, c,
+                                    train_func, NULL, NULL, i2v_conn_release);
 }

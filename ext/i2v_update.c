@@ -53,9 +53,9 @@ static int was_given(uint64_t given, const char *name) {
 
 /* Options that describe a run, not the model: never taken from the store. */
 static int run_option(const char *name) {
-  static const char *const run[] = {"model", "order_by", "workers", "verbose",
-                                    "save_context", "update", "max_final_vocab",
-                                    "vector_size", "stored_rate"};
+  static const char *const run[] = {"model",           "order_by",     "workers",
+                                    "verbose",         "save_context", "update",
+                                    "max_final_vocab", "vector_size",  "stored_rate"};
   for (size_t i = 0; i < sizeof(run) / sizeof(run[0]); i++)
     if (strcmp(run[i], name) == 0) return 1;
   return 0;
@@ -72,8 +72,8 @@ int i2v_update_check(const i2v_options *o, const char *fname, char **pzErr) {
   return SQLITE_OK;
 }
 
-int i2v_update_options(sqlite3 *db, const char *fname, const i2v_stored_model *sm,
-                       i2v_options *o, char **pzErr) {
+int i2v_update_options(sqlite3 *db, const char *fname, const i2v_stored_model *sm, i2v_options *o,
+                       char **pzErr) {
   const char *model = i2v_options_model(o);
   uint64_t given = o->given;
   sqlite3_stmt *st = NULL;
@@ -92,11 +92,10 @@ int i2v_update_options(sqlite3 *db, const char *fname, const i2v_stored_model *s
   /* json_each over the stored params; a missing or malformed one is empty.
   ** (Not json_valid: it answers 0, not an error, when it runs out of memory,
   ** which would drop the stored options silently.) */
-  rc = sqlite3_prepare_v2(db, "SELECT key, value, type FROM json_each(?1)", -1, &st,
-                          NULL);
+  rc = sqlite3_prepare_v2(db, "SELECT key, value, type FROM json_each(?1)", -1, &st, NULL);
   if (rc != SQLITE_OK) {
-    *pzErr = sqlite3_mprintf("%s: cannot read the params of model '%s': %s", fname,
-                             model, sqlite3_errmsg(db));
+    *pzErr = sqlite3_mprintf("%s: cannot read the params of model '%s': %s", fname, model,
+                             sqlite3_errmsg(db));
     return rc;
   }
   sqlite3_bind_text(st, 1, sm->params ? sm->params : "{}", -1, SQLITE_STATIC);
@@ -111,8 +110,7 @@ int i2v_update_options(sqlite3 *db, const char *fname, const i2v_stored_model *s
       rc = SQLITE_NOMEM;
       goto done;
     }
-    if (strcmp(key, "sg") == 0 && was_given(given, "sg") &&
-        strcmp(val, o->sg ? "1" : "0") != 0) {
+    if (strcmp(key, "sg") == 0 && was_given(given, "sg") && strcmp(val, o->sg ? "1" : "0") != 0) {
       *pzErr = sqlite3_mprintf(
           "%s: update=1 cannot change sg: model '%s' was trained with sg=%s (%s), "
           "got sg=%d; train a new model (without update=1) to change it",
@@ -139,8 +137,8 @@ int i2v_update_options(sqlite3 *db, const char *fname, const i2v_stored_model *s
   if (rc == SQLITE_ERROR && sqlite3_strglob("*malformed JSON*", sqlite3_errmsg(db)) == 0)
     rc = SQLITE_DONE; /* malformed params: nothing stored to carry over */
   if (rc != SQLITE_DONE) {
-    *pzErr = sqlite3_mprintf("%s: cannot read the params of model '%s': %s", fname,
-                             model, sqlite3_errmsg(db));
+    *pzErr = sqlite3_mprintf("%s: cannot read the params of model '%s': %s", fname, model,
+                             sqlite3_errmsg(db));
     goto done;
   }
   rc = SQLITE_OK;
@@ -164,9 +162,8 @@ static void entry_value(const i2v_vocab *v, const i2v_vocab_entry *e, i2v_value 
   out->n = e->len;
 }
 
-int i2v_update_merge(const char *fname, const char *source, i2v_stored_model *sm,
-                     i2v_dataset *ds, const i2v_options *o, i2v_update_stats *us,
-                     float **rate_out, char **pzErr) {
+int i2v_update_merge(const char *fname, const char *source, i2v_stored_model *sm, i2v_dataset *ds,
+                     const i2v_options *o, i2v_update_stats *us, float **rate_out, char **pzErr) {
   i2v_vocab merged = sm->items;
   uint32_t *map = NULL;
   uint64_t *counts = NULL;

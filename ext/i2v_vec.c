@@ -1,7 +1,8 @@
 /*
 ** i2v_vec.c: the dispatched vector kernels of similar_items' exact scan, of
 ** the approximate index's walk (scattered rows, int8 codes) and the helpers
-** that normalise rows and make int8 codes of them.  See i2v_vec.h for how the instruction set is chosen:
+** that normalise rows and make int8 codes of them.  See i2v_vec.h for how the instruction set is
+*chosen:
 ** each kernel is compiled per instruction set with I2V_CLONES, and scores
 ** eight rows per step with GCC/Clang vector types (below).
 */
@@ -31,37 +32,42 @@ typedef float i2v_v8u __attribute__((vector_size(32), aligned(4), may_alias));
 
 /* Eight dot products over len (a multiple of 8) lanes, each row read with
 ** LOAD(pointer) as 8 floats; the sums go to out[0..7]. */
-#define SCORES8(LOAD, r, len, q, out)                                                    \
-  do {                                                                                   \
-    i2v_v8 a0 = {0}, a1 = {0}, a2 = {0}, a3 = {0}, a4 = {0}, a5 = {0}, a6 = {0},         \
-           a7 = {0};                                                                     \
-    for (size_t d = 0; d < (len); d += 8) {                                              \
-      i2v_v8 x = load_v8((q) + d);                                                       \
-      a0 += LOAD((r)[0] + d) * x;                                                        \
-      a1 += LOAD((r)[1] + d) * x;                                                        \
-      a2 += LOAD((r)[2] + d) * x;                                                        \
-      a3 += LOAD((r)[3] + d) * x;                                                        \
-      a4 += LOAD((r)[4] + d) * x;                                                        \
-      a5 += LOAD((r)[5] + d) * x;                                                        \
-      a6 += LOAD((r)[6] + d) * x;                                                        \
-      a7 += LOAD((r)[7] + d) * x;                                                        \
-    }                                                                                    \
-    /* Round 1: pairs; row j's partial sums land in two lanes of each half. */           \
-    i2v_v8 p01 = SHUF(a0, a1, 0, 1, 8, 9, 4, 5, 12, 13) + SHUF(a0, a1, 2, 3, 10, 11, 6, 7, 14, 15); \
-    i2v_v8 p23 = SHUF(a2, a3, 0, 1, 8, 9, 4, 5, 12, 13) + SHUF(a2, a3, 2, 3, 10, 11, 6, 7, 14, 15); \
-    i2v_v8 p45 = SHUF(a4, a5, 0, 1, 8, 9, 4, 5, 12, 13) + SHUF(a4, a5, 2, 3, 10, 11, 6, 7, 14, 15); \
-    i2v_v8 p67 = SHUF(a6, a7, 0, 1, 8, 9, 4, 5, 12, 13) + SHUF(a6, a7, 2, 3, 10, 11, 6, 7, 14, 15); \
-    /* Round 2: lanes 0-3 hold rows 0-3 (low half), lanes 4-7 the high half. */         \
-    i2v_v8 q03 = SHUF(p01, p23, 0, 2, 8, 10, 4, 6, 12, 14) + SHUF(p01, p23, 1, 3, 9, 11, 5, 7, 13, 15); \
-    i2v_v8 q47 = SHUF(p45, p67, 0, 2, 8, 10, 4, 6, 12, 14) + SHUF(p45, p67, 1, 3, 9, 11, 5, 7, 13, 15); \
-    /* Round 3: add the halves. */                                                      \
-    i2v_v8 sum = SHUF(q03, q47, 0, 1, 2, 3, 8, 9, 10, 11) + SHUF(q03, q47, 4, 5, 6, 7, 12, 13, 14, 15); \
-    memcpy((out), &sum, sizeof(sum));                                                    \
+#define SCORES8(LOAD, r, len, q, out)                                                          \
+  do {                                                                                         \
+    i2v_v8 a0 = {0}, a1 = {0}, a2 = {0}, a3 = {0}, a4 = {0}, a5 = {0}, a6 = {0}, a7 = {0};     \
+    for (size_t d = 0; d < (len); d += 8) {                                                    \
+      i2v_v8 x = load_v8((q) + d);                                                             \
+      a0 += LOAD((r)[0] + d) * x;                                                              \
+      a1 += LOAD((r)[1] + d) * x;                                                              \
+      a2 += LOAD((r)[2] + d) * x;                                                              \
+      a3 += LOAD((r)[3] + d) * x;                                                              \
+      a4 += LOAD((r)[4] + d) * x;                                                              \
+      a5 += LOAD((r)[5] + d) * x;                                                              \
+      a6 += LOAD((r)[6] + d) * x;                                                              \
+      a7 += LOAD((r)[7] + d) * x;                                                              \
+    }                                                                                          \
+    /* Round 1: pairs; row j's partial sums land in two lanes of each half. */                 \
+    i2v_v8 p01 =                                                                               \
+        SHUF(a0, a1, 0, 1, 8, 9, 4, 5, 12, 13) + SHUF(a0, a1, 2, 3, 10, 11, 6, 7, 14, 15);     \
+    i2v_v8 p23 =                                                                               \
+        SHUF(a2, a3, 0, 1, 8, 9, 4, 5, 12, 13) + SHUF(a2, a3, 2, 3, 10, 11, 6, 7, 14, 15);     \
+    i2v_v8 p45 =                                                                               \
+        SHUF(a4, a5, 0, 1, 8, 9, 4, 5, 12, 13) + SHUF(a4, a5, 2, 3, 10, 11, 6, 7, 14, 15);     \
+    i2v_v8 p67 =                                                                               \
+        SHUF(a6, a7, 0, 1, 8, 9, 4, 5, 12, 13) + SHUF(a6, a7, 2, 3, 10, 11, 6, 7, 14, 15);     \
+    /* Round 2: lanes 0-3 hold rows 0-3 (low half), lanes 4-7 the high half. */                \
+    i2v_v8 q03 =                                                                               \
+        SHUF(p01, p23, 0, 2, 8, 10, 4, 6, 12, 14) + SHUF(p01, p23, 1, 3, 9, 11, 5, 7, 13, 15); \
+    i2v_v8 q47 =                                                                               \
+        SHUF(p45, p67, 0, 2, 8, 10, 4, 6, 12, 14) + SHUF(p45, p67, 1, 3, 9, 11, 5, 7, 13, 15); \
+    /* Round 3: add the halves. */                                                             \
+    i2v_v8 sum =                                                                               \
+        SHUF(q03, q47, 0, 1, 2, 3, 8, 9, 10, 11) + SHUF(q03, q47, 4, 5, 6, 7, 12, 13, 14, 15); \
+    memcpy((out), &sum, sizeof(sum));                                                          \
   } while (0)
 
-static inline __attribute__((always_inline)) void scores8(const float *const *r,
-                                                          size_t len, const float *q,
-                                                          float *out) {
+static inline __attribute__((always_inline)) void scores8(const float *const *r, size_t len,
+                                                          const float *q, float *out) {
   SCORES8(load_v8, r, len, q, out);
 }
 
@@ -77,14 +83,13 @@ typedef int i2v_v8iu __attribute__((vector_size(32), aligned(1), may_alias));
 static inline __attribute__((always_inline)) void scores8_i8(const signed char *const *r,
                                                              size_t len, const float *qp,
                                                              float *out) {
-  i2v_v8 a0 = {0}, a1 = {0}, a2 = {0}, a3 = {0}, a4 = {0}, a5 = {0}, a6 = {0},
-         a7 = {0};
+  i2v_v8 a0 = {0}, a1 = {0}, a2 = {0}, a3 = {0}, a4 = {0}, a5 = {0}, a6 = {0}, a7 = {0};
   for (size_t c = 0; c < len; c += 32, qp += 32) {
     i2v_v8 q0 = load_v8(qp), q1 = load_v8(qp + 8), q2 = load_v8(qp + 16), q3 = load_v8(qp + 24);
-#define I8_ROW(acc, j)                                                              \
-  do {                                                                              \
-    i2v_v8i v = *(const i2v_v8iu *)(const void *)(r[j] + c);                        \
-    acc += LANE(v, 0) * q0 + LANE(v, 1) * q1 + LANE(v, 2) * q2 + LANE(v, 3) * q3;   \
+#define I8_ROW(acc, j)                                                            \
+  do {                                                                            \
+    i2v_v8i v = *(const i2v_v8iu *)(const void *)(r[j] + c);                      \
+    acc += LANE(v, 0) * q0 + LANE(v, 1) * q1 + LANE(v, 2) * q2 + LANE(v, 3) * q3; \
   } while (0)
     I8_ROW(a0, 0);
     I8_ROW(a1, 1);
@@ -100,16 +105,19 @@ static inline __attribute__((always_inline)) void scores8_i8(const signed char *
   i2v_v8 p23 = SHUF(a2, a3, 0, 1, 8, 9, 4, 5, 12, 13) + SHUF(a2, a3, 2, 3, 10, 11, 6, 7, 14, 15);
   i2v_v8 p45 = SHUF(a4, a5, 0, 1, 8, 9, 4, 5, 12, 13) + SHUF(a4, a5, 2, 3, 10, 11, 6, 7, 14, 15);
   i2v_v8 p67 = SHUF(a6, a7, 0, 1, 8, 9, 4, 5, 12, 13) + SHUF(a6, a7, 2, 3, 10, 11, 6, 7, 14, 15);
-  i2v_v8 q03 = SHUF(p01, p23, 0, 2, 8, 10, 4, 6, 12, 14) + SHUF(p01, p23, 1, 3, 9, 11, 5, 7, 13, 15);
-  i2v_v8 q47 = SHUF(p45, p67, 0, 2, 8, 10, 4, 6, 12, 14) + SHUF(p45, p67, 1, 3, 9, 11, 5, 7, 13, 15);
-  i2v_v8 sum = SHUF(q03, q47, 0, 1, 2, 3, 8, 9, 10, 11) + SHUF(q03, q47, 4, 5, 6, 7, 12, 13, 14, 15);
+  i2v_v8 q03 =
+      SHUF(p01, p23, 0, 2, 8, 10, 4, 6, 12, 14) + SHUF(p01, p23, 1, 3, 9, 11, 5, 7, 13, 15);
+  i2v_v8 q47 =
+      SHUF(p45, p67, 0, 2, 8, 10, 4, 6, 12, 14) + SHUF(p45, p67, 1, 3, 9, 11, 5, 7, 13, 15);
+  i2v_v8 sum =
+      SHUF(q03, q47, 0, 1, 2, 3, 8, 9, 10, 11) + SHUF(q03, q47, 4, 5, 6, 7, 12, 13, 14, 15);
   memcpy(out, &sum, sizeof(sum));
 }
 #endif
 
 I2V_CLONES
-void i2v_vec_scores(const float *rows, size_t stride, size_t nrows,
-                    const float *q, int dim, float *out) {
+void i2v_vec_scores(const float *rows, size_t stride, size_t nrows, const float *q, int dim,
+                    float *out) {
   size_t r = 0;
 #ifdef I2V_HAVE_V8
   if (stride % 8 == 0 && stride >= (size_t)dim) {
@@ -124,8 +132,8 @@ void i2v_vec_scores(const float *rows, size_t stride, size_t nrows,
 }
 
 I2V_CLONES
-void i2v_vec_scores_idx(const float *rows, size_t stride, const uint32_t *idx,
-                        size_t n, const float *q, int dim, float *out) {
+void i2v_vec_scores_idx(const float *rows, size_t stride, const uint32_t *idx, size_t n,
+                        const float *q, int dim, float *out) {
   size_t r = 0;
   for (size_t i = 0; i < n; i++)
     for (size_t d = 0; d < (size_t)dim; d += 16)
@@ -161,8 +169,8 @@ void i2v_vec_i8_query(const float *q, int dim, float scale, size_t cstride, floa
 }
 
 I2V_CLONES
-void i2v_vec_scores_i8(const signed char *codes, size_t cstride, const uint32_t *idx,
-                       size_t n, const float *qp, float *out) {
+void i2v_vec_scores_i8(const signed char *codes, size_t cstride, const uint32_t *idx, size_t n,
+                       const float *qp, float *out) {
   for (size_t i = 0; i < n; i++) __builtin_prefetch(codes + (size_t)idx[i] * cstride);
   size_t r = 0;
 #ifdef I2V_HAVE_V8
@@ -186,8 +194,8 @@ void i2v_vec_scores_i8(const signed char *codes, size_t cstride, const uint32_t 
 }
 
 I2V_CLONES
-void i2v_vec_scores_i8_rows(const signed char *codes, size_t cstride, size_t nrows,
-                            const float *qp, float *out) {
+void i2v_vec_scores_i8_rows(const signed char *codes, size_t cstride, size_t nrows, const float *qp,
+                            float *out) {
   size_t r = 0;
 #ifdef I2V_HAVE_V8
   for (; r + 8 <= nrows; r += 8) {
@@ -210,8 +218,8 @@ void i2v_vec_scores_i8_rows(const signed char *codes, size_t cstride, size_t nro
 ** unlike lrintf, is inlined and vectorised: vroundps with SSE4.1 and up, an
 ** add-and-subtract of 2^23 before; either way the code is the same. */
 I2V_CLONES
-void i2v_vec_quantize_i8(const float *rows, size_t stride, size_t nrows, int dim,
-                         float scale, signed char *codes, size_t cstride) {
+void i2v_vec_quantize_i8(const float *rows, size_t stride, size_t nrows, int dim, float scale,
+                         signed char *codes, size_t cstride) {
   for (size_t r = 0; r < nrows; r++) {
     const float *x = rows + r * stride;
     signed char *c = codes + r * cstride;

@@ -14,10 +14,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && \
-    !defined(I2V_NO_CLONES)
-#define I2V_CLONES \
-  __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(I2V_NO_CLONES)
+#define I2V_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
 #else
 #define I2V_CLONES
 #endif
@@ -29,8 +27,7 @@ static inline size_t i2v_row_stride(int dim) {
   return ((size_t)dim + I2V_ROW_ALIGN - 1) / I2V_ROW_ALIGN * I2V_ROW_ALIGN;
 }
 
-static inline float i2v_dot(const float *restrict a, const float *restrict b,
-                            int n) {
+static inline float i2v_dot(const float *restrict a, const float *restrict b, int n) {
   float s = 0.0f;
 #pragma omp simd reduction(+ : s)
   for (int i = 0; i < n; i++) s += a[i] * b[i];
@@ -38,8 +35,7 @@ static inline float i2v_dot(const float *restrict a, const float *restrict b,
 }
 
 /* y += alpha * x */
-static inline void i2v_axpy(float alpha, const float *restrict x,
-                            float *restrict y, int n) {
+static inline void i2v_axpy(float alpha, const float *restrict x, float *restrict y, int n) {
 #pragma omp simd
   for (int i = 0; i < n; i++) y[i] += alpha * x[i];
 }
@@ -52,30 +48,30 @@ static inline void i2v_scale(float alpha, float *x, int n) {
 /* out[r] = dot(rows + r*stride, q) for r in [0, nrows): the exact scan.
 ** Rows and q are zero-padded to stride floats (i2v_row_stride), which lets
 ** the kernel run over whole vectors. */
-void i2v_vec_scores(const float *rows, size_t stride, size_t nrows,
-                    const float *q, int dim, float *out);
+void i2v_vec_scores(const float *rows, size_t stride, size_t nrows, const float *q, int dim,
+                    float *out);
 
 /* out[i] = dot(rows + idx[i]*stride, q) for i in [0, n): scores of scattered
 ** rows (a graph search's neighbours), prefetched first.  Same padding. */
-void i2v_vec_scores_idx(const float *rows, size_t stride, const uint32_t *idx,
-                        size_t n, const float *q, int dim, float *out);
+void i2v_vec_scores_idx(const float *rows, size_t stride, const uint32_t *idx, size_t n,
+                        const float *q, int dim, float *out);
 
 /* Approximate scores over int8 codes, for the approximate index's walk:
 ** out[i] = dot(codes + idx[i]*cstride, q) * scale, with cstride a multiple of
 ** 32 (codes zero padded) and qp the query rearranged for the kernel by
 ** i2v_vec_i8_query (cstride floats). */
 void i2v_vec_i8_query(const float *q, int dim, float scale, size_t cstride, float *qp);
-void i2v_vec_scores_i8(const signed char *codes, size_t cstride, const uint32_t *idx,
-                       size_t n, const float *qp, float *out);
+void i2v_vec_scores_i8(const signed char *codes, size_t cstride, const uint32_t *idx, size_t n,
+                       const float *qp, float *out);
 /* The same over consecutive rows [0, nrows): the first pass of the exact scan. */
-void i2v_vec_scores_i8_rows(const signed char *codes, size_t cstride, size_t nrows,
-                            const float *qp, float *out);
+void i2v_vec_scores_i8_rows(const signed char *codes, size_t cstride, size_t nrows, const float *qp,
+                            float *out);
 
 /* The int8 codes of rows [0, nrows): codes[r * cstride + d] =
 ** round(rows[r * stride + d] * scale) (ties to even, as lrintf), for d < dim,
 ** and 0 up to cstride.  The values times scale must be within [-127, 127]. */
-void i2v_vec_quantize_i8(const float *rows, size_t stride, size_t nrows, int dim,
-                         float scale, signed char *codes, size_t cstride);
+void i2v_vec_quantize_i8(const float *rows, size_t stride, size_t nrows, int dim, float scale,
+                         signed char *codes, size_t cstride);
 
 /* Scale row (dim floats) to unit length, computing in double, and zero its
 ** padding up to stride.  Returns the largest |value| of the scaled row, or

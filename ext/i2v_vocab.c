@@ -64,22 +64,22 @@ enum { KEY_TEXT = 0, KEY_INT = 1, KEY_BLOB = 2 };
 
 /* The key of a value: KEY_INT with *ik set, or KEY_TEXT / KEY_BLOB with the
 ** bytes in *kb, *kn. */
-static int key_of(const i2v_value *val, int64_t *ik, const char **kb,
-                  size_t *kn) {
+static int key_of(const i2v_value *val, int64_t *ik, const char **kb, size_t *kn) {
   switch (val->type) {
-    case I2V_INTEGER: *ik = val->i; return 1;
+    case I2V_INTEGER:
+      *ik = val->i;
+      return 1;
     case I2V_FLOAT:
-      if (isfinite(val->r) && val->r == floor(val->r) && val->r >= -9.2e18 &&
-          val->r <= 9.2e18) {
+      if (isfinite(val->r) && val->r == floor(val->r) && val->r >= -9.2e18 && val->r <= 9.2e18) {
         *ik = (int64_t)val->r;
         return 1;
       }
       break;
     case I2V_TEXT:
-      if (i2v_parse_canonical_int((const char *)val->bytes, val->n, ik))
-        return 1;
+      if (i2v_parse_canonical_int((const char *)val->bytes, val->n, ik)) return 1;
       break;
-    default: break;
+    default:
+      break;
   }
   *kb = (const char *)val->bytes;
   *kn = val->n;
@@ -113,8 +113,8 @@ static const char *key_ptr(const i2v_vocab *v, const i2v_vocab_entry *e) {
   return v->arena ? v->arena + e->off : "";
 }
 
-static int entry_matches(const i2v_vocab *v, const i2v_vocab_entry *e,
-                         int kind, int64_t ik, const char *kb, size_t kn) {
+static int entry_matches(const i2v_vocab *v, const i2v_vocab_entry *e, int kind, int64_t ik,
+                         const char *kb, size_t kn) {
   if (entry_kind(e) != kind) return 0;
   if (kind == KEY_INT) return e->v.i == ik;
   return e->len == kn && (kn == 0 || memcmp(key_ptr(v, e), kb, kn) == 0);
@@ -135,7 +135,7 @@ static uint64_t key_hash(int kind, int64_t ik, const char *kb, size_t kn) {
 static uint64_t slot_of(uint64_t hash, size_t idx) {
   return (hash & 0xffffffff00000000ULL) | (uint64_t)(idx + 1);
 }
-#define SLOT_ENTRY(s) ((size_t)(uint32_t)(s) - 1)
+#define SLOT_ENTRY(s) ((size_t)(uint32_t)(s)-1)
 
 static int grow_slots(i2v_vocab *v) {
   size_t ns = v->nslots ? v->nslots * 2 : 64;
@@ -159,8 +159,8 @@ static int grow_slots(i2v_vocab *v) {
 
 /* The entry with the key (of hash h), or -1 with *slot_out set to the
 ** empty slot where it would go. */
-static int64_t lookup(const i2v_vocab *v, int kind, int64_t ik, const char *kb,
-                      size_t kn, uint64_t h, size_t *slot_out) {
+static int64_t lookup(const i2v_vocab *v, int kind, int64_t ik, const char *kb, size_t kn,
+                      uint64_t h, size_t *slot_out) {
   if (!v->nslots) {
     if (slot_out) *slot_out = (size_t)-1;
     return -1;
@@ -168,8 +168,7 @@ static int64_t lookup(const i2v_vocab *v, int kind, int64_t ik, const char *kb,
   size_t m = v->nslots - 1, i = (size_t)h & m;
   uint64_t s;
   while ((s = v->slots[i]) != 0) {
-    if ((s ^ h) >> 32 == 0 &&
-        entry_matches(v, &v->entries[SLOT_ENTRY(s)], kind, ik, kb, kn))
+    if ((s ^ h) >> 32 == 0 && entry_matches(v, &v->entries[SLOT_ENTRY(s)], kind, ik, kb, kn))
       return (int64_t)SLOT_ENTRY(s);
     i = (i + 1) & m;
   }
@@ -185,8 +184,7 @@ int64_t i2v_vocab_find(const i2v_vocab *v, const i2v_value *val) {
   return lookup(v, kind, ik, kb, kn, key_hash(kind, ik, kb, kn), NULL);
 }
 
-static int append_entry(i2v_vocab *v, const i2v_vocab_entry *proto,
-                        const char *kb, size_t kn) {
+static int append_entry(i2v_vocab *v, const i2v_vocab_entry *proto, const char *kb, size_t kn) {
   if (v->n >= 0xfffffffeu) return I2V_NOMEM;
   if (v->n == v->cap) {
     size_t nc = v->cap ? v->cap * 2 : 64;
@@ -284,8 +282,7 @@ void i2v_vocab_unappend(i2v_vocab *v) {
 */
 #define I2V_VOCAB_AHEAD 16
 
-int i2v_vocab_index(i2v_vocab *v, void (*moved)(void *ctx, size_t from, size_t to),
-                    void *ctx) {
+int i2v_vocab_index(i2v_vocab *v, void (*moved)(void *ctx, size_t from, size_t to), void *ctx) {
   uint64_t ring[I2V_VOCAB_AHEAD];
   size_t n = v->n, w = v->nindexed;
   while ((n + 1) * 2 > v->nslots)
@@ -345,19 +342,16 @@ int i2v_vocab_reserve(i2v_vocab *v, size_t n) {
   return I2V_OK;
 }
 
-int i2v_vocab_select(const i2v_vocab *src, const uint32_t *order, size_t n,
-                     i2v_vocab *dst) {
+int i2v_vocab_select(const i2v_vocab *src, const uint32_t *order, size_t n, i2v_vocab *dst) {
   for (size_t k = 0; k < n; k++) {
     const i2v_vocab_entry *e = &src->entries[order[k]];
     size_t slot = 0;
-    if ((dst->n + 1) * 2 > dst->nslots && grow_slots(dst) != I2V_OK)
-      return I2V_NOMEM;
+    if ((dst->n + 1) * 2 > dst->nslots && grow_slots(dst) != I2V_OK) return I2V_NOMEM;
     const char *kb = key_ptr(src, e);
     uint64_t h = entry_hash(src, e);
     int64_t got = lookup(dst, entry_kind(e), e->v.i, kb, e->len, h, &slot);
     if (got >= 0) continue; /* cannot happen: src keys are unique */
-    if (append_entry(dst, e, kb, e->len) != I2V_OK)
-      return I2V_NOMEM;
+    if (append_entry(dst, e, kb, e->len) != I2V_OK) return I2V_NOMEM;
     dst->slots[slot] = slot_of(h, dst->n - 1);
     dst->nindexed = dst->n;
   }

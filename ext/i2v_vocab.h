@@ -30,11 +30,11 @@ typedef struct i2v_vocab_entry {
     int64_t i; /* key (and value) when key_is_int */
     double r;  /* original value of a non-integral real */
   } v;
-  uint64_t count;   /* occurrences, or the stored frequency */
-  size_t off;       /* bytes of a non-integer key in the arena */
+  uint64_t count; /* occurrences, or the stored frequency */
+  size_t off;     /* bytes of a non-integer key in the arena */
   uint32_t len;
   uint8_t key_is_int;
-  uint8_t type;     /* original SQL type */
+  uint8_t type; /* original SQL type */
 } i2v_vocab_entry;
 
 typedef struct i2v_vocab {
@@ -74,20 +74,17 @@ int64_t i2v_vocab_add(i2v_vocab *v, const i2v_value *val, int *added);
 int64_t i2v_vocab_append(i2v_vocab *v, const i2v_value *val);
 /* Take back the last appended entry (none when all are indexed). */
 void i2v_vocab_unappend(i2v_vocab *v);
-int i2v_vocab_index(i2v_vocab *v, void (*moved)(void *ctx, size_t from, size_t to),
-                    void *ctx);
+int i2v_vocab_index(i2v_vocab *v, void (*moved)(void *ctx, size_t from, size_t to), void *ctx);
 
 /* Index of the value, or -1 when absent. */
 int64_t i2v_vocab_find(const i2v_vocab *v, const i2v_value *val);
 
 /* Copy entries order[0..n-1] of src into dst (freshly initialised), in that
 ** order, counts included. */
-int i2v_vocab_select(const i2v_vocab *src, const uint32_t *order, size_t n,
-                     i2v_vocab *dst);
+int i2v_vocab_select(const i2v_vocab *src, const uint32_t *order, size_t n, i2v_vocab *dst);
 
 /* The bytes of a non-integer key. */
-static inline const char *i2v_vocab_bytes(const i2v_vocab *v,
-                                          const i2v_vocab_entry *e) {
+static inline const char *i2v_vocab_bytes(const i2v_vocab *v, const i2v_vocab_entry *e) {
   return v->arena ? v->arena + e->off : "";
 }
 

@@ -49,8 +49,8 @@ static void set_error(sqlite3_context *ctx, int rc, char *msg) {
 }
 
 /* {"model":..,"path":..,"items":N,"dim":D,"format":..,"gzip":..} */
-static char *summary(sqlite3 *db, const char *model, const char *path, size_t n,
-                     int dim, int binary, int gzip, const char *item_type) {
+static char *summary(sqlite3 *db, const char *model, const char *path, size_t n, int dim,
+                     int binary, int gzip, const char *item_type) {
   sqlite3_str *s = sqlite3_str_new(db);
   sqlite3_str_appendall(s, "{\"model\":");
   i2v_json_string(s, model);
@@ -68,16 +68,15 @@ static char *summary(sqlite3 *db, const char *model, const char *path, size_t n,
 static const char *text_arg(sqlite3_context *ctx, sqlite3_value *v, const char *fname,
                             const char *what) {
   if (sqlite3_value_type(v) != SQLITE_TEXT || sqlite3_value_bytes(v) == 0) {
-    set_error(ctx, SQLITE_ERROR,
-              sqlite3_mprintf("%s: %s must be a non-empty text", fname, what));
+    set_error(ctx, SQLITE_ERROR, sqlite3_mprintf("%s: %s must be a non-empty text", fname, what));
     return NULL;
   }
   return (const char *)sqlite3_value_text(v);
 }
 
 /* 'binary=0|1' options; returns 0 with the error set on a bad one. */
-static int parse_opts(sqlite3_context *ctx, const char *fname, int argc,
-                      sqlite3_value **argv, w2v_opts *o) {
+static int parse_opts(sqlite3_context *ctx, const char *fname, int argc, sqlite3_value **argv,
+                      w2v_opts *o) {
   o->binary = -1;
   for (int i = 0; i < argc; i++) {
     const char *a = (const char *)sqlite3_value_text(argv[i]);
@@ -125,9 +124,10 @@ static int model_shape(sqlite3 *db, const char *fname, const char *model, int *d
   sqlite3_stmt *st = NULL;
   int rc;
   if (!table_exists(db, "item2vec_models") || !table_exists(db, "item2vec_vectors")) {
-    *pzErr = sqlite3_mprintf("%s: no such model '%s': this database has no models "
-                             "(train or import one first)",
-                             fname, model);
+    *pzErr = sqlite3_mprintf(
+        "%s: no such model '%s': this database has no models "
+        "(train or import one first)",
+        fname, model);
     return SQLITE_ERROR;
   }
   rc = sqlite3_prepare_v2(db,
@@ -144,8 +144,7 @@ static int model_shape(sqlite3 *db, const char *fname, const char *model, int *d
     *n = sqlite3_column_int64(st, 1);
     sqlite3_finalize(st);
     if (*dim < 1 || *dim > I2V_W2V_MAX_DIM) {
-      *pzErr = sqlite3_mprintf("%s: model '%s' has an invalid dimension %d", fname,
-                               model, *dim);
+      *pzErr = sqlite3_mprintf("%s: model '%s' has an invalid dimension %d", fname, model, *dim);
       return SQLITE_CORRUPT;
     }
     return SQLITE_OK;
@@ -157,8 +156,8 @@ static int model_shape(sqlite3 *db, const char *fname, const char *model, int *d
   }
   sqlite3_str *names = sqlite3_str_new(db);
   st = NULL;
-  if (sqlite3_prepare_v2(db, "SELECT name FROM main.item2vec_models ORDER BY name", -1,
-                         &st, NULL) == SQLITE_OK) {
+  if (sqlite3_prepare_v2(db, "SELECT name FROM main.item2vec_models ORDER BY name", -1, &st,
+                         NULL) == SQLITE_OK) {
     int k = 0;
     while (sqlite3_step(st) == SQLITE_ROW)
       sqlite3_str_appendf(names, "%s'%s'", k++ ? ", " : "",
@@ -166,8 +165,8 @@ static int model_shape(sqlite3 *db, const char *fname, const char *model, int *d
   }
   sqlite3_finalize(st);
   char *list = sqlite3_str_finish(names);
-  *pzErr = sqlite3_mprintf("%s: no such model '%s'; models in this database: %s", fname,
-                           model, list && *list ? list : "none");
+  *pzErr = sqlite3_mprintf("%s: no such model '%s'; models in this database: %s", fname, model,
+                           list && *list ? list : "none");
   sqlite3_free(list);
   return SQLITE_ERROR;
 }
@@ -223,36 +222,39 @@ static void export_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
     const char *name = (const char *)sqlite3_column_text(st, 0);
     size_t len = (size_t)sqlite3_column_bytes(st, 0);
     if (type == SQLITE_BLOB || type == SQLITE_NULL || !name) {
-      zErr = sqlite3_mprintf("%s: model '%s' has a %s item, which a word2vec file "
-                             "cannot name",
-                             fname, model, type == SQLITE_BLOB ? "BLOB" : "NULL");
+      zErr = sqlite3_mprintf(
+          "%s: model '%s' has a %s item, which a word2vec file "
+          "cannot name",
+          fname, model, type == SQLITE_BLOB ? "BLOB" : "NULL");
       rc = SQLITE_ERROR;
       goto done;
     }
     if (!i2v_w2v_name_ok(name, len)) {
-      zErr = sqlite3_mprintf("%s: item '%s' of model '%s' is empty or contains "
-                             "whitespace, which word2vec files cannot hold",
-                             fname, name, model);
+      zErr = sqlite3_mprintf(
+          "%s: item '%s' of model '%s' is empty or contains "
+          "whitespace, which word2vec files cannot hold",
+          fname, name, model);
       rc = SQLITE_ERROR;
       goto done;
     }
     const unsigned char *b = sqlite3_column_blob(st, 1);
     int bytes = sqlite3_column_bytes(st, 1);
     if (bytes != dim * 4 || !b) {
-      zErr = sqlite3_mprintf("%s: item '%s' of model '%s' has a vector of %d bytes; "
-                             "dimension %d needs %d",
-                             fname, name, model, bytes, dim, dim * 4);
+      zErr = sqlite3_mprintf(
+          "%s: item '%s' of model '%s' has a vector of %d bytes; "
+          "dimension %d needs %d",
+          fname, name, model, bytes, dim, dim * 4);
       rc = SQLITE_CORRUPT;
       goto done;
     }
     for (int d = 0; d < dim; d++) {
       const unsigned char *q = b + 4 * d;
-      uint32_t u = (uint32_t)q[0] | (uint32_t)q[1] << 8 | (uint32_t)q[2] << 16 |
-                   (uint32_t)q[3] << 24;
+      uint32_t u =
+          (uint32_t)q[0] | (uint32_t)q[1] << 8 | (uint32_t)q[2] << 16 | (uint32_t)q[3] << 24;
       memcpy(&vec[d], &u, 4);
       if (vec[d] != vec[d] || vec[d] - vec[d] != 0) {
-        zErr = sqlite3_mprintf("%s: item '%s' of model '%s' has a non-finite value",
-                               fname, name, model);
+        zErr = sqlite3_mprintf("%s: item '%s' of model '%s' has a non-finite value", fname, name,
+                               model);
         rc = SQLITE_CORRUPT;
         goto done;
       }
@@ -331,16 +333,15 @@ static void import_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
     zErr = sqlite3_mprintf("%s: '%s': %s", fname, path, err);
     goto done;
   }
-  int binary = o.binary >= 0 ? o.binary
-                             : path_is_binary(r->kind == I2V_SOURCE_ZIP
-                                                  ? i2v_reader_member(r)
-                                                  : path);
+  int binary = o.binary >= 0
+                   ? o.binary
+                   : path_is_binary(r->kind == I2V_SOURCE_ZIP ? i2v_reader_member(r) : path);
   int gzip = r->kind == I2V_SOURCE_GZIP;
   irc = i2v_w2v_read(r, binary, &i2v_sqlite_alloc, &m, err, sizeof(err));
   if (irc != I2V_OK) {
     rc = irc == I2V_NOMEM ? SQLITE_NOMEM : SQLITE_ERROR;
-    zErr = sqlite3_mprintf("%s: '%s' (word2vec %s): %s", fname, path,
-                           binary ? "binary" : "text", err);
+    zErr =
+        sqlite3_mprintf("%s: '%s' (word2vec %s): %s", fname, path, binary ? "binary" : "text", err);
     goto done;
   }
   i2v_reader_close(r);
@@ -360,8 +361,8 @@ static void import_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
     sqlite3_str *s = sqlite3_str_new(db);
     sqlite3_str_appendall(s, "{\"imported_from\":");
     i2v_json_string(s, path);
-    sqlite3_str_appendf(s, ",\"format\":\"%s\",\"vector_size\":%d}",
-                        binary ? "binary" : "text", m.dim);
+    sqlite3_str_appendf(s, ",\"format\":\"%s\",\"vector_size\":%d}", binary ? "binary" : "text",
+                        m.dim);
     params = sqlite3_str_finish(s);
   }
   out = summary(db, model, path, m.n, m.dim, binary, gzip, m.all_int ? "integer" : "text");
@@ -369,8 +370,8 @@ static void import_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
     rc = SQLITE_NOMEM;
     goto done;
   }
-  rc = i2v_store_write(db, fname, model, &m.items, counts, m.vectors, NULL,
-                       (size_t)m.dim, m.dim, path, params, out, &zErr);
+  rc = i2v_store_write(db, fname, model, &m.items, counts, m.vectors, NULL, (size_t)m.dim, m.dim,
+                       path, params, out, &zErr);
   i2v_conn_clear(conn);
   if (rc != SQLITE_OK) goto done;
   sqlite3_result_text(ctx, out, -1, sqlite3_free);
@@ -403,9 +404,9 @@ int i2v_register_w2v(sqlite3 *db, i2v_conn *c) {
   };
   for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
     c->refs++;
-    int rc = sqlite3_create_function_v2(db, rows[i].name, rows[i].nArg,
-                                        SQLITE_UTF8 | SQLITE_DIRECTONLY, c, rows[i].fn,
-                                        NULL, NULL, i2v_conn_release);
+    int rc =
+        sqlite3_create_function_v2(db, rows[i].name, rows[i].nArg, SQLITE_UTF8 | SQLITE_DIRECTONLY,
+                                   c, rows[i].fn, NULL, NULL, i2v_conn_release);
     if (rc != SQLITE_OK) return rc;
   }
   return SQLITE_OK;

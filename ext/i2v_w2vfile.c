@@ -29,16 +29,15 @@ typedef struct w2v_parse {
   i2v_reader *r;
   const i2v_alloc *a;
   i2v_w2v *m;
-  uint64_t expect;   /* items the header announces */
-  char *line;        /* text: the current line, NUL-terminated */
+  uint64_t expect; /* items the header announces */
+  char *line;      /* text: the current line, NUL-terminated */
   size_t len, cap, max;
   uint64_t lineno;
   char *err;
   size_t errlen;
 } w2v_parse;
 
-static int perr(w2v_parse *p, int rc, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+static int perr(w2v_parse *p, int rc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static int perr(w2v_parse *p, int rc, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
@@ -197,8 +196,7 @@ static int read_header(w2v_parse *p) {
   if (rc < 0) return -rc;
   if (rc == 0) return perr(p, I2V_ERROR, "the file is empty (no header line)");
   const char *s = p->line;
-  if (memchr(p->line, 0, p->len) || !parse_count(&s, &n) || !parse_count(&s, &d) ||
-      !is_blank(s))
+  if (memchr(p->line, 0, p->len) || !parse_count(&s, &n) || !parse_count(&s, &d) || !is_blank(s))
     return perr(p, I2V_ERROR,
                 "line 1: expected the header '<count> <dimension>' (as in '9724 32'), "
                 "got '%s'",
@@ -237,8 +235,8 @@ static int read_text_rows(w2v_parse *p) {
     char *s = p->line;
     while (*s == ' ' || *s == '\t') s++;
     if (!*s)
-      return perr(p, I2V_ERROR, "%s: an empty line where vector %zu of %llu should be",
-                  where, m->n + 1, (unsigned long long)p->expect);
+      return perr(p, I2V_ERROR, "%s: an empty line where vector %zu of %llu should be", where,
+                  m->n + 1, (unsigned long long)p->expect);
     char *name = s;
     while (*s && *s != ' ' && *s != '\t') s++;
     size_t nlen = (size_t)(s - name);
@@ -263,9 +261,8 @@ static int read_text_rows(w2v_parse *p) {
       if (end == s || (*end && *end != ' ' && *end != '\t')) {
         char *tok_end = s;
         while (*tok_end && *tok_end != ' ' && *tok_end != '\t') tok_end++;
-        return perr(p, I2V_ERROR, "%s: value %d of item '%s' is not a number: '%s'",
-                    where, k + 1, shown(name, nlen, 0, buf),
-                    shown(s, (size_t)(tok_end - s), 0, buf2));
+        return perr(p, I2V_ERROR, "%s: value %d of item '%s' is not a number: '%s'", where, k + 1,
+                    shown(name, nlen, 0, buf), shown(s, (size_t)(tok_end - s), 0, buf2));
       }
       if (!isfinite(f))
         return perr(p, I2V_ERROR,
@@ -284,8 +281,7 @@ static int read_text_rows(w2v_parse *p) {
   /* Only blank lines may follow. */
   while ((rc = read_line(p)) == 1) {
     if (!is_blank(p->line) || memchr(p->line, 0, p->len))
-      return perr(p, I2V_ERROR,
-                  "line %llu: more vectors than the %llu the header announces",
+      return perr(p, I2V_ERROR, "line %llu: more vectors than the %llu the header announces",
                   (unsigned long long)p->lineno, (unsigned long long)p->expect);
   }
   return rc < 0 ? -rc : I2V_OK;
@@ -333,8 +329,7 @@ static int read_binary_rows(w2v_parse *p) {
     }
     if (c == -2) return reader_error(p);
     if (c == -1)
-      return perr(p, I2V_ERROR,
-                  "the file is truncated: it ends %s vector %zu of %llu",
+      return perr(p, I2V_ERROR, "the file is truncated: it ends %s vector %zu of %llu",
                   p->len ? "inside the name of" : "before", m->n + 1,
                   (unsigned long long)p->expect);
     if ((rc = reserve_row(p)) != I2V_OK) return rc;
@@ -349,8 +344,8 @@ static int read_binary_rows(w2v_parse *p) {
                   shown(p->line, p->len, 0, buf), m->n + 1, (unsigned long long)p->expect);
     for (int d = 0; d < m->dim; d++) {
       const unsigned char *b = bytes + 4 * (size_t)d;
-      uint32_t u = (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 |
-                   (uint32_t)b[3] << 24;
+      uint32_t u =
+          (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
       float f;
       memcpy(&f, &u, 4);
       if (!isfinite(f))
@@ -375,8 +370,8 @@ static int read_binary_rows(w2v_parse *p) {
   return I2V_OK;
 }
 
-int i2v_w2v_read(i2v_reader *r, int binary, const i2v_alloc *a, i2v_w2v *out,
-                 char *err, size_t errlen) {
+int i2v_w2v_read(i2v_reader *r, int binary, const i2v_alloc *a, i2v_w2v *out, char *err,
+                 size_t errlen) {
   w2v_parse p;
   memset(out, 0, sizeof(*out));
   i2v_vocab_init(&out->items, a);
@@ -400,8 +395,8 @@ size_t i2v_w2v_row_bound(size_t name_len, int dim, int binary) {
   return name_len + 2 + (size_t)dim * (binary ? 4 : 20);
 }
 
-size_t i2v_w2v_format_row(char *buf, const char *name, size_t len, const float *v,
-                          int dim, int binary) {
+size_t i2v_w2v_format_row(char *buf, const char *name, size_t len, const float *v, int dim,
+                          int binary) {
   size_t at = len;
   memcpy(buf, name, len);
   buf[at++] = ' ';

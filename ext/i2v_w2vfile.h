@@ -38,8 +38,8 @@ typedef struct i2v_w2v {
 ** number of values, a value that is not a finite float32, a duplicate or
 ** empty name, a name that is not UTF-8, fewer or more items than the header
 ** says.  Returns I2V_OK, I2V_ERROR or I2V_NOMEM (err says what). */
-int i2v_w2v_read(i2v_reader *r, int binary, const i2v_alloc *a, i2v_w2v *out,
-                 char *err, size_t errlen);
+int i2v_w2v_read(i2v_reader *r, int binary, const i2v_alloc *a, i2v_w2v *out, char *err,
+                 size_t errlen);
 void i2v_w2v_free(i2v_w2v *m);
 
 /* 1 when name can be written: non-empty, no whitespace or control byte. */
@@ -50,7 +50,7 @@ size_t i2v_w2v_row_bound(size_t name_len, int dim, int binary);
 
 /* Format one row (name, values, newline) into buf; returns its length.
 ** Text values use the fewest digits that read back as the same float32. */
-size_t i2v_w2v_format_row(char *buf, const char *name, size_t len, const float *v,
-                          int dim, int binary);
+size_t i2v_w2v_format_row(char *buf, const char *name, size_t len, const float *v, int dim,
+                          int binary);
 
 #endif

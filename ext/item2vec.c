@@ -36,8 +36,7 @@ static void sqlite_free(void *ctx, void *p) {
 }
 const i2v_alloc i2v_sqlite_alloc = {sqlite_malloc, sqlite_free, NULL};
 
-static const char *model_arg(sqlite3_context *ctx, sqlite3_value *v,
-                             const char *fname) {
+static const char *model_arg(sqlite3_context *ctx, sqlite3_value *v, const char *fname) {
   if (sqlite3_value_type(v) != SQLITE_TEXT) {
     char *msg = sqlite3_mprintf("%s: the model argument must be a model name (text)", fname);
     sqlite3_result_error(ctx, msg ? msg : "out of memory", -1);
@@ -78,8 +77,7 @@ static void similarity_func(sqlite3_context *ctx, int argc, sqlite3_value **argv
     int64_t ia = i2v_vocab_find(&m->items, &a), ib = i2v_vocab_find(&m->items, &b);
     if (ia >= 0 && ib >= 0)
       sqlite3_result_double(ctx, (double)i2v_dot(m->unit + (size_t)ia * m->stride,
-                                                 m->unit + (size_t)ib * m->stride,
-                                                 m->dim));
+                                                 m->unit + (size_t)ib * m->stride, m->dim));
   }
   i2v_model_release(m);
 }
@@ -156,14 +154,14 @@ static void to_json_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   sqlite3_str *s = sqlite3_str_new(sqlite3_context_db_handle(ctx));
   sqlite3_str_appendchar(s, 1, '[');
   for (int i = 0; i < n / 4; i++) {
-    uint32_t u = (uint32_t)b[4 * i] | (uint32_t)b[4 * i + 1] << 8 |
-                 (uint32_t)b[4 * i + 2] << 16 | (uint32_t)b[4 * i + 3] << 24;
+    uint32_t u = (uint32_t)b[4 * i] | (uint32_t)b[4 * i + 1] << 8 | (uint32_t)b[4 * i + 2] << 16 |
+                 (uint32_t)b[4 * i + 3] << 24;
     float f;
     char buf[32];
     memcpy(&f, &u, 4);
     if (!isfinite(f)) {
-      char *msg = sqlite3_mprintf(
-          "item2vec_to_json: value %d of the BLOB is not a finite number", i);
+      char *msg =
+          sqlite3_mprintf("item2vec_to_json: value %d of the BLOB is not a finite number", i);
       sqlite3_free(sqlite3_str_finish(s));
       sqlite3_result_error(ctx, msg ? msg : "out of memory", -1);
       sqlite3_free(msg);
@@ -226,14 +224,13 @@ static void unregister_all(sqlite3 *db) {
   static const struct {
     const char *name;
     int nArg;
-  } directonly[] = {{"item2vec_train", -1},  {"item2vec_export", 2}, {"item2vec_export", 3},
-                    {"item2vec_import", 1},  {"item2vec_import", 2}, {"item2vec_import", 3},
+  } directonly[] = {{"item2vec_train", -1},    {"item2vec_export", 2}, {"item2vec_export", 3},
+                    {"item2vec_import", 1},    {"item2vec_import", 2}, {"item2vec_import", 3},
                     {"item2vec_evaluate", -1}, {"item2vec_index", -1}};
   static const char *const modules[] = {"similar_items", "item2vec_csv", "item2vec_project"};
   for (size_t i = 0; i < sizeof(function_table) / sizeof(function_table[0]); i++) {
     const function_row *r = &function_table[i];
-    sqlite3_create_function_v2(db, r->name, r->nArg, r->flags, NULL, NULL, NULL, NULL,
-                               NULL);
+    sqlite3_create_function_v2(db, r->name, r->nArg, r->flags, NULL, NULL, NULL, NULL, NULL);
   }
   for (size_t i = 0; i < sizeof(directonly) / sizeof(directonly[0]); i++)
     sqlite3_create_function_v2(db, directonly[i].name, directonly[i].nArg,
@@ -257,31 +254,25 @@ static int register_all(sqlite3 *db, char **pzErrMsg) {
   for (size_t i = 0; i < sizeof(function_table) / sizeof(function_table[0]); i++) {
     const function_row *r = &function_table[i];
     if (r->needs_conn) c->refs++;
-    rc = sqlite3_create_function_v2(db, r->name, r->nArg, r->flags,
-                                    r->needs_conn ? c : NULL, r->fn, NULL, NULL,
-                                    r->needs_conn ? i2v_conn_release : NULL);
+    rc = sqlite3_create_function_v2(db, r->name, r->nArg, r->flags, r->needs_conn ? c : NULL, r->fn,
+                                    NULL, NULL, r->needs_conn ? i2v_conn_release : NULL);
     if (rc != SQLITE_OK) {
       failed = r->name;
       break;
     }
   }
-  if (rc == SQLITE_OK && (rc = i2v_register_train(db, c)) != SQLITE_OK)
-    failed = "item2vec_train";
-  if (rc == SQLITE_OK && (rc = i2v_register_similar(db, c)) != SQLITE_OK)
-    failed = "similar_items";
-  if (rc == SQLITE_OK && (rc = i2v_register_csv(db, c)) != SQLITE_OK)
-    failed = "item2vec_csv";
+  if (rc == SQLITE_OK && (rc = i2v_register_train(db, c)) != SQLITE_OK) failed = "item2vec_train";
+  if (rc == SQLITE_OK && (rc = i2v_register_similar(db, c)) != SQLITE_OK) failed = "similar_items";
+  if (rc == SQLITE_OK && (rc = i2v_register_csv(db, c)) != SQLITE_OK) failed = "item2vec_csv";
   if (rc == SQLITE_OK && (rc = i2v_register_w2v(db, c)) != SQLITE_OK)
     failed = "item2vec_import/item2vec_export";
-  if (rc == SQLITE_OK && (rc = i2v_register_index(db, c)) != SQLITE_OK)
-    failed = "item2vec_index";
+  if (rc == SQLITE_OK && (rc = i2v_register_index(db, c)) != SQLITE_OK) failed = "item2vec_index";
   if (rc == SQLITE_OK && (rc = i2v_register_evaluate(db, c)) != SQLITE_OK)
     failed = "item2vec_evaluate";
   if (rc == SQLITE_OK && (rc = i2v_register_project(db, c)) != SQLITE_OK)
     failed = "item2vec_project";
   if (failed && pzErrMsg)
-    *pzErrMsg = sqlite3_mprintf("item2vec: could not register %s: %s", failed,
-                                sqlite3_errstr(rc));
+    *pzErrMsg = sqlite3_mprintf("item2vec: could not register %s: %s", failed, sqlite3_errstr(rc));
   if (failed) unregister_all(db);
   i2v_conn_release(c);
   return rc;
@@ -292,8 +283,7 @@ __declspec(dllexport)
 #else
 __attribute__((visibility("default")))
 #endif
-int sqlite3_itemvec_init(sqlite3 *db, char **pzErrMsg,
-                         const sqlite3_api_routines *pApi) {
+    int sqlite3_itemvec_init(sqlite3 *db, char **pzErrMsg, const sqlite3_api_routines *pApi) {
   SQLITE_EXTENSION_INIT2(pApi);
   return register_all(db, pzErrMsg);
 }
@@ -303,8 +293,7 @@ __declspec(dllexport)
 #else
 __attribute__((visibility("default")))
 #endif
-int sqlite3_item2vec_init(sqlite3 *db, char **pzErrMsg,
-                          const sqlite3_api_routines *pApi) {
+    int sqlite3_item2vec_init(sqlite3 *db, char **pzErrMsg, const sqlite3_api_routines *pApi) {
   SQLITE_EXTENSION_INIT2(pApi);
   return register_all(db, pzErrMsg);
 }
