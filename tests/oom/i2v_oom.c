@@ -352,7 +352,9 @@ static const scenario scenarios[] = {
      "SELECT item FROM similar_items('{\"positive\":[1,2],\"negative\":3}', 2, 'm');"
      "SELECT round(item2vec_similarity(1, '2', 'm'), 4), item2vec_similarity(1, 999, 'm');"
      "SELECT length(item2vec_vector(1, 'm')), item2vec_to_json(item2vec_vector('item0', 'm')) IS NOT NULL;"
-     "SELECT m.i, s.rank FROM (SELECT 4 AS i UNION ALL SELECT 5) AS m, similar_items(m.i, 2, 'm') AS s;",
+     "SELECT m.i, s.rank FROM (SELECT 4 AS i UNION ALL SELECT 5) AS m, similar_items(m.i, 2, 'm') AS s;"
+     "SELECT item, round(similarity, 4) FROM similar_items(1, 3, 'm') WHERE score = 'context';"
+     "SELECT count(*) FROM similar_items('[1, 2]', 3, 'm', '[3]') WHERE score = 'context';",
      NULL, 0},
     {"update", 0, IMAGE_MODEL,
      "SELECT item2vec_train('src', 'u', 'i', 'model=m', 'update=1', 'workers=1', "
