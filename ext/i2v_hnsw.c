@@ -66,9 +66,9 @@ struct i2v_hnsw {
 /* ---- options ---------------------------------------------------------- */
 
 void i2v_hnsw_params_init(i2v_hnsw_params *p, int ncpu, int verbose) {
-  p->M = 32;
+  p->M = 48;
   p->ef_construction = 400;
-  p->ef_search = 160;
+  p->ef_search = 64;
   p->threads = ncpu > 0 ? ncpu : 1;
   p->seed = 1;
   p->verbose = verbose;

@@ -24,9 +24,9 @@
 #define I2V_HNSW_HEADER 64
 
 typedef struct i2v_hnsw_params {
-  int M;               /* links per node on upper levels (2*M on level 0): 32 */
+  int M;               /* links per node on upper levels (2*M on level 0): 48 */
   int ef_construction; /* search width while building: 400 */
-  int ef_search;       /* default search width of queries: 160 */
+  int ef_search;       /* default search width of queries: 64 */
   int threads;         /* build threads: the number of cores */
   int64_t seed;        /* level draws: 1 */
   int verbose;         /* progress on stderr (the SQLite side prints it) */

@@ -171,7 +171,7 @@ static void test_options(void) {
   i2v_hnsw_params p;
   char err[256];
   i2v_hnsw_params_init(&p, 4, 0);
-  EXPECT(p.M == 32 && p.threads == 4 && p.ef_construction == 400 && p.ef_search == 160,
+  EXPECT(p.M == 48 && p.threads == 4 && p.ef_construction == 400 && p.ef_search == 64,
          "defaults M=%d threads=%d ef_construction=%d ef_search=%d", p.M, p.threads,
          p.ef_construction, p.ef_search);
   EXPECT(i2v_hnsw_params_set(&p, "M=24", "f", err, sizeof(err)) == I2V_OK && p.M == 24, "M=24");
