@@ -13,7 +13,9 @@
 ** search changes can be measured without building again.  Queries are 200
 ** random items, as similar_items(id, 10) asks (the walk starts from the
 ** item); QUERY=mean asks for the mean of two random items instead, which is
-** not an item of the graph (the walk starts from the top).
+** not an item of the graph (the walk starts from both items and from the
+** end of the walk down from the top, as similar_items('[a, b]', 10) does;
+** FROMTOP=1: from the top only).
 */
 #include <math.h>
 #include <stdio.h>
@@ -126,6 +128,7 @@ int main(int argc, char **argv) {
   enum { NQ = 200 };
   int mean = getenv("QUERY") && strcmp(getenv("QUERY"), "mean") == 0;
   int64_t self[NQ];
+  uint32_t from[NQ][2];
   uint32_t truth[NQ][10];
   float *qvs = must(aligned_alloc(64, (size_t)NQ * stride * sizeof(float)));
   float *sc = must(malloc((size_t)n * sizeof(float)));
@@ -138,6 +141,8 @@ int main(int argc, char **argv) {
       qv[d] = rows[(size_t)a * stride + d] + (mean ? rows[(size_t)b * stride + d] : 0.0f);
     i2v_vec_normalize(qv, dim);
     self[q] = mean ? -1 : (int64_t)a;
+    from[q][0] = a;
+    from[q][1] = b;
     double t0 = now();
     i2v_vec_scores(rows, stride, n, qv, dim, sc);
     tscan += now() - t0;
@@ -160,8 +165,8 @@ int main(int argc, char **argv) {
         i2v_scored *found;
         size_t nf;
         double t0 = now();
-        if (i2v_hnsw_search_from(h, rows, stride, dim, qvs + (size_t)q * stride, self[q], ef,
-                                 &found, &nf) != I2V_OK) {
+        if (i2v_hnsw_search_from(h, rows, stride, dim, qvs + (size_t)q * stride, from[q],
+                                 getenv("FROMTOP") ? 0 : mean ? 2 : 1, ef, &found, &nf) != I2V_OK) {
           fprintf(stderr, "hnsw_exp: search failed\n");
           return 1;
         }

@@ -42,6 +42,7 @@
 #include "i2v_vec.h"
 
 #define MAX_LEVEL 24
+#define HNSW_MAX_FROM 64
 #define LOCK_STRIPES (1u << 16)
 
 struct i2v_hnsw {
@@ -513,14 +514,30 @@ static void greedy(const i2v_hnsw *h, unsigned char *locks, scratch *s, const ro
 ** usual queue of candidates and heap of results, as one sorted array: a
 ** newcomer worse than the worst kept is dropped, as it would never have been
 ** expanded.)  Leaves the results in s->res, best first; returns how many. */
-static size_t search_level(const i2v_hnsw *h, unsigned char *locks, scratch *s, const rowset *rs,
-                           const float *qs, i2v_scored ep, size_t ef, int level) {
+static size_t search_level_from(const i2v_hnsw *h, unsigned char *locks, scratch *s,
+                                const rowset *rs, const float *qs, const i2v_scored *eps,
+                                size_t neps, size_t ef, int level) {
   i2v_scored *beam = s->res;
   unsigned char *done = s->done;
-  size_t nb = 1, next = 0;
-  visit(s, ep.index);
-  beam[0] = ep;
-  done[0] = 0;
+  size_t nb = 0, next = 0;
+  /* The entries, best first (the few there are: insertion). */
+  for (size_t t = 0; t < neps; t++) {
+    if (!visit(s, eps[t].index)) continue;
+    size_t at;
+    if (nb < ef) {
+      at = nb++;
+    } else {
+      if (!better(&eps[t], &beam[ef - 1])) continue;
+      at = ef - 1;
+    }
+    while (at > 0 && better(&eps[t], &beam[at - 1])) {
+      beam[at] = beam[at - 1];
+      done[at] = done[at - 1];
+      at--;
+    }
+    beam[at] = eps[t];
+    done[at] = 0;
+  }
   while (next < nb && !s->nomem) {
     uint32_t c = beam[next].index;
     done[next] = 1;
@@ -573,6 +590,11 @@ static size_t search_level(const i2v_hnsw *h, unsigned char *locks, scratch *s, 
   return nb;
 }
 
+static size_t search_level(const i2v_hnsw *h, unsigned char *locks, scratch *s, const rowset *rs,
+                           const float *qs, i2v_scored ep, size_t ef, int level) {
+  return search_level_from(h, locks, s, rs, qs, &ep, 1, ef, level);
+}
+
 /* The int8 codes of the rows: one scale for all, so the largest value maps
 ** to 127. */
 static int make_codes(i2v_hnsw *h, const float *rows, size_t stride) {
@@ -613,11 +635,12 @@ static rowset rows_of(const i2v_hnsw *h, const float *rows, size_t stride, int d
 
 int i2v_hnsw_search(i2v_hnsw *h, const float *rows, size_t stride, int dim, const float *q,
                     size_t ef, i2v_scored **found, size_t *nfound) {
-  return i2v_hnsw_search_from(h, rows, stride, dim, q, -1, ef, found, nfound);
+  return i2v_hnsw_search_from(h, rows, stride, dim, q, NULL, 0, ef, found, nfound);
 }
 
 int i2v_hnsw_search_from(i2v_hnsw *h, const float *rows, size_t stride, int dim, const float *q,
-                         int64_t self, size_t ef, i2v_scored **found, size_t *nfound) {
+                         const uint32_t *from, size_t nfrom, size_t ef, i2v_scored **found,
+                         size_t *nfound) {
   *found = NULL;
   *nfound = 0;
   if (h->n == 0) return I2V_OK;
@@ -637,17 +660,27 @@ int i2v_hnsw_search_from(i2v_hnsw *h, const float *rows, size_t stride, int dim,
   ** saved no measurable query time. */
   rowset rs = {rows, stride, dim, NULL, 0, 1.0f};
   const float *qs = q;
-  i2v_scored cur = {0.0f, h->entry};
-  if (self >= 0 && (uint64_t)self < h->n) {
-    /* The query is an item of the graph: its neighbourhood is where the
-    ** walk down from the top would end. */
-    cur.index = (uint32_t)self;
-    approx_scores(&rs, &cur.index, 1, qs, &cur.score);
-  } else {
+  /* The entries: the rows given (at most HNSW_MAX_FROM), and unless there
+  ** is just one, where the greedy walk down from the top ends.  One row is
+  ** a one-item query, whose neighbourhood is where that walk would end. */
+  i2v_scored eps[HNSW_MAX_FROM + 1];
+  uint32_t ids[HNSW_MAX_FROM + 1];
+  size_t neps = 0;
+  for (size_t t = 0; t < nfrom && neps < HNSW_MAX_FROM; t++)
+    if (from[t] < h->n) ids[neps++] = from[t];
+  if (neps != 1) {
+    i2v_scored cur = {0.0f, h->entry};
     approx_scores(&rs, &cur.index, 1, qs, &cur.score);
     for (int l = h->max_level; l > 0; l--) greedy(h, NULL, s, &rs, qs, &cur, l);
+    ids[neps++] = cur.index;
   }
-  size_t nf = search_level(h, NULL, s, &rs, qs, cur, ef, 0);
+  float sc[HNSW_MAX_FROM + 1];
+  approx_scores(&rs, ids, neps, qs, sc);
+  for (size_t t = 0; t < neps; t++) {
+    eps[t].index = ids[t];
+    eps[t].score = sc[t];
+  }
+  size_t nf = search_level_from(h, NULL, s, &rs, qs, eps, neps, ef, 0);
   if (s->nomem) {
     s->nomem = 0;
     return I2V_NOMEM;

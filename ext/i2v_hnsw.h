@@ -73,11 +73,14 @@ int i2v_hnsw_load(unsigned char *blob, size_t len, uint32_t n, int dim, uint64_t
 int i2v_hnsw_search(i2v_hnsw *h, const float *rows, size_t stride, int dim, const float *q,
                     size_t ef, i2v_scored **found, size_t *nfound);
 
-/* The same when the query is row self of the graph (self >= 0): the walk
-** starts from that row, where a walk down from the top would end, instead
-** of from the top.  self < 0: a query that is not a row. */
+/* The same, starting from rows of the graph near the query: the items the
+** query was made of (up to 64 are used), for instance.  With one row (a
+** one-item query: that item's row) the walk starts there instead of from
+** the top; with several it starts from them and from where the walk down
+** from the top ends; with none it is i2v_hnsw_search. */
 int i2v_hnsw_search_from(i2v_hnsw *h, const float *rows, size_t stride, int dim, const float *q,
-                         int64_t self, size_t ef, i2v_scored **found, size_t *nfound);
+                         const uint32_t *from, size_t nfrom, size_t ef, i2v_scored **found,
+                         size_t *nfound);
 
 int i2v_hnsw_ef_search(const i2v_hnsw *h);
 int i2v_hnsw_max_level(const i2v_hnsw *h);

@@ -69,6 +69,10 @@ static const char sim_schema[] =
 /* Beyond this many left-out items the graph search would have to widen so
 ** far that the exact scan is as fast; it is used instead. */
 #define SIM_ANN_MAX_SKIP 2048
+/* How many of a query's items the graph search starts from. */
+#define SIM_ANN_MAX_FROM 64
+/* How much wider the default search is for a query of several items. */
+#define SIM_ANN_WIDER 4
 
 typedef struct sim_vtab {
   sqlite3_vtab base;
@@ -482,20 +486,22 @@ static void scan_only(const i2v_model *m, const float *rows, const float *qv, co
 }
 
 /* The graph search: true when it answered (the model has a usable index). */
-static int scan_index(const i2v_model *m, const float *qv, const uint32_t *skip, size_t nskip,
-                      size_t want, int64_t ef, i2v_topk *top) {
+static int scan_index(const i2v_model *m, const float *qv, const uint32_t *from, size_t nfrom,
+                      const uint32_t *skip, size_t nskip, size_t want, int64_t ef, i2v_topk *top) {
   i2v_hnsw *h = m->index;
-  size_t width = (size_t)(ef > 0 ? ef : i2v_hnsw_ef_search(h));
+  /* By default a query of several items searches SIM_ANN_WIDER times wider:
+  ** its neighbours are not linked to any one item, and on unclustered
+  ** vectors the default width finds about 0.7 of them (README). */
+  size_t width = (size_t)(ef > 0       ? ef
+                          : nfrom == 1 ? i2v_hnsw_ef_search(h)
+                                       : SIM_ANN_WIDER * (int64_t)i2v_hnsw_ef_search(h));
   if (width < want + nskip) width = want + nskip;
   i2v_scored *found = NULL;
   size_t nfound = 0;
-  /* A one-item query points at the item's own row: the walk starts there. */
-  int64_t self = -1;
-  uintptr_t at = (uintptr_t)qv, base = (uintptr_t)m->unit;
-  if (at >= base && at < base + (uintptr_t)m->n * m->stride * sizeof(float))
-    self = (int64_t)((at - base) / (m->stride * sizeof(float)));
-  if (i2v_hnsw_search_from(h, m->unit, m->stride, m->dim, qv, self, width, &found, &nfound) !=
-      I2V_OK)
+  /* The walk starts from the query's own items: a one-item query from
+  ** that item's row, a list also from where the walk down from the top ends. */
+  if (i2v_hnsw_search_from(h, m->unit, m->stride, m->dim, qv, from, nfrom, width, &found,
+                           &nfound) != I2V_OK)
     return 0;
   for (size_t i = 0; i < nfound; i++) {
     uint32_t idx = found[i].index;
@@ -589,6 +595,10 @@ static int sim_filter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr, 
   rc = build_query(c, given[0], &qv, &nq, &err);
   if (rc != SQLITE_OK) goto fail;
   if (!qv) return SQLITE_OK; /* no known item: no rows */
+  /* The query's items (the first of skip, before it is sorted). */
+  uint32_t from[SIM_ANN_MAX_FROM];
+  size_t nfrom = nq < SIM_ANN_MAX_FROM ? nq : SIM_ANN_MAX_FROM;
+  memcpy(from, c->skip, nfrom * sizeof(uint32_t));
   nskip = nq;
   if (given[3]) {
     rc = collect_items(m, given[3], "exclude", &c->skip, &c->skip_cap, &nskip, &err);
@@ -624,7 +634,7 @@ static int sim_filter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr, 
     if (!exact && nskip <= SIM_ANN_MAX_SKIP) {
       rc = i2v_index_attach(conn->db, m, "similar_items", &err);
       if (rc != SQLITE_OK) goto fail;
-      if (m->index) answered = scan_index(m, qv, c->skip, nskip, want, ef, &top);
+      if (m->index) answered = scan_index(m, qv, from, nfrom, c->skip, nskip, want, ef, &top);
     }
     if (!answered) scan_all(c, m, qv, c->skip, nskip, &top);
   }

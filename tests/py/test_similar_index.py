@@ -48,6 +48,19 @@ def answers(conn, where=""):
             for q in QUERIES}
 
 
+PAIRS = ["[%d, %d]" % tuple(random.Random(5 + i).sample(range(N), 2)) for i in range(100)]
+
+
+def pair_answers(conn, where=""):
+    """Queries of two items: their mean is not an item of the graph."""
+    return {q: [r[0] for r in conn.execute("SELECT item FROM similar_items(?, 10) %s" % where, (q,))]
+            for q in PAIRS}
+
+
+def pair_recall(got, truth):
+    return sum(len(set(got[q]) & set(truth[q])) for q in PAIRS) / (10.0 * len(PAIRS))
+
+
 def recall(got, truth):
     return sum(len(set(got[q]) & set(truth[q])) for q in QUERIES) / (10.0 * len(QUERIES))
 
@@ -64,9 +77,17 @@ def test_recall_and_reopen(tmp):
     r = recall(got, truth)
     check("recall at 10 with the default ef is at least 0.95", r >= 0.95, "recall %.3f" % r)
     narrow = recall(answers(conn, "WHERE ef = 10"), truth)
-    wide = recall(answers(conn, "WHERE ef = 400"), truth)
-    check("a wider search finds more (ef=10 < ef=400, ef=400 >= 0.99)", narrow < wide and wide >= 0.99,
-          "ef=10 %.3f, ef=400 %.3f" % (narrow, wide))
+    check("one-item queries start from the item: ef=10 already finds 0.9", narrow >= 0.9,
+          "ef=10 %.3f" % narrow)
+    pair_truth = pair_answers(conn, "WHERE exact = 1")
+    p_narrow = pair_recall(pair_answers(conn, "WHERE ef = 10"), pair_truth)
+    p_default = pair_recall(pair_answers(conn), pair_truth)
+    p_wide = pair_recall(pair_answers(conn, "WHERE ef = 400"), pair_truth)
+    check("two-item queries: a wider search finds more (ef=10 < ef=400, ef=400 >= 0.99)",
+          p_narrow < p_wide and p_wide >= 0.99, "ef=10 %.3f, ef=400 %.3f" % (p_narrow, p_wide))
+    check("two-item queries search wider by default (recall >= 0.95 and above ef=10's)",
+          p_default >= 0.95 and p_default > p_narrow,
+          "default %.3f, ef=10 %.3f" % (p_default, p_narrow))
     check("exact = 1 is the exact scan", answers(conn, "WHERE exact = 1") == truth, "differs")
     conn.close()
     again = connect(path)

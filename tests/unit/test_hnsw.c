@@ -119,8 +119,8 @@ static double recall_at_10_from(i2v_hnsw *h, const data *d, size_t ef, int queri
     exact10(d, q, best);
     i2v_scored *f;
     size_t nf;
-    if (i2v_hnsw_search_from(h, d->rows, d->stride, d->dim, d->rows + (size_t)q * d->stride,
-                             from_self ? (int64_t)q : -1, ef, &f, &nf) != I2V_OK)
+    if (i2v_hnsw_search_from(h, d->rows, d->stride, d->dim, d->rows + (size_t)q * d->stride, &q,
+                             from_self ? 1 : 0, ef, &f, &nf) != I2V_OK)
       return -1;
     int k = 0;
     for (size_t j = 0; j < nf && k < 10; j++) {
@@ -236,9 +236,13 @@ static void test_search_output(void) {
     bad |= fabsf(f[j].score - i2v_dot(d.rows + (size_t)f[j].index * d.stride, q, d.dim)) > 1e-6f;
   }
   /* The same from the query's own row, and from a row that is not it. */
-  for (int64_t from = 17; from >= 0 && !bad; from = from == 17 ? 300 : -1) {
-    EXPECT(i2v_hnsw_search_from(h, d.rows, d.stride, d.dim, q, from, 40, &f, &nf) == I2V_OK,
-           "search from %lld", (long long)from);
+  /* From the row itself, from another row, from both and rows past the end. */
+  const uint32_t starts[][3] = {{17, 0, 0}, {300, 0, 0}, {300, 17, 4000000000u}};
+  const size_t nstarts[] = {1, 1, 3};
+  for (int t = 0; t < 3 && !bad; t++) {
+    EXPECT(i2v_hnsw_search_from(h, d.rows, d.stride, d.dim, q, starts[t], nstarts[t], 40, &f,
+                                &nf) == I2V_OK,
+           "search from start %d", t);
     bad |= nf != 40 || f[0].index != 17;
     for (size_t j = 0; j < nf; j++) {
       if (j && (f[j].score > f[j - 1].score)) bad = 1;
