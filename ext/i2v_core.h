@@ -9,9 +9,6 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#ifdef __linux__
-#include <sys/mman.h>
-#endif
 
 /* Return codes of the core modules. */
 enum {
@@ -43,23 +40,6 @@ static inline size_t i2v_mul_size(size_t n, size_t size, int *overflow) {
     return 0;
   }
   return r;
-}
-
-/* Ask for a large block to be backed by transparent huge pages where the
-** system has them (Linux, THP in "madvise" mode): rows and graphs read at
-** random positions otherwise miss the TLB on nearly every access, and
-** faulting them in 4 KiB pages is slow.  Only the 2 MiB-aligned interior of
-** blocks of 8 MiB or more; a no-op elsewhere. */
-static inline void i2v_advise_huge(void *p, size_t bytes) {
-#if defined(__linux__) && defined(MADV_HUGEPAGE)
-  const uintptr_t huge = (uintptr_t)1 << 21;
-  uintptr_t lo = ((uintptr_t)p + huge - 1) & ~(huge - 1);
-  uintptr_t hi = ((uintptr_t)p + bytes) & ~(huge - 1);
-  if (bytes >= ((size_t)8 << 20) && hi > lo) madvise((void *)lo, hi - lo, MADV_HUGEPAGE);
-#else
-  (void)p;
-  (void)bytes;
-#endif
 }
 
 /* The plain C allocator, for unit tests and tools. */

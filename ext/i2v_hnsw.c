@@ -621,7 +621,6 @@ static int make_codes(i2v_hnsw *h, const float *rows, size_t stride) {
     }
     for (size_t d = (size_t)h->dim; d < cstride; d++) c[d] = 0;
   }
-  i2v_advise_huge(codes, (size_t)h->n * cstride);
   h->codes = codes;
   h->cstride = cstride;
   h->inv_scale = 1.0f / scale;
@@ -631,11 +630,6 @@ static int make_codes(i2v_hnsw *h, const float *rows, size_t stride) {
 static rowset rows_of(const i2v_hnsw *h, const float *rows, size_t stride, int dim) {
   rowset rs = {rows, stride, dim, h->codes, h->cstride, h->inv_scale};
   return rs;
-}
-
-int i2v_hnsw_search(i2v_hnsw *h, const float *rows, size_t stride, int dim, const float *q,
-                    size_t ef, i2v_scored **found, size_t *nfound) {
-  return i2v_hnsw_search_from(h, rows, stride, dim, q, NULL, 0, ef, found, nfound);
 }
 
 int i2v_hnsw_search_from(i2v_hnsw *h, const float *rows, size_t stride, int dim, const float *q,
@@ -887,7 +881,6 @@ int i2v_hnsw_build(const i2v_hnsw_params *p, const float *rows, size_t stride, i
     i2v_free(a, levels);
     goto nomem;
   }
-  i2v_advise_huge(h->blob, h->len);
   memset(h->blob, 0, h->len);
   memcpy(h->blob + I2V_HNSW_HEADER, levels, n);
   i2v_free(a, levels);
@@ -1004,7 +997,6 @@ int i2v_hnsw_load(unsigned char *blob, size_t len, uint32_t n, int dim, uint64_t
   h->blob = blob;
   blob = NULL;
   h->len = len;
-  i2v_advise_huge(h->blob, len);
   h->n = n;
   h->dim = dim;
   h->M = (int)get32(h->blob + 24);

@@ -69,15 +69,11 @@ int i2v_hnsw_load(unsigned char *blob, size_t len, uint32_t n, int dim, uint64_t
 
 /* The about width-ef best rows for unit query q, best first, in a buffer
 ** owned by the index (valid until the next search).  One search at a time
-** per index. */
-int i2v_hnsw_search(i2v_hnsw *h, const float *rows, size_t stride, int dim, const float *q,
-                    size_t ef, i2v_scored **found, size_t *nfound);
-
-/* The same, starting from rows of the graph near the query: the items the
-** query was made of (up to 64 are used), for instance.  With one row (a
+** per index.  from[0..nfrom): rows of the graph near the query, the items
+** the query was made of for instance (up to 64 are used).  With one row (a
 ** one-item query: that item's row) the walk starts there instead of from
 ** the top; with several it starts from them and from where the walk down
-** from the top ends; with none it is i2v_hnsw_search. */
+** from the top ends; with none (from may be NULL) from the top. */
 int i2v_hnsw_search_from(i2v_hnsw *h, const float *rows, size_t stride, int dim, const float *q,
                          const uint32_t *from, size_t nfrom, size_t ef, i2v_scored **found,
                          size_t *nfound);

@@ -351,6 +351,19 @@ static int by_count_desc(const void *a, const void *b) {
   return x->index < y->index ? -1 : (x->index > y->index);
 }
 
+int i2v_source_args(sqlite3_value **argv, const char *fname, const char *names[3], char **pzErr) {
+  static const char *what[3] = {"source", "user_col", "item_col"};
+  for (int i = 0; i < 3; i++) {
+    if (sqlite3_value_type(argv[i]) != SQLITE_TEXT || sqlite3_value_bytes(argv[i]) == 0) {
+      *pzErr =
+          sqlite3_mprintf("%s: argument %d (%s) must be a non-empty name", fname, i + 1, what[i]);
+      return SQLITE_ERROR;
+    }
+    names[i] = (const char *)sqlite3_value_text(argv[i]);
+  }
+  return SQLITE_OK;
+}
+
 int i2v_source_read(sqlite3 *db, const char *fname, const char *source, const char *user_col,
                     const char *item_col, const i2v_options *o, i2v_dataset *ds, char **pzErr) {
   i2v_vocab users, all_items;

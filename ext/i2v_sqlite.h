@@ -95,6 +95,10 @@ typedef struct i2v_dataset {
   char *schema, *table; /* resolved source */
 } i2v_dataset;
 
+/* The (source, user_col, item_col) arguments of item2vec_train and
+** item2vec_evaluate into names[0..3): SQLITE_ERROR with *pzErr naming the
+** argument when one is not a non-empty text. */
+int i2v_source_args(sqlite3_value **argv, const char *fname, const char *names[3], char **pzErr);
 int i2v_source_read(sqlite3 *db, const char *fname, const char *source, const char *user_col,
                     const char *item_col, const i2v_options *o, i2v_dataset *ds, char **pzErr);
 void i2v_dataset_free(i2v_dataset *ds);

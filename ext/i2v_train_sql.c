@@ -179,16 +179,8 @@ static void train_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
                          -1);
     return;
   }
-  static const char *what[3] = {"source", "user_col", "item_col"};
-  for (int i = 0; i < 3; i++) {
-    if (sqlite3_value_type(argv[i]) != SQLITE_TEXT || sqlite3_value_bytes(argv[i]) == 0) {
-      zErr =
-          sqlite3_mprintf("%s: argument %d (%s) must be a non-empty name", fname, i + 1, what[i]);
-      rc = SQLITE_ERROR;
-      goto done;
-    }
-    names[i] = (const char *)sqlite3_value_text(argv[i]);
-  }
+  rc = i2v_source_args(argv, fname, names, &zErr);
+  if (rc != SQLITE_OK) goto done;
   for (int i = 3; i < argc; i++) {
     const char *arg = (const char *)sqlite3_value_text(argv[i]);
     int orc = i2v_options_set(&o, arg, fname, &i2v_sqlite_alloc, err, sizeof(err));

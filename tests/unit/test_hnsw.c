@@ -227,7 +227,7 @@ static void test_search_output(void) {
   size_t nf;
   const float *q = d.rows + 17 * d.stride;
   int bad = 0;
-  EXPECT(i2v_hnsw_search(h, d.rows, d.stride, d.dim, q, 40, &f, &nf) == I2V_OK, "search");
+  EXPECT(i2v_hnsw_search_from(h, d.rows, d.stride, d.dim, q, NULL, 0, 40, &f, &nf) == I2V_OK, "search");
   EXPECT(nf == 40, "found %zu of 40", nf);
   EXPECT(f[0].index == 17, "the query row itself is not first (%u)", f[0].index);
   for (size_t j = 0; j < nf; j++) {
@@ -274,10 +274,10 @@ static void test_roundtrip(void) {
     i2v_scored *fa, *fc;
     size_t na, nc;
     const float *q = d.rows + (size_t)(t * 37) * d.stride;
-    i2v_hnsw_search(a, d.rows, d.stride, d.dim, q, 30, &fa, &na);
+    i2v_hnsw_search_from(a, d.rows, d.stride, d.dim, q, NULL, 0, 30, &fa, &na);
     i2v_scored keep[30];
     memcpy(keep, fa, na * sizeof(*fa));
-    i2v_hnsw_search(c, d.rows, d.stride, d.dim, q, 30, &fc, &nc);
+    i2v_hnsw_search_from(c, d.rows, d.stride, d.dim, q, NULL, 0, 30, &fc, &nc);
     EXPECT(na == nc && memcmp(keep, fc, na * sizeof(*fa)) == 0, "query %d differs after reload", t);
   }
   i2v_hnsw_free(a);
@@ -375,7 +375,7 @@ static void test_fuzz(void) {
       loaded++;
       i2v_scored *f;
       size_t nf;
-      i2v_hnsw_search(out, d.rows, d.stride, d.dim, d.rows, 50, &f, &nf);
+      i2v_hnsw_search_from(out, d.rows, d.stride, d.dim, d.rows, NULL, 0, 50, &f, &nf);
       for (size_t j = 0; j < nf; j++) EXPECT(f[j].index < d.n, "row %u of 200", f[j].index);
       i2v_hnsw_free(out);
     }
