@@ -40,10 +40,7 @@ static const char prj_schema[] =
 
 #define PRJ_DEFAULT_DIMS 2
 
-typedef struct prj_vtab {
-  sqlite3_vtab base;
-  i2v_conn *conn;
-} prj_vtab;
+typedef i2v_vtab prj_vtab;
 
 typedef struct prj_cursor {
   sqlite3_vtab_cursor base;
@@ -55,43 +52,16 @@ typedef struct prj_cursor {
   sqlite3_value *args[2]; /* model, dims as given */
 } prj_cursor;
 
-/* The one error helper of this table: replaces any earlier message. */
-static int prj_error(sqlite3_vtab *vt, int rc, char *msg) {
-  sqlite3_free(vt->zErrMsg);
-  vt->zErrMsg = msg;
-  return rc;
-}
-
 static int prj_connect(sqlite3 *db, void *aux, int argc, const char *const *argv,
                        sqlite3_vtab **ppVtab, char **pzErr) {
   (void)argc;
   (void)argv;
-  int rc = sqlite3_declare_vtab(db, prj_schema);
-  if (rc != SQLITE_OK) return rc;
-  prj_vtab *vt = sqlite3_malloc64(sizeof(*vt));
-  if (!vt) {
-    *pzErr = sqlite3_mprintf("item2vec_project: out of memory");
-    return SQLITE_NOMEM;
-  }
-  memset(vt, 0, sizeof(*vt));
-  vt->conn = aux;
-  sqlite3_vtab_config(db, SQLITE_VTAB_INNOCUOUS);
-  *ppVtab = &vt->base;
-  return SQLITE_OK;
-}
-
-static int prj_disconnect(sqlite3_vtab *vt) {
-  sqlite3_free(vt);
-  return SQLITE_OK;
+  return i2v_vtab_connect(db, aux, prj_schema, "item2vec_project", ppVtab, pzErr);
 }
 
 static int prj_open(sqlite3_vtab *vt, sqlite3_vtab_cursor **ppCur) {
   (void)vt;
-  prj_cursor *c = sqlite3_malloc64(sizeof(*c));
-  if (!c) return SQLITE_NOMEM;
-  memset(c, 0, sizeof(*c));
-  *ppCur = &c->base;
-  return SQLITE_OK;
+  return i2v_vtab_open(sizeof(prj_cursor), ppCur);
 }
 
 static void prj_reset(prj_cursor *c) {
@@ -158,16 +128,16 @@ static int prj_filter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr, 
   if (idxNum & 2) dv = argv[ai++];
   if (mv) {
     if (sqlite3_value_type(mv) != SQLITE_TEXT)
-      return prj_error(vt, SQLITE_ERROR,
-                       sqlite3_mprintf("item2vec_project: model must be a model name "
-                                       "(text), as in item2vec_project('default', 2)"));
+      return i2v_vtab_error(vt, SQLITE_ERROR,
+                            sqlite3_mprintf("item2vec_project: model must be a model name "
+                                            "(text), as in item2vec_project('default', 2)"));
     model_name = (const char *)sqlite3_value_text(mv);
   }
   if (dv) {
     int t = sqlite3_value_numeric_type(dv);
     sqlite3_int64 d = sqlite3_value_int64(dv);
     if (t != SQLITE_INTEGER || d < 1 || d > 4096)
-      return prj_error(
+      return i2v_vtab_error(
           vt, SQLITE_ERROR,
           sqlite3_mprintf("item2vec_project: dims must be a positive "
                           "integer, got '%s'",
@@ -180,21 +150,21 @@ static int prj_filter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr, 
       if (given[i] && !(c->args[i] = sqlite3_value_dup(given[i]))) return SQLITE_NOMEM;
   }
   int rc = i2v_conn_model(conn, "item2vec_project", model_name, &c->model, &err);
-  if (rc != SQLITE_OK) return prj_error(vt, rc, err);
+  if (rc != SQLITE_OK) return i2v_vtab_error(vt, rc, err);
   i2v_model *m = c->model;
   if (dims > m->dim)
-    return prj_error(vt, SQLITE_ERROR,
-                     sqlite3_mprintf("item2vec_project: dims %d is more than the "
-                                     "model's %d dimensions",
-                                     dims, m->dim));
+    return i2v_vtab_error(vt, SQLITE_ERROR,
+                          sqlite3_mprintf("item2vec_project: dims %d is more than the "
+                                          "model's %d dimensions",
+                                          dims, m->dim));
   if (m->n == 0) return SQLITE_OK;
   rc = i2v_pca(m->unit, m->stride, m->n, m->dim, dims, &i2v_sqlite_alloc, &pca);
   if (rc != I2V_OK)
-    return prj_error(vt, SQLITE_NOMEM, sqlite3_mprintf("item2vec_project: out of memory"));
+    return i2v_vtab_error(vt, SQLITE_NOMEM, sqlite3_mprintf("item2vec_project: out of memory"));
   c->coords = sqlite3_malloc64((size_t)m->n * (size_t)dims * sizeof(double));
   if (!c->coords) {
     i2v_pca_free(&pca, &i2v_sqlite_alloc);
-    return prj_error(vt, SQLITE_NOMEM, sqlite3_mprintf("item2vec_project: out of memory"));
+    return i2v_vtab_error(vt, SQLITE_NOMEM, sqlite3_mprintf("item2vec_project: out of memory"));
   }
   for (size_t i = 0; i < m->n; i++)
     i2v_pca_project(&pca, m->unit + i * m->stride, c->coords + i * (size_t)dims);
@@ -271,8 +241,8 @@ static const sqlite3_module project_module = {
     .xCreate = NULL, /* eponymous only */
     .xConnect = prj_connect,
     .xBestIndex = prj_best_index,
-    .xDisconnect = prj_disconnect,
-    .xDestroy = prj_disconnect,
+    .xDisconnect = i2v_vtab_disconnect,
+    .xDestroy = i2v_vtab_disconnect,
     .xOpen = prj_open,
     .xClose = prj_close,
     .xFilter = prj_filter,

@@ -74,10 +74,7 @@ static const char sim_schema[] =
 /* How much wider the default search is for a query of several items. */
 #define SIM_ANN_WIDER 4
 
-typedef struct sim_vtab {
-  sqlite3_vtab base;
-  i2v_conn *conn;
-} sim_vtab;
+typedef i2v_vtab sim_vtab;
 
 typedef struct sim_cursor {
   sqlite3_vtab_cursor base;
@@ -101,44 +98,16 @@ typedef struct sim_cursor {
   sqlite3_value *args[SIM_NARGS]; /* hidden columns as given, for xColumn */
 } sim_cursor;
 
-/* The one error helper of this table: replaces any earlier message.  A
-** message that could not be allocated (msg NULL) means memory ran out. */
-static int sim_error(sqlite3_vtab *vt, int rc, char *msg) {
-  sqlite3_free(vt->zErrMsg);
-  vt->zErrMsg = msg;
-  return msg ? rc : SQLITE_NOMEM;
-}
-
 static int sim_connect(sqlite3 *db, void *aux, int argc, const char *const *argv,
                        sqlite3_vtab **ppVtab, char **pzErr) {
   (void)argc;
   (void)argv;
-  int rc = sqlite3_declare_vtab(db, sim_schema);
-  if (rc != SQLITE_OK) return rc;
-  sim_vtab *vt = sqlite3_malloc64(sizeof(*vt));
-  if (!vt) {
-    *pzErr = sqlite3_mprintf("similar_items: out of memory");
-    return SQLITE_NOMEM;
-  }
-  memset(vt, 0, sizeof(*vt));
-  vt->conn = aux;
-  sqlite3_vtab_config(db, SQLITE_VTAB_INNOCUOUS);
-  *ppVtab = &vt->base;
-  return SQLITE_OK;
-}
-
-static int sim_disconnect(sqlite3_vtab *vt) {
-  sqlite3_free(vt);
-  return SQLITE_OK;
+  return i2v_vtab_connect(db, aux, sim_schema, "similar_items", ppVtab, pzErr);
 }
 
 static int sim_open(sqlite3_vtab *vt, sqlite3_vtab_cursor **ppCur) {
   (void)vt;
-  sim_cursor *c = sqlite3_malloc64(sizeof(*c));
-  if (!c) return SQLITE_NOMEM;
-  memset(c, 0, sizeof(*c));
-  *ppCur = &c->base;
-  return SQLITE_OK;
+  return i2v_vtab_open(sizeof(sim_cursor), ppCur);
 }
 
 static int sim_close(sqlite3_vtab_cursor *cur) {
@@ -527,27 +496,27 @@ static int sim_filter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr, 
 
   c->n = c->pos = 0;
   if (!(idxNum & 1))
-    return sim_error(vt, SQLITE_ERROR,
-                     sqlite3_mprintf("similar_items: an item id is required, as in "
-                                     "SELECT * FROM similar_items('1', 5)"));
+    return i2v_vtab_error(vt, SQLITE_ERROR,
+                          sqlite3_mprintf("similar_items: an item id is required, as in "
+                                          "SELECT * FROM similar_items('1', 5)"));
   for (int j = 0; j < SIM_NARGS && ai < argc; j++)
     if (idxNum & (1 << j)) given[j] = argv[ai++];
   for (int j = 0; j < SIM_NARGS; j++) {
     sqlite3_value_free(c->args[j]);
     c->args[j] = NULL;
     if (given[j] && !(c->args[j] = sqlite3_value_dup(given[j])))
-      return sim_error(vt, SQLITE_NOMEM, sqlite3_mprintf("similar_items: out of memory"));
+      return i2v_vtab_error(vt, SQLITE_NOMEM, sqlite3_mprintf("similar_items: out of memory"));
   }
   if (given[1] && !read_positive(given[1], &k))
-    return sim_error(
+    return i2v_vtab_error(
         vt, SQLITE_ERROR,
         sqlite3_mprintf(
             "similar_items: k must be a positive integer, got '%s'",
             sqlite3_value_text(given[1]) ? (const char *)sqlite3_value_text(given[1]) : "NULL"));
   if (given[2]) {
     if (sqlite3_value_type(given[2]) != SQLITE_TEXT)
-      return sim_error(vt, SQLITE_ERROR,
-                       sqlite3_mprintf("similar_items: model must be a model name (text)"));
+      return i2v_vtab_error(vt, SQLITE_ERROR,
+                            sqlite3_mprintf("similar_items: model must be a model name (text)"));
     model_name = (const char *)sqlite3_value_text(given[2]);
   }
   if (given[5] && sqlite3_value_type(given[5]) != SQLITE_NULL) {
@@ -555,13 +524,13 @@ static int sim_filter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr, 
     exact = sqlite3_value_int(given[5]);
     if ((t != SQLITE_INTEGER && t != SQLITE_FLOAT) || (exact != 0 && exact != 1) ||
         sqlite3_value_double(given[5]) != exact)
-      return sim_error(vt, SQLITE_ERROR,
-                       sqlite3_mprintf("similar_items: exact must be 0 or 1, got '%s'",
-                                       (const char *)sqlite3_value_text(given[5])));
+      return i2v_vtab_error(vt, SQLITE_ERROR,
+                            sqlite3_mprintf("similar_items: exact must be 0 or 1, got '%s'",
+                                            (const char *)sqlite3_value_text(given[5])));
   }
   if (given[6] && sqlite3_value_type(given[6]) != SQLITE_NULL &&
       (!read_positive(given[6], &ef) || ef > 100000))
-    return sim_error(
+    return i2v_vtab_error(
         vt, SQLITE_ERROR,
         sqlite3_mprintf("similar_items: ef must be an integer from 1 to 100000, got '%s'",
                         (const char *)sqlite3_value_text(given[6])));
@@ -572,10 +541,10 @@ static int sim_filter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr, 
     if (sc && strcmp(sc, "context") == 0)
       by_context = 1;
     else if (!sc || strcmp(sc, "cosine") != 0)
-      return sim_error(vt, SQLITE_ERROR,
-                       sqlite3_mprintf("similar_items: score must be 'cosine' or 'context', "
-                                       "got '%s'",
-                                       sc ? sc : "?"));
+      return i2v_vtab_error(vt, SQLITE_ERROR,
+                            sqlite3_mprintf("similar_items: score must be 'cosine' or 'context', "
+                                            "got '%s'",
+                                            sc ? sc : "?"));
   }
 
   /* The model: the one this cursor already answers from in this statement,
@@ -584,7 +553,7 @@ static int sim_filter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr, 
     i2v_model_release(c->model);
     c->model = NULL;
     rc = i2v_conn_model(conn, "similar_items", model_name, &c->model, &err);
-    if (rc != SQLITE_OK) return sim_error(vt, rc, err);
+    if (rc != SQLITE_OK) return i2v_vtab_error(vt, rc, err);
   }
   i2v_model *m = c->model;
   if (reserve(&c->qbuf_raw, &c->qbuf_cap, m->stride + 16, sizeof(float)) != SQLITE_OK) goto nomem;
@@ -645,7 +614,7 @@ nomem:
   rc = SQLITE_NOMEM;
   err = sqlite3_mprintf("similar_items: out of memory");
 fail:
-  return sim_error(vt, rc, err);
+  return i2v_vtab_error(vt, rc, err);
 }
 
 static int sim_next(sqlite3_vtab_cursor *cur) {
@@ -698,8 +667,8 @@ static const sqlite3_module similar_module = {
     .xCreate = NULL, /* eponymous only */
     .xConnect = sim_connect,
     .xBestIndex = sim_best_index,
-    .xDisconnect = sim_disconnect,
-    .xDestroy = sim_disconnect,
+    .xDisconnect = i2v_vtab_disconnect,
+    .xDestroy = i2v_vtab_disconnect,
     .xOpen = sim_open,
     .xClose = sim_close,
     .xFilter = sim_filter,

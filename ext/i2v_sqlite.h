@@ -78,6 +78,20 @@ int i2v_value_from_sql(sqlite3_value *sv, i2v_value *v);
 int i2v_bind_item(sqlite3_stmt *st, int idx, const i2v_vocab *v, const i2v_vocab_entry *e);
 void i2v_result_item(sqlite3_context *ctx, const i2v_vocab *v, const i2v_vocab_entry *e);
 
+/* item2vec.c: what the eponymous tables (similar_items, item2vec_project)
+** share.  Each vtab is an i2v_vtab; each cursor is allocated zeroed. */
+typedef struct i2v_vtab {
+  sqlite3_vtab base;
+  i2v_conn *conn;
+} i2v_vtab;
+int i2v_vtab_connect(sqlite3 *db, void *conn, const char *schema, const char *fname,
+                     sqlite3_vtab **ppVtab, char **pzErr);
+int i2v_vtab_disconnect(sqlite3_vtab *vt);
+int i2v_vtab_open(size_t cursor_size, sqlite3_vtab_cursor **ppCur);
+/* Set the table's error message (replacing any earlier one); a message that
+** could not be allocated (msg NULL) means memory ran out. */
+int i2v_vtab_error(sqlite3_vtab *vt, int rc, char *msg);
+
 /* i2v_source.c: read sequences and the vocabulary from a table or view. */
 typedef struct i2v_dataset {
   i2v_vocab items;  /* kept items, most frequent first; count = occurrences */

@@ -297,3 +297,40 @@ __attribute__((visibility("default")))
   SQLITE_EXTENSION_INIT2(pApi);
   return register_all(db, pzErrMsg);
 }
+
+/* ---- what the eponymous tables share ---------------------------------- */
+
+int i2v_vtab_connect(sqlite3 *db, void *conn, const char *schema, const char *fname,
+                     sqlite3_vtab **ppVtab, char **pzErr) {
+  int rc = sqlite3_declare_vtab(db, schema);
+  if (rc != SQLITE_OK) return rc;
+  i2v_vtab *vt = sqlite3_malloc64(sizeof(*vt));
+  if (!vt) {
+    *pzErr = sqlite3_mprintf("%s: out of memory", fname);
+    return SQLITE_NOMEM;
+  }
+  memset(vt, 0, sizeof(*vt));
+  vt->conn = conn;
+  sqlite3_vtab_config(db, SQLITE_VTAB_INNOCUOUS);
+  *ppVtab = &vt->base;
+  return SQLITE_OK;
+}
+
+int i2v_vtab_disconnect(sqlite3_vtab *vt) {
+  sqlite3_free(vt);
+  return SQLITE_OK;
+}
+
+int i2v_vtab_open(size_t cursor_size, sqlite3_vtab_cursor **ppCur) {
+  sqlite3_vtab_cursor *c = sqlite3_malloc64(cursor_size);
+  if (!c) return SQLITE_NOMEM;
+  memset(c, 0, cursor_size);
+  *ppCur = c;
+  return SQLITE_OK;
+}
+
+int i2v_vtab_error(sqlite3_vtab *vt, int rc, char *msg) {
+  sqlite3_free(vt->zErrMsg);
+  vt->zErrMsg = msg;
+  return msg ? rc : SQLITE_NOMEM;
+}
