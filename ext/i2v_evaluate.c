@@ -80,21 +80,8 @@ static char *eval_params_json(sqlite3 *db, const i2v_options *o, const i2v_eval_
   sqlite3_str *s = sqlite3_str_new(db);
   char buf[64];
   sqlite3_str_appendchar(s, 1, '{');
-  for (int i = 0; i < i2v_options_count(); i++) {
-    i2v_json_string(s, i2v_options_name(i));
-    sqlite3_str_appendchar(s, 1, ':');
-    const char *v = i2v_options_value_json(o, i, buf, sizeof(buf));
-    if (i2v_options_is_text(i)) {
-      if (strcmp(i2v_options_name(i), "model") == 0) v = i2v_options_model(o);
-      if (*v)
-        i2v_json_string(s, v);
-      else
-        sqlite3_str_appendall(s, "null");
-    } else {
-      sqlite3_str_appendall(s, v);
-    }
-    sqlite3_str_appendchar(s, 1, ',');
-  }
+  i2v_options_json_members(s, o);
+  sqlite3_str_appendchar(s, 1, ',');
   i2v_eval_query_text(e, buf, sizeof(buf));
   sqlite3_str_appendf(s, "\"holdout\":%d,\"k\":%d,\"query\":\"%s\",\"score\":\"%s\"}", e->holdout,
                       e->k, buf,

@@ -198,6 +198,9 @@ int i2v_register_project(sqlite3 *db, i2v_conn *c);
 
 /* Append t as a JSON string (quoted, escaped) to s (i2v_train_sql.c). */
 void i2v_json_string(sqlite3_str *s, const char *t);
+/* Every training option as JSON object members ("name":value,...), without
+** the braces: the params of item2vec_train and item2vec_evaluate. */
+void i2v_options_json_members(sqlite3_str *s, const i2v_options *o);
 
 /* Monotonic seconds. */
 double i2v_now(void);

@@ -88,25 +88,29 @@ void i2v_json_string(sqlite3_str *s, const char *t) {
   sqlite3_str_appendchar(s, 1, '"');
 }
 
-static char *params_json(sqlite3 *db, const i2v_options *o) {
-  sqlite3_str *s = sqlite3_str_new(db);
+void i2v_options_json_members(sqlite3_str *s, const i2v_options *o) {
   char buf[64];
-  sqlite3_str_appendchar(s, 1, '{');
   for (int i = 0; i < i2v_options_count(); i++) {
     if (i) sqlite3_str_appendchar(s, 1, ',');
     i2v_json_string(s, i2v_options_name(i));
     sqlite3_str_appendchar(s, 1, ':');
+    const char *v = i2v_options_value_json(o, i, buf, sizeof(buf));
     if (i2v_options_is_text(i)) {
-      const char *t = i2v_options_value_json(o, i, buf, sizeof(buf));
-      if (i == 0) t = i2v_options_model(o);
-      if (*t)
-        i2v_json_string(s, t);
+      if (strcmp(i2v_options_name(i), "model") == 0) v = i2v_options_model(o);
+      if (*v)
+        i2v_json_string(s, v);
       else
         sqlite3_str_appendall(s, "null");
     } else {
-      sqlite3_str_appendall(s, i2v_options_value_json(o, i, buf, sizeof(buf)));
+      sqlite3_str_appendall(s, v);
     }
   }
+}
+
+static char *params_json(sqlite3 *db, const i2v_options *o) {
+  sqlite3_str *s = sqlite3_str_new(db);
+  sqlite3_str_appendchar(s, 1, '{');
+  i2v_options_json_members(s, o);
   sqlite3_str_appendchar(s, 1, '}');
   return sqlite3_str_finish(s);
 }
