@@ -469,17 +469,6 @@ static const float *scale_query(const rowset *rs, const float *q, float *qs) {
   return qs;
 }
 
-/* Start fetching row e (its code or its float row). */
-static inline void prefetch_row(const rowset *rs, uint32_t e) {
-  if (rs->codes) {
-    const signed char *c = rs->codes + (size_t)e * rs->cstride;
-    for (size_t d = 0; d < rs->cstride; d += 64) __builtin_prefetch(c + d);
-  } else {
-    const float *r = rs->rows + (size_t)e * rs->stride;
-    for (int d = 0; d < rs->dim; d += 16) __builtin_prefetch(r + d);
-  }
-}
-
 /* Scores of rows idx[0..n): from the codes (the build) or exact (queries). */
 static inline void approx_scores(const rowset *rs, const uint32_t *idx, size_t n, const float *qs,
                                  float *out) {
@@ -544,22 +533,6 @@ static size_t search_level_from(const i2v_hnsw *h, unsigned char *locks, scratch
     size_t cnt = read_list(h, locks, s, c, level), nt = 0;
     for (size_t j = 0; j < cnt; j++)
       if (visit(s, s->nbr[j])) s->todo[nt++] = s->nbr[j];
-    /* While this list's rows arrive, start on the one most likely read
-    ** next: the best unread entry after this one.  Its list was fetched an
-    ** iteration ago; fetch the rows of those of its neighbours not yet
-    ** visited (a hint only: the list is read without its lock). */
-    size_t after = next + 1;
-    while (after < nb && done[after]) after++;
-    if (after < nb) {
-      const uint32_t *l2 = list_at(h, beam[after].index, level);
-      uint32_t c2 = l2[0];
-      if (c2 > (uint32_t)h->M0) c2 = 0;
-      for (uint32_t j = 0; j < c2; j++) {
-        uint32_t e = l2[1 + j];
-        if (e < h->n && !(s->seen[e >> 6] & ((uint64_t)1 << (e & 63)))) prefetch_row(rs, e);
-      }
-      if (after + 1 < nb) __builtin_prefetch(list_at(h, beam[after + 1].index, level));
-    }
     approx_scores(rs, s->todo, nt, qs, s->nbr_score);
     for (size_t j = 0; j < nt; j++) {
       i2v_scored e = {s->nbr_score[j], s->todo[j]};
