@@ -23,32 +23,37 @@ else
 endif
 LIB := item2vec.$(EXT)
 
-# Core modules include no SQLite header; the unit tests link them alone.
-CORE_SRC := ext/i2v_options.c ext/i2v_vocab.c ext/i2v_vec.c ext/i2v_topk.c \
-            ext/i2v_json.c ext/i2v_train.c \
-            ext/i2v_reader.c ext/i2v_csvtok.c ext/i2v_w2vfile.c \
-            ext/i2v_eval.c ext/i2v_pca.c ext/i2v_hnsw.c
-SQL_SRC  := ext/item2vec.c ext/i2v_source.c ext/i2v_store.c ext/i2v_similar.c \
-            ext/i2v_train_sql.c \
-            ext/i2v_csv.c ext/i2v_w2v.c \
-            ext/i2v_evaluate.c ext/i2v_project.c
-SQL_SRC  += ext/i2v_update.c
-# The approximate index (item2vec_index).
-SQL_SRC  += ext/i2v_index.c
-HEADERS  := $(wildcard ext/*.h)
+# Layout (each file's header says what it serves):
+#   ext/core/  the SQLite-free modules; the unit tests link them alone
+#   ext/sql/   one file per SQL surface, plus sql/common.c (what they share)
+#   ext/item2vec.c, ext/item2vec.map  the entry point and its export list
+# Naming: a core module and the SQL file that serves it share one basename,
+# the core module's, which is also its identifier prefix (i2v_<name>_...):
+# core/train.c + sql/train.c (item2vec_train), core/eval.c + sql/eval.c
+# (item2vec_evaluate), core/w2v.c + sql/w2v.c (item2vec_import/export),
+# core/csv.c + sql/csv.c (item2vec_csv), core/hnsw.c + sql/hnsw.c
+# (item2vec_index), core/pca.c + sql/pca.c (item2vec_project).  Sources
+# include headers by their path under ext/ ("core/vocab.h"); objects mirror
+# the folders (build/core/train.o, build/sql/train.o), so names cannot clash.
+# core/libc.c (the plain allocator) is for tools and tests, not the library.
+CORE_SRC := $(filter-out ext/core/libc.c,$(wildcard ext/core/*.c))
+SQL_SRC  := ext/item2vec.c $(wildcard ext/sql/*.c)
+HEADERS  := $(wildcard ext/core/*.h ext/sql/*.h)
 BUILD    ?= build
 CORE_OBJ := $(CORE_SRC:ext/%.c=$(BUILD)/%.o)
 SQL_OBJ  := $(SQL_SRC:ext/%.c=$(BUILD)/%.o)
+LIBC_OBJ := $(BUILD)/core/libc.o
 
 # The trainer's inner loop and the scan gain from -O3 vectorisation.
-$(BUILD)/i2v_train.o $(BUILD)/i2v_vec.o: OPT_FILE := -O3
+$(BUILD)/core/train.o $(BUILD)/core/vec.o: OPT_FILE := -O3
 
 .PHONY: all test unit demo bench clean test-asan test-valgrind lint format fuzz report
 
 all: $(LIB)
 
-$(BUILD)/%.o: ext/%.c $(HEADERS) | $(BUILD)
-	$(CC) $(ALL_CFLAGS) $(OPT_FILE) -c $< -o $@
+$(BUILD)/%.o: ext/%.c $(HEADERS)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -Iext $(OPT_FILE) -c $< -o $@
 
 $(BUILD):
 	mkdir -p $(BUILD)
@@ -56,14 +61,14 @@ $(BUILD):
 $(LIB): $(CORE_OBJ) $(SQL_OBJ) ext/item2vec.map
 	$(CC) $(ALL_CFLAGS) $(SHARED) $(LDFLAGS) -o $@ $(filter %.o,$^) $(LDLIBS)
 
-$(BUILD)/test_core: tests/unit/test_core.c $(CORE_OBJ) $(BUILD)/i2v_libc.o
+$(BUILD)/test_core: tests/unit/test_core.c $(CORE_OBJ) $(LIBC_OBJ)
 	$(CC) $(ALL_CFLAGS) -Iext -o $@ $^ $(LDLIBS)
 
-$(BUILD)/test_eval: tests/unit/test_eval.c $(CORE_OBJ) $(BUILD)/i2v_libc.o
+$(BUILD)/test_eval: tests/unit/test_eval.c $(CORE_OBJ) $(LIBC_OBJ)
 	$(CC) $(ALL_CFLAGS) -Iext -o $@ $^ $(LDLIBS)
 
 # Unit tests of the approximate index (run by tests/sh/test_hnsw_unit.sh).
-$(BUILD)/test_hnsw: tests/unit/test_hnsw.c $(CORE_OBJ) $(BUILD)/i2v_libc.o
+$(BUILD)/test_hnsw: tests/unit/test_hnsw.c $(CORE_OBJ) $(LIBC_OBJ)
 	$(CC) $(ALL_CFLAGS) -Iext -o $@ $^ $(LDLIBS)
 
 test: $(LIB) $(BUILD)/test_core $(BUILD)/test_eval $(BUILD)/test_hnsw $(BUILD)/i2v_oom
@@ -81,10 +86,10 @@ $(BUILD)/bench_gen: bench/gen.c | $(BUILD)
 	$(CC) $(CFLAGS) $(WARN) $(PKG_CFLAGS) -o $@ $< $(shell pkg-config --libs sqlite3 2>/dev/null || echo -lsqlite3) -lm
 
 # The approximate index alone, for tuning it (see bench/hnsw_exp.c).
-$(BUILD)/hnsw_exp: bench/hnsw_exp.c $(CORE_OBJ) $(BUILD)/i2v_libc.o
+$(BUILD)/hnsw_exp: bench/hnsw_exp.c $(CORE_OBJ) $(LIBC_OBJ)
 	$(CC) $(ALL_CFLAGS) -Iext -o $@ $^ $(LDLIBS)
 
-$(BUILD)/bench_trainer: bench/trainer.c $(CORE_OBJ) $(BUILD)/i2v_libc.o
+$(BUILD)/bench_trainer: bench/trainer.c $(CORE_OBJ) $(LIBC_OBJ)
 	$(CC) $(ALL_CFLAGS) -Iext -o $@ $^ $(LDLIBS)
 
 # One self-contained HTML page about a model (map, loss, neighbours):
@@ -127,12 +132,12 @@ FUZZ_CFLAGS  ?= -g -O1 -std=gnu11 -fopenmp-simd -fsanitize=fuzzer,address,undefi
                 -DI2V_LOAD_PREALLOC_BYTES=4096 -Wno-pass-failed \
                 -fno-sanitize-recover=undefined
 FUZZ_TARGETS := options json model readers
-FUZZ_SRC_options := ext/i2v_options.c ext/i2v_libc.c
-FUZZ_SRC_json    := ext/i2v_json.c ext/i2v_vocab.c ext/i2v_libc.c
+FUZZ_SRC_options := ext/core/options.c ext/core/libc.c
+FUZZ_SRC_json    := ext/core/json.c ext/core/vocab.c ext/core/libc.c
 FUZZ_SRC_model   := $(CORE_SRC) $(SQL_SRC)
 FUZZ_LIBS_model  := -lsqlite3 $(LDLIBS)
-FUZZ_SRC_readers := ext/i2v_reader.c ext/i2v_csvtok.c ext/i2v_w2vfile.c ext/i2v_vocab.c \
-                    ext/i2v_libc.c
+FUZZ_SRC_readers := ext/core/reader.c ext/core/csv.c ext/core/w2v.c ext/core/vocab.c \
+                    ext/core/libc.c
 FUZZ_LIBS_readers := -lz
 
 build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(HEADERS) $(CORE_SRC) $(SQL_SRC)
@@ -142,13 +147,14 @@ build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(HEADERS) $(CORE_SRC) $(SQL_SRC)
 fuzz: $(FUZZ_TARGETS:%=build-fuzz/fuzz_%)
 	bash tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
+LINT_FILES = $(wildcard ext/*.c ext/*.h ext/core/*.c ext/core/*.h ext/sql/*.c ext/sql/*.h)
 lint:
 	cppcheck --quiet --enable=warning,performance,portability --error-exitcode=1 \
-	  --suppress=missingIncludeSystem $(PKG_CFLAGS) ext/
-	clang-format --dry-run --Werror ext/*.c ext/*.h
+	  --suppress=missingIncludeSystem $(PKG_CFLAGS) -Iext ext/
+	clang-format --dry-run --Werror $(LINT_FILES)
 
 format:
-	clang-format -i ext/*.c ext/*.h
+	clang-format -i $(LINT_FILES)
 
 clean:
 	rm -rf build build-asan build-fuzz $(LIB) tests/out

@@ -1,5 +1,5 @@
 /*
-** hnsw_exp.c: the approximate index (ext/i2v_hnsw.c) measured alone, without
+** hnsw_exp.c: the approximate index (ext/core/hnsw.c) measured alone, without
 ** SQLite or Python in the way: build over n random or clustered unit
 ** vectors, then recall at 10 against brute force and the mean time per
 ** query, for several search widths.  A tool for tuning the index; `make bench` measures it end to end
@@ -23,8 +23,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "i2v_hnsw.h"
-#include "i2v_vec.h"
+#include "core/hnsw.h"
+#include "core/vec.h"
 
 static uint64_t rng = 42;
 static uint64_t next_u64(void) {

@@ -13,7 +13,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "i2v_train.h"
+#include "core/train.h"
 
 static double now(clockid_t c) {
   struct timespec ts;

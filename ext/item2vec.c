@@ -21,8 +21,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "i2v_sqlite.h"
-#include "i2v_vec.h"
+#include "sql/sqlite.h"
+#include "core/vec.h"
 
 SQLITE_EXTENSION_INIT1
 

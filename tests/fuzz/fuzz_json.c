@@ -1,6 +1,6 @@
 /*
 ** fuzz_json.c: libFuzzer target for the JSON id parser of similar_items
-** (ext/i2v_json.c) and the item table it feeds (ext/i2v_vocab.c).
+** (ext/core/json.c) and the item table it feeds (ext/core/vocab.c).
 **
 ** The input is parsed as similar_items' id argument ('[...]' or
 ** '{"positive":..,"negative":..}').  On success every parsed item is added
@@ -14,8 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "i2v_json.h"
-#include "i2v_vocab.h"
+#include "core/json.h"
+#include "core/vocab.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   /* A copy of exactly size bytes, so reads past the end are caught. */

@@ -1,6 +1,6 @@
 /*
 ** fuzz_model.c: libFuzzer target for what item2vec decodes from a database:
-** stored models (i2v_store.c's loader, reached through similar_items and the
+** stored models (sql/store.c's loader, reached through similar_items and the
 ** scalar functions) and vector BLOBs (item2vec_to_json).  A model table can
 ** be written by anyone with access to the file, so every field is hostile.
 **

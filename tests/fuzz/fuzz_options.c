@@ -1,6 +1,6 @@
 /*
 ** fuzz_options.c: libFuzzer target for the option parser of item2vec_train
-** (ext/i2v_options.c).
+** (ext/core/options.c).
 **
 ** The input is split at newlines into up to 64 'name=value' strings, applied
 ** in order to one i2v_options as item2vec_train applies its arguments; then
@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "i2v_options.h"
+#include "core/options.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   char *buf = malloc(size + 1);

@@ -19,9 +19,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "i2v_csvtok.h"
-#include "i2v_reader.h"
-#include "i2v_w2vfile.h"
+#include "core/csv.h"
+#include "core/reader.h"
+#include "core/w2v.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -70,7 +70,7 @@ MODEL = {
     "bigheader": header(32767, 2**31 - 1, 19) + rec_int(1, 1, [1]),
     "zero": header(2, 2, 5) + rec_int(1, 1, [0, 0]) + rec_int(2, 1, [0, 0]),
     "null": header(2, 2, 5) + bytes([4]) + vec([1, 1]),
-    # found by fuzzing: subnormal values overflowed 1/norm to inf (fixed in i2v_vec.c)
+    # found by fuzzing: subnormal values overflowed 1/norm to inf (fixed in core/vec.c)
     "subnormal": header(2, 2, 5) + rec_int(1, 1, [-5.7e-41, -8.8e-44]) + rec_int(2, 1, [1e-45, 0]),
 }
 

@@ -21,12 +21,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "i2v_json.h"
-#include "i2v_options.h"
-#include "i2v_topk.h"
-#include "i2v_train.h"
-#include "i2v_vec.h"
-#include "i2v_vocab.h"
+#include "core/json.h"
+#include "core/options.h"
+#include "core/topk.h"
+#include "core/train.h"
+#include "core/vec.h"
+#include "core/vocab.h"
 
 /* ---- harness ---------------------------------------------------------- */
 

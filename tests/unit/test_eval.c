@@ -1,14 +1,14 @@
 /*
-** test_eval.c: unit tests of the evaluation core (i2v_eval.c) and the PCA
-** (i2v_pca.c), linked without SQLite.  Prints "ok - name" / "not ok - name:
+** test_eval.c: unit tests of the evaluation core (core/eval.c) and the PCA
+** (core/pca.c), linked without SQLite.  Prints "ok - name" / "not ok - name:
 ** why" lines for tests/run.sh.
 */
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "i2v_eval.h"
-#include "i2v_pca.h"
+#include "core/eval.h"
+#include "core/pca.h"
 
 static int failures;
 

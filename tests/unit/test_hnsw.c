@@ -15,8 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "i2v_hnsw.h"
-#include "i2v_vec.h"
+#include "core/hnsw.h"
+#include "core/vec.h"
 
 static char why[1024];
 static int failed_tests;

@@ -1,0 +1,512 @@
+/*
+** core/eval.c: next-item evaluation (split, scorers, metrics); no SQLite.
+**
+** How it works.  The split keeps each user's sequence whole and cuts it: the
+** first len - holdout items train, the last holdout items are test cases
+** (users with no more than holdout items train with all of theirs).  Training
+** counts decide a training vocabulary (min_count, max_final_vocab), numbered
+** most frequent first, and the training sequences are rewritten over it.
+**
+** A run walks the test users.  For the held-out item at position p the query
+** is the last N items before p that training knows (all of them for N = 0),
+** the user's items before p are marked seen and cannot be recommended, the
+** scorer fills one score per training item, and a bounded heap keeps the k
+** best unseen items.  A hit at rank r adds 1 to the hit rate, 1/r to the
+** reciprocal rank and 1/log2(r+1) to the discounted gain (one relevant item
+** per case, so that is NDCG).  Coverage is the share of the training items
+** that appear in at least one top k.  A case whose query has no known item
+** still counts: every scorer then gives equal scores and the ties go to the
+** most popular items.  A held-out item that training never saw is a miss.
+*/
+#include "core/eval.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/topk.h"
+#include "core/vec.h"
+
+static void set_err(char *err, size_t n, const char *fmt, ...) {
+  va_list ap;
+  if (!err || n == 0) return;
+  va_start(ap, fmt);
+  vsnprintf(err, n, fmt, ap);
+  va_end(ap);
+}
+
+void i2v_eval_options_init(i2v_eval_options *e) {
+  e->holdout = 1;
+  e->k = 10;
+  e->query_items = 1;
+  e->score = I2V_SCORE_COSINE;
+}
+
+const char *i2v_eval_option_names(void) {
+  return "holdout, k, query, score";
+}
+
+void i2v_eval_query_text(const i2v_eval_options *e, char *buf, size_t n) {
+  if (e->query_items == 1)
+    snprintf(buf, n, "last");
+  else if (e->query_items == 0)
+    snprintf(buf, n, "mean");
+  else
+    snprintf(buf, n, "mean:%d", e->query_items);
+}
+
+/* A whole decimal integer in [lo, hi]. */
+static int parse_int(const char *s, size_t n, long lo, long hi, long *out) {
+  char buf[32];
+  char *end;
+  if (n == 0 || n >= sizeof(buf)) return 0;
+  memcpy(buf, s, n);
+  buf[n] = 0;
+  long v = strtol(buf, &end, 10);
+  if (*end || end == buf || v < lo || v > hi) return 0;
+  *out = v;
+  return 1;
+}
+
+int i2v_eval_option(i2v_eval_options *e, const char *arg, const char *fname, char *err,
+                    size_t errlen) {
+  const char *eq = arg ? strchr(arg, '=') : NULL;
+  if (!eq) return -1;
+  const char *name = arg;
+  size_t nlen = (size_t)(eq - arg);
+  while (nlen && (*name == ' ' || *name == '\t')) name++, nlen--;
+  while (nlen && (name[nlen - 1] == ' ' || name[nlen - 1] == '\t')) nlen--;
+  const char *val = eq + 1;
+  while (*val == ' ' || *val == '\t') val++;
+  size_t vlen = strlen(val);
+  while (vlen && (val[vlen - 1] == ' ' || val[vlen - 1] == '\t')) vlen--;
+  long v;
+#define IS(lit) (nlen == sizeof(lit) - 1 && memcmp(name, lit, nlen) == 0)
+#define VAL_IS(lit) (vlen == sizeof(lit) - 1 && memcmp(val, lit, vlen) == 0)
+  if (IS("holdout")) {
+    if (!parse_int(val, vlen, 1, 1000000, &v)) {
+      set_err(err, errlen,
+              "%s: option 'holdout' must be an integer from 1 to 1000000 "
+              "(items held out at the end of each user's sequence), got '%.*s'",
+              fname, (int)(vlen > 40 ? 40 : vlen), val);
+      return I2V_ERROR;
+    }
+    e->holdout = (int)v;
+  } else if (IS("k")) {
+    if (!parse_int(val, vlen, 1, 100000, &v)) {
+      set_err(err, errlen, "%s: option 'k' must be an integer from 1 to 100000, got '%.*s'", fname,
+              (int)(vlen > 40 ? 40 : vlen), val);
+      return I2V_ERROR;
+    }
+    e->k = (int)v;
+  } else if (IS("query")) {
+    if (VAL_IS("last")) {
+      e->query_items = 1;
+    } else if (VAL_IS("mean")) {
+      e->query_items = 0;
+    } else if (vlen > 5 && memcmp(val, "mean:", 5) == 0 &&
+               parse_int(val + 5, vlen - 5, 1, 1000000, &v)) {
+      e->query_items = (int)v;
+    } else {
+      set_err(err, errlen,
+              "%s: option 'query' must be 'last' (the item before the held-out "
+              "one), 'mean:N' (mean of the last N items) or 'mean' (all items "
+              "seen so far), got '%.*s'",
+              fname, (int)(vlen > 40 ? 40 : vlen), val);
+      return I2V_ERROR;
+    }
+  } else if (IS("score")) {
+    if (VAL_IS("cosine")) {
+      e->score = I2V_SCORE_COSINE;
+    } else if (VAL_IS("context")) {
+      e->score = I2V_SCORE_CONTEXT;
+    } else if (VAL_IS("context_prior")) {
+      e->score = I2V_SCORE_CONTEXT_PRIOR;
+    } else {
+      set_err(err, errlen,
+              "%s: option 'score' must be 'cosine', 'context' or 'context_prior', "
+              "got '%.*s'",
+              fname, (int)(vlen > 40 ? 40 : vlen), val);
+      return I2V_ERROR;
+    }
+  } else {
+    return -1;
+  }
+#undef IS
+#undef VAL_IS
+  return I2V_OK;
+}
+
+/* ---- split ---- */
+
+void i2v_eval_split_free(i2v_eval_split *sp, const i2v_alloc *a) {
+  i2v_free(a, sp->item_of);
+  i2v_free(a, sp->train_of);
+  i2v_free(a, sp->counts);
+  i2v_free(a, sp->tokens);
+  i2v_free(a, sp->starts);
+  i2v_free(a, sp->test_seq);
+  memset(sp, 0, sizeof(*sp));
+}
+
+typedef struct by_count {
+  uint64_t count;
+  uint32_t index;
+} by_count;
+
+static int by_count_desc(const void *x, const void *y) {
+  const by_count *a = x, *b = y;
+  if (a->count != b->count) return a->count > b->count ? -1 : 1;
+  return a->index < b->index ? -1 : (a->index > b->index);
+}
+
+static uint64_t train_len(const i2v_corpus *c, uint64_t s, int holdout) {
+  uint64_t len = c->starts[s + 1] - c->starts[s];
+  return len > (uint64_t)holdout ? len - (uint64_t)holdout : len;
+}
+
+int i2v_eval_split_build(const i2v_corpus *all, uint32_t nitems, int holdout, int64_t min_count,
+                         int64_t max_final_vocab, const i2v_alloc *a, i2v_eval_split *sp,
+                         const char *fname, char *err, size_t errlen) {
+  uint64_t *full_counts = NULL;
+  by_count *order = NULL;
+  int rc = I2V_NOMEM, ovf = 0;
+
+  memset(sp, 0, sizeof(*sp));
+  sp->all = all;
+  sp->nitems = nitems;
+  sp->holdout = holdout;
+  if (holdout < 1) holdout = sp->holdout = 1;
+
+  for (uint64_t s = 0; s < all->nseq; s++) {
+    uint64_t len = all->starts[s + 1] - all->starts[s];
+    if (len > (uint64_t)holdout) sp->nusers++;
+  }
+  if (sp->nusers == 0) {
+    set_err(err, errlen,
+            "%s: no user has more than %d item%s, so there is nothing to "
+            "evaluate with holdout=%d: each user evaluated needs the held-out "
+            "item%s and at least one item before them to query with",
+            fname, holdout, holdout == 1 ? "" : "s", holdout, holdout == 1 ? "" : "s");
+    return I2V_ERROR;
+  }
+
+  full_counts = i2v_malloc(a, i2v_mul_size(nitems, sizeof(uint64_t), &ovf));
+  order = i2v_malloc(a, i2v_mul_size(nitems, sizeof(by_count), &ovf));
+  sp->train_of = i2v_malloc(a, i2v_mul_size(nitems, sizeof(uint32_t), &ovf));
+  sp->test_seq = i2v_malloc(a, i2v_mul_size(sp->nusers, sizeof(uint64_t), &ovf));
+  if (ovf || !full_counts || !order || !sp->train_of || !sp->test_seq) goto fail;
+  memset(full_counts, 0, (size_t)nitems * sizeof(uint64_t));
+
+  uint64_t u = 0;
+  for (uint64_t s = 0; s < all->nseq; s++) {
+    const uint32_t *seq = all->tokens + all->starts[s];
+    uint64_t len = all->starts[s + 1] - all->starts[s];
+    uint64_t cut = train_len(all, s, holdout);
+    for (uint64_t i = 0; i < cut; i++) full_counts[seq[i]]++;
+    if (len > (uint64_t)holdout) {
+      sp->test_seq[u++] = s;
+      sp->ncases += (uint64_t)holdout;
+    }
+  }
+
+  /* The training vocabulary: by training count, then by full index. */
+  uint32_t n = 0;
+  for (uint32_t i = 0; i < nitems; i++) {
+    sp->train_of[i] = I2V_EVAL_NONE;
+    if (full_counts[i] > 0) {
+      order[n].count = full_counts[i];
+      order[n].index = i;
+      n++;
+    }
+  }
+  qsort(order, n, sizeof(by_count), by_count_desc);
+  uint64_t floor_count = min_count > 1 ? (uint64_t)min_count : 1;
+  if (max_final_vocab > 0 && (uint64_t)n > (uint64_t)max_final_vocab) {
+    uint64_t cut = order[max_final_vocab].count + 1;
+    if (cut > floor_count) floor_count = cut;
+  }
+  uint32_t kept = 0;
+  while (kept < n && order[kept].count >= floor_count) kept++;
+  sp->nvocab = kept;
+  sp->item_of = i2v_malloc(a, (size_t)(kept ? kept : 1) * sizeof(uint32_t));
+  sp->counts = i2v_malloc(a, (size_t)(kept ? kept : 1) * sizeof(uint64_t));
+  if (!sp->item_of || !sp->counts) goto fail;
+  for (uint32_t t = 0; t < kept; t++) {
+    sp->item_of[t] = order[t].index;
+    sp->counts[t] = order[t].count;
+    sp->train_of[order[t].index] = t;
+  }
+
+  /* Training sequences of at least two known items. */
+  uint64_t nseq = 0, ntok = 0;
+  for (uint64_t s = 0; s < all->nseq; s++) {
+    const uint32_t *seq = all->tokens + all->starts[s];
+    uint64_t cut = train_len(all, s, holdout), known = 0;
+    for (uint64_t i = 0; i < cut; i++) known += sp->train_of[seq[i]] != I2V_EVAL_NONE;
+    if (known >= 2) {
+      nseq++;
+      ntok += known;
+    }
+    if (all->starts[s + 1] - all->starts[s] > (uint64_t)holdout)
+      for (uint64_t i = cut; i < all->starts[s + 1] - all->starts[s]; i++)
+        sp->unknown_targets += sp->train_of[seq[i]] == I2V_EVAL_NONE;
+  }
+  if (nseq == 0) {
+    set_err(err, errlen,
+            "%s: after holding out the last %d item%s of each user, no user has "
+            "two or more items left to train on; lower holdout",
+            fname, holdout, holdout == 1 ? "" : "s");
+    rc = I2V_ERROR;
+    goto fail;
+  }
+  sp->tokens = i2v_malloc(a, i2v_mul_size(ntok, sizeof(uint32_t), &ovf));
+  sp->starts = i2v_malloc(a, i2v_mul_size(nseq + 1, sizeof(uint64_t), &ovf));
+  if (ovf || !sp->tokens || !sp->starts) goto fail;
+  uint64_t pos = 0, q = 0;
+  for (uint64_t s = 0; s < all->nseq; s++) {
+    const uint32_t *seq = all->tokens + all->starts[s];
+    uint64_t cut = train_len(all, s, holdout), known = 0;
+    for (uint64_t i = 0; i < cut; i++) known += sp->train_of[seq[i]] != I2V_EVAL_NONE;
+    if (known < 2) continue;
+    sp->starts[q++] = pos;
+    for (uint64_t i = 0; i < cut; i++) {
+      uint32_t t = sp->train_of[seq[i]];
+      if (t != I2V_EVAL_NONE) sp->tokens[pos++] = t;
+    }
+  }
+  sp->starts[q] = pos;
+  sp->nseq = nseq;
+  sp->ntokens = ntok;
+  rc = I2V_OK;
+  goto done;
+
+fail:
+  if (rc == I2V_NOMEM) set_err(err, errlen, "%s: out of memory", fname);
+  i2v_eval_split_free(sp, a);
+done:
+  i2v_free(a, full_counts);
+  i2v_free(a, order);
+  return rc;
+}
+
+/* ---- scorers ---- */
+
+int i2v_eval_score_popularity(void *ctx, const uint32_t *query, size_t nq, float *scores) {
+  const i2v_eval_split *sp = ctx;
+  (void)query;
+  (void)nq;
+  for (uint32_t i = 0; i < sp->nvocab; i++) scores[i] = (float)sp->counts[i];
+  return I2V_OK;
+}
+
+void i2v_eval_cooc_free(i2v_eval_cooc *c) {
+  if (c->alloc) {
+    i2v_free(c->alloc, c->where_start);
+    i2v_free(c->alloc, c->where);
+    i2v_free(c->alloc, c->seq_of);
+  }
+  memset(c, 0, sizeof(*c));
+}
+
+int i2v_eval_cooc_init(i2v_eval_cooc *c, const i2v_eval_split *sp, int window, const i2v_alloc *a) {
+  int ovf = 0;
+  memset(c, 0, sizeof(*c));
+  c->sp = sp;
+  c->window = window < 1 ? 1 : window;
+  c->alloc = a;
+  c->where_start = i2v_malloc(a, i2v_mul_size((size_t)sp->nvocab + 1, sizeof(uint64_t), &ovf));
+  c->where = i2v_malloc(a, i2v_mul_size(sp->ntokens, sizeof(uint64_t), &ovf));
+  c->seq_of = i2v_malloc(a, i2v_mul_size(sp->ntokens, sizeof(uint64_t), &ovf));
+  if (ovf || !c->where_start || !c->where || !c->seq_of) {
+    i2v_eval_cooc_free(c);
+    return I2V_NOMEM;
+  }
+  /* Counting sort of token positions by item. */
+  memset(c->where_start, 0, ((size_t)sp->nvocab + 1) * sizeof(uint64_t));
+  for (uint64_t p = 0; p < sp->ntokens; p++) c->where_start[sp->tokens[p] + 1]++;
+  for (uint32_t i = 0; i < sp->nvocab; i++) c->where_start[i + 1] += c->where_start[i];
+  for (uint64_t s = 0; s < sp->nseq; s++) {
+    for (uint64_t p = sp->starts[s]; p < sp->starts[s + 1]; p++) {
+      c->seq_of[p] = s;
+      c->where[c->where_start[sp->tokens[p]]++] = p;
+    }
+  }
+  /* where_start[i] now holds the end of item i's run: shift back. */
+  for (uint32_t i = sp->nvocab; i > 0; i--) c->where_start[i] = c->where_start[i - 1];
+  c->where_start[0] = 0;
+  return I2V_OK;
+}
+
+int i2v_eval_score_cooc(void *ctx, const uint32_t *query, size_t nq, float *scores) {
+  const i2v_eval_cooc *c = ctx;
+  const i2v_eval_split *sp = c->sp;
+  const uint64_t w = (uint64_t)c->window;
+  memset(scores, 0, (size_t)sp->nvocab * sizeof(float));
+  for (size_t qi = 0; qi < nq; qi++) {
+    uint32_t item = query[qi];
+    for (uint64_t e = c->where_start[item]; e < c->where_start[item + 1]; e++) {
+      uint64_t p = c->where[e], s = c->seq_of[p];
+      uint64_t lo = p - sp->starts[s] > w ? p - w : sp->starts[s];
+      uint64_t hi = sp->starts[s + 1] - p > w + 1 ? p + w + 1 : sp->starts[s + 1];
+      for (uint64_t j = lo; j < hi; j++)
+        if (j != p) scores[sp->tokens[j]] += 1.0f;
+    }
+  }
+  return I2V_OK;
+}
+
+void i2v_eval_embedding_free(i2v_eval_embedding *e) {
+  if (e->alloc) {
+    i2v_free(e->alloc, e->raw_unit);
+    i2v_free(e->alloc, e->query);
+  }
+  memset(e, 0, sizeof(*e));
+}
+
+int i2v_eval_embedding_init(i2v_eval_embedding *e, const float *input, const float *output,
+                            size_t stride, int dim, uint32_t nvocab, int score,
+                            const i2v_alloc *a) {
+  int ovf = 0;
+  memset(e, 0, sizeof(*e));
+  e->input = input;
+  e->output = output;
+  e->stride = stride;
+  e->dim = dim;
+  e->nvocab = nvocab;
+  e->score = score;
+  e->alloc = a;
+  e->query = i2v_malloc(a, stride * sizeof(float));
+  if (!e->query) return I2V_NOMEM;
+  if (score == I2V_SCORE_COSINE) {
+    size_t bytes = i2v_mul_size(i2v_mul_size(nvocab, stride, &ovf), sizeof(float), &ovf);
+    if (ovf || bytes > SIZE_MAX - 64 || !(e->raw_unit = i2v_malloc(a, bytes + 64))) {
+      i2v_eval_embedding_free(e);
+      return I2V_NOMEM;
+    }
+    e->unit = (float *)(((uintptr_t)e->raw_unit + 63) & ~(uintptr_t)63);
+    memcpy(e->unit, input, bytes);
+    for (uint32_t i = 0; i < nvocab; i++) i2v_vec_normalize(e->unit + (size_t)i * stride, dim);
+  }
+  return I2V_OK;
+}
+
+int i2v_eval_score_embedding(void *ctx, const uint32_t *query, size_t nq, float *scores) {
+  i2v_eval_embedding *e = ctx;
+  if (nq == 0) {
+    memset(scores, 0, (size_t)e->nvocab * sizeof(float));
+    return I2V_OK;
+  }
+  memset(e->query, 0, e->stride * sizeof(float));
+  if (e->score == I2V_SCORE_COSINE) {
+    for (size_t i = 0; i < nq; i++)
+      i2v_axpy(1.0f, e->unit + (size_t)query[i] * e->stride, e->query, e->dim);
+    i2v_vec_normalize(e->query, e->dim);
+    i2v_vec_scores(e->unit, e->stride, e->nvocab, e->query, e->dim, scores);
+  } else {
+    for (size_t i = 0; i < nq; i++)
+      i2v_axpy(1.0f / (float)nq, e->input + (size_t)query[i] * e->stride, e->query, e->dim);
+    i2v_vec_scores(e->output, e->stride, e->nvocab, e->query, e->dim, scores);
+    if (e->prior)
+      for (uint32_t i = 0; i < e->nvocab; i++) scores[i] += e->prior[i];
+  }
+  return I2V_OK;
+}
+
+/* ---- the run ---- */
+
+int i2v_eval_run(const i2v_eval_split *sp, const i2v_eval_options *e, i2v_eval_scorer fn, void *ctx,
+                 i2v_eval_poll poll, void *poll_ctx, const i2v_alloc *a, i2v_eval_metrics *out) {
+  const i2v_corpus *all = sp->all;
+  const uint32_t nv = sp->nvocab;
+  size_t k = (size_t)e->k < nv ? (size_t)e->k : nv;
+  uint64_t longest = 0, done = 0, covered_n = 0;
+  double hr = 0, mrr = 0, ndcg = 0;
+  int rc = I2V_NOMEM;
+
+  memset(out, 0, sizeof(*out));
+  for (uint64_t u = 0; u < sp->nusers; u++) {
+    uint64_t s = sp->test_seq[u], len = all->starts[s + 1] - all->starts[s];
+    if (len > longest) longest = len;
+  }
+  float *scores = i2v_malloc(a, (size_t)(nv ? nv : 1) * sizeof(float));
+  unsigned char *seen = i2v_malloc(a, (size_t)(nv ? nv : 1));
+  unsigned char *covered = i2v_malloc(a, (size_t)(nv ? nv : 1));
+  uint32_t *query = i2v_malloc(a, (size_t)(longest ? longest : 1) * sizeof(uint32_t));
+  i2v_scored *heap = i2v_malloc(a, (k ? k : 1) * sizeof(i2v_scored));
+  if (!scores || !seen || !covered || !query || !heap) goto done;
+  memset(seen, 0, nv ? nv : 1);
+  memset(covered, 0, nv ? nv : 1);
+
+  for (uint64_t u = 0; u < sp->nusers; u++) {
+    uint64_t s = sp->test_seq[u];
+    const uint32_t *seq = all->tokens + all->starts[s];
+    uint64_t len = all->starts[s + 1] - all->starts[s];
+    uint64_t cut = len - (uint64_t)sp->holdout;
+    for (uint64_t i = 0; i < cut; i++) {
+      uint32_t t = sp->train_of[seq[i]];
+      if (t != I2V_EVAL_NONE) seen[t] = 1;
+    }
+    for (uint64_t p = cut; p < len; p++) {
+      /* The query: the last query_items known items before p, oldest first. */
+      size_t nq = 0;
+      size_t want = e->query_items > 0 ? (size_t)e->query_items : (size_t)p;
+      for (uint64_t i = p; i > 0 && nq < want; i--) {
+        uint32_t t = sp->train_of[seq[i - 1]];
+        if (t != I2V_EVAL_NONE) query[nq++] = t;
+      }
+      for (size_t i = 0; i < nq / 2; i++) {
+        uint32_t tmp = query[i];
+        query[i] = query[nq - 1 - i];
+        query[nq - 1 - i] = tmp;
+      }
+      if ((rc = fn(ctx, query, nq, scores)) != I2V_OK) goto done;
+      i2v_topk top;
+      i2v_topk_init(&top, heap, k);
+      for (uint32_t i = 0; i < nv; i++)
+        if (!seen[i] && i2v_topk_wants(&top, scores[i])) i2v_topk_push(&top, scores[i], i);
+      size_t got = i2v_topk_finish(&top);
+      uint32_t target = sp->train_of[seq[p]];
+      for (size_t r = 0; r < got; r++) {
+        if (!covered[heap[r].index]) {
+          covered[heap[r].index] = 1;
+          covered_n++;
+        }
+        if (heap[r].index == target) {
+          out->hits++;
+          hr += 1.0;
+          mrr += 1.0 / (double)(r + 1);
+          ndcg += 1.0 / log2((double)r + 2.0);
+        }
+      }
+      if (target != I2V_EVAL_NONE) seen[target] = 1;
+      out->cases++;
+      if (poll && ++done % 256 == 0 && poll(poll_ctx, done, sp->ncases)) {
+        rc = I2V_CANCELLED;
+        goto done;
+      }
+    }
+    for (uint64_t i = 0; i < len; i++) {
+      uint32_t t = sp->train_of[seq[i]];
+      if (t != I2V_EVAL_NONE) seen[t] = 0;
+    }
+    out->users++;
+  }
+  if (out->cases) {
+    out->hr = hr / (double)out->cases;
+    out->mrr = mrr / (double)out->cases;
+    out->ndcg = ndcg / (double)out->cases;
+  }
+  out->coverage = nv ? (double)covered_n / (double)nv : 0.0;
+  rc = I2V_OK;
+
+done:
+  i2v_free(a, scores);
+  i2v_free(a, seen);
+  i2v_free(a, covered);
+  i2v_free(a, query);
+  i2v_free(a, heap);
+  return rc;
+}

@@ -1,0 +1,259 @@
+/*
+** core/options.c: the 'name=value' option parser of item2vec_train.
+**
+** How it works: one table row per option gives its name, its kind (integer,
+** real, flag or text), where it lives in i2v_options, and its accepted range.
+** Parsing is strict: the whole value must be a number of the right kind, in
+** range and finite, or the caller gets a message naming the option and the
+** range.  An unknown name gets a message listing every valid one.
+*/
+#include "core/options.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { KIND_INT, KIND_INT64, KIND_REAL, KIND_TEXT };
+
+typedef struct option_spec {
+  const char *name;
+  int kind;
+  size_t offset;
+  double min, max; /* inclusive range for numbers */
+} option_spec;
+
+#define OPT(name, kind, field, lo, hi) \
+  { name, kind, offsetof(i2v_options, field), lo, hi }
+
+static const option_spec option_table[] = {
+    OPT("model", KIND_TEXT, model, 0, 0),
+    OPT("order_by", KIND_TEXT, order_by, 0, 0),
+    OPT("vector_size", KIND_INT, vector_size, 1, 4096),
+    OPT("window", KIND_INT, window, 1, 1000),
+    OPT("negative", KIND_INT, negative, 1, 1000),
+    OPT("ns_exponent", KIND_REAL, ns_exponent, -10, 10),
+    OPT("sample", KIND_REAL, sample, 0, 1),
+    OPT("min_count", KIND_INT64, min_count, 1, 9.2e18),
+    OPT("max_final_vocab", KIND_INT64, max_final_vocab, 0, 4294967295.0),
+    OPT("sg", KIND_INT, sg, 0, 1),
+    OPT("epochs", KIND_INT, epochs, 1, 10000),
+    OPT("alpha", KIND_REAL, alpha, 1e-9, 10),
+    OPT("min_alpha", KIND_REAL, min_alpha, 0, 10),
+    OPT("shrink_windows", KIND_INT, shrink_windows, 0, 1),
+    OPT("shuffle", KIND_INT, shuffle, 0, 1),
+    OPT("workers", KIND_INT, workers, 1, 256),
+    OPT("seed", KIND_INT64, seed, 0, 9.2e18),
+    OPT("verbose", KIND_INT, verbose, 0, 1),
+    OPT("save_context", KIND_INT, save_context, 0, 1),
+    OPT("update", KIND_INT, update, 0, 1),
+    OPT("stored_rate", KIND_REAL, stored_rate, 0, 1),
+    OPT("shared_negatives", KIND_INT, shared_negatives, 0, 1),
+};
+#define N_OPTIONS ((int)(sizeof(option_table) / sizeof(option_table[0])))
+
+void i2v_options_init(i2v_options *o, int ncpu, int verbose) {
+  memset(o, 0, sizeof(*o));
+  /* vector_size and epochs were chosen by measurement
+  ** (scripts/eval_grid.py; README "Measuring recommendations"). */
+  o->vector_size = 32;
+  o->window = 5;
+  o->negative = 5;
+  o->ns_exponent = 0.75;
+  o->sample = 1e-3;
+  o->min_count = 1;
+  o->max_final_vocab = 0;
+  o->sg = 1;
+  o->epochs = 10;
+  o->alpha = 0.025;
+  o->min_alpha = 0.0001;
+  o->shrink_windows = 1;
+  o->shuffle = 0;
+  o->workers = ncpu < 1 ? 1 : (ncpu > 256 ? 256 : ncpu);
+  o->seed = 1;
+  o->verbose = verbose ? 1 : 0;
+  o->stored_rate = 0.1;
+  o->shared_negatives = 1;
+}
+
+static void set_err(char *err, size_t n, const char *fmt, ...) {
+  va_list ap;
+  if (!err || n == 0) return;
+  va_start(ap, fmt);
+  vsnprintf(err, n, fmt, ap);
+  va_end(ap);
+}
+
+static char *dup_text(const i2v_alloc *a, const char *s, size_t n) {
+  char *p = i2v_malloc(a, n + 1);
+  if (!p) return NULL;
+  memcpy(p, s, n);
+  p[n] = 0;
+  return p;
+}
+
+static void list_names(char *buf, size_t n) {
+  size_t used = 0;
+  buf[0] = 0;
+  for (int i = 0; i < N_OPTIONS && used + 1 < n; i++) {
+    int w = snprintf(buf + used, n - used, "%s%s", i ? ", " : "", option_table[i].name);
+    if (w < 0) break;
+    used += (size_t)w;
+  }
+}
+
+static void range_text(const option_spec *s, char *buf, size_t n) {
+  if (s->kind == KIND_REAL) {
+    snprintf(buf, n, "a number from %g to %g", s->min, s->max);
+  } else if (s->min == 0 && s->max == 1) {
+    snprintf(buf, n, "0 or 1");
+  } else if (s->max > 9e18) {
+    snprintf(buf, n, "an integer of at least %.0f", s->min);
+  } else {
+    snprintf(buf, n, "an integer from %.0f to %.0f", s->min, s->max);
+  }
+}
+
+int i2v_options_set(i2v_options *o, const char *arg, const char *fname, const i2v_alloc *a,
+                    char *err, size_t errlen) {
+  const char *eq;
+  size_t nlen;
+  const option_spec *spec = NULL;
+  int idx = -1;
+  if (!arg) {
+    set_err(err, errlen, "%s: options must be 'name=value' strings, got NULL", fname);
+    return I2V_ERROR;
+  }
+  eq = strchr(arg, '=');
+  if (!eq) {
+    set_err(err, errlen, "%s: option '%s' is not of the form 'name=value'", fname, arg);
+    return I2V_ERROR;
+  }
+  nlen = (size_t)(eq - arg);
+  while (nlen > 0 && (arg[nlen - 1] == ' ' || arg[nlen - 1] == '\t')) nlen--;
+  while (nlen > 0 && (*arg == ' ' || *arg == '\t')) arg++, nlen--;
+  for (int i = 0; i < N_OPTIONS; i++) {
+    if (strlen(option_table[i].name) == nlen && memcmp(option_table[i].name, arg, nlen) == 0) {
+      spec = &option_table[i];
+      idx = i;
+      break;
+    }
+  }
+  if (!spec) {
+    char names[512];
+    list_names(names, sizeof(names));
+    set_err(err, errlen, "%s: unknown option '%.*s'; valid options are %s", fname, (int)nlen, arg,
+            names);
+    return I2V_ERROR;
+  }
+  const char *val = eq + 1;
+  while (*val == ' ' || *val == '\t') val++;
+  size_t vlen = strlen(val);
+  while (vlen > 0 && (val[vlen - 1] == ' ' || val[vlen - 1] == '\t')) vlen--;
+  char *field = (char *)o + spec->offset;
+
+  if (spec->kind == KIND_TEXT) {
+    if (vlen == 0) {
+      set_err(err, errlen, "%s: option '%s' needs a non-empty value", fname, spec->name);
+      return I2V_ERROR;
+    }
+    char *copy = dup_text(a, val, vlen);
+    if (!copy) return I2V_NOMEM;
+    char **slot = (char **)field;
+    i2v_free(a, *slot);
+    *slot = copy;
+    o->given |= (uint64_t)1 << idx;
+    return I2V_OK;
+  }
+
+  char range[96], vbuf[64];
+  range_text(spec, range, sizeof(range));
+  if (vlen == 0 || vlen >= sizeof(vbuf)) {
+    set_err(err, errlen, "%s: option '%s' must be %s, got '%.*s'", fname, spec->name, range,
+            (int)(vlen > 40 ? 40 : vlen), val);
+    return I2V_ERROR;
+  }
+  memcpy(vbuf, val, vlen);
+  vbuf[vlen] = 0;
+  char *end = NULL;
+  errno = 0;
+  if (spec->kind == KIND_REAL) {
+    double d = strtod(vbuf, &end);
+    if (*end != 0 || end == vbuf || !isfinite(d) || d < spec->min || d > spec->max) {
+      set_err(err, errlen, "%s: option '%s' must be %s, got '%s'", fname, spec->name, range, vbuf);
+      return I2V_ERROR;
+    }
+    memcpy(field, &d, sizeof(d));
+  } else {
+    long long v = strtoll(vbuf, &end, 10);
+    if (*end != 0 || end == vbuf || errno == ERANGE || (double)v < spec->min ||
+        (double)v > spec->max) {
+      set_err(err, errlen, "%s: option '%s' must be %s, got '%s'", fname, spec->name, range, vbuf);
+      return I2V_ERROR;
+    }
+    if (spec->kind == KIND_INT)
+      *(int *)field = (int)v;
+    else
+      *(int64_t *)field = (int64_t)v;
+  }
+  o->given |= (uint64_t)1 << idx;
+  return I2V_OK;
+}
+
+int i2v_options_check(const i2v_options *o, const char *fname, char *err, size_t errlen) {
+  if (o->min_alpha > o->alpha) {
+    set_err(err, errlen, "%s: option 'min_alpha' (%g) must not be greater than 'alpha' (%g)", fname,
+            o->min_alpha, o->alpha);
+    return I2V_ERROR;
+  }
+  return I2V_OK;
+}
+
+void i2v_options_free(i2v_options *o, const i2v_alloc *a) {
+  i2v_free(a, o->model);
+  i2v_free(a, o->order_by);
+  o->model = o->order_by = NULL;
+}
+
+int i2v_options_count(void) {
+  return N_OPTIONS;
+}
+
+int i2v_options_is_text(int i) {
+  return i >= 0 && i < N_OPTIONS && option_table[i].kind == KIND_TEXT;
+}
+
+const char *i2v_options_model(const i2v_options *o) {
+  return o->model ? o->model : "default";
+}
+
+const char *i2v_options_name(int i) {
+  return (i >= 0 && i < N_OPTIONS) ? option_table[i].name : NULL;
+}
+
+char *i2v_options_value_json(const i2v_options *o, int i, char *buf, size_t n) {
+  const option_spec *s = &option_table[i];
+  const char *field = (const char *)o + s->offset;
+  switch (s->kind) {
+    case KIND_INT:
+      snprintf(buf, n, "%d", *(const int *)field);
+      break;
+    case KIND_INT64:
+      snprintf(buf, n, "%lld", (long long)*(const int64_t *)field);
+      break;
+    case KIND_REAL: {
+      double d;
+      memcpy(&d, field, sizeof(d));
+      snprintf(buf, n, "%.17g", d);
+      break;
+    }
+    default: {
+      /* Text values are quoted by the caller, which can escape them. */
+      const char *t = *(char *const *)field;
+      snprintf(buf, n, "%s", t ? t : "");
+    }
+  }
+  return buf;
+}

@@ -1,0 +1,965 @@
+/*
+** sql/store.c: the model tables, and the per-connection cache of loaded
+** models that similar_items and the scalar functions answer from.
+**
+** Storage (plain tables in the main schema, created when missing):
+**   item2vec_models(name TEXT PRIMARY KEY, dim, items, source, params, stats,
+**                   created_at)
+**   item2vec_vectors(model, item, frequency, vector BLOB, PRIMARY KEY(model,
+**                    item)) WITHOUT ROWID
+**   item2vec_context(model, item, vector BLOB, PRIMARY KEY(model, item))
+**                    WITHOUT ROWID, only for models trained with save_context=1
+** The vector BLOB is dim little-endian float32 values (sqlite-vec's layout).
+**
+** How it works.  A write runs inside SAVEPOINT item2vec_write: delete the old
+** model of that name, insert the new rows, release; any failure rolls back to
+** the savepoint, so the old model stays whole (the undo statements are
+** prepared first: see i2v_undo_prepare).  A load reads the model's rows
+** into unit-length aligned rows and a vocabulary.  The cache keeps loaded
+** models per connection and trusts them while the pager's data version
+** (commits by any connection) and sqlite3_total_changes64 (this connection's
+** own writes) stay the same; any change and the cache is dropped, so no answer mixes vectors
+** of two versions of a model.  The check and the load run in one read
+** transaction (see i2v_conn_model), so both see the same commit.
+*/
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#if defined(__linux__)
+#include <sys/mman.h>
+#endif
+
+#include "core/hnsw.h"
+#include "sql/sqlite.h"
+#include "core/vec.h"
+
+static const char schema_sql[] =
+    "CREATE TABLE IF NOT EXISTS main.item2vec_models("
+    "name TEXT PRIMARY KEY, dim INTEGER NOT NULL, items INTEGER NOT NULL, "
+    "source TEXT, params TEXT, stats TEXT, created_at TEXT);"
+    "CREATE TABLE IF NOT EXISTS main.item2vec_vectors("
+    "model TEXT NOT NULL, item, frequency INTEGER NOT NULL, "
+    "vector BLOB NOT NULL, PRIMARY KEY (model, item)) WITHOUT ROWID;";
+
+int i2v_bind_item(sqlite3_stmt *st, int idx, const i2v_vocab *v, const i2v_vocab_entry *e) {
+  switch (e->type) {
+    case I2V_INTEGER:
+      return sqlite3_bind_int64(st, idx, e->v.i);
+    case I2V_FLOAT:
+      return sqlite3_bind_double(st, idx, e->key_is_int ? (double)e->v.i : e->v.r);
+    case I2V_TEXT:
+      if (e->key_is_int) {
+        char buf[32];
+        snprintf(buf, sizeof(buf), "%lld", (long long)e->v.i);
+        return sqlite3_bind_text(st, idx, buf, -1, SQLITE_TRANSIENT);
+      }
+      return sqlite3_bind_text(st, idx, i2v_vocab_bytes(v, e), (int)e->len, SQLITE_STATIC);
+    default:
+      return sqlite3_bind_blob(st, idx, i2v_vocab_bytes(v, e), (int)e->len, SQLITE_STATIC);
+  }
+}
+
+void i2v_result_item(sqlite3_context *ctx, const i2v_vocab *v, const i2v_vocab_entry *e) {
+  switch (e->type) {
+    case I2V_INTEGER:
+      sqlite3_result_int64(ctx, e->v.i);
+      break;
+    case I2V_FLOAT:
+      sqlite3_result_double(ctx, e->key_is_int ? (double)e->v.i : e->v.r);
+      break;
+    case I2V_TEXT:
+      if (e->key_is_int) {
+        char buf[32];
+        snprintf(buf, sizeof(buf), "%lld", (long long)e->v.i);
+        sqlite3_result_text(ctx, buf, -1, SQLITE_TRANSIENT);
+      } else {
+        sqlite3_result_text(ctx, i2v_vocab_bytes(v, e), (int)e->len, SQLITE_TRANSIENT);
+      }
+      break;
+    default:
+      sqlite3_result_blob(ctx, i2v_vocab_bytes(v, e), (int)e->len, SQLITE_TRANSIENT);
+  }
+}
+
+static void put_le32(unsigned char *p, float f) {
+  uint32_t u;
+  memcpy(&u, &f, 4);
+  p[0] = (unsigned char)u;
+  p[1] = (unsigned char)(u >> 8);
+  p[2] = (unsigned char)(u >> 16);
+  p[3] = (unsigned char)(u >> 24);
+}
+
+static float get_le32(const unsigned char *p) {
+  uint32_t u = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+  float f;
+  memcpy(&f, &u, 4);
+  return f;
+}
+
+static const char context_schema_sql[] =
+    "CREATE TABLE IF NOT EXISTS main.item2vec_context("
+    "model TEXT NOT NULL, item, vector BLOB NOT NULL, "
+    "PRIMARY KEY (model, item)) WITHOUT ROWID;";
+
+static int table_exists(sqlite3 *db, const char *name);
+
+/* Run one statement with the model name bound to ?1. */
+static int exec_model(sqlite3 *db, const char *sql, const char *model) {
+  sqlite3_stmt *st = NULL;
+  int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+  if (rc == SQLITE_OK) {
+    sqlite3_bind_text(st, 1, model, -1, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+    rc = rc == SQLITE_DONE ? SQLITE_OK : rc;
+  }
+  sqlite3_finalize(st);
+  return rc;
+}
+
+/* Insert one table's rows: (model, item[, frequency], vector). */
+static int insert_vectors(sqlite3 *db, const char *sql, int with_freq, const char *model,
+                          const i2v_vocab *items, const uint64_t *counts, const float *vectors,
+                          size_t stride, int dim, unsigned char *blob) {
+  sqlite3_stmt *st = NULL;
+  int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+  if (rc != SQLITE_OK) return rc;
+  sqlite3_bind_text(st, 1, model, -1, SQLITE_STATIC);
+  for (size_t i = 0; i < items->n; i++) {
+    const float *row = vectors + i * stride;
+    int col = 3;
+    for (int d = 0; d < dim; d++) put_le32(blob + 4 * d, row[d]);
+    /* Binding an integer key as text copies it, which can run out of memory. */
+    rc = i2v_bind_item(st, 2, items, &items->entries[i]);
+    if (rc != SQLITE_OK) break;
+    if (with_freq) sqlite3_bind_int64(st, col++, (sqlite3_int64)counts[i]);
+    sqlite3_bind_blob(st, col, blob, dim * 4, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE) break;
+    rc = SQLITE_OK;
+  }
+  sqlite3_finalize(st);
+  return rc;
+}
+
+/* The statements that undo a failed write, prepared before the write starts
+** (declared in sql/sqlite.h).  After an interrupt, or an out-of-memory error
+** inside SQLite (which raises the same flag), SQLite refuses to prepare or run
+** anything new until the calling statement ends; a statement prepared earlier
+** still starts, and when it fails that way SQLite rolls back the whole
+** transaction (for SQLITE_NOMEM always, for SQLITE_INTERRUPT when it is a
+** write statement, hence `force`, a write that changes nothing). */
+int i2v_undo_prepare(sqlite3 *db, const char *savepoint, const char *table, i2v_undo *u) {
+  memset(u, 0, sizeof(*u));
+  u->began = sqlite3_get_autocommit(db);
+  char *to = sqlite3_mprintf("ROLLBACK TO \"%w\"", savepoint);
+  char *release = sqlite3_mprintf("RELEASE \"%w\"", savepoint);
+  char *force = sqlite3_mprintf("DELETE FROM main.\"%w\" WHERE 0", table);
+  int rc = to && release && force ? SQLITE_OK : SQLITE_NOMEM;
+  if (rc == SQLITE_OK) rc = sqlite3_prepare_v2(db, "ROLLBACK", -1, &u->rollback, NULL);
+  if (rc == SQLITE_OK) rc = sqlite3_prepare_v2(db, to, -1, &u->to, NULL);
+  if (rc == SQLITE_OK) rc = sqlite3_prepare_v2(db, release, -1, &u->release, NULL);
+  if (rc == SQLITE_OK) rc = sqlite3_prepare_v2(db, force, -1, &u->force, NULL);
+  sqlite3_free(to);
+  sqlite3_free(release);
+  sqlite3_free(force);
+  return rc;
+}
+
+static int step_once(sqlite3_stmt *st) {
+  int rc = sqlite3_step(st);
+  sqlite3_reset(st);
+  return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+int i2v_undo_release(sqlite3 *db, i2v_undo *u) {
+  int rc = step_once(u->release); /* commits when the savepoint began the transaction */
+  /* Interrupted after it committed (the interrupt comes at the statement's
+  ** end, and SQLite rolls nothing back for an interrupted read-only
+  ** statement): the write is stored, and the caller's statement reports the
+  ** interrupt itself. */
+  if (rc == SQLITE_INTERRUPT && u->began && sqlite3_get_autocommit(db)) rc = SQLITE_OK;
+  return rc;
+}
+
+int i2v_undo_run(sqlite3 *db, i2v_undo *u) {
+  int ok;
+  if (!u->rollback) return 1; /* nothing was prepared, nothing begun */
+  if (u->began)
+    ok = step_once(u->rollback) == SQLITE_OK;
+  else
+    ok = step_once(u->to) == SQLITE_OK && step_once(u->release) == SQLITE_OK;
+  if (ok || sqlite3_get_autocommit(db)) return 1;
+  step_once(u->force);
+  return sqlite3_get_autocommit(db) || !u->began;
+}
+
+void i2v_undo_finalize(i2v_undo *u) {
+  sqlite3_finalize(u->rollback);
+  sqlite3_finalize(u->to);
+  sqlite3_finalize(u->release);
+  sqlite3_finalize(u->force);
+  memset(u, 0, sizeof(*u));
+}
+
+int i2v_store_write(sqlite3 *db, const char *fname, const char *model, const i2v_vocab *items,
+                    const uint64_t *counts, const float *vectors, const float *context,
+                    size_t stride, int dim, const char *source, const char *params_json,
+                    const char *stats_json, char **pzErr) {
+  sqlite3_stmt *ins_model = NULL;
+  unsigned char *blob = NULL;
+  i2v_undo undo;
+  int rc, left_open = 0;
+  char *err = NULL;
+
+  /* The tables first, outside the savepoint: creating them changes the
+  ** schema, which would make the undo statements stale. */
+  memset(&undo, 0, sizeof(undo));
+  rc = sqlite3_exec(db, schema_sql, NULL, NULL, &err);
+  if (rc == SQLITE_OK && context) rc = sqlite3_exec(db, context_schema_sql, NULL, NULL, &err);
+  if (rc == SQLITE_OK) rc = i2v_undo_prepare(db, "item2vec_write", "item2vec_models", &undo);
+  if (rc != SQLITE_OK) goto fail;
+  rc = sqlite3_exec(db, "SAVEPOINT item2vec_write", NULL, NULL, &err);
+  if (rc != SQLITE_OK) goto rollback; /* it may have opened before failing */
+
+  rc = exec_model(db, "DELETE FROM main.item2vec_vectors WHERE model = ?1", model);
+  /* The old context vectors and approximate index go with the old vectors. */
+  static const char *const dependents[2][2] = {
+      {"item2vec_context", "DELETE FROM main.item2vec_context WHERE model = ?1"},
+      {"item2vec_index", "DELETE FROM main.item2vec_index WHERE model = ?1"}};
+  for (int t = 0; t < 2 && rc == SQLITE_OK; t++) {
+    int has = table_exists(db, dependents[t][0]);
+    if (has < 0) rc = sqlite3_errcode(db) ? sqlite3_errcode(db) : SQLITE_ERROR;
+    if (has > 0) rc = exec_model(db, dependents[t][1], model);
+  }
+  if (rc == SQLITE_OK && context) rc = sqlite3_exec(db, context_schema_sql, NULL, NULL, NULL);
+  if (rc == SQLITE_OK)
+    rc =
+        sqlite3_prepare_v2(db,
+                           "INSERT OR REPLACE INTO main.item2vec_models"
+                           "(name, dim, items, source, params, stats, created_at) "
+                           "VALUES (?1, ?2, ?3, ?4, ?5, ?6, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))",
+                           -1, &ins_model, NULL);
+  if (rc == SQLITE_OK) {
+    sqlite3_bind_text(ins_model, 1, model, -1, SQLITE_STATIC);
+    sqlite3_bind_int(ins_model, 2, dim);
+    sqlite3_bind_int64(ins_model, 3, (sqlite3_int64)items->n);
+    sqlite3_bind_text(ins_model, 4, source, -1, SQLITE_STATIC);
+    sqlite3_bind_text(ins_model, 5, params_json, -1, SQLITE_STATIC);
+    sqlite3_bind_text(ins_model, 6, stats_json, -1, SQLITE_STATIC);
+    rc = sqlite3_step(ins_model);
+    rc = rc == SQLITE_DONE ? SQLITE_OK : rc;
+  }
+  if (rc != SQLITE_OK) goto sqlfail;
+  blob = sqlite3_malloc64((size_t)dim * 4);
+  if (!blob) {
+    rc = SQLITE_NOMEM;
+    goto rollback;
+  }
+  rc = insert_vectors(db,
+                      "INSERT INTO main.item2vec_vectors(model, item, frequency, vector) "
+                      "VALUES (?1, ?2, ?3, ?4)",
+                      1, model, items, counts, vectors, stride, dim, blob);
+  if (rc == SQLITE_OK && context)
+    rc = insert_vectors(db,
+                        "INSERT INTO main.item2vec_context(model, item, vector) "
+                        "VALUES (?1, ?2, ?3)",
+                        0, model, items, counts, context, stride, dim, blob);
+  if (rc != SQLITE_OK) goto sqlfail;
+  sqlite3_finalize(ins_model);
+  ins_model = NULL;
+  sqlite3_free(blob);
+  blob = NULL;
+  rc = i2v_undo_release(db, &undo);
+  if (rc != SQLITE_OK) goto sqlfail;
+  i2v_undo_finalize(&undo);
+  return SQLITE_OK;
+
+sqlfail:
+  err = sqlite3_mprintf("%s", sqlite3_errmsg(db));
+rollback:
+  sqlite3_finalize(ins_model);
+  /* Not undone (no test reaches this): say so, the caller must roll back. */
+  left_open = !i2v_undo_run(db, &undo);
+fail:
+  i2v_undo_finalize(&undo);
+  sqlite3_free(blob);
+  *pzErr = sqlite3_mprintf("%s: could not store model '%s': %s%s", fname, model,
+                           err ? err : sqlite3_errstr(rc),
+                           left_open ? " (its transaction is still open: ROLLBACK it)" : "");
+  sqlite3_free(err);
+  return rc == SQLITE_OK ? SQLITE_ERROR : rc;
+}
+
+void i2v_model_release(i2v_model *m) {
+  if (!m || --m->refs > 0) return;
+  i2v_hnsw_free(m->index);
+  sqlite3_free(m->index_error);
+  sqlite3_free(m->codes);
+  sqlite3_free(m->context_raw);
+  i2v_vocab_free(&m->items);
+  sqlite3_free(m->raw);
+  sqlite3_free(m->name);
+  sqlite3_free(m);
+}
+
+/* 1 when main has the table, 0 when not, -1 when SQLite could not say (out
+** of memory, interrupted; sqlite3_errcode tells). */
+static int table_exists(sqlite3 *db, const char *name) {
+  sqlite3_stmt *st = NULL;
+  int found = -1;
+  if (sqlite3_prepare_v2(db,
+                         "SELECT 1 FROM main.sqlite_schema WHERE type = 'table' "
+                         "AND name = ?1",
+                         -1, &st, NULL) == SQLITE_OK) {
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    found = rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+  }
+  sqlite3_finalize(st);
+  return found;
+}
+
+/* Most bytes of rows allocated up front on the word of a model's header
+** (the fuzz build lowers it to exercise the growth path). */
+#ifndef I2V_LOAD_PREALLOC_BYTES
+#define I2V_LOAD_PREALLOC_BYTES ((uint64_t)256 << 20)
+#endif
+
+/* Rows to allocate before reading a model whose header claims nitems: the
+** claim, but never more than I2V_LOAD_PREALLOC_BYTES worth (anyone can write
+** these tables), and at least min_rows; more rows grow the buffer. */
+static size_t hinted_rows(int64_t nitems, size_t row_bytes, size_t min_rows) {
+  size_t cap = (size_t)(I2V_LOAD_PREALLOC_BYTES / row_bytes);
+  if (nitems > 0 && (uint64_t)nitems < (uint64_t)cap) cap = (size_t)nitems;
+  return cap < min_rows ? min_rows : cap;
+}
+
+/*
+** Fault in the whole pages of [p, p + bytes) with one call where Linux can
+** (MADV_POPULATE_WRITE, 5.14 and later; elsewhere nothing happens and the
+** pages fault in as they are written).  Fresh memory costs a page fault per
+** 4 KiB page on first write, and a quarter of a gigabyte of rows costs as
+** much to fault in as to read from the database; faulting it in ranges
+** takes a third off that.  Transparent huge pages would take more off on a
+** machine whose free memory is ready to use, but not on a virtual machine
+** that returns free memory to its host (free page reporting): each fresh
+** huge page then waits for the host, and a 1M x 64 model took 1.5 s to load
+** instead of 0.65 s in a new process on the development machine.
+*/
+void i2v_prefault(void *p, size_t bytes) {
+#if defined(__linux__) && defined(MADV_POPULATE_WRITE)
+  const uintptr_t page = 4096;
+  uintptr_t lo = ((uintptr_t)p + page - 1) & ~(page - 1);
+  uintptr_t hi = ((uintptr_t)p + bytes) & ~(page - 1);
+  if (hi > lo) (void)madvise((void *)lo, hi - lo, MADV_POPULATE_WRITE);
+#else
+  (void)p;
+  (void)bytes;
+#endif
+}
+
+/* Room for n rows of m->stride floats, 64-byte aligned, in m->raw/m->unit. */
+static int alloc_rows(i2v_model *m, size_t n) {
+  int ovf = 0;
+  size_t bytes = i2v_mul_size(n ? n : 1, m->stride * sizeof(float), &ovf);
+  if (ovf || bytes > SIZE_MAX - 64) return SQLITE_NOMEM;
+  m->raw = sqlite3_malloc64(bytes + 64);
+  if (!m->raw) return SQLITE_NOMEM;
+  m->unit = (float *)(((uintptr_t)m->raw + 63) & ~(uintptr_t)63);
+  return SQLITE_OK;
+}
+
+/* Copy one stored vector (dim little-endian float32) into its row and scale
+** it to unit length (i2v_vec_unit_row): the largest |value| of the scaled
+** row, or -1 when a value is not finite. */
+static float load_row(float *restrict row, const unsigned char *restrict b, int dim,
+                      size_t stride) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+  memcpy(row, b, (size_t)dim * sizeof(float));
+#else
+  for (int d = 0; d < dim; d++) row[d] = get_le32(b + 4 * d);
+#endif
+  return i2v_vec_unit_row(row, dim, stride);
+}
+
+/* i2v_vocab_index moved an item down over a duplicate: its row follows. */
+static void move_row(void *ctx, size_t from, size_t to) {
+  i2v_model *m = ctx;
+  memcpy(m->unit + to * m->stride, m->unit + from * m->stride, m->stride * sizeof(float));
+}
+
+/* Index the items appended since the last call (see i2v_store_load); when
+** some were duplicates, the largest |value| is counted again over the rows
+** left. */
+static int index_items(i2v_model *m) {
+  size_t before = m->items.n;
+  if (i2v_vocab_index(&m->items, move_row, m) != I2V_OK) return SQLITE_NOMEM;
+  if (m->items.n != before) {
+    float top = 0.0f;
+    for (size_t i = 0; i < m->items.n * m->stride; i++) {
+      float a = fabsf(m->unit[i]);
+      top = a > top ? a : top;
+    }
+    m->code_max = top;
+  }
+  return SQLITE_OK;
+}
+
+/*
+** Load model `name` into unit-length rows and a vocabulary.  The header row
+** gives the item count, so the rows and the vocabulary's hash table are
+** sized once; each stored row is appended to the vocabulary without a
+** lookup, copied and scaled, and the vocabulary is indexed at the end in one
+** batched pass (i2v_vocab_index: inserts one by one spent most of their time
+** waiting for hash slots, a cache miss each).  Rows beyond the header's count
+** (a hand-edited table) grow the buffer; '1' and 1 stored twice by hand keep
+** the first: the indexing drops the second and moves the rows after it down.
+** A bad row is an error unless it is such a second copy, which the first
+** never checked: the items before it are indexed first to tell.  The caller
+** runs this inside one read transaction (see i2v_conn_model), so the header
+** and the rows come from the same version of the database.
+*/
+int i2v_store_load(sqlite3 *db, const char *fname, const char *name, i2v_model **out,
+                   char **pzErr) {
+  sqlite3_stmt *st = NULL;
+  i2v_model *m = NULL;
+  int rc;
+  int64_t nitems = 0;
+  *out = NULL;
+
+  int has_models = table_exists(db, "item2vec_models");
+  int has_vectors = has_models > 0 ? table_exists(db, "item2vec_vectors") : has_models;
+  if (has_models < 0 || has_vectors < 0) {
+    rc = sqlite3_errcode(db);
+    goto sqlerr;
+  }
+  if (!has_models || !has_vectors) {
+    *pzErr = sqlite3_mprintf(
+        "%s: no such model '%s': no model has been trained in this database "
+        "(run item2vec_train first)",
+        fname, name);
+    return SQLITE_ERROR;
+  }
+  rc = sqlite3_prepare_v2(db, "SELECT dim, items FROM main.item2vec_models WHERE name = ?1", -1,
+                          &st, NULL);
+  if (rc != SQLITE_OK) goto sqlerr;
+  sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+  rc = sqlite3_step(st);
+  if (rc == SQLITE_DONE) {
+    sqlite3_finalize(st);
+    sqlite3_str *names = sqlite3_str_new(db);
+    int lrc = sqlite3_prepare_v2(db, "SELECT name FROM main.item2vec_models ORDER BY name", -1, &st,
+                                 NULL);
+    if (lrc == SQLITE_OK) {
+      int k = 0;
+      while ((lrc = sqlite3_step(st)) == SQLITE_ROW)
+        sqlite3_str_appendf(names, "%s'%s'", k++ ? ", " : "",
+                            (const char *)sqlite3_column_text(st, 0));
+    }
+    sqlite3_finalize(st);
+    st = NULL;
+    int src = sqlite3_str_errcode(names);
+    char *list = sqlite3_str_finish(names);       /* NULL when empty */
+    if (lrc != SQLITE_DONE || src != SQLITE_OK) { /* the list failed: say why */
+      sqlite3_free(list);
+      rc = lrc == SQLITE_DONE || lrc == SQLITE_OK ? src : lrc;
+      *pzErr = sqlite3_mprintf("%s: cannot read model '%s': %s", fname, name, sqlite3_errstr(rc));
+      return rc;
+    }
+    *pzErr = sqlite3_mprintf("%s: no such model '%s'; models in this database: %s", fname, name,
+                             list && *list ? list : "none");
+    sqlite3_free(list);
+    return SQLITE_ERROR;
+  }
+  if (rc != SQLITE_ROW) goto sqlerr;
+  int dim = sqlite3_column_int(st, 0);
+  nitems = sqlite3_column_int64(st, 1);
+  sqlite3_finalize(st);
+  st = NULL;
+  if (dim < 1 || dim > 65536 || nitems < 0 || nitems > 0xfffffffe) {
+    *pzErr = sqlite3_mprintf("%s: model '%s' has an invalid header (dim %d, items %lld)", fname,
+                             name, dim, (long long)nitems);
+    return SQLITE_CORRUPT;
+  }
+
+  m = sqlite3_malloc64(sizeof(*m));
+  if (!m) return SQLITE_NOMEM;
+  memset(m, 0, sizeof(*m));
+  m->refs = 1;
+  m->dim = dim;
+  m->stride = i2v_row_stride(dim);
+  i2v_vocab_init(&m->items, &i2v_sqlite_alloc);
+  m->name = sqlite3_mprintf("%s", name);
+  if (!m->name) goto nomem;
+
+  rc = sqlite3_prepare_v2(db,
+                          "SELECT item, frequency, vector FROM main.item2vec_vectors "
+                          "WHERE model = ?1",
+                          -1, &st, NULL);
+  if (rc != SQLITE_OK) goto sqlerr;
+  sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+  /* The header's item count sizes the rows, but it is only a hint (anyone
+  ** can write these tables): at most I2V_LOAD_PREALLOC_BYTES are taken on its
+  ** word; more rows grow the array as they arrive. */
+  size_t row_bytes = m->stride * sizeof(float);
+  size_t cap = hinted_rows(nitems, row_bytes, 1);
+  /* Rows (and items) are faulted in 4 MiB of rows ahead of the writes, so
+  ** a header that claims more items than there are costs no memory. */
+  size_t ahead = 0, chunk = ((size_t)4 << 20) / row_bytes + 1;
+  if (alloc_rows(m, cap) != SQLITE_OK) goto nomem;
+  if (i2v_vocab_reserve(&m->items, cap) != I2V_OK) goto nomem;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    i2v_value v;
+    int got = i2v_value_from_column(st, 0, &v);
+    if (got < 0) goto nomem;
+    if (!got) {
+      *pzErr = sqlite3_mprintf("%s: model '%s' has a NULL item", fname, name);
+      rc = SQLITE_CORRUPT;
+      goto fail;
+    }
+    int64_t idx = i2v_vocab_append(&m->items, &v);
+    if (idx < 0) goto nomem;
+    if ((size_t)idx >= cap) {
+      /* More rows than the header said: grow. */
+      void *old_raw = m->raw;
+      const float *old_unit = m->unit;
+      if (alloc_rows(m, cap * 2) != SQLITE_OK) {
+        m->raw = old_raw;
+        m->unit = (float *)old_unit;
+        goto nomem;
+      }
+      memcpy(m->unit, old_unit, cap * m->stride * sizeof(float));
+      sqlite3_free(old_raw);
+      cap *= 2;
+    }
+    if ((size_t)idx >= ahead) {
+      ahead = (size_t)idx + chunk < cap ? (size_t)idx + chunk : cap;
+      i2v_prefault(m->unit + (size_t)idx * m->stride, (ahead - (size_t)idx) * row_bytes);
+      size_t in_items = ahead < m->items.cap ? ahead : m->items.cap;
+      i2v_prefault(m->items.entries + idx, (in_items - (size_t)idx) * sizeof(i2v_vocab_entry));
+    }
+    int bytes = sqlite3_column_bytes(st, 2);
+    const unsigned char *b = sqlite3_column_blob(st, 2);
+    float top = bytes == dim * 4 && b
+                    ? load_row(m->unit + (size_t)idx * m->stride, b, dim, m->stride)
+                    : -2.0f;
+    if (top < 0) {
+      /* A second copy of an item is skipped unread, as i2v_vocab_add would
+      ** have found it: index the rows before this one to tell. */
+      i2v_vocab_unappend(&m->items);
+      if (index_items(m) != SQLITE_OK) goto nomem;
+      if (i2v_vocab_find(&m->items, &v) >= 0) continue;
+      if (top < -1.0f)
+        *pzErr = sqlite3_mprintf(
+            "%s: model '%s' has a vector of %d bytes for item '%s'; its dimension "
+            "%d needs %d bytes",
+            fname, name, bytes, (const char *)sqlite3_column_text(st, 0), dim, dim * 4);
+      else
+        *pzErr = sqlite3_mprintf("%s: model '%s' has a non-finite value in the vector of item '%s'",
+                                 fname, name, (const char *)sqlite3_column_text(st, 0));
+      rc = SQLITE_CORRUPT;
+      goto fail;
+    }
+    if (top > m->code_max) m->code_max = top;
+    m->items.entries[idx].count = (uint64_t)sqlite3_column_int64(st, 1);
+  }
+  if (rc != SQLITE_DONE) goto sqlerr;
+  sqlite3_finalize(st);
+  st = NULL;
+  if (index_items(m) != SQLITE_OK) goto nomem;
+  m->n = (uint32_t)m->items.n;
+  *out = m;
+  return SQLITE_OK;
+
+nomem:
+  rc = SQLITE_NOMEM;
+  *pzErr = sqlite3_mprintf("%s: out of memory loading model '%s'", fname, name);
+  goto fail;
+sqlerr:
+  *pzErr = sqlite3_mprintf("%s: cannot read model '%s': %s", fname, name, sqlite3_errmsg(db));
+  if (rc == SQLITE_OK || rc == SQLITE_ROW || rc == SQLITE_DONE) rc = SQLITE_ERROR;
+fail:
+  sqlite3_finalize(st);
+  i2v_model_release(m);
+  return rc;
+}
+
+void i2v_conn_clear(i2v_conn *c) {
+  while (c->cache) {
+    i2v_model *m = c->cache;
+    c->cache = m->next;
+    i2v_model_release(m);
+  }
+}
+
+void i2v_conn_release(void *p) {
+  i2v_conn *c = p;
+  if (!c || --c->refs > 0) return;
+  i2v_conn_clear(c);
+  sqlite3_free(c);
+}
+
+/*
+** Drop the cache when the model tables may have changed since it was
+** stamped.  The pager's data version moves on every commit, by any
+** connection, this one included.  This connection's uncommitted writes show
+** in sqlite3_total_changes64 while it holds a write transaction on main;
+** changes counted outside one went to other schemas (temp, attached) or were
+** committed (and moved the data version), so they do not drop the cache.  A
+** cache stamped inside a write transaction is dropped once that transaction
+** ends, since it may hold rows that were rolled back.  Neither check needs a
+** prepared statement, so nothing is left open at sqlite3_close.  The data
+** version is current only inside a read transaction: i2v_conn_model makes
+** sure there is one.
+*/
+static int check_stamp(i2v_conn *c, int in_write) {
+  unsigned int version = 0;
+  int64_t changes = sqlite3_total_changes64(c->db);
+  int rc = sqlite3_file_control(c->db, "main", SQLITE_FCNTL_DATA_VERSION, &version);
+  if (rc != SQLITE_OK) return rc;
+  if ((int64_t)version != c->stamp_version || (in_write && changes != c->stamp_changes) ||
+      (c->stamp_in_write && !in_write)) {
+    i2v_conn_clear(c);
+    c->stamp_version = (int64_t)version;
+  }
+  c->stamp_changes = changes;
+  c->stamp_in_write = in_write;
+  return SQLITE_OK;
+}
+
+/*
+** The model called name, from the cache or loaded.  The check and the load
+** must see one version of the database: a statement that reads a table of
+** main (every similar_items query, a scalar function over a table) already
+** holds a read transaction; a bare SELECT item2vec_similarity(1, 2) does
+** not, so one is opened here by stepping PRAGMA data_version (which reads
+** main) and held until the model is in hand.
+*/
+int i2v_conn_model(i2v_conn *c, const char *fname, const char *name, i2v_model **out,
+                   char **pzErr) {
+  sqlite3_stmt *hold = NULL;
+  i2v_model *m = NULL;
+  int state = sqlite3_txn_state(c->db, "main");
+  int rc = SQLITE_OK;
+  *out = NULL;
+  if (state == SQLITE_TXN_NONE) {
+    rc = sqlite3_prepare_v2(c->db, "PRAGMA main.data_version", -1, &hold, NULL);
+    if (rc == SQLITE_OK) rc = sqlite3_step(hold) == SQLITE_ROW ? SQLITE_OK : sqlite3_errcode(c->db);
+    if (rc != SQLITE_OK) {
+      *pzErr = sqlite3_mprintf("%s: cannot read the database: %s", fname, sqlite3_errmsg(c->db));
+      sqlite3_finalize(hold);
+      return rc;
+    }
+  }
+  rc = check_stamp(c, state == SQLITE_TXN_WRITE);
+  if (rc != SQLITE_OK) {
+    *pzErr = sqlite3_mprintf("%s: cannot read the database's data version (%s)", fname,
+                             sqlite3_errstr(rc));
+    sqlite3_finalize(hold);
+    return rc;
+  }
+  for (m = c->cache; m; m = m->next) {
+    if (strcmp(m->name, name) == 0) {
+      m->refs++;
+      *out = m;
+      sqlite3_finalize(hold);
+      return SQLITE_OK;
+    }
+  }
+  rc = i2v_store_load(c->db, fname, name, &m, pzErr);
+  sqlite3_finalize(hold);
+  if (rc != SQLITE_OK) return rc;
+  m->next = c->cache;
+  c->cache = m;
+  m->refs++; /* one for the cache, one for the caller */
+  *out = m;
+  return SQLITE_OK;
+}
+
+/* ---- The training state of a stored model, for update=1 ---------------- */
+
+void i2v_stored_model_free(i2v_stored_model *s) {
+  i2v_vocab_free(&s->items);
+  sqlite3_free(s->params);
+  sqlite3_free(s->input);
+  sqlite3_free(s->output);
+  memset(s, 0, sizeof(*s));
+}
+
+/* "'a', 'b'" (or "none"): the models in this database, for messages. */
+static char *model_names(sqlite3 *db) {
+  sqlite3_stmt *st = NULL;
+  sqlite3_str *names = sqlite3_str_new(db);
+  int k = 0;
+  if (table_exists(db, "item2vec_models") > 0 &&
+      sqlite3_prepare_v2(db, "SELECT name FROM main.item2vec_models ORDER BY name", -1, &st,
+                         NULL) == SQLITE_OK) {
+    while (sqlite3_step(st) == SQLITE_ROW)
+      sqlite3_str_appendf(names, "%s'%s'", k++ ? ", " : "",
+                          (const char *)sqlite3_column_text(st, 0));
+  }
+  sqlite3_finalize(st);
+  if (k == 0) sqlite3_str_appendall(names, "none");
+  return sqlite3_str_finish(names);
+}
+
+/* Decode one stored BLOB into dim floats: 0 when fine, 1 when its length is
+** wrong, 2 when a value is not finite. */
+static int decode_vector(const unsigned char *b, int bytes, int dim, float *row) {
+  if (!b || bytes != dim * 4) return 1;
+  for (int d = 0; d < dim; d++) {
+    row[d] = get_le32(b + 4 * d);
+    if (row[d] != row[d] || row[d] - row[d] != 0) return 2;
+  }
+  return 0;
+}
+
+/* Grow the packed n x dim matrices of s to hold cap rows. */
+static int stored_grow(i2v_stored_model *s, size_t cap) {
+  int ovf = 0;
+  size_t bytes = i2v_mul_size(i2v_mul_size(cap, (size_t)s->dim, &ovf), sizeof(float), &ovf);
+  if (ovf) return SQLITE_NOMEM;
+  float *in = sqlite3_realloc64(s->input, bytes);
+  if (!in) return SQLITE_NOMEM;
+  s->input = in;
+  float *out = sqlite3_realloc64(s->output, bytes);
+  if (!out) return SQLITE_NOMEM;
+  s->output = out;
+  return SQLITE_OK;
+}
+
+int i2v_store_read_state(sqlite3 *db, const char *fname, const char *name, i2v_stored_model *out,
+                         char **pzErr) {
+  sqlite3_stmt *st = NULL;
+  int rc;
+  size_t cap;
+  int64_t nitems, ncontext = 0;
+
+  memset(out, 0, sizeof(*out));
+  i2v_vocab_init(&out->items, &i2v_sqlite_alloc);
+  if (table_exists(db, "item2vec_models") <= 0 || table_exists(db, "item2vec_vectors") <= 0) {
+    *pzErr = sqlite3_mprintf(
+        "%s: update=1 continues a stored model, but no model has been trained in "
+        "this database; train model '%s' first without update=1",
+        fname, name);
+    return SQLITE_ERROR;
+  }
+  rc = sqlite3_prepare_v2(db,
+                          "SELECT dim, items, params FROM main.item2vec_models "
+                          "WHERE name = ?1",
+                          -1, &st, NULL);
+  if (rc != SQLITE_OK) goto sqlerr;
+  sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+  rc = sqlite3_step(st);
+  if (rc == SQLITE_DONE) {
+    char *list = model_names(db);
+    *pzErr = sqlite3_mprintf(
+        "%s: update=1 continues a stored model, but there is no model '%s' "
+        "(models in this database: %s); train it first without update=1",
+        fname, name, list ? list : "?");
+    sqlite3_free(list);
+    rc = SQLITE_ERROR;
+    goto fail;
+  }
+  if (rc != SQLITE_ROW) goto sqlerr;
+  out->dim = sqlite3_column_int(st, 0);
+  nitems = sqlite3_column_int64(st, 1);
+  if (sqlite3_column_type(st, 2) == SQLITE_TEXT) {
+    out->params = sqlite3_mprintf("%s", (const char *)sqlite3_column_text(st, 2));
+    if (!out->params) goto nomem;
+  }
+  sqlite3_finalize(st);
+  st = NULL;
+  if (out->dim < 1 || out->dim > 65536 || nitems < 0 || nitems > 0xfffffffe) {
+    *pzErr = sqlite3_mprintf("%s: model '%s' has an invalid header (dim %d, items %lld)", fname,
+                             name, out->dim, (long long)nitems);
+    rc = SQLITE_CORRUPT;
+    goto fail;
+  }
+
+  /* The context vectors are half of what training continues from. */
+  if (table_exists(db, "item2vec_context") > 0) {
+    rc = sqlite3_prepare_v2(db, "SELECT count(*) FROM main.item2vec_context WHERE model = ?1", -1,
+                            &st, NULL);
+    if (rc != SQLITE_OK) goto sqlerr;
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    if ((rc = sqlite3_step(st)) != SQLITE_ROW) goto sqlerr;
+    ncontext = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    st = NULL;
+  }
+  if (ncontext == 0) {
+    *pzErr = sqlite3_mprintf(
+        "%s: model '%s' has no stored context vectors, which update=1 continues "
+        "from (it was trained without save_context=1, or imported); retrain it "
+        "once with 'save_context=1' and later updates keep them",
+        fname, name);
+    rc = SQLITE_ERROR;
+    goto fail;
+  }
+
+  /* Both vectors of every item, in the table's key order. */
+  rc = sqlite3_prepare_v2(
+      db,
+      "SELECT v.item, v.frequency, v.vector, c.vector "
+      "FROM main.item2vec_vectors AS v LEFT JOIN main.item2vec_context AS c "
+      "ON c.model = v.model AND c.item = v.item WHERE v.model = ?1 ORDER BY v.item",
+      -1, &st, NULL);
+  if (rc != SQLITE_OK) goto sqlerr;
+  sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+  /* The header's count is a hint only, as in i2v_store_load. */
+  cap = hinted_rows(nitems, (size_t)out->dim * sizeof(float), 16);
+  if (stored_grow(out, cap) != SQLITE_OK) goto nomem;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    i2v_value v;
+    int added = 0;
+    int got = i2v_value_from_column(st, 0, &v);
+    if (got < 0) goto nomem;
+    if (!got) {
+      *pzErr = sqlite3_mprintf("%s: model '%s' has a NULL item", fname, name);
+      rc = SQLITE_CORRUPT;
+      goto fail;
+    }
+    int64_t idx = i2v_vocab_add(&out->items, &v, &added);
+    if (idx < 0) goto nomem;
+    if (!added) continue; /* '1' and 1 stored twice by hand: keep the first */
+    if ((size_t)idx >= cap) {
+      cap *= 2;
+      if (stored_grow(out, cap) != SQLITE_OK) goto nomem;
+    }
+    float *in = out->input + (size_t)idx * (size_t)out->dim;
+    float *ctx = out->output + (size_t)idx * (size_t)out->dim;
+    const char *which = "vector";
+    int bad = decode_vector(sqlite3_column_blob(st, 2), sqlite3_column_bytes(st, 2), out->dim, in);
+    if (!bad) {
+      which = "context vector";
+      if (sqlite3_column_type(st, 3) == SQLITE_NULL) {
+        *pzErr = sqlite3_mprintf(
+            "%s: model '%s' has no context vector for item '%s'; retrain it with "
+            "'save_context=1'",
+            fname, name, (const char *)sqlite3_column_text(st, 0));
+        rc = SQLITE_CORRUPT;
+        goto fail;
+      }
+      bad = decode_vector(sqlite3_column_blob(st, 3), sqlite3_column_bytes(st, 3), out->dim, ctx);
+    }
+    if (bad) {
+      *pzErr = sqlite3_mprintf(
+          bad == 1 ? "%s: model '%s' has a malformed %s for item '%s' (not %d float32 values)"
+                   : "%s: model '%s' has a non-finite value in the %s of item '%s' (dimension %d)",
+          fname, name, which, (const char *)sqlite3_column_text(st, 0), out->dim);
+      rc = SQLITE_CORRUPT;
+      goto fail;
+    }
+    sqlite3_int64 freq = sqlite3_column_int64(st, 1);
+    out->items.entries[idx].count = freq > 0 ? (uint64_t)freq : 0;
+  }
+  if (rc != SQLITE_DONE) goto sqlerr;
+  sqlite3_finalize(st);
+  st = NULL;
+  out->n = (uint32_t)out->items.n;
+  if (out->n == 0) {
+    *pzErr = sqlite3_mprintf("%s: model '%s' has no vectors", fname, name);
+    rc = SQLITE_CORRUPT;
+    goto fail;
+  }
+  return SQLITE_OK;
+
+nomem:
+  rc = SQLITE_NOMEM;
+  *pzErr = sqlite3_mprintf("%s: out of memory reading model '%s'", fname, name);
+  goto fail;
+sqlerr:
+  *pzErr = sqlite3_mprintf("%s: cannot read model '%s': %s", fname, name, sqlite3_errmsg(db));
+  if (rc == SQLITE_OK || rc == SQLITE_ROW || rc == SQLITE_DONE) rc = SQLITE_ERROR;
+fail:
+  sqlite3_finalize(st);
+  i2v_stored_model_free(out);
+  return rc;
+}
+
+/* Context vectors of a loaded model, for similar_items' score='context':
+** the stored rows as they are (not scaled), in the model's row order; items
+** without a stored context row keep zeros. */
+int i2v_model_context(sqlite3 *db, i2v_model *m, const char *fname, char **pzErr) {
+  sqlite3_stmt *st = NULL;
+  int rc, found = 0;
+  if (m->context) return SQLITE_OK;
+  int has = table_exists(db, "item2vec_context");
+  if (has < 0) {
+    *pzErr = sqlite3_mprintf("%s: %s", fname, sqlite3_errmsg(db));
+    return sqlite3_errcode(db) ? sqlite3_errcode(db) : SQLITE_ERROR;
+  }
+  int ovf = 0;
+  size_t bytes = i2v_mul_size(m->n ? m->n : 1, m->stride * sizeof(float), &ovf);
+  if (ovf || bytes > SIZE_MAX - 64) goto nomem;
+  void *raw = sqlite3_malloc64(bytes + 64);
+  if (!raw) goto nomem;
+  float *rows = (float *)(((uintptr_t)raw + 63) & ~(uintptr_t)63);
+  memset(rows, 0, bytes);
+  if (has > 0) {
+    rc = sqlite3_prepare_v2(db, "SELECT item, vector FROM main.item2vec_context WHERE model = ?1",
+                            -1, &st, NULL);
+    if (rc != SQLITE_OK) goto sqlerr;
+    sqlite3_bind_text(st, 1, m->name, -1, SQLITE_STATIC);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+      i2v_value v;
+      int got = i2v_value_from_column(st, 0, &v);
+      if (got < 0) {
+        sqlite3_finalize(st);
+        sqlite3_free(raw);
+        goto nomem;
+      }
+      int64_t idx = got ? i2v_vocab_find(&m->items, &v) : -1;
+      if (idx < 0) continue; /* not an item of the model: ignored */
+      const unsigned char *b = sqlite3_column_blob(st, 1);
+      if (!b || sqlite3_column_bytes(st, 1) != m->dim * 4) {
+        *pzErr = sqlite3_mprintf(
+            "%s: model '%s' has a context vector of %d bytes; "
+            "its dimension %d needs %d",
+            fname, m->name, sqlite3_column_bytes(st, 1), m->dim, m->dim * 4);
+        sqlite3_finalize(st);
+        sqlite3_free(raw);
+        return SQLITE_CORRUPT;
+      }
+      float *row = rows + (size_t)idx * m->stride;
+      for (int d = 0; d < m->dim; d++) {
+        row[d] = get_le32(b + 4 * d);
+        if (!isfinite(row[d])) {
+          *pzErr =
+              sqlite3_mprintf("%s: model '%s' has a non-finite context vector", fname, m->name);
+          sqlite3_finalize(st);
+          sqlite3_free(raw);
+          return SQLITE_CORRUPT;
+        }
+      }
+      found++;
+    }
+    if (rc != SQLITE_DONE) goto sqlerr;
+    sqlite3_finalize(st);
+  }
+  if (!found) {
+    sqlite3_free(raw);
+    *pzErr = sqlite3_mprintf(
+        "%s: model '%s' has no context vectors; score='context' needs a model "
+        "trained with 'save_context=1'",
+        fname, m->name);
+    return SQLITE_ERROR;
+  }
+  m->context_raw = raw;
+  m->context = rows;
+  return SQLITE_OK;
+
+sqlerr:
+  *pzErr = sqlite3_mprintf("%s: cannot read the context vectors of '%s': %s", fname, m->name,
+                           sqlite3_errmsg(db));
+  rc = sqlite3_errcode(db) ? sqlite3_errcode(db) : SQLITE_ERROR;
+  sqlite3_finalize(st);
+  sqlite3_free(raw);
+  return rc;
+nomem:
+  *pzErr = sqlite3_mprintf("%s: out of memory", fname);
+  return SQLITE_NOMEM;
+}
