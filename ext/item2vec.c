@@ -21,20 +21,20 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sql/sqlite.h"
 #include "core/vec.h"
+#include "sql/common.h"
+#include "sql/csv.h"
+#include "sql/eval.h"
+#include "sql/hnsw.h"
+#include "sql/pca.h"
+#include "sql/similar.h"
+#include "sql/store.h"
+#include "sql/train.h"
+#include "sql/w2v.h"
 
 SQLITE_EXTENSION_INIT1
 
-static void *sqlite_malloc(void *ctx, size_t n) {
-  (void)ctx;
-  return sqlite3_malloc64(n);
-}
-static void sqlite_free(void *ctx, void *p) {
-  (void)ctx;
-  sqlite3_free(p);
-}
-const i2v_alloc i2v_sqlite_alloc = {sqlite_malloc, sqlite_free, NULL};
+#define I2V_VERSION "0.1.0"
 
 static const char *model_arg(sqlite3_context *ctx, sqlite3_value *v, const char *fname) {
   if (sqlite3_value_type(v) != SQLITE_TEXT) {
@@ -44,16 +44,6 @@ static const char *model_arg(sqlite3_context *ctx, sqlite3_value *v, const char 
     return NULL;
   }
   return (const char *)sqlite3_value_text(v);
-}
-
-static void model_error(sqlite3_context *ctx, int rc, char *err) {
-  if (!err) {
-    sqlite3_result_error_nomem(ctx); /* even the message ran out of memory */
-    return;
-  }
-  sqlite3_result_error(ctx, err, -1);
-  sqlite3_result_error_code(ctx, rc);
-  sqlite3_free(err);
 }
 
 /* item2vec_similarity(a, b [, model]) */
@@ -67,7 +57,7 @@ static void similarity_func(sqlite3_context *ctx, int argc, sqlite3_value **argv
   if (argc == 3 && !(name = model_arg(ctx, argv[2], fname))) return;
   int rc = i2v_conn_model(conn, fname, name, &m, &err);
   if (rc != SQLITE_OK) {
-    model_error(ctx, rc, err);
+    i2v_result_error(ctx, rc, err);
     return;
   }
   int got_a = i2v_value_from_sql(argv[0], &a), got_b = i2v_value_from_sql(argv[1], &b);
@@ -94,7 +84,7 @@ static void vector_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   if (argc == 2 && !(name = model_arg(ctx, argv[1], fname))) return;
   int rc = i2v_conn_model(conn, fname, name, &m, &err);
   if (rc != SQLITE_OK) {
-    model_error(ctx, rc, err);
+    i2v_result_error(ctx, rc, err);
     return;
   }
   int got = i2v_value_from_sql(argv[0], &a);
@@ -123,7 +113,7 @@ static void vector_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
     }
     if (rc != SQLITE_OK) {
       char *msg = sqlite3_mprintf("%s: %s", fname, sqlite3_errmsg(conn->db));
-      model_error(ctx, rc, msg);
+      i2v_result_error(ctx, rc, msg);
     }
     sqlite3_finalize(st);
   }
@@ -296,41 +286,4 @@ __attribute__((visibility("default")))
     int sqlite3_item2vec_init(sqlite3 *db, char **pzErrMsg, const sqlite3_api_routines *pApi) {
   SQLITE_EXTENSION_INIT2(pApi);
   return register_all(db, pzErrMsg);
-}
-
-/* ---- what the eponymous tables share ---------------------------------- */
-
-int i2v_vtab_connect(sqlite3 *db, void *conn, const char *schema, const char *fname,
-                     sqlite3_vtab **ppVtab, char **pzErr) {
-  int rc = sqlite3_declare_vtab(db, schema);
-  if (rc != SQLITE_OK) return rc;
-  i2v_vtab *vt = sqlite3_malloc64(sizeof(*vt));
-  if (!vt) {
-    *pzErr = sqlite3_mprintf("%s: out of memory", fname);
-    return SQLITE_NOMEM;
-  }
-  memset(vt, 0, sizeof(*vt));
-  vt->conn = conn;
-  sqlite3_vtab_config(db, SQLITE_VTAB_INNOCUOUS);
-  *ppVtab = &vt->base;
-  return SQLITE_OK;
-}
-
-int i2v_vtab_disconnect(sqlite3_vtab *vt) {
-  sqlite3_free(vt);
-  return SQLITE_OK;
-}
-
-int i2v_vtab_open(size_t cursor_size, sqlite3_vtab_cursor **ppCur) {
-  sqlite3_vtab_cursor *c = sqlite3_malloc64(cursor_size);
-  if (!c) return SQLITE_NOMEM;
-  memset(c, 0, cursor_size);
-  *ppCur = c;
-  return SQLITE_OK;
-}
-
-int i2v_vtab_error(sqlite3_vtab *vt, int rc, char *msg) {
-  sqlite3_free(vt->zErrMsg);
-  vt->zErrMsg = msg;
-  return msg ? rc : SQLITE_NOMEM;
 }

@@ -37,7 +37,7 @@
 
 #include "core/csv.h"
 #include "core/reader.h"
-#include "sql/sqlite.h"
+#include "sql/csv.h"
 
 #define SNIFF_ROWS 1000
 

@@ -36,9 +36,11 @@
 #include <unistd.h>
 
 #include "core/eval.h"
-#include "sql/sqlite.h"
 #include "core/train.h"
 #include "core/vec.h"
+#include "sql/eval.h"
+#include "sql/source.h"
+#include "sql/store.h"
 
 typedef struct eval_poll_state {
   sqlite3_stmt *ping; /* SELECT 1: fails with SQLITE_INTERRUPT once interrupted */
@@ -375,11 +377,8 @@ done:
     if (!zErr)
       zErr = sqlite3_mprintf("%s: %s", fname,
                              rc == SQLITE_NOMEM ? "out of memory" : sqlite3_errstr(rc));
-    if (zErr)
-      sqlite3_result_error(ctx, zErr, -1);
-    else
-      sqlite3_result_error_nomem(ctx);
-    sqlite3_result_error_code(ctx, rc);
+    i2v_result_error(ctx, rc, zErr);
+    zErr = NULL;
   }
   sqlite3_free(zErr);
   sqlite3_free(params);

@@ -34,7 +34,7 @@
 #include <unistd.h>
 
 #include "core/hnsw.h"
-#include "sql/sqlite.h"
+#include "sql/hnsw.h"
 
 #define INDEX_CHUNK ((size_t)8 << 20)
 
@@ -62,22 +62,6 @@ static uint64_t model_items_hash(const i2v_model *m) {
     h = i2v_hnsw_hash_add(h, k);
   }
   return h;
-}
-
-/* 1 when main has the index table, 0 when not, -1 when SQLite could not say
-** (out of memory, interrupted: sqlite3_errcode tells). */
-static int index_table_exists(sqlite3 *db) {
-  sqlite3_stmt *st = NULL;
-  int found = -1;
-  if (sqlite3_prepare_v2(db,
-                         "SELECT 1 FROM main.sqlite_schema WHERE type = 'table' "
-                         "AND name = 'item2vec_index'",
-                         -1, &st, NULL) == SQLITE_OK) {
-    int rc = sqlite3_step(st);
-    found = rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
-  }
-  sqlite3_finalize(st);
-  return found;
 }
 
 /* Read the chunks of model m's index into one buffer.  *blob is NULL when
@@ -167,7 +151,7 @@ int i2v_index_attach(sqlite3 *db, i2v_model *m, const char *fname, char **pzErr)
     *pzErr = sqlite3_mprintf("%s: %s", fname, m->index_error);
     return SQLITE_ERROR;
   }
-  int exists = index_table_exists(db);
+  int exists = i2v_table_exists(db, "item2vec_index");
   if (exists < 0) { /* not remembered: the next query asks again */
     int code = sqlite3_errcode(db);
     *pzErr = sqlite3_mprintf("%s: cannot read the index of model '%s': %s", fname, m->name,
@@ -355,9 +339,7 @@ static void index_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   bp.verbose = p.verbose;
   rc = i2v_conn_model(conn, fname, model, &m, &zErr);
   if (rc != SQLITE_OK) {
-    sqlite3_result_error(ctx, zErr ? zErr : "item2vec_index: out of memory", -1);
-    sqlite3_result_error_code(ctx, rc);
-    sqlite3_free(zErr);
+    i2v_result_error(ctx, rc, zErr);
     return;
   }
   if (m->n == 0) {
@@ -421,13 +403,10 @@ done:
   i2v_hnsw_free(h);
   i2v_model_release(m);
   sqlite3_free(why);
-  if (rc == SQLITE_NOMEM && !zErr) {
-    sqlite3_result_error_nomem(ctx);
-  } else if (rc != SQLITE_OK) {
-    sqlite3_result_error(ctx, zErr ? zErr : "item2vec_index: out of memory", -1);
-    sqlite3_result_error_code(ctx, rc);
-  }
-  sqlite3_free(zErr);
+  if (rc != SQLITE_OK)
+    i2v_result_error(ctx, rc, zErr);
+  else
+    sqlite3_free(zErr);
 }
 
 /* SQLITE_DIRECTONLY: it writes tables, so no trigger or view in a schema

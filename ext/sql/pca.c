@@ -21,7 +21,8 @@
 #include <string.h>
 
 #include "core/pca.h"
-#include "sql/sqlite.h"
+#include "sql/pca.h"
+#include "sql/store.h"
 
 /* Column numbers, in the order of the CREATE TABLE below. */
 #define PRJ_ITEM 0

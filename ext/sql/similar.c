@@ -38,9 +38,11 @@
 
 #include "core/hnsw.h"
 #include "core/json.h"
-#include "sql/sqlite.h"
 #include "core/topk.h"
 #include "core/vec.h"
+#include "sql/hnsw.h"
+#include "sql/similar.h"
+#include "sql/store.h"
 
 /* Column numbers, in the order of the CREATE TABLE below. */
 #define SIM_RANK 0

@@ -20,7 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sql/sqlite.h"
+#include "sql/source.h"
 
 /* A growing array of uint32 pairs (user, item) per row, and with order_by
 ** sorted here, each row's sort key (see sort_key). */
@@ -281,62 +281,6 @@ static int check_column(sqlite3 *db, const char *fname, i2v_dataset *ds, const c
                            what, ds->table, list ? list : "?");
   sqlite3_free(list);
   return SQLITE_ERROR;
-}
-
-int i2v_value_from_column(sqlite3_stmt *st, int col, i2v_value *v) {
-  memset(v, 0, sizeof(*v));
-  v->type = sqlite3_column_type(st, col);
-  switch (v->type) {
-    case SQLITE_NULL:
-      return 0;
-    case SQLITE_INTEGER:
-      v->i = sqlite3_column_int64(st, col);
-      break;
-    case SQLITE_FLOAT:
-      v->r = sqlite3_column_double(st, col);
-      v->bytes = sqlite3_column_text(st, col);
-      v->n = (size_t)sqlite3_column_bytes(st, col);
-      break;
-    case SQLITE_TEXT:
-      v->bytes = sqlite3_column_text(st, col);
-      v->n = (size_t)sqlite3_column_bytes(st, col);
-      break;
-    default:
-      v->bytes = sqlite3_column_blob(st, col);
-      v->n = (size_t)sqlite3_column_bytes(st, col);
-      break;
-  }
-  /* The text of a real or a text value is a conversion that can run out of
-  ** memory; keying the item by nothing would silently merge items. */
-  if ((v->type == SQLITE_FLOAT || v->type == SQLITE_TEXT) && !v->bytes) return -1;
-  return 1;
-}
-
-int i2v_value_from_sql(sqlite3_value *sv, i2v_value *v) {
-  memset(v, 0, sizeof(*v));
-  v->type = sqlite3_value_type(sv);
-  switch (v->type) {
-    case SQLITE_NULL:
-      return 0;
-    case SQLITE_INTEGER:
-      v->i = sqlite3_value_int64(sv);
-      break;
-    case SQLITE_FLOAT:
-      v->r = sqlite3_value_double(sv);
-      v->bytes = sqlite3_value_text(sv);
-      v->n = (size_t)sqlite3_value_bytes(sv);
-      break;
-    case SQLITE_TEXT:
-      v->bytes = sqlite3_value_text(sv);
-      v->n = (size_t)sqlite3_value_bytes(sv);
-      break;
-    default:
-      v->bytes = sqlite3_value_blob(sv);
-      v->n = (size_t)sqlite3_value_bytes(sv);
-      break;
-  }
-  if ((v->type == SQLITE_FLOAT || v->type == SQLITE_TEXT) && !v->bytes) return -1;
-  return 1;
 }
 
 /* Items by count descending, then by first appearance. */

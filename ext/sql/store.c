@@ -25,13 +25,10 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
-#if defined(__linux__)
-#include <sys/mman.h>
-#endif
 
 #include "core/hnsw.h"
-#include "sql/sqlite.h"
 #include "core/vec.h"
+#include "sql/store.h"
 
 static const char schema_sql[] =
     "CREATE TABLE IF NOT EXISTS main.item2vec_models("
@@ -40,46 +37,6 @@ static const char schema_sql[] =
     "CREATE TABLE IF NOT EXISTS main.item2vec_vectors("
     "model TEXT NOT NULL, item, frequency INTEGER NOT NULL, "
     "vector BLOB NOT NULL, PRIMARY KEY (model, item)) WITHOUT ROWID;";
-
-int i2v_bind_item(sqlite3_stmt *st, int idx, const i2v_vocab *v, const i2v_vocab_entry *e) {
-  switch (e->type) {
-    case I2V_INTEGER:
-      return sqlite3_bind_int64(st, idx, e->v.i);
-    case I2V_FLOAT:
-      return sqlite3_bind_double(st, idx, e->key_is_int ? (double)e->v.i : e->v.r);
-    case I2V_TEXT:
-      if (e->key_is_int) {
-        char buf[32];
-        snprintf(buf, sizeof(buf), "%lld", (long long)e->v.i);
-        return sqlite3_bind_text(st, idx, buf, -1, SQLITE_TRANSIENT);
-      }
-      return sqlite3_bind_text(st, idx, i2v_vocab_bytes(v, e), (int)e->len, SQLITE_STATIC);
-    default:
-      return sqlite3_bind_blob(st, idx, i2v_vocab_bytes(v, e), (int)e->len, SQLITE_STATIC);
-  }
-}
-
-void i2v_result_item(sqlite3_context *ctx, const i2v_vocab *v, const i2v_vocab_entry *e) {
-  switch (e->type) {
-    case I2V_INTEGER:
-      sqlite3_result_int64(ctx, e->v.i);
-      break;
-    case I2V_FLOAT:
-      sqlite3_result_double(ctx, e->key_is_int ? (double)e->v.i : e->v.r);
-      break;
-    case I2V_TEXT:
-      if (e->key_is_int) {
-        char buf[32];
-        snprintf(buf, sizeof(buf), "%lld", (long long)e->v.i);
-        sqlite3_result_text(ctx, buf, -1, SQLITE_TRANSIENT);
-      } else {
-        sqlite3_result_text(ctx, i2v_vocab_bytes(v, e), (int)e->len, SQLITE_TRANSIENT);
-      }
-      break;
-    default:
-      sqlite3_result_blob(ctx, i2v_vocab_bytes(v, e), (int)e->len, SQLITE_TRANSIENT);
-  }
-}
 
 static void put_le32(unsigned char *p, float f) {
   uint32_t u;
@@ -101,8 +58,6 @@ static const char context_schema_sql[] =
     "CREATE TABLE IF NOT EXISTS main.item2vec_context("
     "model TEXT NOT NULL, item, vector BLOB NOT NULL, "
     "PRIMARY KEY (model, item)) WITHOUT ROWID;";
-
-static int table_exists(sqlite3 *db, const char *name);
 
 /* Run one statement with the model name bound to ?1. */
 static int exec_model(sqlite3 *db, const char *sql, const char *model) {
@@ -229,7 +184,7 @@ int i2v_store_write(sqlite3 *db, const char *fname, const char *model, const i2v
       {"item2vec_context", "DELETE FROM main.item2vec_context WHERE model = ?1"},
       {"item2vec_index", "DELETE FROM main.item2vec_index WHERE model = ?1"}};
   for (int t = 0; t < 2 && rc == SQLITE_OK; t++) {
-    int has = table_exists(db, dependents[t][0]);
+    int has = i2v_table_exists(db, dependents[t][0]);
     if (has < 0) rc = sqlite3_errcode(db) ? sqlite3_errcode(db) : SQLITE_ERROR;
     if (has > 0) rc = exec_model(db, dependents[t][1], model);
   }
@@ -304,23 +259,6 @@ void i2v_model_release(i2v_model *m) {
   sqlite3_free(m);
 }
 
-/* 1 when main has the table, 0 when not, -1 when SQLite could not say (out
-** of memory, interrupted; sqlite3_errcode tells). */
-static int table_exists(sqlite3 *db, const char *name) {
-  sqlite3_stmt *st = NULL;
-  int found = -1;
-  if (sqlite3_prepare_v2(db,
-                         "SELECT 1 FROM main.sqlite_schema WHERE type = 'table' "
-                         "AND name = ?1",
-                         -1, &st, NULL) == SQLITE_OK) {
-    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-    int rc = sqlite3_step(st);
-    found = rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
-  }
-  sqlite3_finalize(st);
-  return found;
-}
-
 /* Most bytes of rows allocated up front on the word of a model's header
 ** (the fuzz build lowers it to exercise the growth path). */
 #ifndef I2V_LOAD_PREALLOC_BYTES
@@ -334,30 +272,6 @@ static size_t hinted_rows(int64_t nitems, size_t row_bytes, size_t min_rows) {
   size_t cap = (size_t)(I2V_LOAD_PREALLOC_BYTES / row_bytes);
   if (nitems > 0 && (uint64_t)nitems < (uint64_t)cap) cap = (size_t)nitems;
   return cap < min_rows ? min_rows : cap;
-}
-
-/*
-** Fault in the whole pages of [p, p + bytes) with one call where Linux can
-** (MADV_POPULATE_WRITE, 5.14 and later; elsewhere nothing happens and the
-** pages fault in as they are written).  Fresh memory costs a page fault per
-** 4 KiB page on first write, and a quarter of a gigabyte of rows costs as
-** much to fault in as to read from the database; faulting it in ranges
-** takes a third off that.  Transparent huge pages would take more off on a
-** machine whose free memory is ready to use, but not on a virtual machine
-** that returns free memory to its host (free page reporting): each fresh
-** huge page then waits for the host, and a 1M x 64 model took 1.5 s to load
-** instead of 0.65 s in a new process on the development machine.
-*/
-void i2v_prefault(void *p, size_t bytes) {
-#if defined(__linux__) && defined(MADV_POPULATE_WRITE)
-  const uintptr_t page = 4096;
-  uintptr_t lo = ((uintptr_t)p + page - 1) & ~(page - 1);
-  uintptr_t hi = ((uintptr_t)p + bytes) & ~(page - 1);
-  if (hi > lo) (void)madvise((void *)lo, hi - lo, MADV_POPULATE_WRITE);
-#else
-  (void)p;
-  (void)bytes;
-#endif
 }
 
 /* Room for n rows of m->stride floats, 64-byte aligned, in m->raw/m->unit. */
@@ -429,13 +343,12 @@ int i2v_store_load(sqlite3 *db, const char *fname, const char *name, i2v_model *
   int64_t nitems = 0;
   *out = NULL;
 
-  int has_models = table_exists(db, "item2vec_models");
-  int has_vectors = has_models > 0 ? table_exists(db, "item2vec_vectors") : has_models;
-  if (has_models < 0 || has_vectors < 0) {
+  int has = i2v_model_tables(db);
+  if (has < 0) {
     rc = sqlite3_errcode(db);
     goto sqlerr;
   }
-  if (!has_models || !has_vectors) {
+  if (!has) {
     *pzErr = sqlite3_mprintf(
         "%s: no such model '%s': no model has been trained in this database "
         "(run item2vec_train first)",
@@ -449,29 +362,7 @@ int i2v_store_load(sqlite3 *db, const char *fname, const char *name, i2v_model *
   rc = sqlite3_step(st);
   if (rc == SQLITE_DONE) {
     sqlite3_finalize(st);
-    sqlite3_str *names = sqlite3_str_new(db);
-    int lrc = sqlite3_prepare_v2(db, "SELECT name FROM main.item2vec_models ORDER BY name", -1, &st,
-                                 NULL);
-    if (lrc == SQLITE_OK) {
-      int k = 0;
-      while ((lrc = sqlite3_step(st)) == SQLITE_ROW)
-        sqlite3_str_appendf(names, "%s'%s'", k++ ? ", " : "",
-                            (const char *)sqlite3_column_text(st, 0));
-    }
-    sqlite3_finalize(st);
-    st = NULL;
-    int src = sqlite3_str_errcode(names);
-    char *list = sqlite3_str_finish(names);       /* NULL when empty */
-    if (lrc != SQLITE_DONE || src != SQLITE_OK) { /* the list failed: say why */
-      sqlite3_free(list);
-      rc = lrc == SQLITE_DONE || lrc == SQLITE_OK ? src : lrc;
-      *pzErr = sqlite3_mprintf("%s: cannot read model '%s': %s", fname, name, sqlite3_errstr(rc));
-      return rc;
-    }
-    *pzErr = sqlite3_mprintf("%s: no such model '%s'; models in this database: %s", fname, name,
-                             list && *list ? list : "none");
-    sqlite3_free(list);
-    return SQLITE_ERROR;
+    return i2v_no_such_model(db, fname, name, pzErr);
   }
   if (rc != SQLITE_ROW) goto sqlerr;
   int dim = sqlite3_column_int(st, 0);
@@ -688,23 +579,6 @@ void i2v_stored_model_free(i2v_stored_model *s) {
   memset(s, 0, sizeof(*s));
 }
 
-/* "'a', 'b'" (or "none"): the models in this database, for messages. */
-static char *model_names(sqlite3 *db) {
-  sqlite3_stmt *st = NULL;
-  sqlite3_str *names = sqlite3_str_new(db);
-  int k = 0;
-  if (table_exists(db, "item2vec_models") > 0 &&
-      sqlite3_prepare_v2(db, "SELECT name FROM main.item2vec_models ORDER BY name", -1, &st,
-                         NULL) == SQLITE_OK) {
-    while (sqlite3_step(st) == SQLITE_ROW)
-      sqlite3_str_appendf(names, "%s'%s'", k++ ? ", " : "",
-                          (const char *)sqlite3_column_text(st, 0));
-  }
-  sqlite3_finalize(st);
-  if (k == 0) sqlite3_str_appendall(names, "none");
-  return sqlite3_str_finish(names);
-}
-
 /* Decode one stored BLOB into dim floats: 0 when fine, 1 when its length is
 ** wrong, 2 when a value is not finite. */
 static int decode_vector(const unsigned char *b, int bytes, int dim, float *row) {
@@ -739,7 +613,12 @@ int i2v_store_read_state(sqlite3 *db, const char *fname, const char *name, i2v_s
 
   memset(out, 0, sizeof(*out));
   i2v_vocab_init(&out->items, &i2v_sqlite_alloc);
-  if (table_exists(db, "item2vec_models") <= 0 || table_exists(db, "item2vec_vectors") <= 0) {
+  int has = i2v_model_tables(db);
+  if (has < 0) {
+    rc = sqlite3_errcode(db);
+    goto sqlerr;
+  }
+  if (!has) {
     *pzErr = sqlite3_mprintf(
         "%s: update=1 continues a stored model, but no model has been trained in "
         "this database; train model '%s' first without update=1",
@@ -754,11 +633,13 @@ int i2v_store_read_state(sqlite3 *db, const char *fname, const char *name, i2v_s
   sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
   rc = sqlite3_step(st);
   if (rc == SQLITE_DONE) {
-    char *list = model_names(db);
+    char *list = NULL;
+    rc = i2v_model_list(db, &list);
+    if (rc != SQLITE_OK) goto sqlerr;
     *pzErr = sqlite3_mprintf(
         "%s: update=1 continues a stored model, but there is no model '%s' "
         "(models in this database: %s); train it first without update=1",
-        fname, name, list ? list : "?");
+        fname, name, list);
     sqlite3_free(list);
     rc = SQLITE_ERROR;
     goto fail;
@@ -780,7 +661,12 @@ int i2v_store_read_state(sqlite3 *db, const char *fname, const char *name, i2v_s
   }
 
   /* The context vectors are half of what training continues from. */
-  if (table_exists(db, "item2vec_context") > 0) {
+  has = i2v_table_exists(db, "item2vec_context");
+  if (has < 0) {
+    rc = sqlite3_errcode(db);
+    goto sqlerr;
+  }
+  if (has) {
     rc = sqlite3_prepare_v2(db, "SELECT count(*) FROM main.item2vec_context WHERE model = ?1", -1,
                             &st, NULL);
     if (rc != SQLITE_OK) goto sqlerr;
@@ -887,7 +773,7 @@ int i2v_model_context(sqlite3 *db, i2v_model *m, const char *fname, char **pzErr
   sqlite3_stmt *st = NULL;
   int rc, found = 0;
   if (m->context) return SQLITE_OK;
-  int has = table_exists(db, "item2vec_context");
+  int has = i2v_table_exists(db, "item2vec_context");
   if (has < 0) {
     *pzErr = sqlite3_mprintf("%s: %s", fname, sqlite3_errmsg(db));
     return sqlite3_errcode(db) ? sqlite3_errcode(db) : SQLITE_ERROR;

@@ -23,15 +23,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "sql/sqlite.h"
 #include "core/train.h"
 #include "core/vec.h"
-
-double i2v_now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
+#include "sql/source.h"
+#include "sql/store.h"
+#include "sql/train.h"
+#include "sql/update.h"
 
 typedef struct poll_state {
   sqlite3_stmt *ping; /* SELECT 1: fails with SQLITE_INTERRUPT once interrupted */
@@ -71,40 +68,6 @@ static int train_poll(void *ctx, const i2v_progress *p) {
           (ps->tty && !epoch_done) ? "   " : "\n");
   fflush(stderr);
   return 0;
-}
-
-/* Append t as a JSON string (quotes, escapes) to s. */
-void i2v_json_string(sqlite3_str *s, const char *t) {
-  sqlite3_str_appendchar(s, 1, '"');
-  for (; *t; t++) {
-    unsigned char c = (unsigned char)*t;
-    if (c == '"' || c == '\\')
-      sqlite3_str_appendf(s, "\\%c", c);
-    else if (c < 0x20)
-      sqlite3_str_appendf(s, "\\u%04x", c);
-    else
-      sqlite3_str_appendchar(s, 1, (char)c);
-  }
-  sqlite3_str_appendchar(s, 1, '"');
-}
-
-void i2v_options_json_members(sqlite3_str *s, const i2v_options *o) {
-  char buf[64];
-  for (int i = 0; i < i2v_options_count(); i++) {
-    if (i) sqlite3_str_appendchar(s, 1, ',');
-    i2v_json_string(s, i2v_options_name(i));
-    sqlite3_str_appendchar(s, 1, ':');
-    const char *v = i2v_options_value_json(o, i, buf, sizeof(buf));
-    if (i2v_options_is_text(i)) {
-      if (strcmp(i2v_options_name(i), "model") == 0) v = i2v_options_model(o);
-      if (*v)
-        i2v_json_string(s, v);
-      else
-        sqlite3_str_appendall(s, "null");
-    } else {
-      sqlite3_str_appendall(s, v);
-    }
-  }
 }
 
 static char *params_json(sqlite3 *db, const i2v_options *o) {
@@ -358,11 +321,8 @@ done:
       rc = SQLITE_NOMEM;
     }
     if (!zErr) zErr = sqlite3_mprintf("%s: %s", fname, sqlite3_errstr(rc));
-    if (zErr)
-      sqlite3_result_error(ctx, zErr, -1);
-    else
-      sqlite3_result_error_nomem(ctx);
-    sqlite3_result_error_code(ctx, rc);
+    i2v_result_error(ctx, rc, zErr);
+    zErr = NULL;
   }
   sqlite3_free(zErr);
   sqlite3_free(params);

@@ -38,7 +38,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "sql/sqlite.h"
+#include "sql/update.h"
 
 static int option_index(const char *name) {
   for (int i = 0; i < i2v_options_count(); i++)

@@ -34,8 +34,9 @@
 
 #include "core/csv.h"
 #include "core/reader.h"
-#include "sql/sqlite.h"
 #include "core/w2v.h"
+#include "sql/store.h"
+#include "sql/w2v.h"
 
 typedef struct w2v_opts {
   int binary; /* -1: from the path */
@@ -43,9 +44,7 @@ typedef struct w2v_opts {
 
 static void set_error(sqlite3_context *ctx, int rc, char *msg) {
   i2v_utf8_sanitize(msg); /* names from a damaged file may not be UTF-8 */
-  sqlite3_result_error(ctx, msg ? msg : "out of memory", -1);
-  sqlite3_result_error_code(ctx, msg ? rc : SQLITE_NOMEM);
-  sqlite3_free(msg);
+  i2v_result_error(ctx, rc, msg);
 }
 
 /* {"model":..,"path":..,"items":N,"dim":D,"format":..,"gzip":..} */
@@ -103,27 +102,19 @@ static int path_is_binary(const char *path) {
   return n >= 4 && sqlite3_strnicmp(path + n - 4, ".bin", 4) == 0;
 }
 
-static int table_exists(sqlite3 *db, const char *name) {
-  sqlite3_stmt *st = NULL;
-  int found = 0;
-  if (sqlite3_prepare_v2(db,
-                         "SELECT 1 FROM main.sqlite_schema WHERE type = 'table' AND "
-                         "name = ?1",
-                         -1, &st, NULL) == SQLITE_OK) {
-    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-    found = sqlite3_step(st) == SQLITE_ROW;
-  }
-  sqlite3_finalize(st);
-  return found;
-}
-
 /* The model's dimension and vector count, or an error naming the models
 ** there are. */
 static int model_shape(sqlite3 *db, const char *fname, const char *model, int *dim,
                        sqlite3_int64 *n, char **pzErr) {
   sqlite3_stmt *st = NULL;
   int rc;
-  if (!table_exists(db, "item2vec_models") || !table_exists(db, "item2vec_vectors")) {
+  int has = i2v_model_tables(db);
+  if (has < 0) {
+    rc = sqlite3_errcode(db);
+    *pzErr = sqlite3_mprintf("%s: cannot read model '%s': %s", fname, model, sqlite3_errmsg(db));
+    return rc != SQLITE_OK ? rc : SQLITE_ERROR;
+  }
+  if (!has) {
     *pzErr = sqlite3_mprintf(
         "%s: no such model '%s': this database has no models "
         "(train or import one first)",
@@ -154,21 +145,7 @@ static int model_shape(sqlite3 *db, const char *fname, const char *model, int *d
     *pzErr = sqlite3_mprintf("%s: %s", fname, sqlite3_errmsg(db));
     return rc;
   }
-  sqlite3_str *names = sqlite3_str_new(db);
-  st = NULL;
-  if (sqlite3_prepare_v2(db, "SELECT name FROM main.item2vec_models ORDER BY name", -1, &st,
-                         NULL) == SQLITE_OK) {
-    int k = 0;
-    while (sqlite3_step(st) == SQLITE_ROW)
-      sqlite3_str_appendf(names, "%s'%s'", k++ ? ", " : "",
-                          (const char *)sqlite3_column_text(st, 0));
-  }
-  sqlite3_finalize(st);
-  char *list = sqlite3_str_finish(names);
-  *pzErr = sqlite3_mprintf("%s: no such model '%s'; models in this database: %s", fname, model,
-                           list && *list ? list : "none");
-  sqlite3_free(list);
-  return SQLITE_ERROR;
+  return i2v_no_such_model(db, fname, model, pzErr);
 }
 
 /* item2vec_export(model, path [, 'binary=0|1']) */

@@ -1,0 +1,297 @@
+/*
+** sql/common.c: what the SQLite-facing files share (declared in
+** sql/common.h).  Each helper has this one home; a second copy elsewhere is
+** a sign to call this one instead.
+*/
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#if defined(__linux__)
+#include <sys/mman.h>
+#endif
+
+#include "sql/common.h"
+
+static void *sqlite_malloc(void *ctx, size_t n) {
+  (void)ctx;
+  return sqlite3_malloc64(n);
+}
+static void sqlite_free(void *ctx, void *p) {
+  (void)ctx;
+  sqlite3_free(p);
+}
+const i2v_alloc i2v_sqlite_alloc = {sqlite_malloc, sqlite_free, NULL};
+
+/* ---- the eponymous tables ----------------------------------------------- */
+
+int i2v_vtab_connect(sqlite3 *db, void *conn, const char *schema, const char *fname,
+                     sqlite3_vtab **ppVtab, char **pzErr) {
+  int rc = sqlite3_declare_vtab(db, schema);
+  if (rc != SQLITE_OK) return rc;
+  i2v_vtab *vt = sqlite3_malloc64(sizeof(*vt));
+  if (!vt) {
+    *pzErr = sqlite3_mprintf("%s: out of memory", fname);
+    return SQLITE_NOMEM;
+  }
+  memset(vt, 0, sizeof(*vt));
+  vt->conn = conn;
+  sqlite3_vtab_config(db, SQLITE_VTAB_INNOCUOUS);
+  *ppVtab = &vt->base;
+  return SQLITE_OK;
+}
+
+int i2v_vtab_disconnect(sqlite3_vtab *vt) {
+  sqlite3_free(vt);
+  return SQLITE_OK;
+}
+
+int i2v_vtab_open(size_t cursor_size, sqlite3_vtab_cursor **ppCur) {
+  sqlite3_vtab_cursor *c = sqlite3_malloc64(cursor_size);
+  if (!c) return SQLITE_NOMEM;
+  memset(c, 0, cursor_size);
+  *ppCur = c;
+  return SQLITE_OK;
+}
+
+int i2v_vtab_error(sqlite3_vtab *vt, int rc, char *msg) {
+  sqlite3_free(vt->zErrMsg);
+  vt->zErrMsg = msg;
+  return msg ? rc : SQLITE_NOMEM;
+}
+
+/* ---- item values --------------------------------------------------------- */
+
+int i2v_value_from_column(sqlite3_stmt *st, int col, i2v_value *v) {
+  memset(v, 0, sizeof(*v));
+  v->type = sqlite3_column_type(st, col);
+  switch (v->type) {
+    case SQLITE_NULL:
+      return 0;
+    case SQLITE_INTEGER:
+      v->i = sqlite3_column_int64(st, col);
+      break;
+    case SQLITE_FLOAT:
+      v->r = sqlite3_column_double(st, col);
+      v->bytes = sqlite3_column_text(st, col);
+      v->n = (size_t)sqlite3_column_bytes(st, col);
+      break;
+    case SQLITE_TEXT:
+      v->bytes = sqlite3_column_text(st, col);
+      v->n = (size_t)sqlite3_column_bytes(st, col);
+      break;
+    default:
+      v->bytes = sqlite3_column_blob(st, col);
+      v->n = (size_t)sqlite3_column_bytes(st, col);
+      break;
+  }
+  /* The text of a real or a text value is a conversion that can run out of
+  ** memory; keying the item by nothing would silently merge items. */
+  if ((v->type == SQLITE_FLOAT || v->type == SQLITE_TEXT) && !v->bytes) return -1;
+  return 1;
+}
+
+int i2v_value_from_sql(sqlite3_value *sv, i2v_value *v) {
+  memset(v, 0, sizeof(*v));
+  v->type = sqlite3_value_type(sv);
+  switch (v->type) {
+    case SQLITE_NULL:
+      return 0;
+    case SQLITE_INTEGER:
+      v->i = sqlite3_value_int64(sv);
+      break;
+    case SQLITE_FLOAT:
+      v->r = sqlite3_value_double(sv);
+      v->bytes = sqlite3_value_text(sv);
+      v->n = (size_t)sqlite3_value_bytes(sv);
+      break;
+    case SQLITE_TEXT:
+      v->bytes = sqlite3_value_text(sv);
+      v->n = (size_t)sqlite3_value_bytes(sv);
+      break;
+    default:
+      v->bytes = sqlite3_value_blob(sv);
+      v->n = (size_t)sqlite3_value_bytes(sv);
+      break;
+  }
+  if ((v->type == SQLITE_FLOAT || v->type == SQLITE_TEXT) && !v->bytes) return -1;
+  return 1;
+}
+
+int i2v_bind_item(sqlite3_stmt *st, int idx, const i2v_vocab *v, const i2v_vocab_entry *e) {
+  switch (e->type) {
+    case I2V_INTEGER:
+      return sqlite3_bind_int64(st, idx, e->v.i);
+    case I2V_FLOAT:
+      return sqlite3_bind_double(st, idx, e->key_is_int ? (double)e->v.i : e->v.r);
+    case I2V_TEXT:
+      if (e->key_is_int) {
+        char buf[32];
+        snprintf(buf, sizeof(buf), "%lld", (long long)e->v.i);
+        return sqlite3_bind_text(st, idx, buf, -1, SQLITE_TRANSIENT);
+      }
+      return sqlite3_bind_text(st, idx, i2v_vocab_bytes(v, e), (int)e->len, SQLITE_STATIC);
+    default:
+      return sqlite3_bind_blob(st, idx, i2v_vocab_bytes(v, e), (int)e->len, SQLITE_STATIC);
+  }
+}
+
+void i2v_result_item(sqlite3_context *ctx, const i2v_vocab *v, const i2v_vocab_entry *e) {
+  switch (e->type) {
+    case I2V_INTEGER:
+      sqlite3_result_int64(ctx, e->v.i);
+      break;
+    case I2V_FLOAT:
+      sqlite3_result_double(ctx, e->key_is_int ? (double)e->v.i : e->v.r);
+      break;
+    case I2V_TEXT:
+      if (e->key_is_int) {
+        char buf[32];
+        snprintf(buf, sizeof(buf), "%lld", (long long)e->v.i);
+        sqlite3_result_text(ctx, buf, -1, SQLITE_TRANSIENT);
+      } else {
+        sqlite3_result_text(ctx, i2v_vocab_bytes(v, e), (int)e->len, SQLITE_TRANSIENT);
+      }
+      break;
+    default:
+      sqlite3_result_blob(ctx, i2v_vocab_bytes(v, e), (int)e->len, SQLITE_TRANSIENT);
+  }
+}
+
+/* ---- the model tables ---------------------------------------------------- */
+
+int i2v_table_exists(sqlite3 *db, const char *name) {
+  sqlite3_stmt *st = NULL;
+  int found = -1;
+  if (sqlite3_prepare_v2(db,
+                         "SELECT 1 FROM main.sqlite_schema WHERE type = 'table' "
+                         "AND name = ?1",
+                         -1, &st, NULL) == SQLITE_OK) {
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    found = rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+  }
+  sqlite3_finalize(st);
+  return found;
+}
+
+int i2v_model_tables(sqlite3 *db) {
+  int has = i2v_table_exists(db, "item2vec_models");
+  return has > 0 ? i2v_table_exists(db, "item2vec_vectors") : has;
+}
+
+int i2v_model_list(sqlite3 *db, char **out) {
+  sqlite3_stmt *st = NULL;
+  sqlite3_str *names = sqlite3_str_new(db);
+  int k = 0;
+  *out = NULL;
+  int rc =
+      sqlite3_prepare_v2(db, "SELECT name FROM main.item2vec_models ORDER BY name", -1, &st, NULL);
+  if (rc == SQLITE_OK) {
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+      sqlite3_str_appendf(names, "%s'%s'", k++ ? ", " : "",
+                          (const char *)sqlite3_column_text(st, 0));
+    if (rc == SQLITE_DONE) rc = SQLITE_OK;
+  }
+  sqlite3_finalize(st);
+  if (k == 0) sqlite3_str_appendall(names, "none");
+  if (rc == SQLITE_OK) rc = sqlite3_str_errcode(names);
+  char *list = sqlite3_str_finish(names);
+  if (rc == SQLITE_OK && !list) rc = SQLITE_NOMEM;
+  if (rc != SQLITE_OK) {
+    sqlite3_free(list);
+    return rc;
+  }
+  *out = list;
+  return SQLITE_OK;
+}
+
+int i2v_no_such_model(sqlite3 *db, const char *fname, const char *name, char **pzErr) {
+  char *list = NULL;
+  int rc = i2v_model_list(db, &list);
+  if (rc != SQLITE_OK) { /* the list failed: say why */
+    *pzErr = sqlite3_mprintf("%s: cannot read model '%s': %s", fname, name, sqlite3_errstr(rc));
+    return rc;
+  }
+  *pzErr =
+      sqlite3_mprintf("%s: no such model '%s'; models in this database: %s", fname, name, list);
+  sqlite3_free(list);
+  return SQLITE_ERROR;
+}
+
+/* ---- scalar functions ---------------------------------------------------- */
+
+void i2v_result_error(sqlite3_context *ctx, int rc, char *msg) {
+  if (!msg) {
+    sqlite3_result_error_nomem(ctx); /* even the message ran out of memory */
+    return;
+  }
+  sqlite3_result_error(ctx, msg, -1);
+  sqlite3_result_error_code(ctx, rc);
+  sqlite3_free(msg);
+}
+
+/* ---- small helpers ------------------------------------------------------- */
+
+double i2v_now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/*
+** Fault in the whole pages of [p, p + bytes) with one call where Linux can
+** (MADV_POPULATE_WRITE, 5.14 and later; elsewhere nothing happens and the
+** pages fault in as they are written).  Fresh memory costs a page fault per
+** 4 KiB page on first write, and a quarter of a gigabyte of rows costs as
+** much to fault in as to read from the database; faulting it in ranges
+** takes a third off that.  Transparent huge pages would take more off on a
+** machine whose free memory is ready to use, but not on a virtual machine
+** that returns free memory to its host (free page reporting): each fresh
+** huge page then waits for the host, and a 1M x 64 model took 1.5 s to load
+** instead of 0.65 s in a new process on the development machine.
+*/
+void i2v_prefault(void *p, size_t bytes) {
+#if defined(__linux__) && defined(MADV_POPULATE_WRITE)
+  const uintptr_t page = 4096;
+  uintptr_t lo = ((uintptr_t)p + page - 1) & ~(page - 1);
+  uintptr_t hi = ((uintptr_t)p + bytes) & ~(page - 1);
+  if (hi > lo) (void)madvise((void *)lo, hi - lo, MADV_POPULATE_WRITE);
+#else
+  (void)p;
+  (void)bytes;
+#endif
+}
+
+/* Append t as a JSON string (quotes, escapes) to s. */
+void i2v_json_string(sqlite3_str *s, const char *t) {
+  sqlite3_str_appendchar(s, 1, '"');
+  for (; *t; t++) {
+    unsigned char c = (unsigned char)*t;
+    if (c == '"' || c == '\\')
+      sqlite3_str_appendf(s, "\\%c", c);
+    else if (c < 0x20)
+      sqlite3_str_appendf(s, "\\u%04x", c);
+    else
+      sqlite3_str_appendchar(s, 1, (char)c);
+  }
+  sqlite3_str_appendchar(s, 1, '"');
+}
+
+void i2v_options_json_members(sqlite3_str *s, const i2v_options *o) {
+  char buf[64];
+  for (int i = 0; i < i2v_options_count(); i++) {
+    if (i) sqlite3_str_appendchar(s, 1, ',');
+    i2v_json_string(s, i2v_options_name(i));
+    sqlite3_str_appendchar(s, 1, ':');
+    const char *v = i2v_options_value_json(o, i, buf, sizeof(buf));
+    if (i2v_options_is_text(i)) {
+      if (strcmp(i2v_options_name(i), "model") == 0) v = i2v_options_model(o);
+      if (*v)
+        i2v_json_string(s, v);
+      else
+        sqlite3_str_appendall(s, "null");
+    } else {
+      sqlite3_str_appendall(s, v);
+    }
+  }
+}

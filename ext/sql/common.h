@@ -1,0 +1,84 @@
+/*
+** sql/common.h: what the SQLite-facing files share, in one home
+** (sql/common.c): the extension API pointer, the allocator on
+** sqlite3_malloc64, the eponymous tables' vtab helpers, item values in and
+** out of SQLite, the model tables' existence and list for messages, the
+** scalar functions' error tail, a monotonic clock and the JSON string writer.
+** No SQL file is included from here, so every SQL file can include it.
+*/
+#ifndef I2V_SQL_COMMON_H
+#define I2V_SQL_COMMON_H
+
+#include <sqlite3ext.h>
+SQLITE_EXTENSION_INIT3
+
+#include "core/common.h"
+#include "core/options.h"
+#include "core/vocab.h"
+
+/* The allocator of everything SQLite may see or free. */
+extern const i2v_alloc i2v_sqlite_alloc;
+
+/* ---- the eponymous tables (similar_items, item2vec_project) ------------- */
+
+/* Each vtab is an i2v_vtab; each cursor is allocated zeroed.  conn is the
+** connection state (sql/store.h) given to sqlite3_create_module_v2. */
+typedef struct i2v_vtab {
+  sqlite3_vtab base;
+  struct i2v_conn *conn;
+} i2v_vtab;
+int i2v_vtab_connect(sqlite3 *db, void *conn, const char *schema, const char *fname,
+                     sqlite3_vtab **ppVtab, char **pzErr);
+int i2v_vtab_disconnect(sqlite3_vtab *vt);
+int i2v_vtab_open(size_t cursor_size, sqlite3_vtab_cursor **ppCur);
+/* Set the table's error message (replacing any earlier one); a message that
+** could not be allocated (msg NULL) means memory ran out. */
+int i2v_vtab_error(sqlite3_vtab *vt, int rc, char *msg);
+
+/* ---- item values --------------------------------------------------------- */
+
+/* Read a column value into an i2v_value (payload valid until the next
+** step).  Returns 1, 0 for NULL, -1 when converting it to text ran out of
+** memory. */
+int i2v_value_from_column(sqlite3_stmt *st, int col, i2v_value *v);
+int i2v_value_from_sql(sqlite3_value *sv, i2v_value *v);
+/* Bind or return an item's stored value. */
+int i2v_bind_item(sqlite3_stmt *st, int idx, const i2v_vocab *v, const i2v_vocab_entry *e);
+void i2v_result_item(sqlite3_context *ctx, const i2v_vocab *v, const i2v_vocab_entry *e);
+
+/* ---- the model tables ---------------------------------------------------- */
+
+/* 1 when main has the table called name, 0 when not, -1 when SQLite could
+** not say (out of memory, interrupted: sqlite3_errcode tells). */
+int i2v_table_exists(sqlite3 *db, const char *name);
+/* Both item2vec_models and item2vec_vectors exist: 1, 0 or -1 as above. */
+int i2v_model_tables(sqlite3 *db);
+/* The models of main as "'a', 'b'" ("none" when there is none) into *out
+** (sqlite3_malloc'd), for messages; item2vec_models must exist.  Returns
+** SQLITE_OK, or the code of what failed with *out NULL. */
+int i2v_model_list(sqlite3 *db, char **out);
+/* "fname: no such model 'name'; models in this database: ..." into *pzErr,
+** returning SQLITE_ERROR; when the list cannot be read, "fname: cannot read
+** model 'name': why" and that code. */
+int i2v_no_such_model(sqlite3 *db, const char *fname, const char *name, char **pzErr);
+
+/* ---- scalar functions ---------------------------------------------------- */
+
+/* The error tail of a scalar function: report msg (sqlite3_malloc'd, freed
+** here) with code rc; a NULL msg means memory ran out. */
+void i2v_result_error(sqlite3_context *ctx, int rc, char *msg);
+
+/* ---- small helpers ------------------------------------------------------- */
+
+/* Monotonic seconds. */
+double i2v_now(void);
+/* Fault in the pages of a large fresh block in one call, ahead of writing
+** it (nothing where Linux cannot). */
+void i2v_prefault(void *p, size_t bytes);
+/* Append t as a JSON string (quoted, escaped) to s. */
+void i2v_json_string(sqlite3_str *s, const char *t);
+/* Every training option as JSON object members ("name":value,...), without
+** the braces: the params of item2vec_train and item2vec_evaluate. */
+void i2v_options_json_members(sqlite3_str *s, const i2v_options *o);
+
+#endif
