@@ -477,7 +477,7 @@ static int csv_rowid(sqlite3_vtab_cursor *cur, sqlite3_int64 *rowid) {
   return SQLITE_OK;
 }
 
-static const sqlite3_module csv_module = {
+const sqlite3_module i2v_csv_module = {
     .iVersion = 0,
     .xCreate = csv_connect,
     .xConnect = csv_connect,
@@ -492,8 +492,3 @@ static const sqlite3_module csv_module = {
     .xColumn = csv_column,
     .xRowid = csv_rowid,
 };
-
-int i2v_register_csv(sqlite3 *db, i2v_conn *c) {
-  (void)c; /* the module keeps no per-connection state */
-  return sqlite3_create_module_v2(db, "item2vec_csv", &csv_module, NULL, NULL);
-}

@@ -1,6 +1,9 @@
-/* sql/csv.h: the item2vec_csv table (sql/csv.c). */
+/* sql/csv.h: the item2vec_csv table (sql/csv.c), for the registration table. */
 #ifndef I2V_SQL_CSV_H
 #define I2V_SQL_CSV_H
-#include "sql/store.h"
-int i2v_register_csv(sqlite3 *db, i2v_conn *c);
+
+#include "sql/common.h"
+
+extern const sqlite3_module i2v_csv_module;
+
 #endif

@@ -117,7 +117,7 @@ enum { M_COSINE, M_CONTEXT, M_POPULARITY, M_COOC, M_PRIOR, M_COUNT };
 static const char *const method_names[M_COUNT] = {"cosine", "context", "popularity", "cooccurrence",
                                                   "context_prior"};
 
-static void evaluate_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
+void i2v_evaluate_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   static const char fname[] = "item2vec_evaluate";
   sqlite3 *db = sqlite3_context_db_handle(ctx);
   i2v_conn *conn = sqlite3_user_data(ctx);
@@ -394,13 +394,4 @@ done:
   i2v_eval_split_free(&sp, &i2v_sqlite_alloc);
   i2v_dataset_free(&ds);
   i2v_options_free(&o, &i2v_sqlite_alloc);
-}
-
-int i2v_register_evaluate(sqlite3 *db, i2v_conn *c) {
-  /* DIRECTONLY: it reads a table the caller names and, with model=, writes
-  ** the model tables, so a trigger or view in someone else's schema must not
-  ** call it. */
-  c->refs++;
-  return sqlite3_create_function_v2(db, "item2vec_evaluate", -1, SQLITE_UTF8 | SQLITE_DIRECTONLY, c,
-                                    evaluate_func, NULL, NULL, i2v_conn_release);
 }

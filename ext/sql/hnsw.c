@@ -302,7 +302,7 @@ sqlerr_nosp:
   return rc;
 }
 
-static void index_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
+void i2v_index_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   static const char fname[] = "item2vec_index";
   sqlite3 *db = sqlite3_context_db_handle(ctx);
   i2v_conn *conn = sqlite3_user_data(ctx);
@@ -407,12 +407,4 @@ done:
     i2v_result_error(ctx, rc, zErr);
   else
     sqlite3_free(zErr);
-}
-
-/* SQLITE_DIRECTONLY: it writes tables, so no trigger or view in a schema
-** someone else wrote may call it. */
-int i2v_register_index(sqlite3 *db, i2v_conn *c) {
-  c->refs++;
-  return sqlite3_create_function_v2(db, "item2vec_index", -1, SQLITE_UTF8 | SQLITE_DIRECTONLY, c,
-                                    index_func, NULL, NULL, i2v_conn_release);
 }

@@ -12,6 +12,7 @@
 ** other items).  A damaged index is an error, every time. */
 int i2v_index_attach(sqlite3 *db, i2v_model *m, const char *fname, char **pzErr);
 
-int i2v_register_index(sqlite3 *db, i2v_conn *c);
+/* item2vec_index(model, 'option=value', ...) */
+void i2v_index_func(sqlite3_context *ctx, int argc, sqlite3_value **argv);
 
 #endif

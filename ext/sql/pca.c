@@ -237,7 +237,7 @@ static int prj_rowid(sqlite3_vtab_cursor *cur, sqlite3_int64 *rowid) {
   return SQLITE_OK;
 }
 
-static const sqlite3_module project_module = {
+const sqlite3_module i2v_project_module = {
     .iVersion = 0,
     .xCreate = NULL, /* eponymous only */
     .xConnect = prj_connect,
@@ -252,8 +252,3 @@ static const sqlite3_module project_module = {
     .xColumn = prj_column,
     .xRowid = prj_rowid,
 };
-
-int i2v_register_project(sqlite3 *db, i2v_conn *c) {
-  c->refs++;
-  return sqlite3_create_module_v2(db, "item2vec_project", &project_module, c, i2v_conn_release);
-}

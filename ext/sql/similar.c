@@ -664,7 +664,7 @@ static int sim_rowid(sqlite3_vtab_cursor *cur, sqlite3_int64 *rowid) {
   return SQLITE_OK;
 }
 
-static const sqlite3_module similar_module = {
+const sqlite3_module i2v_similar_module = {
     .iVersion = 0,
     .xCreate = NULL, /* eponymous only */
     .xConnect = sim_connect,
@@ -679,8 +679,3 @@ static const sqlite3_module similar_module = {
     .xColumn = sim_column,
     .xRowid = sim_rowid,
 };
-
-int i2v_register_similar(sqlite3 *db, i2v_conn *c) {
-  c->refs++;
-  return sqlite3_create_module_v2(db, "similar_items", &similar_module, c, i2v_conn_release);
-}

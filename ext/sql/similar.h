@@ -1,6 +1,9 @@
-/* sql/similar.h: the similar_items table (sql/similar.c). */
+/* sql/similar.h: the similar_items table (sql/similar.c), for the registration table. */
 #ifndef I2V_SQL_SIMILAR_H
 #define I2V_SQL_SIMILAR_H
-#include "sql/store.h"
-int i2v_register_similar(sqlite3 *db, i2v_conn *c);
+
+#include "sql/common.h"
+
+extern const sqlite3_module i2v_similar_module;
+
 #endif

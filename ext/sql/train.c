@@ -114,7 +114,7 @@ static int writing_statement_running(sqlite3 *db) {
   return 0;
 }
 
-static void train_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
+void i2v_train_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   static const char fname[] = "item2vec_train";
   sqlite3 *db = sqlite3_context_db_handle(ctx);
   i2v_conn *conn = sqlite3_user_data(ctx);
@@ -333,12 +333,4 @@ done:
   sqlite3_free(rate);
   i2v_dataset_free(&ds);
   i2v_options_free(&o, &i2v_sqlite_alloc);
-}
-
-int i2v_register_train(sqlite3 *db, i2v_conn *c) {
-  /* DIRECTONLY: it reads a table the caller names and writes model tables,
-  ** so a trigger or view in someone else's schema must not call it. */
-  c->refs++;
-  return sqlite3_create_function_v2(db, "item2vec_train", -1, SQLITE_UTF8 | SQLITE_DIRECTONLY, c,
-                                    train_func, NULL, NULL, i2v_conn_release);
 }

@@ -149,7 +149,7 @@ static int model_shape(sqlite3 *db, const char *fname, const char *model, int *d
 }
 
 /* item2vec_export(model, path [, 'binary=0|1']) */
-static void export_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
+void i2v_export_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   static const char fname[] = "item2vec_export";
   sqlite3 *db = sqlite3_context_db_handle(ctx);
   const char *model, *path;
@@ -286,7 +286,7 @@ done:
 }
 
 /* item2vec_import(path [, model [, 'binary=0|1']]) */
-static void import_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
+void i2v_import_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   static const char fname[] = "item2vec_import";
   sqlite3 *db = sqlite3_context_db_handle(ctx);
   i2v_conn *conn = sqlite3_user_data(ctx);
@@ -364,27 +364,4 @@ done:
   sqlite3_free(counts);
   sqlite3_free(params);
   sqlite3_free(out);
-}
-
-int i2v_register_w2v(sqlite3 *db, i2v_conn *c) {
-  /* DIRECTONLY: both read or write files the caller names (and import
-  ** replaces a model), so a trigger or view in someone else's schema must
-  ** not call them. */
-  static const struct {
-    const char *name;
-    int nArg;
-    void (*fn)(sqlite3_context *, int, sqlite3_value **);
-  } rows[] = {
-      {"item2vec_export", 2, export_func}, {"item2vec_export", 3, export_func},
-      {"item2vec_import", 1, import_func}, {"item2vec_import", 2, import_func},
-      {"item2vec_import", 3, import_func},
-  };
-  for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
-    c->refs++;
-    int rc =
-        sqlite3_create_function_v2(db, rows[i].name, rows[i].nArg, SQLITE_UTF8 | SQLITE_DIRECTONLY,
-                                   c, rows[i].fn, NULL, NULL, i2v_conn_release);
-    if (rc != SQLITE_OK) return rc;
-  }
-  return SQLITE_OK;
 }
