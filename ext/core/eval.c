@@ -40,8 +40,8 @@ static void set_err(char *err, size_t n, const char *fmt, ...) {
 void i2v_eval_options_init(i2v_eval_options *e) {
   e->holdout = 1;
   e->k = 10;
-  e->query_items = 1;
-  e->score = I2V_SCORE_COSINE;
+  e->query_items = I2V_EVAL_QUERY_RECOMMEND;
+  e->score = I2V_SCORE_HYBRID;
 }
 
 const char *i2v_eval_option_names(void) {
@@ -49,7 +49,9 @@ const char *i2v_eval_option_names(void) {
 }
 
 void i2v_eval_query_text(const i2v_eval_options *e, char *buf, size_t n) {
-  if (e->query_items == 1)
+  if (e->query_items < 0)
+    snprintf(buf, n, "recommend");
+  else if (e->query_items == 1)
     snprintf(buf, n, "last");
   else if (e->query_items == 0)
     snprintf(buf, n, "mean");
@@ -102,7 +104,9 @@ int i2v_eval_option(i2v_eval_options *e, const char *arg, const char *fname, cha
     }
     e->k = (int)v;
   } else if (IS("query")) {
-    if (VAL_IS("last")) {
+    if (VAL_IS("recommend")) {
+      e->query_items = I2V_EVAL_QUERY_RECOMMEND;
+    } else if (VAL_IS("last")) {
       e->query_items = 1;
     } else if (VAL_IS("mean")) {
       e->query_items = 0;
@@ -111,14 +115,17 @@ int i2v_eval_option(i2v_eval_options *e, const char *arg, const char *fname, cha
       e->query_items = (int)v;
     } else {
       set_err(err, errlen,
-              "%s: option 'query' must be 'last' (the item before the held-out "
-              "one), 'mean:N' (mean of the last N items) or 'mean' (all items "
-              "seen so far), got '%.*s'",
-              fname, (int)(vlen > 40 ? 40 : vlen), val);
+              "%s: option 'query' must be 'recommend' (what recommend_items "
+              "queries with: the last %d items), 'last' (the item before the "
+              "held-out one), 'mean:N' (mean of the last N items) or 'mean' (all "
+              "items seen so far), got '%.*s'",
+              fname, I2V_RANK_QUERY_ITEMS, (int)(vlen > 40 ? 40 : vlen), val);
       return I2V_ERROR;
     }
   } else if (IS("score")) {
-    if (VAL_IS("cosine")) {
+    if (VAL_IS("hybrid")) {
+      e->score = I2V_SCORE_HYBRID;
+    } else if (VAL_IS("cosine")) {
       e->score = I2V_SCORE_COSINE;
     } else if (VAL_IS("context")) {
       e->score = I2V_SCORE_CONTEXT;
@@ -126,7 +133,8 @@ int i2v_eval_option(i2v_eval_options *e, const char *arg, const char *fname, cha
       e->score = I2V_SCORE_CONTEXT_PRIOR;
     } else {
       set_err(err, errlen,
-              "%s: option 'score' must be 'cosine', 'context' or 'context_prior', "
+              "%s: option 'score' must be 'hybrid', 'cosine', 'context' or "
+              "'context_prior', "
               "got '%.*s'",
               fname, (int)(vlen > 40 ? 40 : vlen), val);
       return I2V_ERROR;
@@ -415,6 +423,58 @@ int i2v_eval_score_embedding(void *ctx, const uint32_t *query, size_t nq, float 
   return I2V_OK;
 }
 
+void i2v_eval_hybrid_free(i2v_eval_hybrid *h) {
+  if (h->alloc) {
+    i2v_ranker_free(&h->ranker);
+    i2v_pairs_free(&h->pairs, h->alloc);
+    i2v_free(h->alloc, h->log_count);
+    i2v_free(h->alloc, h->unit_raw);
+    i2v_free(h->alloc, h->rows);
+  }
+  memset(h, 0, sizeof(*h));
+}
+
+int i2v_eval_hybrid_init(i2v_eval_hybrid *h, const i2v_eval_split *sp, const float *input,
+                         const float *output, size_t stride, int dim, int window,
+                         const i2v_alloc *a) {
+  int ovf = 0;
+  memset(h, 0, sizeof(*h));
+  h->alloc = a;
+  i2v_corpus train = {sp->tokens, sp->starts, sp->nseq};
+  h->log_count = i2v_malloc(a, i2v_mul_size(sp->nvocab, sizeof(float), &ovf));
+  size_t bytes = i2v_mul_size(i2v_mul_size(sp->nvocab, stride, &ovf), sizeof(float), &ovf);
+  if (!ovf && bytes <= SIZE_MAX - 64) h->unit_raw = i2v_malloc(a, bytes + 64);
+  if (ovf || !h->log_count || !h->unit_raw ||
+      i2v_pairs_build(&train, sp->nvocab, window, I2V_RANK_BACKWARD, I2V_RANK_PAIRS_CAP, a,
+                      &h->pairs) != I2V_OK ||
+      i2v_ranker_init(&h->ranker, NULL, output, h->log_count, stride, dim, sp->nvocab, a) !=
+          I2V_OK) {
+    i2v_eval_hybrid_free(h);
+    return I2V_NOMEM;
+  }
+  h->unit = (float *)(((uintptr_t)h->unit_raw + 63) & ~(uintptr_t)63);
+  memcpy(h->unit, input, bytes);
+  for (uint32_t i = 0; i < sp->nvocab; i++) i2v_vec_normalize(h->unit + (size_t)i * stride, dim);
+  h->ranker.input = h->unit;
+  for (uint32_t i = 0; i < sp->nvocab; i++) h->log_count[i] = (float)log((double)sp->counts[i]);
+  return I2V_OK;
+}
+
+int i2v_eval_score_hybrid(void *ctx, const uint32_t *query, size_t nq, float *scores) {
+  i2v_eval_hybrid *h = ctx;
+  if (nq > h->rows_cap) {
+    int ovf = 0;
+    i2v_pair_row *rows = i2v_malloc(h->alloc, i2v_mul_size(nq, sizeof(i2v_pair_row), &ovf));
+    if (ovf || !rows) return I2V_NOMEM;
+    i2v_free(h->alloc, h->rows);
+    h->rows = rows;
+    h->rows_cap = nq;
+  }
+  for (size_t i = 0; i < nq; i++) h->rows[i] = i2v_pairs_row(&h->pairs, query[i]);
+  i2v_rank_scores(&h->ranker, query, h->rows, nq, scores);
+  return I2V_OK;
+}
+
 /* ---- the run ---- */
 
 int i2v_eval_run(const i2v_eval_split *sp, const i2v_eval_options *e, i2v_eval_scorer fn, void *ctx,
@@ -452,7 +512,9 @@ int i2v_eval_run(const i2v_eval_split *sp, const i2v_eval_options *e, i2v_eval_s
     for (uint64_t p = cut; p < len; p++) {
       /* The query: the last query_items known items before p, oldest first. */
       size_t nq = 0;
-      size_t want = e->query_items > 0 ? (size_t)e->query_items : (size_t)p;
+      size_t want = e->query_items < 0    ? (size_t)I2V_RANK_QUERY_ITEMS
+                    : e->query_items > 0 ? (size_t)e->query_items
+                                         : (size_t)p;
       for (uint64_t i = p; i > 0 && nq < want; i--) {
         uint32_t t = sp->train_of[seq[i - 1]];
         if (t != I2V_EVAL_NONE) query[nq++] = t;

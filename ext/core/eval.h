@@ -17,21 +17,33 @@
 #define I2V_EVAL_H
 
 #include "core/common.h"
+#include "core/rank.h"
 #include "core/train.h"
 
 #define I2V_EVAL_NONE UINT32_MAX
 
 /* cosine: input x input; context: input x output (word2vec's
 ** predict_output_word); context_prior: context + ns_exponent x log(count),
-** the negative-sampling prior put back. */
-enum { I2V_SCORE_COSINE = 0, I2V_SCORE_CONTEXT = 1, I2V_SCORE_CONTEXT_PRIOR = 2 };
+** the negative-sampling prior put back;
+** hybrid: recommend_items' ranking (core/rank.h), the default. */
+enum {
+  I2V_SCORE_COSINE = 0,
+  I2V_SCORE_CONTEXT = 1,
+  I2V_SCORE_CONTEXT_PRIOR = 2,
+  I2V_SCORE_HYBRID = 3
+};
+
+/* query_items for query=recommend: the query recommend_items makes, the
+** last I2V_RANK_QUERY_ITEMS known items (their mean). */
+#define I2V_EVAL_QUERY_RECOMMEND (-1)
 
 /* Evaluation-only options ('name=value', parsed by i2v_eval_option). */
 typedef struct i2v_eval_options {
   int holdout;     /* 1: last items of each user held out */
   int k;           /* 10 */
-  int query_items; /* 1 = the last item; N = mean of the last N; 0 = all seen */
-  int score;       /* I2V_SCORE_COSINE, _CONTEXT or _CONTEXT_PRIOR */
+  int query_items; /* -1 = recommend (default); 1 = the last item; N = mean of
+                      the last N; 0 = all seen */
+  int score;       /* I2V_SCORE_HYBRID (default), _COSINE, _CONTEXT or _CONTEXT_PRIOR */
 } i2v_eval_options;
 
 void i2v_eval_options_init(i2v_eval_options *e);
@@ -118,6 +130,24 @@ int i2v_eval_embedding_init(i2v_eval_embedding *e, const float *input, const flo
                             size_t stride, int dim, uint32_t nvocab, int score, const i2v_alloc *a);
 void i2v_eval_embedding_free(i2v_eval_embedding *e);
 int i2v_eval_score_embedding(void *ctx, const uint32_t *query, size_t nq, float *scores);
+
+/* Hybrid: recommend_items' ranking, with the pair evidence counted from the
+** training sequences exactly as item2vec_train counts and stores it. */
+typedef struct i2v_eval_hybrid {
+  i2v_ranker ranker;
+  i2v_pairs pairs;
+  float *log_count;
+  float *unit; /* unit-length copy of the input vectors */
+  void *unit_raw;
+  i2v_pair_row *rows; /* scratch, rows_cap entries */
+  size_t rows_cap;
+  const i2v_alloc *alloc;
+} i2v_eval_hybrid;
+int i2v_eval_hybrid_init(i2v_eval_hybrid *h, const i2v_eval_split *sp, const float *input,
+                         const float *output, size_t stride, int dim, int window,
+                         const i2v_alloc *a);
+void i2v_eval_hybrid_free(i2v_eval_hybrid *h);
+int i2v_eval_score_hybrid(void *ctx, const uint32_t *query, size_t nq, float *scores);
 
 typedef struct i2v_eval_metrics {
   double hr, mrr, ndcg, coverage;

@@ -257,3 +257,9 @@ char *i2v_options_value_json(const i2v_options *o, int i, char *buf, size_t n) {
   }
   return buf;
 }
+
+int i2v_options_given(const i2v_options *o, const char *name) {
+  for (int i = 0; i < N_OPTIONS; i++)
+    if (strcmp(option_table[i].name, name) == 0) return (int)(o->given >> i & 1);
+  return 0;
+}

@@ -59,5 +59,7 @@ int i2v_options_is_text(int i);
 const char *i2v_options_model(const i2v_options *o);
 /* Write option i's value into buf (numbers as JSON, text raw); returns buf. */
 char *i2v_options_value_json(const i2v_options *o, int i, char *buf, size_t n);
+/* 1 when the option called name was given (not left at its default). */
+int i2v_options_given(const i2v_options *o, const char *name);
 
 #endif

@@ -89,6 +89,7 @@ static char *eval_params_json(sqlite3 *db, const i2v_options *o, const i2v_eval_
                       e->k, buf,
                       e->score == I2V_SCORE_CONTEXT         ? "context"
                       : e->score == I2V_SCORE_CONTEXT_PRIOR ? "context_prior"
+                      : e->score == I2V_SCORE_HYBRID        ? "hybrid"
                                                             : "cosine");
   return sqlite3_str_finish(s);
 }
@@ -113,9 +114,9 @@ static int is_training_option(const char *arg) {
   return 0;
 }
 
-enum { M_COSINE, M_CONTEXT, M_POPULARITY, M_COOC, M_PRIOR, M_COUNT };
-static const char *const method_names[M_COUNT] = {"cosine", "context", "popularity", "cooccurrence",
-                                                  "context_prior"};
+enum { M_HYBRID, M_COSINE, M_CONTEXT, M_PRIOR, M_POPULARITY, M_COOC, M_COUNT };
+static const char *const method_names[M_COUNT] = {"hybrid",        "cosine",     "context",
+                                                  "context_prior", "popularity", "cooccurrence"};
 
 void i2v_evaluate_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   static const char fname[] = "item2vec_evaluate";
@@ -128,6 +129,7 @@ void i2v_evaluate_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   i2v_trained tr;
   i2v_eval_cooc cooc;
   i2v_eval_embedding emb[3];
+  i2v_eval_hybrid hybrid;
   float *prior = NULL;
   i2v_eval_metrics metrics[M_COUNT];
   i2v_vocab train_items;
@@ -142,6 +144,7 @@ void i2v_evaluate_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   memset(&tr, 0, sizeof(tr));
   memset(&cooc, 0, sizeof(cooc));
   memset(emb, 0, sizeof(emb));
+  memset(&hybrid, 0, sizeof(hybrid));
   memset(metrics, 0, sizeof(metrics));
   memset(&ps, 0, sizeof(ps));
   i2v_vocab_init(&train_items, &i2v_sqlite_alloc);
@@ -219,6 +222,8 @@ void i2v_evaluate_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
     zErr = sqlite3_mprintf("%s", err);
     goto done;
   }
+  /* Epochs not given: enough for the training part (core/rank.h). */
+  if (!i2v_options_given(&o, "epochs")) o.epochs = i2v_auto_epochs(sp.counts, sp.nvocab);
   if ((uint64_t)sp.nvocab * i2v_row_stride(o.vector_size) > I2V_MAX_MATRIX_FLOATS) {
     zErr = sqlite3_mprintf(
         "%s: %u items x vector_size %d is more than this build "
@@ -268,7 +273,9 @@ void i2v_evaluate_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
       i2v_eval_embedding_init(&emb[2], tr.input, tr.output, tr.stride, tr.dim, tr.nvocab,
                               I2V_SCORE_CONTEXT, &i2v_sqlite_alloc) != I2V_OK ||
       !(prior = sqlite3_malloc64((size_t)(sp.nvocab ? sp.nvocab : 1) * sizeof(float))) ||
-      i2v_eval_cooc_init(&cooc, &sp, o.window, &i2v_sqlite_alloc) != I2V_OK) {
+      i2v_eval_cooc_init(&cooc, &sp, o.window, &i2v_sqlite_alloc) != I2V_OK ||
+      i2v_eval_hybrid_init(&hybrid, &sp, tr.input, tr.output, tr.stride, tr.dim, o.window,
+                           &i2v_sqlite_alloc) != I2V_OK) {
     rc = SQLITE_NOMEM;
     goto done;
   }
@@ -276,10 +283,10 @@ void i2v_evaluate_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
     prior[i] = (float)(o.ns_exponent * log((double)sp.counts[i]));
   emb[2].prior = prior;
   {
-    i2v_eval_scorer fns[M_COUNT] = {i2v_eval_score_embedding, i2v_eval_score_embedding,
-                                    i2v_eval_score_popularity, i2v_eval_score_cooc,
-                                    i2v_eval_score_embedding};
-    void *ctxs[M_COUNT] = {&emb[0], &emb[1], &sp, &cooc, &emb[2]};
+    i2v_eval_scorer fns[M_COUNT] = {i2v_eval_score_hybrid,    i2v_eval_score_embedding,
+                                    i2v_eval_score_embedding, i2v_eval_score_embedding,
+                                    i2v_eval_score_popularity, i2v_eval_score_cooc};
+    void *ctxs[M_COUNT] = {&hybrid, &emb[0], &emb[1], &emb[2], &sp, &cooc};
     for (int m = 0; m < M_COUNT; m++) {
       erc = i2v_eval_run(&sp, &e, fns[m], ctxs[m], eval_run_poll, &ps, &i2v_sqlite_alloc,
                          &metrics[m]);
@@ -303,6 +310,7 @@ void i2v_evaluate_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   {
     const i2v_eval_metrics *chosen = &metrics[e.score == I2V_SCORE_CONTEXT         ? M_CONTEXT
                                               : e.score == I2V_SCORE_CONTEXT_PRIOR ? M_PRIOR
+                                              : e.score == I2V_SCORE_HYBRID        ? M_HYBRID
                                                                                    : M_COSINE];
     char qtext[32];
     i2v_eval_query_text(&e, qtext, sizeof(qtext));
@@ -388,6 +396,7 @@ done:
   i2v_eval_embedding_free(&emb[0]);
   i2v_eval_embedding_free(&emb[1]);
   i2v_eval_embedding_free(&emb[2]);
+  i2v_eval_hybrid_free(&hybrid);
   sqlite3_free(prior);
   i2v_eval_cooc_free(&cooc);
   i2v_trained_free(&tr, &i2v_sqlite_alloc);
