@@ -13,7 +13,7 @@ SELECT id, CASE WHEN step % 5 = 1 THEN (id * 13 + step * 7) % 50
 -- The embedding finds the ring; popularity cannot.
 SELECT json_extract(r, '$.users') AS users, json_extract(r, '$.cases') AS cases,
        json_extract(r, '$.hr') > 3 * json_extract(r, '$.popularity.hr') AS beats_popularity,
-       json_extract(r, '$.hr') = json_extract(r, '$.cosine.hr') AS top_level_is_cosine,
+       json_extract(r, '$.hr') = json_extract(r, '$.hybrid.hr') AS top_level_is_hybrid,
        json_extract(r, '$.ndcg') BETWEEN json_extract(r, '$.mrr') AND json_extract(r, '$.hr') AS ordered,
        json_type(r, '$.cooccurrence.coverage') AS coverage_type,
        json_extract(r, '$.model') IS NULL AS no_model

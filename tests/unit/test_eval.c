@@ -193,8 +193,8 @@ static void test_options(void) {
   i2v_eval_options e;
   char err[256];
   i2v_eval_options_init(&e);
-  CHECK("options defaults", e.holdout == 1 && e.k == 10 && e.query_items == 1 &&
-        e.score == I2V_SCORE_COSINE, "%d %d", e.holdout, e.k);
+  CHECK("options defaults", e.holdout == 1 && e.k == 10 && e.query_items == I2V_EVAL_QUERY_RECOMMEND &&
+        e.score == I2V_SCORE_HYBRID, "%d %d", e.holdout, e.k);
   int rc = i2v_eval_option(&e, " holdout = 10 ", "f", err, sizeof(err));
   CHECK("option holdout", rc == I2V_OK && e.holdout == 10, "rc %d", rc);
   rc = i2v_eval_option(&e, "query=mean:5", "f", err, sizeof(err));
