@@ -24,6 +24,7 @@
 #include "sql/hnsw.h"
 #include "sql/pca.h"
 #include "sql/scalar.h"
+#include "sql/recommend.h"
 #include "sql/similar.h"
 #include "sql/store.h"
 #include "sql/train.h"
@@ -51,7 +52,8 @@ typedef struct registration {
 ** model can be retrained between two statements.  DIRECTONLY functions read
 ** a table or a file the caller names, or write the model tables, so a trigger
 ** or view in someone else's schema must not call them.  Modules state their
-** trust when they connect: similar_items and item2vec_project are innocuous
+** trust when they connect: similar_items, recommend_items (which reads only
+** the source columns item2vec_train recorded) and item2vec_project are innocuous
 ** (i2v_vtab_connect), item2vec_csv, which reads files, is DIRECTONLY. */
 #define PURE (SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS)
 #define READS_MODEL (SQLITE_UTF8 | SQLITE_INNOCUOUS)
@@ -65,6 +67,7 @@ static const registration registrations[] = {
     FUNCTION("item2vec_vector", 2, READS_MODEL, i2v_vector_func, 1),
     FUNCTION("item2vec_train", -1, DIRECTONLY, i2v_train_func, 1),
     MODULE("similar_items", &i2v_similar_module, 1),
+    MODULE("recommend_items", &i2v_recommend_module, 1),
     MODULE("item2vec_csv", &i2v_csv_module, 0),
     FUNCTION("item2vec_export", 2, DIRECTONLY, i2v_export_func, 1),
     FUNCTION("item2vec_export", 3, DIRECTONLY, i2v_export_func, 1),

@@ -295,3 +295,10 @@ void i2v_options_json_members(sqlite3_str *s, const i2v_options *o) {
     }
   }
 }
+
+void i2v_source_json_members(sqlite3_str *s, const char *const names[3]) {
+  sqlite3_str_appendall(s, ",\"user_col\":");
+  i2v_json_string(s, names[1]);
+  sqlite3_str_appendall(s, ",\"item_col\":");
+  i2v_json_string(s, names[2]);
+}

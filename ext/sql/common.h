@@ -80,5 +80,9 @@ void i2v_json_string(sqlite3_str *s, const char *t);
 /* Every training option as JSON object members ("name":value,...), without
 ** the braces: the params of item2vec_train and item2vec_evaluate. */
 void i2v_options_json_members(sqlite3_str *s, const i2v_options *o);
+/* ,"user_col":...,"item_col":... (names[1] and names[2] of a source's
+** arguments): stored in params so recommend_items can read a user's history
+** from the model's own source. */
+void i2v_source_json_members(sqlite3_str *s, const char *const names[3]);
 
 #endif

@@ -78,11 +78,13 @@ static int eval_run_poll(void *ctx, uint64_t done, uint64_t total) {
 
 /* The training options as a JSON object (as item2vec_train stores them),
 ** with the evaluation options after them. */
-static char *eval_params_json(sqlite3 *db, const i2v_options *o, const i2v_eval_options *e) {
+static char *eval_params_json(sqlite3 *db, const i2v_options *o, const i2v_eval_options *e,
+                              const char *const names[3]) {
   sqlite3_str *s = sqlite3_str_new(db);
   char buf[64];
   sqlite3_str_appendchar(s, 1, '{');
   i2v_options_json_members(s, o);
+  i2v_source_json_members(s, names);
   sqlite3_str_appendchar(s, 1, ',');
   i2v_eval_query_text(e, buf, sizeof(buf));
   sqlite3_str_appendf(s, "\"holdout\":%d,\"k\":%d,\"query\":\"%s\",\"score\":\"%s\"}", e->holdout,
@@ -353,7 +355,7 @@ void i2v_evaluate_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
 
   if (o.model) {
     /* Store the model trained on the training part, with training counts. */
-    params = eval_params_json(db, &o, &e);
+    params = eval_params_json(db, &o, &e, names);
     if (!params || i2v_vocab_select(&ds.items, sp.item_of, sp.nvocab, &train_items) != I2V_OK) {
       rc = SQLITE_NOMEM;
       goto done;
@@ -365,8 +367,8 @@ void i2v_evaluate_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
       goto done;
     }
     rc = i2v_store_write(db, fname, o.model, &train_items, sp.counts, tr.input,
-                         o.save_context ? tr.output : NULL, tr.stride, tr.dim, names[0], params,
-                         stats, &zErr);
+                         o.save_context ? tr.output : NULL, &hybrid.pairs, 0, tr.stride, tr.dim,
+                         names[0], params, stats, &zErr);
     sqlite3_free(stats);
     if (rc != SQLITE_OK) goto done;
     i2v_conn_clear(conn);

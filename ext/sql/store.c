@@ -8,7 +8,12 @@
 **   item2vec_vectors(model, item, frequency, vector BLOB, PRIMARY KEY(model,
 **                    item)) WITHOUT ROWID
 **   item2vec_context(model, item, vector BLOB, PRIMARY KEY(model, item))
-**                    WITHOUT ROWID, only for models trained with save_context=1
+**                    WITHOUT ROWID, for models trained with save_context=1
+**                    (the default)
+**   item2vec_pairs(model, item, other, weight, PRIMARY KEY(model, item,
+**                  other)) WITHOUT ROWID: the pair evidence recommend_items
+**                  blends with the embedding (core/rank.h), at most
+**                  I2V_RANK_PAIRS_CAP rows per item
 ** The vector BLOB is dim little-endian float32 values (sqlite-vec's layout).
 **
 ** How it works.  A write runs inside SAVEPOINT item2vec_write: delete the old
@@ -27,6 +32,7 @@
 #include <string.h>
 
 #include "core/hnsw.h"
+#include "core/rank.h"
 #include "core/vec.h"
 #include "sql/store.h"
 
@@ -58,6 +64,59 @@ static const char context_schema_sql[] =
     "CREATE TABLE IF NOT EXISTS main.item2vec_context("
     "model TEXT NOT NULL, item, vector BLOB NOT NULL, "
     "PRIMARY KEY (model, item)) WITHOUT ROWID;";
+
+static const char pairs_schema_sql[] =
+    "CREATE TABLE IF NOT EXISTS main.item2vec_pairs("
+    "model TEXT NOT NULL, item, other, weight REAL NOT NULL, "
+    "PRIMARY KEY (model, item, other)) WITHOUT ROWID;";
+
+/* The pairs of every item (pairs->other indexes items).  With merge, a pair
+** already stored adds its weight, and each item keeps its cap heaviest
+** partners afterwards. */
+static int insert_pairs(sqlite3 *db, const char *model, const i2v_vocab *items,
+                        const i2v_pairs *pairs, int merge) {
+  sqlite3_stmt *st = NULL;
+  int rc = sqlite3_prepare_v2(
+      db,
+      merge ? "INSERT INTO main.item2vec_pairs(model, item, other, weight) "
+              "VALUES (?1, ?2, ?3, ?4) ON CONFLICT(model, item, other) "
+              "DO UPDATE SET weight = weight + excluded.weight"
+            : "INSERT INTO main.item2vec_pairs(model, item, other, weight) "
+              "VALUES (?1, ?2, ?3, ?4)",
+      -1, &st, NULL);
+  if (rc != SQLITE_OK) return rc;
+  sqlite3_bind_text(st, 1, model, -1, SQLITE_STATIC);
+  for (uint32_t i = 0; i < pairs->nitems && i < items->n && rc == SQLITE_OK; i++) {
+    for (uint64_t e = pairs->start[i]; e < pairs->start[i + 1]; e++) {
+      uint32_t o = pairs->other[e];
+      if (o >= items->n) continue;
+      rc = i2v_bind_item(st, 2, items, &items->entries[i]);
+      if (rc == SQLITE_OK) rc = i2v_bind_item(st, 3, items, &items->entries[o]);
+      if (rc != SQLITE_OK) break;
+      sqlite3_bind_double(st, 4, (double)pairs->weight[e]);
+      rc = sqlite3_step(st);
+      sqlite3_reset(st);
+      if (rc != SQLITE_DONE) break;
+      rc = SQLITE_OK;
+    }
+  }
+  sqlite3_finalize(st);
+  if (rc != SQLITE_OK || !merge) return rc;
+  char *cut = sqlite3_mprintf(
+      "DELETE FROM main.item2vec_pairs WHERE model = ?1 AND (item, other) IN ("
+      "SELECT item, other FROM (SELECT item, other, row_number() OVER ("
+      "PARTITION BY item ORDER BY weight DESC) AS r FROM main.item2vec_pairs "
+      "WHERE model = ?1) WHERE r > %d)",
+      I2V_RANK_PAIRS_CAP);
+  if (!cut) return SQLITE_NOMEM;
+  rc = sqlite3_prepare_v2(db, cut, -1, &st, NULL);
+  sqlite3_free(cut);
+  if (rc != SQLITE_OK) return rc;
+  sqlite3_bind_text(st, 1, model, -1, SQLITE_STATIC);
+  rc = sqlite3_step(st);
+  sqlite3_finalize(st);
+  return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
 
 /* Run one statement with the model name bound to ?1. */
 static int exec_model(sqlite3 *db, const char *sql, const char *model) {
@@ -160,8 +219,9 @@ void i2v_undo_finalize(i2v_undo *u) {
 
 int i2v_store_write(sqlite3 *db, const char *fname, const char *model, const i2v_vocab *items,
                     const uint64_t *counts, const float *vectors, const float *context,
-                    size_t stride, int dim, const char *source, const char *params_json,
-                    const char *stats_json, char **pzErr) {
+                    const i2v_pairs *pairs, int merge_pairs, size_t stride, int dim,
+                    const char *source, const char *params_json, const char *stats_json,
+                    char **pzErr) {
   sqlite3_stmt *ins_model = NULL;
   unsigned char *blob = NULL;
   i2v_undo undo;
@@ -173,17 +233,20 @@ int i2v_store_write(sqlite3 *db, const char *fname, const char *model, const i2v
   memset(&undo, 0, sizeof(undo));
   rc = sqlite3_exec(db, schema_sql, NULL, NULL, &err);
   if (rc == SQLITE_OK && context) rc = sqlite3_exec(db, context_schema_sql, NULL, NULL, &err);
+  if (rc == SQLITE_OK && pairs) rc = sqlite3_exec(db, pairs_schema_sql, NULL, NULL, &err);
   if (rc == SQLITE_OK) rc = i2v_undo_prepare(db, "item2vec_write", "item2vec_models", &undo);
   if (rc != SQLITE_OK) goto fail;
   rc = sqlite3_exec(db, "SAVEPOINT item2vec_write", NULL, NULL, &err);
   if (rc != SQLITE_OK) goto rollback; /* it may have opened before failing */
 
   rc = exec_model(db, "DELETE FROM main.item2vec_vectors WHERE model = ?1", model);
-  /* The old context vectors and approximate index go with the old vectors. */
-  static const char *const dependents[2][2] = {
+  /* The old context vectors, approximate index and pairs go with the old
+  ** vectors (the pairs stay, to be added to, when merged). */
+  static const char *const dependents[3][2] = {
       {"item2vec_context", "DELETE FROM main.item2vec_context WHERE model = ?1"},
-      {"item2vec_index", "DELETE FROM main.item2vec_index WHERE model = ?1"}};
-  for (int t = 0; t < 2 && rc == SQLITE_OK; t++) {
+      {"item2vec_index", "DELETE FROM main.item2vec_index WHERE model = ?1"},
+      {"item2vec_pairs", "DELETE FROM main.item2vec_pairs WHERE model = ?1"}};
+  for (int t = 0; t < (pairs && merge_pairs ? 2 : 3) && rc == SQLITE_OK; t++) {
     int has = i2v_table_exists(db, dependents[t][0]);
     if (has < 0) rc = sqlite3_errcode(db) ? sqlite3_errcode(db) : SQLITE_ERROR;
     if (has > 0) rc = exec_model(db, dependents[t][1], model);
@@ -221,6 +284,7 @@ int i2v_store_write(sqlite3 *db, const char *fname, const char *model, const i2v
                         "INSERT INTO main.item2vec_context(model, item, vector) "
                         "VALUES (?1, ?2, ?3)",
                         0, model, items, counts, context, stride, dim, blob);
+  if (rc == SQLITE_OK && pairs) rc = insert_pairs(db, model, items, pairs, merge_pairs);
   if (rc != SQLITE_OK) goto sqlfail;
   sqlite3_finalize(ins_model);
   ins_model = NULL;

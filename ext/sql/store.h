@@ -58,13 +58,18 @@ void i2v_model_release(i2v_model *m);
 /* Drop every cached model (after a write made them stale). */
 void i2v_conn_clear(i2v_conn *c);
 
+struct i2v_pairs;
+
 /* Write a model in one savepoint, replacing one of the same name.  context
 ** (the output vectors, same layout as vectors) may be NULL; when given, it is
-** stored in item2vec_context. */
+** stored in item2vec_context.  pairs (over the same items) may be NULL; when
+** given, they are stored in item2vec_pairs, replacing the model's old ones,
+** or, with merge_pairs (update=1), added to them and cut to the cap again. */
 int i2v_store_write(sqlite3 *db, const char *fname, const char *model, const i2v_vocab *items,
                     const uint64_t *counts, const float *vectors, const float *context,
-                    size_t stride, int dim, const char *source, const char *params_json,
-                    const char *stats_json, char **pzErr);
+                    const struct i2v_pairs *pairs, int merge_pairs, size_t stride, int dim,
+                    const char *source, const char *params_json, const char *stats_json,
+                    char **pzErr);
 /* Undoing a write made in SAVEPOINT `savepoint`, robust to SQLite refusing
 ** new statements after an interrupt or an out-of-memory error: prepare it
 ** before the SAVEPOINT (after any schema change: a table of the write,

@@ -23,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/rank.h"
 #include "core/train.h"
 #include "core/vec.h"
 #include "sql/source.h"
@@ -70,10 +71,11 @@ static int train_poll(void *ctx, const i2v_progress *p) {
   return 0;
 }
 
-static char *params_json(sqlite3 *db, const i2v_options *o) {
+static char *params_json(sqlite3 *db, const i2v_options *o, const char *const names[3]) {
   sqlite3_str *s = sqlite3_str_new(db);
   sqlite3_str_appendchar(s, 1, '{');
   i2v_options_json_members(s, o);
+  i2v_source_json_members(s, names);
   sqlite3_str_appendchar(s, 1, '}');
   return sqlite3_str_finish(s);
 }
@@ -124,6 +126,7 @@ void i2v_train_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   i2v_stored_model sm; /* update=1: the model training continues from */
   i2v_update_stats us;
   float *rate = NULL; /* update=1: learning-rate factor per stored item */
+  i2v_pairs pairs;
   poll_state ps;
   char err[1024] = {0};
   char *zErr = NULL, *params = NULL, *stats = NULL;
@@ -134,6 +137,7 @@ void i2v_train_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   memset(&tr, 0, sizeof(tr));
   memset(&sm, 0, sizeof(sm));
   memset(&us, 0, sizeof(us));
+  memset(&pairs, 0, sizeof(pairs));
   memset(&ps, 0, sizeof(ps));
   long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
   int tty = isatty(2);
@@ -233,6 +237,9 @@ void i2v_train_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
             fname, i2v_options_model(&o), (unsigned long long)us.stored_items,
             (unsigned long long)us.seen_items, (unsigned long long)us.new_items);
   i2v_corpus corpus = {ds.tokens, ds.starts, ds.nseq};
+  /* Epochs not given (and not taken from a stored model): from the data. */
+  if (!o.update && !i2v_options_given(&o, "epochs"))
+    o.epochs = i2v_auto_epochs(ds.counts, (uint32_t)ds.items.n);
   i2v_start start = {sm.input, sm.output, sm.n, rate};
   int trc = i2v_train(&o, &i2v_sqlite_alloc, ds.counts, (uint32_t)ds.items.n, &corpus,
                       o.update ? &start : NULL, train_poll, &ps, &tr, err, sizeof(err));
@@ -247,9 +254,15 @@ void i2v_train_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
     }
     goto done;
   }
+  /* The pair evidence recommend_items blends with the embedding. */
+  if (i2v_pairs_build(&corpus, (uint32_t)ds.items.n, o.window, I2V_RANK_BACKWARD,
+                      I2V_RANK_PAIRS_CAP, &i2v_sqlite_alloc, &pairs) != I2V_OK) {
+    rc = SQLITE_NOMEM;
+    goto done;
+  }
   double t2 = i2v_now();
 
-  params = params_json(db, &o);
+  params = params_json(db, &o, names);
   {
     sqlite3_str *s = sqlite3_str_new(db);
     double train_s = t2 - t1;
@@ -296,8 +309,8 @@ void i2v_train_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
       goto done;
     }
     rc = i2v_store_write(db, fname, i2v_options_model(&o), &ds.items, ds.counts, tr.input,
-                         o.save_context ? tr.output : NULL, tr.stride, tr.dim, names[0], params,
-                         stats, &zErr);
+                         o.save_context ? tr.output : NULL, &pairs, o.update, tr.stride, tr.dim,
+                         names[0], params, stats, &zErr);
     if (rc != SQLITE_OK) {
       sqlite3_free(full);
       goto done;
@@ -327,6 +340,7 @@ done:
   sqlite3_free(zErr);
   sqlite3_free(params);
   sqlite3_free(stats);
+  i2v_pairs_free(&pairs, &i2v_sqlite_alloc);
   sqlite3_finalize(ps.ping);
   i2v_trained_free(&tr, &i2v_sqlite_alloc);
   i2v_stored_model_free(&sm);
