@@ -42,10 +42,11 @@ void i2v_eval_options_init(i2v_eval_options *e) {
   e->k = 10;
   e->query_items = I2V_EVAL_QUERY_RECOMMEND;
   e->score = I2V_SCORE_HYBRID;
+  e->min_frequency = I2V_RANK_MIN_FREQUENCY;
 }
 
 const char *i2v_eval_option_names(void) {
-  return "holdout, k, query, score";
+  return "holdout, k, query, score, min_frequency";
 }
 
 void i2v_eval_query_text(const i2v_eval_options *e, char *buf, size_t n) {
@@ -122,6 +123,15 @@ int i2v_eval_option(i2v_eval_options *e, const char *arg, const char *fname, cha
               fname, I2V_RANK_QUERY_ITEMS, (int)(vlen > 40 ? 40 : vlen), val);
       return I2V_ERROR;
     }
+  } else if (IS("min_frequency")) {
+    if (!parse_int(val, vlen, 0, 2000000000L, &v)) {
+      set_err(err, errlen,
+              "%s: option 'min_frequency' must be an integer from 0 to 2000000000 (items "
+              "seen fewer times in training are not recommended), got '%.*s'",
+              fname, (int)(vlen > 40 ? 40 : vlen), val);
+      return I2V_ERROR;
+    }
+    e->min_frequency = v;
   } else if (IS("score")) {
     if (VAL_IS("hybrid")) {
       e->score = I2V_SCORE_HYBRID;
@@ -499,6 +509,10 @@ int i2v_eval_run(const i2v_eval_split *sp, const i2v_eval_options *e, i2v_eval_s
   if (!scores || !seen || !covered || !query || !heap) goto done;
   memset(seen, 0, nv ? nv : 1);
   memset(covered, 0, nv ? nv : 1);
+  /* Items too rare to recommend stay marked seen for the whole run
+  ** (bit 2; the per-user marks are bit 1). */
+  for (uint32_t i = 0; i < nv; i++)
+    if ((int64_t)sp->counts[i] < e->min_frequency) seen[i] = 2;
 
   for (uint64_t u = 0; u < sp->nusers; u++) {
     uint64_t s = sp->test_seq[u];
@@ -507,7 +521,7 @@ int i2v_eval_run(const i2v_eval_split *sp, const i2v_eval_options *e, i2v_eval_s
     uint64_t cut = len - (uint64_t)sp->holdout;
     for (uint64_t i = 0; i < cut; i++) {
       uint32_t t = sp->train_of[seq[i]];
-      if (t != I2V_EVAL_NONE) seen[t] = 1;
+      if (t != I2V_EVAL_NONE) seen[t] |= 1;
     }
     for (uint64_t p = cut; p < len; p++) {
       /* The query: the last query_items known items before p, oldest first. */
@@ -543,7 +557,7 @@ int i2v_eval_run(const i2v_eval_split *sp, const i2v_eval_options *e, i2v_eval_s
           ndcg += 1.0 / log2((double)r + 2.0);
         }
       }
-      if (target != I2V_EVAL_NONE) seen[target] = 1;
+      if (target != I2V_EVAL_NONE) seen[target] |= 1;
       out->cases++;
       if (poll && ++done % 256 == 0 && poll(poll_ctx, done, sp->ncases)) {
         rc = I2V_CANCELLED;
@@ -552,7 +566,7 @@ int i2v_eval_run(const i2v_eval_split *sp, const i2v_eval_options *e, i2v_eval_s
     }
     for (uint64_t i = 0; i < len; i++) {
       uint32_t t = sp->train_of[seq[i]];
-      if (t != I2V_EVAL_NONE) seen[t] = 0;
+      if (t != I2V_EVAL_NONE) seen[t] &= 2;
     }
     out->users++;
   }

@@ -44,6 +44,8 @@ typedef struct i2v_eval_options {
   int query_items; /* -1 = recommend (default); 1 = the last item; N = mean of
                       the last N; 0 = all seen */
   int score;       /* I2V_SCORE_HYBRID (default), _COSINE, _CONTEXT or _CONTEXT_PRIOR */
+  int64_t min_frequency; /* items with fewer training occurrences are never
+                            recommended, by any scorer (recommend_items' rule) */
 } i2v_eval_options;
 
 void i2v_eval_options_init(i2v_eval_options *e);

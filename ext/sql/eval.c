@@ -87,8 +87,10 @@ static char *eval_params_json(sqlite3 *db, const i2v_options *o, const i2v_eval_
   i2v_source_json_members(s, names);
   sqlite3_str_appendchar(s, 1, ',');
   i2v_eval_query_text(e, buf, sizeof(buf));
-  sqlite3_str_appendf(s, "\"holdout\":%d,\"k\":%d,\"query\":\"%s\",\"score\":\"%s\"}", e->holdout,
-                      e->k, buf,
+  sqlite3_str_appendf(s,
+                      "\"holdout\":%d,\"k\":%d,\"query\":\"%s\",\"min_frequency\":%lld,"
+                      "\"score\":\"%s\"}",
+                      e->holdout, e->k, buf, (long long)e->min_frequency,
                       e->score == I2V_SCORE_CONTEXT         ? "context"
                       : e->score == I2V_SCORE_CONTEXT_PRIOR ? "context_prior"
                       : e->score == I2V_SCORE_HYBRID        ? "hybrid"
@@ -319,9 +321,10 @@ void i2v_evaluate_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
     sqlite3_str *s = sqlite3_str_new(db);
     sqlite3_str_appendf(s,
                         "{\"users\":%llu,\"cases\":%llu,\"k\":%d,\"holdout\":%d,"
-                        "\"query\":\"%s\",\"score\":\"%s\",",
+                        "\"query\":\"%s\",\"score\":\"%s\",\"min_frequency\":%lld,",
                         (unsigned long long)sp.nusers, (unsigned long long)sp.ncases, e.k,
-                        e.holdout, qtext, method_names[chosen - metrics]);
+                        e.holdout, qtext, method_names[chosen - metrics],
+                        (long long)e.min_frequency);
     append_metrics(s, chosen);
     for (int m = 0; m < M_COUNT; m++) {
       sqlite3_str_appendf(s, ",\"%s\":{", method_names[m]);
