@@ -7,7 +7,7 @@ WITH RECURSIVE u(n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM u WHERE n < 299),
 INSERT INTO r SELECT u.n, (u.n % 5) * 20 + ((u.n * 7 + t.n * 13) % 20), t.n FROM u, t;
 SELECT json_extract(item2vec_train('r', 'user', 'item', 'model=ctx', 'save_context=1',
                                    'workers=1', 'sample=0', 'verbose=0'), '$.items');
-SELECT json_extract(item2vec_train('r', 'user', 'item', 'model=plain',
+SELECT json_extract(item2vec_train('r', 'user', 'item', 'model=plain', 'save_context=0',
                                    'workers=1', 'sample=0', 'verbose=0'), '$.items');
 SELECT count(*) AS ctx_rows FROM item2vec_context WHERE model = 'ctx';
 SELECT count(*) AS plain_ctx_rows FROM item2vec_context WHERE model = 'plain';
@@ -25,8 +25,8 @@ SELECT count(*), sum(item IN (3, 4, 5)) FROM similar_items('[1, 2]', 5, 'ctx')
 -- Errors: a model without context vectors; an unknown score.
 SELECT * FROM similar_items(1, 3, 'plain') WHERE score = 'context';
 SELECT * FROM similar_items(1, 3, 'ctx') WHERE score = 'dot';
--- Retraining without save_context drops the old context rows.
-SELECT json_extract(item2vec_train('r', 'user', 'item', 'model=ctx',
+-- Retraining with save_context=0 drops the old context rows.
+SELECT json_extract(item2vec_train('r', 'user', 'item', 'model=ctx', 'save_context=0',
                                    'workers=1', 'sample=0', 'verbose=0'), '$.items');
 SELECT count(*) FROM item2vec_context WHERE model = 'ctx';
 SELECT * FROM similar_items(1, 3, 'ctx') WHERE score = 'context';
