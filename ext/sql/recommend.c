@@ -287,6 +287,13 @@ static int take_model(rec_cursor *c, const char *name, char **msg) {
   if (rc != SQLITE_OK) return rc;
   i2v_model *m = c->model;
   rc = i2v_model_context(db, m, fname, msg);
+  if (rc == SQLITE_ERROR && *msg && strstr(*msg, "has no context vectors")) {
+    sqlite3_free(*msg);
+    *msg = sqlite3_mprintf(
+        "%s: model '%s' has no context vectors, which recommend_items ranks with (it was "
+        "trained with save_context=0, or imported); retrain it with item2vec_train",
+        fname, m->name);
+  }
   if (rc != SQLITE_OK) return rc;
   if ((rc = read_source(db, c, msg)) != SQLITE_OK) return rc;
   size_t n = m->n ? m->n : 1;
