@@ -8,7 +8,8 @@
 -- timestamp order) plus workers=1, so that every run prints the same numbers,
 -- then asks three questions in plain SQL: the movies nearest to movie 1 (Toy
 -- Story in MovieLens), the neighbours of several movies at once (a lateral
--- join), and suggestions for one user from their recent history.
+-- join), and, through recommend_items and a second model trained with the
+-- default options, what one user should watch next.
 .bail on
 .headers on
 .mode box
@@ -57,12 +58,19 @@ SELECT date(r.timestamp, 'unixepoch') AS rated_on, m.title, m.genres
  WHERE r.userId = 7
  ORDER BY r.timestamp DESC, r.movieId DESC LIMIT 5;
 
-.print ... and five suggestions from the mean of their last ten, leaving out what they rated:
-WITH recent AS (
-  SELECT movieId FROM ratings WHERE userId = 7
-   ORDER BY timestamp DESC, movieId DESC LIMIT 10)
-SELECT m.title, m.genres, round(s.similarity, 3) AS similarity
-  FROM similar_items((SELECT json_group_array(movieId) FROM recent), 50) AS s
-  JOIN movies AS m ON m.movieId = s.item
- WHERE s.item NOT IN (SELECT movieId FROM ratings WHERE userId = 7)
- ORDER BY s.rank LIMIT 5;
+.print ... and what to watch next: recommend_items, from a second model (recs) trained with
+.print the default options (what recommend_items is tuned for), leaving out what they rated:
+.headers off
+.mode list
+SELECT 'Trained model recs: ' || json_extract(summary, '$.epochs') || ' epochs (chosen from the data), '
+       || printf('%.1f', json_extract(summary, '$.seconds')) || ' s'
+  FROM (SELECT item2vec_train('ratings', 'userId', 'movieId', 'model=recs',
+                              'order_by=timestamp', 'workers=1') AS summary);
+.headers on
+.mode box
+SELECT r.rank, m.title, m.genres,
+       (SELECT count(*) FROM ratings WHERE movieId = r.item) AS ratings,
+       round(r.score, 4) AS score
+  FROM recommend_items(7, 5, 'recs') AS r
+  JOIN movies AS m ON m.movieId = r.item
+ ORDER BY r.rank;
