@@ -30,7 +30,7 @@
 #define I2V_RANK_SHARPNESS 3.0f    /* scale of the dot products (unit input rows) */
 #define I2V_RANK_BACKWARD 0.5f     /* weight of a pair seen in the other order */
 #define I2V_RANK_PAIRS_CAP 100     /* partners kept per item */
-#define I2V_RANK_MIN_FREQUENCY 3   /* rarer items are not recommended */
+#define I2V_RANK_MIN_FREQUENCY 2   /* rarer items are not recommended */
 
 /* Pair evidence over nitems items, one row per item: its partners (at most
 ** the cap, the heaviest first, ties to the smaller index) and their weights. */
