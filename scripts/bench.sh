@@ -3,7 +3,10 @@
 # same sequences, hyperparameters, threads and epochs; prints one markdown
 # table (bench/bench.py does the work; README.md, "Performance", explains the
 # rows), then the update, query and load benchmarks (scripts/bench_update.py,
-# scripts/bench_query.py, scripts/bench_load.py) when present.
+# scripts/bench_query.py, scripts/bench_load.py) when present, and the
+# recommendation quality table (scripts/quality.py: every ranking and both
+# baselines, MovieLens and generated sets) with the time recommend_items takes
+# for every user (scripts/bench_recommend.py).
 #
 # Settings: ML_DIR (MovieLens small, extracted) or ML_ZIP (its zip; without
 # either, ../shared/data/ml-latest-small when it is there);
@@ -50,4 +53,14 @@ if [ -f scripts/bench_load.py ] && [ -z "${BENCH_ONLY:-}" ]; then
   case ${BENCH_QUICK:-0} in 0|"") ;; *) load_items=100000 ;; esac
   "$PYTHON" scripts/bench_load.py --items "$load_items" \
     --db "${BENCH_DIR:-build/bench}/load_${load_items}_64.db"
+fi
+if [ -f scripts/quality.py ] && [ -z "${BENCH_ONLY:-}" ]; then
+  echo
+  echo "### Recommendation quality (next item, HR@10 and NDCG@10; scripts/quality.py)"
+  echo
+  "$PYTHON" scripts/quality.py
+fi
+if [ -f scripts/bench_recommend.py ] && [ -z "${BENCH_ONLY:-}" ]; then
+  echo
+  "$PYTHON" scripts/bench_recommend.py
 fi
