@@ -213,6 +213,6 @@ int i2v_auto_epochs(const uint64_t *counts, uint32_t n) {
     sq += (double)counts[i] * (double)counts[i];
   }
   if (sum <= 0.0) return 10;
-  double typical = sq / sum, e = ceil(1000.0 / typical);
+  double typical = sq / sum, e = ceil(500.0 / typical);
   return e < 10.0 ? 10 : e > 100.0 ? 100 : (int)e;
 }

@@ -25,9 +25,9 @@
 
 /* The defaults of the ranking (docs/quality.md: how they were chosen). */
 #define I2V_RANK_QUERY_ITEMS 3     /* the most recent items make the query */
-#define I2V_RANK_BLEND 0.2f        /* share of the pair evidence */
+#define I2V_RANK_BLEND 0.4f        /* share of the pair evidence */
 #define I2V_RANK_PRIOR 0.75f       /* weight of log(frequency) in the embedding's */
-#define I2V_RANK_SHARPNESS 3.0f    /* scale of the dot products (unit input rows) */
+#define I2V_RANK_SHARPNESS 4.0f    /* scale of the dot products (unit input rows) */
 #define I2V_RANK_BACKWARD 0.5f     /* weight of a pair seen in the other order */
 #define I2V_RANK_PAIRS_CAP 100     /* partners kept per item */
 #define I2V_RANK_MIN_FREQUENCY 2   /* rarer items are not recommended */
@@ -89,7 +89,7 @@ void i2v_rank_scores(i2v_ranker *r, const uint32_t *q, const i2v_pair_row *rows,
                      float *scores);
 
 /* Epochs when the caller did not choose them: enough passes that the item
-** behind a typical token gets about 1000 updates, between 10 and 100.  With
+** behind a typical token gets about 500 updates, between 10 and 100.  With
 ** counts[0..n) the training occurrences of each item. */
 int i2v_auto_epochs(const uint64_t *counts, uint32_t n);
 
