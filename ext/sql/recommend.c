@@ -64,7 +64,7 @@ static const char rec_schema[] =
 
 #define REC_DEFAULT_K 10
 /* Items seen fewer times in training are not recommended by default
-** (docs/quality.md: how it was chosen). */
+** (README, "How recommend_items was chosen"). */
 #define REC_DEFAULT_MIN_FREQUENCY I2V_RANK_MIN_FREQUENCY
 
 static const char fname[] = "recommend_items";
