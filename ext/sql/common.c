@@ -3,6 +3,7 @@
 ** sql/common.h).  Each helper has this one home; a second copy elsewhere is
 ** a sign to call this one instead.
 */
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -11,6 +12,8 @@
 #endif
 
 #include "sql/common.h"
+
+#include "core/json.h"
 
 static void *sqlite_malloc(void *ctx, size_t n) {
   (void)ctx;
@@ -155,6 +158,119 @@ void i2v_result_item(sqlite3_context *ctx, const i2v_vocab *v, const i2v_vocab_e
     default:
       sqlite3_result_blob(ctx, i2v_vocab_bytes(v, e), (int)e->len, SQLITE_TRANSIENT);
   }
+}
+
+/* ---- arguments of the query functions ------------------------------------ */
+
+int i2v_arg_int(sqlite3_value *v, int64_t lo, int64_t hi, int64_t *out) {
+  i2v_value iv;
+  int64_t x;
+  if (i2v_value_from_sql(v, &iv) <= 0) return 0;
+  if (iv.type == I2V_INTEGER) {
+    x = iv.i;
+  } else if (iv.type == I2V_FLOAT && iv.r >= -9e18 && iv.r <= 9e18 &&
+             iv.r == (double)(int64_t)iv.r) {
+    x = (int64_t)iv.r;
+  } else if (iv.type != I2V_TEXT || !i2v_parse_canonical_int(iv.bytes, iv.n, &x)) {
+    return 0;
+  }
+  if (x < lo || x > hi) return 0;
+  *out = x;
+  return 1;
+}
+
+void i2v_item_rows_free(i2v_item_rows *r) {
+  sqlite3_free(r->rows);
+  sqlite3_free(r->weights);
+  memset(r, 0, sizeof(*r));
+}
+
+/* Room for n rows in all. */
+static int item_rows_reserve(i2v_item_rows *r, size_t n) {
+  if (n <= r->cap) return SQLITE_OK;
+  size_t nc = r->cap ? r->cap : 16;
+  while (nc < n) nc *= 2;
+  uint32_t *rows = sqlite3_realloc64(r->rows, (sqlite3_uint64)nc * sizeof(uint32_t));
+  if (!rows) return SQLITE_NOMEM;
+  r->rows = rows;
+  float *w = sqlite3_realloc64(r->weights, (sqlite3_uint64)nc * sizeof(float));
+  if (!w) return SQLITE_NOMEM;
+  r->weights = w;
+  r->cap = nc;
+  return SQLITE_OK;
+}
+
+int i2v_item_rows_push(i2v_item_rows *r, uint32_t row, float weight) {
+  if (item_rows_reserve(r, r->n + 1) != SQLITE_OK) return SQLITE_NOMEM;
+  r->rows[r->n] = row;
+  r->weights[r->n++] = weight;
+  return SQLITE_OK;
+}
+
+/* What a text that is no item and no valid JSON was taken for, and how to
+** say one item explicitly: the tail of the JSON errors. */
+#define I2V_JSON_RULE_HINT \
+  " (not a known item, so read as JSON; json_array(x) asks for the one item x)"
+
+int i2v_item_rows_add(const i2v_vocab *items, sqlite3_value *v, int objects, const char *fname,
+                      const char *what, i2v_item_rows *out, char **msg) {
+  i2v_value iv;
+  if (!v) return SQLITE_OK; /* not given: nothing */
+  int got = i2v_value_from_sql(v, &iv);
+  if (got < 0) {
+    *msg = sqlite3_mprintf("%s: out of memory", fname);
+    return SQLITE_NOMEM;
+  }
+  if (!got) return SQLITE_OK; /* NULL: nothing */
+  /* A known item first: ids that look like JSON are still ids. */
+  int64_t idx = i2v_vocab_find(items, &iv);
+  if (idx >= 0) return i2v_item_rows_push(out, (uint32_t)idx, 1.0f);
+  if (!(iv.type == I2V_TEXT && i2v_json_looks_like(iv.bytes, iv.n))) {
+    out->unknown++;
+    return SQLITE_OK;
+  }
+  const char *s = iv.bytes;
+  size_t i = 0;
+  while (i < iv.n && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r')) i++;
+  if (s[i] != '[' && !objects) {
+    *msg = sqlite3_mprintf("%s: %s must be a JSON array of items, as in '[1, 2, 3]'", fname,
+                           what ? what : "the argument");
+    return SQLITE_ERROR;
+  }
+  i2v_query q;
+  char jerr[200];
+  memset(&q, 0, sizeof(q));
+  int rc = i2v_json_parse_query(iv.bytes, iv.n, &i2v_sqlite_alloc, &q, jerr, sizeof(jerr));
+  if (rc == I2V_OK && item_rows_reserve(out, out->n + q.n) != SQLITE_OK) rc = I2V_NOMEM;
+  if (rc == I2V_OK) {
+    for (size_t j = 0; j < q.n; j++) {
+      idx = i2v_vocab_find(items, &q.items[j].value);
+      if (idx < 0) {
+        out->unknown++;
+        continue;
+      }
+      out->rows[out->n] = (uint32_t)idx;
+      out->weights[out->n++] = q.items[j].weight;
+    }
+  }
+  i2v_query_free(&q);
+  if (rc == I2V_NOMEM) return SQLITE_NOMEM;
+  if (rc != I2V_OK) {
+    *msg = what ? sqlite3_mprintf("%s: %s: %s" I2V_JSON_RULE_HINT, fname, what, jerr)
+                : sqlite3_mprintf("%s: %s" I2V_JSON_RULE_HINT, fname, jerr);
+    return SQLITE_ERROR;
+  }
+  return SQLITE_OK;
+}
+
+int i2v_blob_floats(const unsigned char *b, size_t n, float *out) {
+  for (size_t i = 0; i < n; i++) {
+    uint32_t u = (uint32_t)b[4 * i] | (uint32_t)b[4 * i + 1] << 8 | (uint32_t)b[4 * i + 2] << 16 |
+                 (uint32_t)b[4 * i + 3] << 24;
+    memcpy(&out[i], &u, sizeof(float));
+    if (!isfinite(out[i])) return (int)i;
+  }
+  return -1;
 }
 
 /* ---- the model tables ---------------------------------------------------- */

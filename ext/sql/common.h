@@ -46,6 +46,48 @@ int i2v_value_from_sql(sqlite3_value *sv, i2v_value *v);
 int i2v_bind_item(sqlite3_stmt *st, int idx, const i2v_vocab *v, const i2v_vocab_entry *e);
 void i2v_result_item(sqlite3_context *ctx, const i2v_vocab *v, const i2v_vocab_entry *e);
 
+/* ---- arguments of the query functions ------------------------------------ */
+
+/* An integer argument: an integer, an integral real, or a text that spells a
+** canonical integer, from lo to hi.  Returns 1 with *out set, 0 when v is
+** not one (NULL included). */
+int i2v_arg_int(sqlite3_value *v, int64_t lo, int64_t hi, int64_t *out);
+
+/* Model rows an argument names, in the order given.  Kept across calls (set
+** n to 0 to reuse) and freed with i2v_item_rows_free. */
+typedef struct i2v_item_rows {
+  uint32_t *rows;
+  float *weights; /* +1, or -1 for the "negative" members of a JSON object */
+  size_t n, cap;
+  size_t unknown; /* items named that the model does not know (not in rows) */
+} i2v_item_rows;
+void i2v_item_rows_free(i2v_item_rows *r);
+/* Append one row; SQLITE_OK or SQLITE_NOMEM. */
+int i2v_item_rows_push(i2v_item_rows *r, uint32_t row, float weight);
+
+/*
+** Append to out the rows of `items` that argument v names.  The rule:
+**   - NULL (or v NULL: not given) names nothing;
+**   - a value that is a known item is that item, whatever it looks like:
+**     a title such as '[REC] (2007)' is one item;
+**   - otherwise a text whose first character other than whitespace is '['
+**     is a JSON array of items (json_array(x) is the explicit form of one
+**     item), and one that starts with '{' is {"positive": [...],
+**     "negative": [...]} when objects is set, an error when not;
+**   - anything else is one item the model does not know.
+** Unknown items are counted in out->unknown, not added.  Errors (malformed
+** JSON, an object where an array is wanted) return SQLITE_ERROR with
+** "fname: what: ..." in *msg ("fname: ..." when what is NULL); out of
+** memory returns SQLITE_NOMEM (with *msg when it could be written).
+*/
+int i2v_item_rows_add(const i2v_vocab *items, sqlite3_value *v, int objects, const char *fname,
+                      const char *what, i2v_item_rows *out, char **msg);
+
+/* Decode n little-endian float32 values from b into out.  Returns the
+** position of the first value that is not finite (out then holds the ones
+** before it), or -1 when all are. */
+int i2v_blob_floats(const unsigned char *b, size_t n, float *out);
+
 /* ---- the model tables ---------------------------------------------------- */
 
 /* 1 when main has the table called name, 0 when not, -1 when SQLite could

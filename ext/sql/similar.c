@@ -5,39 +5,50 @@
 **   SELECT rank, item, similarity FROM similar_items('1', 5);
 **   SELECT * FROM similar_items('[1, 260]', 10, 'mymodel');
 **   SELECT * FROM similar_items('{"positive":[1,2],"negative":[3]}');
+**   SELECT * FROM similar_items(item2vec_vector(1), 10);         -- a vector
 **   SELECT m.title, s.item FROM movies m, similar_items(m.movieId, 3) s;
 **   SELECT * FROM similar_items(1, 10, 'default', '[2, 3]');    -- exclude
 **   SELECT * FROM similar_items(1, 10) WHERE only = '[5, 6, 7]'; -- candidates
 **   SELECT * FROM similar_items(1, 10) WHERE exact = 1;          -- no index
+**   SELECT * FROM similar_items(1, 10) WHERE score = 'context';  -- output vectors
+**   SELECT * FROM similar_items(1, 10) WHERE min_frequency = 5;  -- no rare items
 **
 ** How it works.  similar_items is an eponymous virtual table whose hidden
-** columns id, k, model, exclude, only, exact and ef are its arguments, by
-** position or as WHERE column = value.  xFilter takes the model from the
-** connection's cache (loading it when the database changed) once per
-** statement: a lateral join over many rows calls xFilter once per row on the
-** same cursor, which keeps the model, so one statement answers from one
-** version of the model.  The query vector is built as gensim's most_similar
-** builds it (the mean of the query items' unit vectors, weighted +1 or -1,
-** scaled to unit length; one item is its own unit row).  Then one of three
-** searches keeps the k best in a bounded heap:
+** columns id, k, model, exclude, only, exact, ef, score and min_frequency
+** are its arguments, by position or as WHERE column = value.  xFilter takes
+** the model from the connection's cache (loading it when the database
+** changed) once per statement: a lateral join over many rows calls xFilter
+** once per row on the same cursor, which keeps the model, so one statement
+** answers from one version of the model.  The id names items by the rule of
+** i2v_item_rows_add (sql/common.h): a known item is that item, whatever it
+** looks like; otherwise a text starting with '[' or '{' is JSON.  A BLOB that
+** is not a known item is a query vector (dim little-endian float32s).  The
+** query vector is built as gensim's most_similar builds it (the mean of the
+** query items' unit vectors, weighted +1 or -1, scaled to unit length; one
+** item is its own unit row; a given vector is scaled to unit length).  What
+** may be returned is an i2v_filter (core/filter.h): the query's items and
+** `exclude` left out, `only` the candidates, `min_frequency` the rare items
+** left out.  Then one of three searches keeps the k best in a bounded heap:
 **   - only: the candidates listed, scored one by one;
 **   - the approximate index (item2vec_index), when the model has one and
 **     exact is not set: a graph search wide enough for k plus the items
-**     left out, re-scored exactly;
+**     left out, filtered after, and searched again wider while it yields
+**     fewer than k (or the exact scan, past a width);
 **   - otherwise the exact scan: every row scored with the dispatched kernel
-**     in blocks, the left-out items' scores set to -inf before the block is
-**     offered to the heap.
-** The query items themselves and the exclude list are left out of every
-** search, before the top k is taken.  Query items the model does not know
-** are ignored; when none is known there are no rows.
+**     in blocks (two passes, int8 first, on big models), the scores of the
+**     rows the filter refuses set to -inf before the block is offered to the
+**     heap.
+** score = 'context' scores the output vectors instead, always exactly.
+** Query items the model does not know are ignored; when none is known there
+** are no rows.
 */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/filter.h"
 #include "core/hnsw.h"
-#include "core/json.h"
 #include "core/topk.h"
 #include "core/vec.h"
 #include "sql/hnsw.h"
@@ -56,12 +67,13 @@
 #define SIM_EXACT 8
 #define SIM_EF 9
 #define SIM_SCORE 10
-#define SIM_NARGS 8 /* hidden columns, id .. score */
+#define SIM_MIN_FREQUENCY 11
+#define SIM_NARGS 9 /* hidden columns, id .. min_frequency */
 
 static const char sim_schema[] =
     "CREATE TABLE x(rank INTEGER, item, similarity REAL, "
     "id HIDDEN, k HIDDEN, model HIDDEN, exclude HIDDEN, only HIDDEN, "
-    "exact HIDDEN, ef HIDDEN, score HIDDEN)";
+    "exact HIDDEN, ef HIDDEN, score HIDDEN, min_frequency HIDDEN)";
 
 #define SIM_DEFAULT_K 10
 #define SIM_BLOCK 512
@@ -73,8 +85,12 @@ static const char sim_schema[] =
 #define SIM_ANN_MAX_SKIP 2048
 /* How many of a query's items the graph search starts from. */
 #define SIM_ANN_MAX_FROM 64
-/* How much wider the default search is for a query of several items. */
+/* How much wider the default search is for a query of several items (or a
+** vector). */
 #define SIM_ANN_WIDER 4
+/* The widest graph search a filtered query widens to before the exact scan
+** answers instead (about as wide as SIM_ANN_MAX_SKIP lets exclude make it). */
+#define SIM_ANN_MAX_WIDTH 4096
 
 typedef i2v_vtab sim_vtab;
 
@@ -87,11 +103,10 @@ typedef struct sim_cursor {
   float *qbuf; /* query vector: stride floats, zero padded, aligned */
   void *qbuf_raw;
   size_t qbuf_cap;
-  uint32_t *skip; /* sorted indices left out: query items and exclude */
-  size_t skip_cap;
-  uint32_t *cand; /* sorted candidate indices of `only` */
-  size_t cand_cap;
-  float *qp; /* the query for the int8 first pass */
+  i2v_item_rows query; /* the id's items, with their weights */
+  i2v_item_rows skip;  /* left out: exclude, then the query's items; sorted */
+  i2v_item_rows only;  /* the candidates of `only`; sorted */
+  float *qp;           /* the query for the int8 first pass */
   size_t qp_cap;
   i2v_scored *pass; /* first-pass heap (k) */
   size_t pass_cap;
@@ -99,6 +114,13 @@ typedef struct sim_cursor {
   size_t maybe_cap;
   sqlite3_value *args[SIM_NARGS]; /* hidden columns as given, for xColumn */
 } sim_cursor;
+
+/* The arguments after the id, read and checked. */
+typedef struct sim_args {
+  int64_t k, ef, min_frequency;
+  int exact, by_context;
+  const char *model;
+} sim_args;
 
 static int sim_connect(sqlite3 *db, void *aux, int argc, const char *const *argv,
                        sqlite3_vtab **ppVtab, char **pzErr) {
@@ -117,8 +139,9 @@ static int sim_close(sqlite3_vtab_cursor *cur) {
   i2v_model_release(c->model);
   sqlite3_free(c->results);
   sqlite3_free(c->qbuf_raw);
-  sqlite3_free(c->skip);
-  sqlite3_free(c->cand);
+  i2v_item_rows_free(&c->query);
+  i2v_item_rows_free(&c->skip);
+  i2v_item_rows_free(&c->only);
   sqlite3_free(c->qp);
   sqlite3_free(c->pass);
   sqlite3_free(c->maybe);
@@ -130,11 +153,12 @@ static int sim_close(sqlite3_vtab_cursor *cur) {
 /*
 ** The plan.  idxNum bit (1 << j) means hidden column SIM_ID + j has an
 ** equality constraint: bit 1 id, 2 k, 4 model, 8 exclude, 16 only, 32 exact,
-** 64 ef; the values come in argv in that order.  A constraint on any of them
-** that is not usable yet (a lateral join's outer column) refuses the plan
-** with SQLITE_CONSTRAINT so SQLite orders the join; no id at all gets idxNum 0,
-** which xFilter turns into an error saying the id is required.  Rows come
-** out best first, so ORDER BY rank or ORDER BY similarity DESC is consumed.
+** 64 ef, 128 score, 256 min_frequency; the values come in argv in that
+** order.  A constraint on any of them that is not usable yet (a lateral
+** join's outer column) refuses the plan with SQLITE_CONSTRAINT so SQLite
+** orders the join; no id at all gets idxNum 0, which xFilter turns into an
+** error saying the id is required.  Rows come out best first, so ORDER BY
+** rank or ORDER BY similarity DESC is consumed.
 */
 static int sim_best_index(sqlite3_vtab *vt, sqlite3_index_info *info) {
   int at[SIM_NARGS];
@@ -177,36 +201,6 @@ static int sim_best_index(sqlite3_vtab *vt, sqlite3_index_info *info) {
   return SQLITE_OK;
 }
 
-/* Parse a positive integer (an integral real or integer text will do). */
-static int read_positive(sqlite3_value *v, int64_t *k) {
-  i2v_value iv;
-  if (i2v_value_from_sql(v, &iv) <= 0) return 0;
-  if (iv.type == I2V_INTEGER) {
-    *k = iv.i;
-  } else if (iv.type == I2V_FLOAT && iv.r >= 1 && iv.r < 9e18 && iv.r == (double)(int64_t)iv.r) {
-    *k = (int64_t)iv.r;
-  } else if (iv.type == I2V_TEXT && i2v_parse_canonical_int(iv.bytes, iv.n, k)) {
-  } else {
-    return 0;
-  }
-  return *k >= 1;
-}
-
-static int cmp_u32(const void *a, const void *b) {
-  uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-  return x < y ? -1 : (x > y);
-}
-
-/* Sort and drop duplicates; returns the new length. */
-static size_t sort_unique(uint32_t *a, size_t n) {
-  if (n < 2) return n;
-  qsort(a, n, sizeof(uint32_t), cmp_u32);
-  size_t w = 1;
-  for (size_t r = 1; r < n; r++)
-    if (a[r] != a[w - 1]) a[w++] = a[r];
-  return w;
-}
-
 /* Grow *buf to hold n elements of size bytes (contents kept). */
 static int reserve(void **buf, size_t *cap, size_t n, size_t size) {
   if (n <= *cap) return SQLITE_OK;
@@ -219,120 +213,130 @@ static int reserve(void **buf, size_t *cap, size_t n, size_t size) {
   return SQLITE_OK;
 }
 
-/* Append the model indices of the items in v (a JSON array, or one item)
-** to (*out)[*n..].  Unknown items are ignored.  Returns SQLITE_OK, or an
-** error with *msg set. */
-static int collect_items(const i2v_model *m, sqlite3_value *v, const char *what, uint32_t **out,
-                         size_t *cap, size_t *n, char **msg) {
-  i2v_value iv;
-  int got = i2v_value_from_sql(v, &iv);
-  if (got < 0) {
-    *msg = sqlite3_mprintf("similar_items: out of memory");
-    return SQLITE_NOMEM;
+/* "similar_items: <column> must be <want>, got '<v>'" (a BLOB is shown as
+** its length, NULL as NULL). */
+static char *bad_arg(const char *column, const char *want, sqlite3_value *v) {
+  if (sqlite3_value_type(v) == SQLITE_BLOB)
+    return sqlite3_mprintf("similar_items: %s must be %s, got a BLOB of %d bytes", column, want,
+                           sqlite3_value_bytes(v));
+  const char *t = (const char *)sqlite3_value_text(v);
+  return sqlite3_mprintf("similar_items: %s must be %s, got '%s'", column, want, t ? t : "NULL");
+}
+
+/* Read the arguments after the id (given[j]: hidden column SIM_ID + j, or
+** NULL) into *a.  Returns SQLITE_OK, or an error with *msg set. */
+static int read_args(sqlite3_value **given, sim_args *a, char **msg) {
+  a->k = SIM_DEFAULT_K;
+  a->ef = 0;
+  a->min_frequency = 1;
+  a->exact = a->by_context = 0;
+  a->model = "default";
+  if (given[1] && !i2v_arg_int(given[1], 1, INT64_MAX, &a->k)) {
+    *msg = bad_arg("k", "a positive integer", given[1]);
+    return SQLITE_ERROR;
   }
-  if (!got) return SQLITE_OK; /* NULL: nothing */
-  if (iv.type == I2V_TEXT && i2v_json_looks_like(iv.bytes, iv.n)) {
-    const char *s = iv.bytes;
-    size_t i = 0;
-    while (i < iv.n && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r')) i++;
-    if (s[i] != '[') {
-      *msg = sqlite3_mprintf(
-          "similar_items: %s must be a JSON array of items, "
-          "as in '[1, 2, 3]'",
-          what);
+  if (given[2]) {
+    if (sqlite3_value_type(given[2]) != SQLITE_TEXT) {
+      *msg = sqlite3_mprintf("similar_items: model must be a model name (text)");
       return SQLITE_ERROR;
     }
-    i2v_query q;
-    char jerr[200];
-    memset(&q, 0, sizeof(q));
-    int rc = i2v_json_parse_query(iv.bytes, iv.n, &i2v_sqlite_alloc, &q, jerr, sizeof(jerr));
-    if (rc == I2V_OK && reserve((void **)out, cap, *n + q.n, sizeof(uint32_t)) != SQLITE_OK)
-      rc = I2V_NOMEM;
-    if (rc == I2V_OK) {
-      for (size_t j = 0; j < q.n; j++) {
-        int64_t idx = i2v_vocab_find(&m->items, &q.items[j].value);
-        if (idx >= 0) (*out)[(*n)++] = (uint32_t)idx;
-      }
-    }
-    i2v_query_free(&q);
-    if (rc == I2V_NOMEM) return SQLITE_NOMEM;
-    if (rc != I2V_OK) {
-      *msg = sqlite3_mprintf("similar_items: %s: %s", what, jerr);
+    a->model = (const char *)sqlite3_value_text(given[2]);
+  }
+  if (given[5] && sqlite3_value_type(given[5]) != SQLITE_NULL) {
+    int t = sqlite3_value_type(given[5]);
+    a->exact = sqlite3_value_int(given[5]);
+    if ((t != SQLITE_INTEGER && t != SQLITE_FLOAT) || (a->exact != 0 && a->exact != 1) ||
+        sqlite3_value_double(given[5]) != a->exact) {
+      *msg = bad_arg("exact", "0 or 1", given[5]);
       return SQLITE_ERROR;
     }
-    return SQLITE_OK;
   }
-  int64_t idx = i2v_vocab_find(&m->items, &iv);
-  if (idx < 0) return SQLITE_OK;
-  if (reserve((void **)out, cap, *n + 1, sizeof(uint32_t)) != SQLITE_OK) return SQLITE_NOMEM;
-  (*out)[(*n)++] = (uint32_t)idx;
+  if (given[6] && sqlite3_value_type(given[6]) != SQLITE_NULL &&
+      !i2v_arg_int(given[6], 1, 100000, &a->ef)) {
+    *msg = bad_arg("ef", "an integer from 1 to 100000", given[6]);
+    return SQLITE_ERROR;
+  }
+  if (given[7] && sqlite3_value_type(given[7]) != SQLITE_NULL) {
+    const char *sc = (const char *)sqlite3_value_text(given[7]);
+    if (sc && strcmp(sc, "context") == 0) {
+      a->by_context = 1;
+    } else if (!sc || strcmp(sc, "cosine") != 0) {
+      *msg = sqlite3_mprintf("similar_items: score must be 'cosine' or 'context', got '%s'",
+                             sc ? sc : "?");
+      return SQLITE_ERROR;
+    }
+  }
+  if (given[8] && sqlite3_value_type(given[8]) != SQLITE_NULL &&
+      !i2v_arg_int(given[8], 0, INT64_MAX, &a->min_frequency)) {
+    *msg = bad_arg("min_frequency", "a non-negative integer", given[8]);
+    return SQLITE_ERROR;
+  }
+  return SQLITE_OK;
+}
+
+/* A BLOB query that is not an item: a vector of the model's dim
+** little-endian float32s, scaled to unit length into c->qbuf. */
+static int vector_query(sim_cursor *c, sqlite3_value *id, const float **qv, char **msg) {
+  const i2v_model *m = c->model;
+  int bytes = sqlite3_value_bytes(id);
+  const unsigned char *b = sqlite3_value_blob(id);
+  if ((size_t)bytes != (size_t)m->dim * sizeof(float)) {
+    *msg = sqlite3_mprintf(
+        "similar_items: a query vector for model '%s' must be %d bytes (%d float32 values); "
+        "the BLOB has %d bytes",
+        m->name, m->dim * 4, m->dim, bytes);
+    return SQLITE_ERROR;
+  }
+  if (!b) return SQLITE_NOMEM;
+  int bad = i2v_blob_floats(b, (size_t)m->dim, c->qbuf);
+  if (bad >= 0) {
+    *msg = sqlite3_mprintf("similar_items: value %d of the query vector is not a finite number",
+                           bad);
+    return SQLITE_ERROR;
+  }
+  if (i2v_vec_unit_row(c->qbuf, m->dim, m->stride) == 0.0f) {
+    *msg = sqlite3_mprintf("similar_items: the query vector is all zeros: it has no direction");
+    return SQLITE_ERROR;
+  }
+  *qv = c->qbuf;
   return SQLITE_OK;
 }
 
 /* The query vector into c->qbuf (or *qv pointing at the item's own row when
-** there is one positive item), the query items into c->skip[0..*nq).
-** *qv is NULL when the model knows none of the items. */
-static int build_query(sim_cursor *c, sqlite3_value *id, const float **qv, size_t *nq, char **msg) {
+** there is one positive item), the query's items into c->query.  *qv is
+** NULL when the model knows none of the items. */
+static int build_query(sim_cursor *c, sqlite3_value *id, const float **qv, char **msg) {
   const i2v_model *m = c->model;
-  i2v_value idv;
+  i2v_item_rows *q = &c->query;
   *qv = NULL;
-  *nq = 0;
-  int got = i2v_value_from_sql(id, &idv);
-  if (got < 0) {
-    *msg = sqlite3_mprintf("similar_items: out of memory");
-    return SQLITE_NOMEM;
-  }
-  if (!got) return SQLITE_OK; /* NULL id: no rows */
-  if (!(idv.type == I2V_TEXT && i2v_json_looks_like(idv.bytes, idv.n))) {
-    int64_t idx = i2v_vocab_find(&m->items, &idv);
-    if (idx < 0) return SQLITE_OK;
-    if (reserve((void **)&c->skip, &c->skip_cap, 1, sizeof(uint32_t)) != SQLITE_OK)
-      return SQLITE_NOMEM;
-    c->skip[0] = (uint32_t)idx;
-    *nq = 1;
-    *qv = m->unit + (size_t)idx * m->stride;
+  q->n = q->unknown = 0;
+  int rc = i2v_item_rows_add(&m->items, id, 1, "similar_items", NULL, q, msg);
+  if (rc != SQLITE_OK) return rc;
+  if (q->n == 0 && q->unknown && sqlite3_value_type(id) == SQLITE_BLOB)
+    return vector_query(c, id, qv, msg);
+  if (q->n == 0) return SQLITE_OK;
+  if (q->n == 1 && q->weights[0] > 0) {
+    *qv = m->unit + (size_t)q->rows[0] * m->stride;
     return SQLITE_OK;
-  }
-  i2v_query q;
-  char jerr[200];
-  int rc;
-  memset(&q, 0, sizeof(q));
-  rc = i2v_json_parse_query(idv.bytes, idv.n, &i2v_sqlite_alloc, &q, jerr, sizeof(jerr));
-  if (rc != I2V_OK) {
-    i2v_query_free(&q);
-    if (rc == I2V_NOMEM) return SQLITE_NOMEM;
-    *msg = sqlite3_mprintf("similar_items: %s", jerr);
-    return SQLITE_ERROR;
-  }
-  if (reserve((void **)&c->skip, &c->skip_cap, q.n ? q.n : 1, sizeof(uint32_t)) != SQLITE_OK) {
-    i2v_query_free(&q);
-    return SQLITE_NOMEM;
   }
   float *v = c->qbuf;
   memset(v, 0, m->stride * sizeof(float));
-  for (size_t i = 0; i < q.n; i++) {
-    int64_t idx = i2v_vocab_find(&m->items, &q.items[i].value);
-    if (idx < 0) continue;
-    i2v_axpy(q.items[i].weight, m->unit + (size_t)idx * m->stride, v, m->dim);
-    c->skip[(*nq)++] = (uint32_t)idx;
-  }
-  i2v_query_free(&q);
-  if (*nq == 0) return SQLITE_OK;
+  for (size_t i = 0; i < q->n; i++)
+    i2v_axpy(q->weights[i], m->unit + (size_t)q->rows[i] * m->stride, v, m->dim);
   i2v_vec_normalize(v, m->dim);
   *qv = v;
   return SQLITE_OK;
 }
 
-/* The exact scan over every row, one pass; skip[0..nskip) sorted. */
-static void scan_rows(const i2v_model *m, const float *rows, const float *qv, const uint32_t *skip,
-                      size_t nskip, i2v_topk *top) {
+/* The exact scan over every row, one pass. */
+static void scan_rows(const i2v_model *m, const float *rows, const float *qv, const i2v_filter *f,
+                      i2v_topk *top) {
   float scores[SIM_BLOCK];
-  size_t si = 0;
   float thr = -INFINITY; /* a score must beat this to enter */
   for (size_t start = 0; start < m->n; start += SIM_BLOCK) {
     size_t len = m->n - start < SIM_BLOCK ? m->n - start : SIM_BLOCK;
     i2v_vec_scores(rows + start * m->stride, m->stride, len, qv, m->dim, scores);
-    for (; si < nskip && skip[si] < start + len; si++) scores[skip[si] - start] = -INFINITY;
+    i2v_filter_scores(f, start, len, scores);
     /* Rows come in index order, so a tie with the worst kept one (which has
     ** a smaller index) does not enter: strictly greater is the test. */
     for (size_t r = 0; r < len; r++) {
@@ -372,11 +376,11 @@ static int model_codes(i2v_model *m) {
 ** eps = u/2 * |q|_1 (plus float rounding) of the exact one.  Every row of
 ** the exact top k then has an approximate score >= T - 2 eps, T the k-th best
 ** approximate score, and pass 1 keeps all of those (its threshold only rises
-** towards T).  Returns 0 when it cannot run (memory), and the caller scans
-** in one pass.
+** towards T).  Rows the filter refuses are -inf in pass 1 and never kept.
+** Returns 0 when it cannot run (memory), and the caller scans in one pass.
 */
-static int scan_two_pass(sim_cursor *c, i2v_model *m, const float *qv, const uint32_t *skip,
-                         size_t nskip, i2v_topk *top) {
+static int scan_two_pass(sim_cursor *c, i2v_model *m, const float *qv, const i2v_filter *f,
+                         i2v_topk *top) {
   size_t k = top->k;
   if (model_codes(m) != SQLITE_OK ||
       reserve((void **)&c->qp, &c->qp_cap, m->cstride, sizeof(float)) != SQLITE_OK ||
@@ -395,11 +399,11 @@ static int scan_two_pass(sim_cursor *c, i2v_model *m, const float *qv, const uin
   i2v_topk_init(&pass, c->pass, k);
   float scores[SIM_BLOCK];
   float thr = -INFINITY; /* pass 1's k-th best so far */
-  size_t si = 0, nmaybe = 0;
+  size_t nmaybe = 0;
   for (size_t start = 0; start < m->n; start += SIM_BLOCK) {
     size_t len = m->n - start < SIM_BLOCK ? m->n - start : SIM_BLOCK;
     i2v_vec_scores_i8_rows(m->codes + start * m->cstride, m->cstride, len, c->qp, scores);
-    for (; si < nskip && skip[si] < start + len; si++) scores[skip[si] - start] = -INFINITY;
+    i2v_filter_scores(f, start, len, scores);
     float keep = thr - 2 * eps;
     for (size_t r = 0; r < len; r++) {
       if (!(scores[r] >= keep) || scores[r] == -INFINITY) continue; /* or left out */
@@ -421,6 +425,7 @@ static int scan_two_pass(sim_cursor *c, i2v_model *m, const float *qv, const uin
   uint32_t idx[64];
   float exact[64];
   size_t ni = 0;
+  top->n = 0;
   for (size_t i = 0; i <= nmaybe; i++) {
     if (i < nmaybe && c->maybe[i].score >= keep) idx[ni++] = c->maybe[i].index;
     if (ni == 64 || (i == nmaybe && ni)) {
@@ -434,52 +439,102 @@ static int scan_two_pass(sim_cursor *c, i2v_model *m, const float *qv, const uin
 }
 
 /* The exact scan: two passes when the model is big and k small. */
-static void scan_all(sim_cursor *c, i2v_model *m, const float *qv, const uint32_t *skip,
-                     size_t nskip, i2v_topk *top) {
+static void scan_all(sim_cursor *c, i2v_model *m, const float *qv, const i2v_filter *f,
+                     i2v_topk *top) {
   if (m->n >= SIM_TWO_PASS_MIN_ROWS && top->k > 0 && top->k <= SIM_TWO_PASS_MAX_K &&
-      scan_two_pass(c, m, qv, skip, nskip, top))
+      scan_two_pass(c, m, qv, f, top))
     return;
   top->n = 0;
-  scan_rows(m, m->unit, qv, skip, nskip, top);
+  scan_rows(m, m->unit, qv, f, top);
 }
 
-/* Score the candidates cand[0..ncand) (sorted, unique), leaving out skip. */
-static void scan_only(const i2v_model *m, const float *rows, const float *qv, const uint32_t *cand,
-                      size_t ncand, const uint32_t *skip, size_t nskip, i2v_topk *top) {
-  size_t si = 0;
-  for (size_t i = 0; i < ncand; i++) {
-    uint32_t idx = cand[i];
-    while (si < nskip && skip[si] < idx) si++;
-    if (si < nskip && skip[si] == idx) continue;
+/* Score the candidates f->only, leaving out what the filter refuses. */
+static void scan_only(const i2v_model *m, const float *rows, const float *qv, const i2v_filter *f,
+                      i2v_topk *top) {
+  for (size_t i = 0; i < f->nonly; i++) {
+    uint32_t idx = f->only[i];
+    if (!i2v_filter_passes(f, idx)) continue;
     float s = i2v_dot(rows + (size_t)idx * m->stride, qv, m->dim);
     if (i2v_topk_wants(top, s)) i2v_topk_push(top, s, idx);
   }
 }
 
-/* The graph search: true when it answered (the model has a usable index). */
+/*
+** The graph search, filtered after: true when it answered (the model has a
+** usable index, and the search found want rows the filter lets through, or
+** every row there is).  A search of width w yields about the w best rows;
+** the width starts at want plus the rows skip names.  When the filter
+** refuses more than that (min_frequency), the search runs again wider, as
+** wide as the share of rows that got through says it must, until
+** SIM_ANN_MAX_WIDTH; then it leaves the answer to the exact scan (top
+** emptied).
+*/
 static int scan_index(const i2v_model *m, const float *qv, const uint32_t *from, size_t nfrom,
-                      const uint32_t *skip, size_t nskip, size_t want, int64_t ef, i2v_topk *top) {
+                      const i2v_filter *f, size_t want, int64_t ef, i2v_topk *top) {
   i2v_hnsw *h = m->index;
-  /* By default a query of several items searches SIM_ANN_WIDER times wider:
-  ** its neighbours are not linked to any one item, and on unclustered
-  ** vectors the default width finds about 0.7 of them (README). */
+  /* By default a query of several items (or a vector) searches
+  ** SIM_ANN_WIDER times wider: its neighbours are not linked to any one
+  ** item, and on unclustered vectors the default width finds about 0.7 of
+  ** them (README). */
   size_t width = (size_t)(ef > 0       ? ef
                           : nfrom == 1 ? i2v_hnsw_ef_search(h)
                                        : SIM_ANN_WIDER * (int64_t)i2v_hnsw_ef_search(h));
-  if (width < want + nskip) width = want + nskip;
-  i2v_scored *found = NULL;
-  size_t nfound = 0;
-  /* The walk starts from the query's own items: a one-item query from
-  ** that item's row, a list also from where the walk down from the top ends. */
-  if (i2v_hnsw_search_from(h, m->unit, m->stride, m->dim, qv, from, nfrom, width, &found,
-                           &nfound) != I2V_OK)
-    return 0;
-  for (size_t i = 0; i < nfound; i++) {
-    uint32_t idx = found[i].index;
-    if (nskip && bsearch(&idx, skip, nskip, sizeof(uint32_t), cmp_u32)) continue;
-    if (i2v_topk_wants(top, found[i].score)) i2v_topk_push(top, found[i].score, idx);
+  if (width < want + f->nskip) width = want + f->nskip;
+  for (;;) {
+    i2v_scored *found = NULL;
+    size_t nfound = 0, passed = 0;
+    /* The walk starts from the query's own items: a one-item query from
+    ** that item's row, a list also from where the walk down from the top
+    ** ends, a vector from there alone. */
+    if (i2v_hnsw_search_from(h, m->unit, m->stride, m->dim, qv, from, nfrom, width, &found,
+                             &nfound) != I2V_OK)
+      break;
+    top->n = 0;
+    for (size_t i = 0; i < nfound; i++) {
+      if (!i2v_filter_passes(f, found[i].index)) continue;
+      passed++;
+      if (i2v_topk_wants(top, found[i].score)) i2v_topk_push(top, found[i].score, found[i].index);
+    }
+    if (top->n >= want || nfound >= m->n) return 1;
+    /* Fewer than width found: rows the walk cannot reach; scan them. */
+    if (nfound < width || width >= SIM_ANN_MAX_WIDTH) break;
+    size_t next = passed ? (size_t)((double)width * (double)want / (double)passed * 1.25) + 1
+                         : width * 16;
+    width = next < 2 * width ? 2 * width : next;
+    if (width > SIM_ANN_MAX_WIDTH) width = SIM_ANN_MAX_WIDTH;
   }
-  return 1;
+  top->n = 0;
+  return 0;
+}
+
+/* The search the arguments ask for, into top (of want rows). */
+static int search(sim_cursor *c, i2v_model *m, const sim_args *a, const float *qv,
+                  const i2v_filter *f, size_t want, i2v_topk *top, char **msg) {
+  i2v_conn *conn = ((sim_vtab *)c->base.pVtab)->conn;
+  if (a->by_context) {
+    /* score='context': the query against the output vectors, exactly. */
+    int rc = i2v_model_context(conn->db, m, "similar_items", msg);
+    if (rc != SQLITE_OK) return rc;
+    if (f->has_only)
+      scan_only(m, m->context, qv, f, top);
+    else
+      scan_rows(m, m->context, qv, f, top);
+    return SQLITE_OK;
+  }
+  if (f->has_only) {
+    scan_only(m, m->unit, qv, f, top);
+    return SQLITE_OK;
+  }
+  if (!a->exact && f->nskip <= SIM_ANN_MAX_SKIP) {
+    int rc = i2v_index_attach(conn->db, m, "similar_items", msg);
+    if (rc != SQLITE_OK) return rc;
+    /* The query's items, where the graph search starts. */
+    size_t nfrom = c->query.n < SIM_ANN_MAX_FROM ? c->query.n : SIM_ANN_MAX_FROM;
+    if (m->index && scan_index(m, qv, c->query.rows, nfrom, f, want, a->ef, top))
+      return SQLITE_OK;
+  }
+  scan_all(c, m, qv, f, top);
+  return SQLITE_OK;
 }
 
 /* See sim_best_index for the meaning of idxNum. */
@@ -489,9 +544,7 @@ static int sim_filter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr, 
   sqlite3_vtab *vt = cur->pVtab;
   i2v_conn *conn = ((sim_vtab *)vt)->conn;
   sqlite3_value *given[SIM_NARGS] = {0};
-  int64_t k = SIM_DEFAULT_K, ef = 0;
-  int exact = 0;
-  const char *model_name = "default";
+  sim_args a;
   char *err = NULL;
   int rc = SQLITE_OK, ai = 0;
   (void)idxStr;
@@ -509,52 +562,15 @@ static int sim_filter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr, 
     if (given[j] && !(c->args[j] = sqlite3_value_dup(given[j])))
       return i2v_vtab_error(vt, SQLITE_NOMEM, sqlite3_mprintf("similar_items: out of memory"));
   }
-  if (given[1] && !read_positive(given[1], &k))
-    return i2v_vtab_error(
-        vt, SQLITE_ERROR,
-        sqlite3_mprintf(
-            "similar_items: k must be a positive integer, got '%s'",
-            sqlite3_value_text(given[1]) ? (const char *)sqlite3_value_text(given[1]) : "NULL"));
-  if (given[2]) {
-    if (sqlite3_value_type(given[2]) != SQLITE_TEXT)
-      return i2v_vtab_error(vt, SQLITE_ERROR,
-                            sqlite3_mprintf("similar_items: model must be a model name (text)"));
-    model_name = (const char *)sqlite3_value_text(given[2]);
-  }
-  if (given[5] && sqlite3_value_type(given[5]) != SQLITE_NULL) {
-    int t = sqlite3_value_type(given[5]);
-    exact = sqlite3_value_int(given[5]);
-    if ((t != SQLITE_INTEGER && t != SQLITE_FLOAT) || (exact != 0 && exact != 1) ||
-        sqlite3_value_double(given[5]) != exact)
-      return i2v_vtab_error(vt, SQLITE_ERROR,
-                            sqlite3_mprintf("similar_items: exact must be 0 or 1, got '%s'",
-                                            (const char *)sqlite3_value_text(given[5])));
-  }
-  if (given[6] && sqlite3_value_type(given[6]) != SQLITE_NULL &&
-      (!read_positive(given[6], &ef) || ef > 100000))
-    return i2v_vtab_error(
-        vt, SQLITE_ERROR,
-        sqlite3_mprintf("similar_items: ef must be an integer from 1 to 100000, got '%s'",
-                        (const char *)sqlite3_value_text(given[6])));
-
-  int by_context = 0;
-  if (given[7] && sqlite3_value_type(given[7]) != SQLITE_NULL) {
-    const char *sc = (const char *)sqlite3_value_text(given[7]);
-    if (sc && strcmp(sc, "context") == 0)
-      by_context = 1;
-    else if (!sc || strcmp(sc, "cosine") != 0)
-      return i2v_vtab_error(vt, SQLITE_ERROR,
-                            sqlite3_mprintf("similar_items: score must be 'cosine' or 'context', "
-                                            "got '%s'",
-                                            sc ? sc : "?"));
-  }
+  rc = read_args(given, &a, &err);
+  if (rc != SQLITE_OK) return i2v_vtab_error(vt, rc, err);
 
   /* The model: the one this cursor already answers from in this statement,
   ** or the connection's current one. */
-  if (!c->model || strcmp(c->model->name, model_name) != 0) {
+  if (!c->model || strcmp(c->model->name, a.model) != 0) {
     i2v_model_release(c->model);
     c->model = NULL;
-    rc = i2v_conn_model(conn, "similar_items", model_name, &c->model, &err);
+    rc = i2v_conn_model(conn, "similar_items", a.model, &c->model, &err);
     if (rc != SQLITE_OK) return i2v_vtab_error(vt, rc, err);
   }
   i2v_model *m = c->model;
@@ -562,53 +578,37 @@ static int sim_filter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr, 
   c->qbuf = (float *)(((uintptr_t)c->qbuf_raw + 63) & ~(uintptr_t)63);
 
   const float *qv = NULL;
-  size_t nq = 0, nskip = 0, ncand = 0;
-  rc = build_query(c, given[0], &qv, &nq, &err);
+  rc = build_query(c, given[0], &qv, &err);
   if (rc != SQLITE_OK) goto fail;
   if (!qv) return SQLITE_OK; /* no known item: no rows */
-  /* The query's items (the first of skip, before it is sorted). */
-  uint32_t from[SIM_ANN_MAX_FROM];
-  size_t nfrom = nq < SIM_ANN_MAX_FROM ? nq : SIM_ANN_MAX_FROM;
-  memcpy(from, c->skip, nfrom * sizeof(uint32_t));
-  nskip = nq;
-  if (given[3]) {
-    rc = collect_items(m, given[3], "exclude", &c->skip, &c->skip_cap, &nskip, &err);
+
+  /* What may be returned: not the query's items, not exclude; only the
+  ** candidates of only; not the items rarer than min_frequency. */
+  i2v_filter f = {.entries = m->items.entries, .min_frequency = (uint64_t)a.min_frequency};
+  c->skip.n = c->only.n = 0;
+  rc = i2v_item_rows_add(&m->items, given[3], 0, "similar_items", "exclude", &c->skip, &err);
+  if (rc != SQLITE_OK) goto fail;
+  for (size_t i = 0; i < c->query.n; i++)
+    if (i2v_item_rows_push(&c->skip, c->query.rows[i], 1.0f) != SQLITE_OK) goto nomem;
+  f.skip = c->skip.rows;
+  f.nskip = i2v_rows_sort_unique(c->skip.rows, c->skip.n);
+  f.has_only = given[4] && sqlite3_value_type(given[4]) != SQLITE_NULL;
+  if (f.has_only) {
+    rc = i2v_item_rows_add(&m->items, given[4], 0, "similar_items", "only", &c->only, &err);
     if (rc != SQLITE_OK) goto fail;
-  }
-  nskip = sort_unique(c->skip, nskip);
-  int only = given[4] && sqlite3_value_type(given[4]) != SQLITE_NULL;
-  if (only) {
-    rc = collect_items(m, given[4], "only", &c->cand, &c->cand_cap, &ncand, &err);
-    if (rc != SQLITE_OK) goto fail;
-    ncand = sort_unique(c->cand, ncand);
+    f.only = c->only.rows;
+    f.nonly = i2v_rows_sort_unique(c->only.rows, c->only.n);
   }
 
-  size_t want = (size_t)(k < (int64_t)m->n ? k : (int64_t)m->n);
-  if (only && want > ncand) want = ncand;
+  size_t want = (size_t)(a.k < (int64_t)m->n ? a.k : (int64_t)m->n);
+  if (f.has_only && want > f.nonly) want = f.nonly;
   if (reserve((void **)&c->results, &c->results_cap, want ? want : 1, sizeof(i2v_scored)) !=
       SQLITE_OK)
     goto nomem;
   i2v_topk top;
   i2v_topk_init(&top, c->results, want);
-  if (by_context) {
-    /* score='context': the query against the output vectors, exactly. */
-    rc = i2v_model_context(conn->db, m, "similar_items", &err);
-    if (rc != SQLITE_OK) goto fail;
-    if (only)
-      scan_only(m, m->context, qv, c->cand, ncand, c->skip, nskip, &top);
-    else
-      scan_rows(m, m->context, qv, c->skip, nskip, &top);
-  } else if (only) {
-    scan_only(m, m->unit, qv, c->cand, ncand, c->skip, nskip, &top);
-  } else {
-    int answered = 0;
-    if (!exact && nskip <= SIM_ANN_MAX_SKIP) {
-      rc = i2v_index_attach(conn->db, m, "similar_items", &err);
-      if (rc != SQLITE_OK) goto fail;
-      if (m->index) answered = scan_index(m, qv, from, nfrom, c->skip, nskip, want, ef, &top);
-    }
-    if (!answered) scan_all(c, m, qv, c->skip, nskip, &top);
-  }
+  rc = search(c, m, &a, qv, &f, want, &top, &err);
+  if (rc != SQLITE_OK) goto fail;
   c->n = i2v_topk_finish(&top);
   return SQLITE_OK;
 
@@ -653,6 +653,8 @@ static int sim_column(sqlite3_vtab_cursor *cur, sqlite3_context *ctx, int col) {
         sqlite3_result_int(ctx, 0);
       } else if (col == SIM_SCORE) {
         sqlite3_result_text(ctx, "cosine", -1, SQLITE_STATIC);
+      } else if (col == SIM_MIN_FREQUENCY) {
+        sqlite3_result_int(ctx, 1);
       }
       break;
   }

@@ -74,7 +74,7 @@ SELECT count(*) AS empty_object FROM similar_items('{}', 5);
 SELECT count(*) AS unknown FROM similar_items(999, 5);
 SELECT count(*) AS unknown_text FROM similar_items('101x', 5);
 SELECT count(*) AS null_id FROM similar_items(NULL, 5);
-SELECT count(*) AS blob_id FROM similar_items(x'0101', 5);
+-- (A BLOB that is not an item is a query vector: similar_vector.sql.)
 
 -- k: a positive integer; integral reals and integer text will do.
 SELECT count(*) AS k_text FROM similar_items(101, '2');
