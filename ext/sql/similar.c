@@ -459,15 +459,19 @@ static void scan_only(const i2v_model *m, const float *rows, const float *qv, co
   }
 }
 
+/* How many rows a frequency filter's share is estimated from. */
+#define SIM_FREQ_SAMPLE 256
+
 /*
 ** The graph search, filtered after: true when it answered (the model has a
 ** usable index, and the search found want rows the filter lets through, or
 ** every row there is).  A search of width w yields about the w best rows;
-** the width starts at want plus the rows skip names.  When the filter
-** refuses more than that (min_frequency), the search runs again wider, as
-** wide as the share of rows that got through says it must, until
-** SIM_ANN_MAX_WIDTH; then it leaves the answer to the exact scan (top
-** emptied).
+** the width starts at want plus the rows skip names, divided by the share
+** of rows min_frequency lets through (estimated from SIM_FREQ_SAMPLE rows
+** spread over the model).  When fewer than want get through, the search
+** runs again wider, as wide as the share that got through says it must,
+** until SIM_ANN_MAX_WIDTH; then it leaves the answer to the exact scan (top
+** emptied), as it does at once when the share is too small to search for.
 */
 static int scan_index(const i2v_model *m, const float *qv, const uint32_t *from, size_t nfrom,
                       const i2v_filter *f, size_t want, int64_t ef, i2v_topk *top) {
@@ -479,7 +483,16 @@ static int scan_index(const i2v_model *m, const float *qv, const uint32_t *from,
   size_t width = (size_t)(ef > 0       ? ef
                           : nfrom == 1 ? i2v_hnsw_ef_search(h)
                                        : SIM_ANN_WIDER * (int64_t)i2v_hnsw_ef_search(h));
-  if (width < want + f->nskip) width = want + f->nskip;
+  size_t need = want + f->nskip;
+  if (i2v_filter_by_frequency(f) && m->n > 0) {
+    size_t ns = m->n < SIM_FREQ_SAMPLE ? m->n : SIM_FREQ_SAMPLE, pass = 0;
+    for (size_t i = 0; i < ns; i++)
+      pass += m->items.entries[i * m->n / ns].count >= f->min_frequency;
+    if (pass == 0) return 0;
+    need = (size_t)((double)need * (double)ns / (double)pass * 1.25) + 1;
+    if (need > SIM_ANN_MAX_WIDTH && need > width) return 0;
+  }
+  if (width < need) width = need;
   for (;;) {
     i2v_scored *found = NULL;
     size_t nfound = 0, passed = 0;

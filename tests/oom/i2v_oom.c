@@ -354,7 +354,14 @@ static const scenario scenarios[] = {
      "SELECT length(item2vec_vector(1, 'm')), item2vec_to_json(item2vec_vector('item0', 'm')) IS NOT NULL;"
      "SELECT m.i, s.rank FROM (SELECT 4 AS i UNION ALL SELECT 5) AS m, similar_items(m.i, 2, 'm') AS s;"
      "SELECT item, round(similarity, 4) FROM similar_items(1, 3, 'm') WHERE score = 'context';"
-     "SELECT count(*) FROM similar_items('[1, 2]', 3, 'm', '[3]') WHERE score = 'context';",
+     "SELECT count(*) FROM similar_items('[1, 2]', 3, 'm', '[3]') WHERE score = 'context';"
+     "SELECT item FROM similar_items(1, 4, 'm') WHERE min_frequency = 8;"
+     "SELECT item FROM similar_items('[\"item0\", 3]', 3, 'm', 'item5') "
+     " WHERE only = '[4, 5, 6, 7, \"item10\"]' AND min_frequency = 2;"
+     "SELECT count(*) FROM similar_items(1, 3, 'm') WHERE score = 'context' AND min_frequency = 9;"
+     "SELECT item, round(similarity, 4) FROM similar_items(item2vec_vector(2, 'm'), 3, 'm');"
+     "SELECT m.i, s.item FROM (SELECT 'item0' AS i UNION ALL SELECT json_array(4)) AS m, "
+     " similar_items(m.i, 2, 'm') AS s;",
      NULL, 0},
     {"update", 0, IMAGE_MODEL,
      "SELECT item2vec_train('src', 'u', 'i', 'model=m', 'update=1', 'workers=1', "
@@ -387,7 +394,10 @@ static const scenario scenarios[] = {
      "SELECT json_extract(item2vec_index('m', 'threads=1', 'M=4', 'ef_construction=16'), "
      " '$.items');"
      "SELECT count(*), min(rank) FROM similar_items(1, 5, 'm');"
-     "SELECT count(*) FROM similar_items('[1, 2]', 3, 'm') WHERE ef = 8;",
+     "SELECT count(*) FROM similar_items('[1, 2]', 3, 'm') WHERE ef = 8;"
+     "SELECT item FROM similar_items(1, 4, 'm') WHERE min_frequency = 8 AND ef = 1;"
+     "SELECT count(*) FROM similar_items(1, 4, 'm') WHERE min_frequency = 9;"
+     "SELECT count(*) FROM similar_items(item2vec_vector(3, 'm'), 5, 'm');",
      NULL, 0},
     {"hand-model", 0, IMAGE_HAND,
      "SELECT group_concat(quote(item)), round(sum(similarity), 4) FROM similar_items(2, 10, 'dups');"
@@ -401,6 +411,9 @@ static const scenario scenarios[] = {
      "SELECT item2vec_train('src', 'u', 'i', 'min_count=1000');"
      "SELECT * FROM similar_items('[1,', 3, 'm');"
      "SELECT * FROM similar_items(1, 3, 'nosuch');"
+     "SELECT * FROM similar_items(x'0000803f', 3, 'm');"
+     "SELECT * FROM similar_items('[item', 3, 'm');"
+     "SELECT * FROM similar_items(1, 3, 'm') WHERE min_frequency = -1;"
      "SELECT item2vec_to_json(x'0102');",
      check_models, 1},
 };

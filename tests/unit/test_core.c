@@ -1,8 +1,9 @@
 /*
 ** test_core.c: unit tests of item2vec's core modules, linked without SQLite:
 ** options (i2v_options), vocabulary (i2v_vocab), the negative-sampling alias
-** table and the trainer (i2v_train), top-k selection (i2v_topk), the JSON id
-** parser (i2v_json) and the vector kernels (i2v_vec).
+** table and the trainer (i2v_train), top-k selection (i2v_topk), the query
+** filter (i2v_filter), the JSON id parser (i2v_json) and the vector kernels
+** (i2v_vec).
 **
 ** Run: make build/test_core && build/test_core
 ** Prints one line per test, "ok - name" or "not ok - name: why", and exits
@@ -21,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/filter.h"
 #include "core/json.h"
 #include "core/options.h"
 #include "core/topk.h"
@@ -885,6 +887,74 @@ static int item_is_text(const i2v_query_item *it, const char *s, size_t n,
          memcmp(it->value.bytes, s, n) == 0 && it->weight == w;
 }
 
+/* ---- filter ------------------------------------------------------------ */
+
+/* Random skip and only lists and frequencies over n rows: i2v_filter_passes
+** and i2v_filter_scores agree with the rules written out, block by block. */
+static void test_filter_random(void) {
+  uint64_t rs = 11;
+  enum { N = 1500 };
+  static i2v_vocab_entry entries[N];
+  static uint32_t skip[N], only[N];
+  static float scores[N];
+  for (int round = 0; round < 40; round++) {
+    size_t nskip = splitmix(&rs) % (round % 4 == 0 ? 1 : 300);
+    size_t nonly = splitmix(&rs) % 900;
+    for (size_t i = 0; i < N; i++) entries[i].count = splitmix(&rs) % 20;
+    for (size_t i = 0; i < nskip; i++) skip[i] = (uint32_t)(splitmix(&rs) % N);
+    for (size_t i = 0; i < nonly; i++) only[i] = (uint32_t)(splitmix(&rs) % N);
+    i2v_filter f = {.skip = skip,
+                    .nskip = i2v_rows_sort_unique(skip, nskip),
+                    .only = only,
+                    .nonly = i2v_rows_sort_unique(only, nonly),
+                    .has_only = round % 3 != 0,
+                    .entries = entries,
+                    .min_frequency = (uint64_t)(round % 5) * 4};
+    for (size_t i = 1; i < f.nskip; i++) EXPECT(skip[i - 1] < skip[i], "skip not sorted unique");
+    for (size_t i = 1; i < f.nonly; i++) EXPECT(only[i - 1] < only[i], "only not sorted unique");
+    size_t block = 1 + splitmix(&rs) % 600;
+    for (size_t start = 0; start < N; start += block) {
+      size_t len = N - start < block ? N - start : block;
+      for (size_t r = 0; r < len; r++) scores[start + r] = 0.5f;
+      i2v_filter_scores(&f, start, len, scores + start);
+    }
+    for (uint32_t row = 0; row < N; row++) {
+      int in_skip = 0, in_only = 0;
+      for (size_t i = 0; i < f.nskip; i++) in_skip |= skip[i] == row;
+      for (size_t i = 0; i < f.nonly; i++) in_only |= only[i] == row;
+      int want = !in_skip && (!f.has_only || in_only) &&
+                 (f.min_frequency <= 1 || entries[row].count >= f.min_frequency);
+      EXPECT(i2v_filter_passes(&f, row) == want, "round %d row %u: passes %d, want %d", round,
+             row, i2v_filter_passes(&f, row), want);
+      EXPECT((scores[row] == 0.5f) == want, "round %d row %u (block %zu): score %g, want %s",
+             round, row, block, scores[row], want ? "kept" : "-inf");
+      EXPECT(want || scores[row] == -INFINITY, "round %d row %u: not -inf", round, row);
+    }
+  }
+}
+
+/* Frequencies 0 and 1 filter nothing; an empty filter passes everything. */
+static void test_filter_edges(void) {
+  i2v_vocab_entry entries[3] = {{.count = 0}, {.count = 1}, {.count = 2}};
+  i2v_filter f = {.entries = entries, .min_frequency = 0};
+  for (uint32_t r = 0; r < 3; r++) EXPECT(i2v_filter_passes(&f, r), "row %u refused", r);
+  f.min_frequency = 1;
+  EXPECT(!i2v_filter_by_frequency(&f), "min_frequency 1 counts as a rule");
+  for (uint32_t r = 0; r < 3; r++) EXPECT(i2v_filter_passes(&f, r), "row %u refused at 1", r);
+  f.min_frequency = 2;
+  EXPECT(!i2v_filter_passes(&f, 0) && !i2v_filter_passes(&f, 1) && i2v_filter_passes(&f, 2),
+         "min_frequency 2");
+  f.min_frequency = 0;
+  f.has_only = 1; /* an empty candidate list: nothing */
+  for (uint32_t r = 0; r < 3; r++) EXPECT(!i2v_filter_passes(&f, r), "row %u passes only=[]", r);
+  uint32_t rows[] = {5, 1, 5, 3, 1};
+  EXPECT(i2v_rows_sort_unique(rows, 5) == 3 && rows[0] == 1 && rows[1] == 3 && rows[2] == 5,
+         "sort_unique");
+  EXPECT(i2v_rows_contain(rows, 3, 3) && !i2v_rows_contain(rows, 3, 4) &&
+             !i2v_rows_contain(rows, 0, 1),
+         "contain");
+}
+
 static void test_json_arrays(void) {
   i2v_query q;
   char err[256] = "";
@@ -1442,6 +1512,8 @@ int main(void) {
   run("alias: every allocation failure", test_alias_nomem);
   run("topk: random streams match a full sort", test_topk_random);
   run("topk: ties by index, k > n, k = 0", test_topk_ties_and_edges);
+  run("filter: skip, only and min_frequency, row by row and by blocks", test_filter_random);
+  run("filter: frequencies 0 and 1, empty lists", test_filter_edges);
   run("json: arrays", test_json_arrays);
   run("json: positive/negative objects", test_json_objects);
   run("json: escapes and surrogates", test_json_escapes);
