@@ -290,8 +290,8 @@ static int vector_query(sim_cursor *c, sqlite3_value *id, const float **qv, char
   if (!b) return SQLITE_NOMEM;
   int bad = i2v_blob_floats(b, (size_t)m->dim, c->qbuf);
   if (bad >= 0) {
-    *msg = sqlite3_mprintf("similar_items: value %d of the query vector is not a finite number",
-                           bad);
+    *msg =
+        sqlite3_mprintf("similar_items: value %d of the query vector is not a finite number", bad);
     return SQLITE_ERROR;
   }
   if (i2v_vec_unit_row(c->qbuf, m->dim, m->stride) == 0.0f) {
@@ -511,8 +511,8 @@ static int scan_index(const i2v_model *m, const float *qv, const uint32_t *from,
     if (top->n >= want || nfound >= m->n) return 1;
     /* Fewer than width found: rows the walk cannot reach; scan them. */
     if (nfound < width || width >= SIM_ANN_MAX_WIDTH) break;
-    size_t next = passed ? (size_t)((double)width * (double)want / (double)passed * 1.25) + 1
-                         : width * 16;
+    size_t next =
+        passed ? (size_t)((double)width * (double)want / (double)passed * 1.25) + 1 : width * 16;
     width = next < 2 * width ? 2 * width : next;
     if (width > SIM_ANN_MAX_WIDTH) width = SIM_ANN_MAX_WIDTH;
   }
@@ -543,8 +543,7 @@ static int search(sim_cursor *c, i2v_model *m, const sim_args *a, const float *q
     if (rc != SQLITE_OK) return rc;
     /* The query's items, where the graph search starts. */
     size_t nfrom = c->query.n < SIM_ANN_MAX_FROM ? c->query.n : SIM_ANN_MAX_FROM;
-    if (m->index && scan_index(m, qv, c->query.rows, nfrom, f, want, a->ef, top))
-      return SQLITE_OK;
+    if (m->index && scan_index(m, qv, c->query.rows, nfrom, f, want, a->ef, top)) return SQLITE_OK;
   }
   scan_all(c, m, qv, f, top);
   return SQLITE_OK;

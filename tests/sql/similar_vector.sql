@@ -4,22 +4,10 @@
 -- exact = 1 and the approximate index; a BLOB of the wrong length, a value
 -- that is not finite and an all-zero vector are errors; a BLOB that is an
 -- item of the model is that item.
--- The model of similar_filters.sql: items 1..8 are 2-D unit vectors at 0,
+-- The model of fixtures/angles.sql: items 1..8 are 2-D unit vectors at 0,
 -- 10, ..., 70 degrees; context vectors equal to them.
 .headers on
-CREATE TABLE item2vec_models(name TEXT PRIMARY KEY, dim INTEGER NOT NULL, items INTEGER NOT NULL,
-  source TEXT, params TEXT, stats TEXT, created_at TEXT);
-CREATE TABLE item2vec_vectors(model TEXT NOT NULL, item, frequency INTEGER NOT NULL,
-  vector BLOB NOT NULL, PRIMARY KEY (model, item)) WITHOUT ROWID;
-CREATE TABLE item2vec_context(model TEXT NOT NULL, item, vector BLOB NOT NULL,
-  PRIMARY KEY (model, item)) WITHOUT ROWID;
-INSERT INTO item2vec_models(name, dim, items) VALUES ('default', 2, 8);
-INSERT INTO item2vec_vectors VALUES
-  ('default', 1, 50, x'0000803f00000000'), ('default', 2, 1, x'5c1c7c3fd4d0313e'),
-  ('default', 3, 3, x'b28f703f441daf3e'), ('default', 4, 10, x'd7b35d3f0000003f'),
-  ('default', 5, 2, x'7d1b443fbb8d243f'), ('default', 6, 7, x'bb8d243f7d1b443f'),
-  ('default', 7, 1, x'0000003fd7b35d3f'), ('default', 8, 20, x'441daf3eb28f703f');
-INSERT INTO item2vec_context SELECT model, item, vector FROM item2vec_vectors;
+.read fixtures/angles.sql
 
 -- An item's own vector: the item itself first (similarity 1), then what
 -- similar_items(item) gives, in the same order, with the same scores.
