@@ -2,7 +2,9 @@
 ** sql/common.h: what the SQLite-facing files share, in one home
 ** (sql/common.c): the extension API pointer, the allocator on
 ** sqlite3_malloc64, the eponymous tables' vtab helpers, item values in and
-** out of SQLite, the model tables' existence and list for messages, the
+** out of SQLite, the query functions' arguments (integers, the items an
+** argument names, float32 vectors), the model tables' existence and list
+** for messages, the
 ** scalar functions' error tail, a monotonic clock and the JSON string writer.
 ** No SQL file is included from here, so every SQL file can include it.
 */
