@@ -37,7 +37,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/json.h"
+#include "core/filter.h"
 #include "core/rank.h"
 #include "core/topk.h"
 #include "sql/recommend.h"
@@ -93,9 +93,9 @@ typedef struct rec_cursor {
   rec_users all;            /* the whole source, once scanning is known */
   uint32_t *hist;           /* the history: model indices, oldest first */
   size_t nhist, hist_cap;
-  uint32_t *extra; /* exclude and only lists */
-  size_t extra_cap;
-  unsigned char *mark; /* per item: 1 left out, 2 candidate of only */
+  i2v_item_rows items;   /* scratch: history's rows */
+  i2v_item_rows exclude; /* exclude's rows, then the user's items */
+  i2v_item_rows only;
   uint32_t *pair_other;
   float *pair_weight;
   size_t pair_other_cap, pair_weight_cap;
@@ -143,9 +143,7 @@ static void drop_model(rec_cursor *c) {
   c->history_st = c->pairs_st = NULL;
   c->lookups = c->scanned = 0;
   users_free(&c->all);
-  sqlite3_free(c->mark);
   sqlite3_free(c->scores);
-  c->mark = NULL;
   c->scores = NULL;
 }
 
@@ -153,7 +151,9 @@ static int rec_close(sqlite3_vtab_cursor *cur) {
   rec_cursor *c = (rec_cursor *)cur;
   drop_model(c);
   sqlite3_free(c->hist);
-  sqlite3_free(c->extra);
+  i2v_item_rows_free(&c->items);
+  i2v_item_rows_free(&c->exclude);
+  i2v_item_rows_free(&c->only);
   sqlite3_free(c->pair_other);
   sqlite3_free(c->pair_weight);
   sqlite3_free(c->results);
@@ -215,22 +215,6 @@ static int reserve(void **buf, size_t *cap, size_t n, size_t size) {
   *buf = p;
   *cap = nc;
   return SQLITE_OK;
-}
-
-/* An integer argument: *out, or 0 when v is not an integer (an integral real
-** or a text spelling one will do). */
-static int read_int(sqlite3_value *v, int64_t *out) {
-  i2v_value iv;
-  if (i2v_value_from_sql(v, &iv) <= 0) return 0;
-  if (iv.type == I2V_INTEGER) {
-    *out = iv.i;
-    return 1;
-  }
-  if (iv.type == I2V_FLOAT && fabs(iv.r) < 9e18 && iv.r == (double)(int64_t)iv.r) {
-    *out = (int64_t)iv.r;
-    return 1;
-  }
-  return iv.type == I2V_TEXT && i2v_parse_canonical_int(iv.bytes, iv.n, out);
 }
 
 /* ---- the model and what the cursor derives from it ---------------------- */
@@ -299,9 +283,7 @@ static int take_model(rec_cursor *c, const char *name, char **msg) {
   size_t n = m->n ? m->n : 1;
   c->log_count = sqlite3_malloc64(n * sizeof(float));
   c->scores = sqlite3_malloc64(n * sizeof(float));
-  c->mark = sqlite3_malloc64(n);
-  if (!c->log_count || !c->scores || !c->mark) return SQLITE_NOMEM;
-  memset(c->mark, 0, n);
+  if (!c->log_count || !c->scores) return SQLITE_NOMEM;
   for (uint32_t i = 0; i < m->n; i++) {
     uint64_t f = m->items.entries[i].count;
     c->log_count[i] = (float)log((double)(f ? f : 1));
@@ -526,55 +508,29 @@ static int user_history(rec_cursor *c, sqlite3_value *user, char **msg) {
   return SQLITE_OK;
 }
 
-/* Resolve v into model indices appended to (*out)[*n..]: a text or value that
-** names a known item is that item; otherwise a text that looks like JSON must
-** be an array of items (unknown ones are ignored).  what names the column. */
-static int collect(const i2v_model *m, sqlite3_value *v, const char *what, int array_only,
-                   uint32_t **out, size_t *cap, size_t *n, char **msg) {
+/* history: a JSON array of items, oldest first, into c->hist.  A value that
+** names a known item is that item (sql/common.h's rule); any other value
+** that is not a JSON array is an error. */
+static int history_arg(rec_cursor *c, sqlite3_value *v, char **msg) {
   i2v_value iv;
   int got = i2v_value_from_sql(v, &iv);
   if (got < 0) return SQLITE_NOMEM;
-  if (!got) return SQLITE_OK;
-  int64_t idx = array_only ? -1 : i2v_vocab_find(&m->items, &iv);
-  if (idx >= 0 || !(iv.type == I2V_TEXT && i2v_json_looks_like(iv.bytes, iv.n))) {
-    if (array_only) {
+  if (got && i2v_vocab_find(&c->model->items, &iv) < 0) {
+    size_t i = 0;
+    const char *t = iv.type == I2V_TEXT ? iv.bytes : NULL;
+    while (t && i < iv.n && (t[i] == ' ' || t[i] == '\t' || t[i] == '\n' || t[i] == '\r')) i++;
+    if (!t || i >= iv.n || t[i] != '[') {
       *msg = sqlite3_mprintf(
-          "%s: %s must be a JSON array of items, oldest first, as in '[1, 2, 3]' "
+          "%s: history must be a JSON array of items, oldest first, as in '[1, 2, 3]' "
           "(json_array(...) builds one)",
-          fname, what);
+          fname);
       return SQLITE_ERROR;
     }
-    if (idx < 0) return SQLITE_OK;
-    if (reserve((void **)out, cap, *n + 1, sizeof(uint32_t)) != SQLITE_OK) return SQLITE_NOMEM;
-    (*out)[(*n)++] = (uint32_t)idx;
-    return SQLITE_OK;
   }
-  size_t i = 0;
-  const char *s = iv.bytes;
-  while (i < iv.n && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r')) i++;
-  if (i >= iv.n || s[i] != '[') {
-    *msg = sqlite3_mprintf("%s: %s must be a JSON array of items, as in '[1, 2, 3]'", fname,
-                           what);
-    return SQLITE_ERROR;
-  }
-  i2v_query q;
-  char jerr[200];
-  memset(&q, 0, sizeof(q));
-  int rc = i2v_json_parse_query(iv.bytes, iv.n, &i2v_sqlite_alloc, &q, jerr, sizeof(jerr));
-  if (rc == I2V_OK && reserve((void **)out, cap, *n + q.n, sizeof(uint32_t)) != SQLITE_OK)
-    rc = I2V_NOMEM;
-  if (rc == I2V_OK)
-    for (size_t j = 0; j < q.n; j++) {
-      int64_t k = i2v_vocab_find(&m->items, &q.items[j].value);
-      if (k >= 0) (*out)[(*n)++] = (uint32_t)k;
-    }
-  i2v_query_free(&q);
-  if (rc == I2V_NOMEM) return SQLITE_NOMEM;
-  if (rc != I2V_OK) {
-    *msg = sqlite3_mprintf("%s: %s is not a JSON array of items: %s", fname, what, jerr);
-    return SQLITE_ERROR;
-  }
-  return SQLITE_OK;
+  c->items.n = 0;
+  int rc = i2v_item_rows_add(&c->model->items, v, 0, fname, "history", &c->items, msg);
+  for (size_t i = 0; rc == SQLITE_OK && i < c->items.n; i++) rc = push_hist(c, c->items.rows[i]);
+  return rc;
 }
 
 /* ---- scoring ------------------------------------------------------------- */
@@ -622,9 +578,11 @@ static int read_pairs(rec_cursor *c, const uint32_t *q, size_t nq, i2v_pair_row 
   return SQLITE_OK;
 }
 
-/* Score every item for the history and keep the k best that may be shown. */
-static int rank_items(rec_cursor *c, int64_t k, int64_t min_frequency, int seen_ok, int only,
-                      size_t nextra_excl, size_t nextra, char **msg) {
+/* Score every item for the history and keep the k best that may be shown:
+** not the user's items (unless seen_ok), not exclude's, only only's when
+** given, none seen fewer than min_frequency times (core/filter.h). */
+static int rank_items(rec_cursor *c, int64_t k, int64_t min_frequency, int seen_ok, int has_only,
+                      char **msg) {
   const i2v_model *m = c->model;
   size_t nq = c->nhist < I2V_RANK_QUERY_ITEMS ? c->nhist : I2V_RANK_QUERY_ITEMS;
   const uint32_t *q = c->hist + (c->nhist - nq);
@@ -633,40 +591,32 @@ static int rank_items(rec_cursor *c, int64_t k, int64_t min_frequency, int seen_
   if (rc != SQLITE_OK) return rc;
   i2v_rank_scores(&c->ranker, q, rows, nq, c->scores);
 
-  /* Marks: 1 left out (seen, exclude), 2 a candidate of only. */
   if (!seen_ok)
-    for (size_t i = 0; i < c->nhist; i++) c->mark[c->hist[i]] = 1;
-  for (size_t i = 0; i < nextra_excl; i++) c->mark[c->extra[i]] = 1;
-  for (size_t i = nextra_excl; i < nextra; i++)
-    if (!c->mark[c->extra[i]]) c->mark[c->extra[i]] = 2;
+    for (size_t i = 0; i < c->nhist; i++)
+      if (i2v_item_rows_push(&c->exclude, c->hist[i], 1.0f) != SQLITE_OK) return SQLITE_NOMEM;
+  i2v_filter f = {0};
+  f.nskip = i2v_rows_sort_unique(c->exclude.rows, c->exclude.n);
+  f.skip = c->exclude.rows;
+  if (has_only) {
+    f.has_only = 1;
+    f.nonly = i2v_rows_sort_unique(c->only.rows, c->only.n);
+    f.only = c->only.rows;
+  }
+  f.entries = m->items.entries;
+  f.min_frequency = min_frequency > 0 ? (uint64_t)min_frequency : 0;
+  i2v_filter_scores(&f, 0, m->n, c->scores);
 
   size_t kk = (size_t)k < m->n ? (size_t)k : m->n;
   if (reserve((void **)&c->results, &c->results_cap, kk ? kk : 1, sizeof(i2v_scored)) !=
-      SQLITE_OK) {
-    rc = SQLITE_NOMEM;
-  } else {
-    i2v_topk top;
-    i2v_topk_init(&top, c->results, kk);
-    uint64_t floor = min_frequency > 0 ? (uint64_t)min_frequency : 0;
-    if (only) {
-      for (size_t i = nextra_excl; i < nextra; i++) {
-        uint32_t j = c->extra[i];
-        if (c->mark[j] != 2 || m->items.entries[j].count < floor) continue;
-        c->mark[j] = 3; /* offered once */
-        if (i2v_topk_wants(&top, c->scores[j])) i2v_topk_push(&top, c->scores[j], j);
-      }
-    } else {
-      for (uint32_t j = 0; j < m->n; j++)
-        if (!c->mark[j] && m->items.entries[j].count >= floor &&
-            i2v_topk_wants(&top, c->scores[j]))
-          i2v_topk_push(&top, c->scores[j], j);
-    }
-    c->n = i2v_topk_finish(&top);
-  }
-  /* Clear the marks where they were set, not the whole array. */
-  for (size_t i = 0; i < c->nhist; i++) c->mark[c->hist[i]] = 0;
-  for (size_t i = 0; i < nextra; i++) c->mark[c->extra[i]] = 0;
-  return rc;
+      SQLITE_OK)
+    return SQLITE_NOMEM;
+  i2v_topk top;
+  i2v_topk_init(&top, c->results, kk);
+  for (uint32_t j = 0; j < m->n; j++)
+    if (c->scores[j] > -INFINITY && i2v_topk_wants(&top, c->scores[j]))
+      i2v_topk_push(&top, c->scores[j], j);
+  c->n = i2v_topk_finish(&top);
+  return SQLITE_OK;
 }
 
 static int rec_filter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr, int argc,
@@ -697,20 +647,20 @@ static int rec_filter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr, 
   int64_t k = REC_DEFAULT_K, min_frequency = REC_DEFAULT_MIN_FREQUENCY, seen = 0;
   sqlite3_value *v;
   if ((v = arg[REC_K - REC_USER]) && sqlite3_value_type(v) != SQLITE_NULL &&
-      (!read_int(v, &k) || k < 1))
+      !i2v_arg_int(v, 1, INT64_MAX, &k))
     return i2v_vtab_error(
         vt, SQLITE_ERROR,
         sqlite3_mprintf("%s: k must be a positive integer (how many items to return), got '%s'",
                         fname, sqlite3_value_text(v) ? (const char *)sqlite3_value_text(v) : ""));
   if ((v = arg[REC_MIN_FREQUENCY - REC_USER]) && sqlite3_value_type(v) != SQLITE_NULL &&
-      (!read_int(v, &min_frequency) || min_frequency < 0))
+      !i2v_arg_int(v, 0, INT64_MAX, &min_frequency))
     return i2v_vtab_error(
         vt, SQLITE_ERROR,
         sqlite3_mprintf("%s: min_frequency must be an integer of 0 or more (items seen fewer "
                         "times in training are not recommended), got '%s'",
                         fname, sqlite3_value_text(v) ? (const char *)sqlite3_value_text(v) : ""));
   if ((v = arg[REC_SEEN - REC_USER]) && sqlite3_value_type(v) != SQLITE_NULL &&
-      (!read_int(v, &seen) || (seen != 0 && seen != 1)))
+      !i2v_arg_int(v, 0, 1, &seen))
     return i2v_vtab_error(
         vt, SQLITE_ERROR,
         sqlite3_mprintf("%s: seen must be 0 (leave out the items the user has) or 1, got '%s'",
@@ -727,22 +677,21 @@ static int rec_filter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr, 
   rc = take_model(c, name, &msg);
   if (rc == SQLITE_OK) {
     if (history)
-      rc = collect(c->model, history, "history", 1, &c->hist, &c->hist_cap, &c->nhist, &msg);
+      rc = history_arg(c, history, &msg);
     else if (sqlite3_value_type(user) != SQLITE_NULL)
       rc = user_history(c, user, &msg);
   }
-  size_t nexcl = 0, nextra = 0;
-  int only = arg[REC_ONLY - REC_USER] && sqlite3_value_type(arg[REC_ONLY - REC_USER]) != SQLITE_NULL;
-  if (rc == SQLITE_OK && arg[REC_EXCLUDE - REC_USER])
-    rc = collect(c->model, arg[REC_EXCLUDE - REC_USER], "exclude", 0, &c->extra, &c->extra_cap,
-                 &nextra, &msg);
-  nexcl = nextra;
-  if (rc == SQLITE_OK && only)
-    rc = collect(c->model, arg[REC_ONLY - REC_USER], "only", 0, &c->extra, &c->extra_cap, &nextra,
-                 &msg);
+  int has_only =
+      arg[REC_ONLY - REC_USER] && sqlite3_value_type(arg[REC_ONLY - REC_USER]) != SQLITE_NULL;
+  c->exclude.n = c->only.n = 0;
+  if (rc == SQLITE_OK)
+    rc = i2v_item_rows_add(&c->model->items, arg[REC_EXCLUDE - REC_USER], 0, fname, "exclude",
+                           &c->exclude, &msg);
+  if (rc == SQLITE_OK && has_only)
+    rc = i2v_item_rows_add(&c->model->items, arg[REC_ONLY - REC_USER], 0, fname, "only", &c->only,
+                           &msg);
   /* A user with no known items gets no rows (README: fall back to popular). */
-  if (rc == SQLITE_OK && c->nhist > 0)
-    rc = rank_items(c, k, min_frequency, (int)seen, only, nexcl, nextra, &msg);
+  if (rc == SQLITE_OK && c->nhist > 0) rc = rank_items(c, k, min_frequency, (int)seen, has_only, &msg);
   if (rc != SQLITE_OK) {
     c->n = 0;
     if (rc == SQLITE_NOMEM && !msg) return SQLITE_NOMEM;
