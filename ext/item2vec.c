@@ -20,6 +20,7 @@
 
 #include "sql/common.h"
 #include "sql/csv.h"
+#include "sql/drop.h"
 #include "sql/eval.h"
 #include "sql/hnsw.h"
 #include "sql/pca.h"
@@ -75,6 +76,7 @@ static const registration registrations[] = {
     FUNCTION("item2vec_import", 2, DIRECTONLY, i2v_import_func, 1),
     FUNCTION("item2vec_import", 3, DIRECTONLY, i2v_import_func, 1),
     FUNCTION("item2vec_index", -1, DIRECTONLY, i2v_index_func, 1),
+    FUNCTION("item2vec_drop", 1, DIRECTONLY, i2v_drop_func, 1),
     FUNCTION("item2vec_evaluate", -1, DIRECTONLY, i2v_evaluate_func, 1),
     MODULE("item2vec_project", &i2v_project_module, 1),
 };

@@ -47,3 +47,9 @@ SELECT * FROM v_evaluate;
 -- item2vec_project only reads item2vec's tables: a view may use it.
 CREATE VIEW v_project AS SELECT count(*) FROM item2vec_project('default', 2);
 SELECT * FROM v_project;
+-- item2vec_drop writes the model tables: a view or a trigger cannot call it.
+CREATE VIEW v_drop AS SELECT item2vec_drop('default');
+SELECT * FROM v_drop;
+CREATE TRIGGER t_drop AFTER INSERT ON log BEGIN SELECT item2vec_drop('default'); END;
+INSERT INTO log VALUES (4);
+SELECT name FROM item2vec_models;
