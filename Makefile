@@ -47,7 +47,8 @@ LIBC_OBJ := $(BUILD)/core/libc.o
 # The trainer's inner loop and the scan gain from -O3 vectorisation.
 $(BUILD)/core/train.o $(BUILD)/core/vec.o: OPT_FILE := -O3
 
-.PHONY: all test unit demo bench clean test-asan test-valgrind lint format fuzz report
+.PHONY: all test unit demo bench clean test-asan test-valgrind lint format fuzz report \
+        install uninstall
 
 all: $(LIB)
 
@@ -103,6 +104,21 @@ report: $(LIB)
 	  echo "make report: give DB=database.db (with a trained model) or ML_DIR=ml-latest-small"; exit 2; fi
 	$(PYTHON) scripts/report.py $(if $(DB),--db "$(DB)",--movielens "$(ML_DIR)") --model "$(MODEL)" \
 	  $(if $(LABEL),--label "$(LABEL)") $(if $(NAME),--name "$(NAME)") --out "$(OUT)"
+
+# Installing: the library goes to $(DESTDIR)$(LIBDIR), by default
+# /usr/local/lib/item2vec.so, as autotools and CMake users expect (PREFIX sets
+# the prefix, LIBDIR the folder, DESTDIR stages it for a package).  Load it
+# with `.load /usr/local/lib/item2vec`, or `.load item2vec` where the dynamic
+# loader searches that folder (LD_LIBRARY_PATH, or a PREFIX of /usr).
+PREFIX  ?= /usr/local
+LIBDIR  ?= $(PREFIX)/lib
+INSTALL ?= install
+install: $(LIB)
+	$(INSTALL) -d "$(DESTDIR)$(LIBDIR)"
+	$(INSTALL) -m 0644 "$(LIB)" "$(DESTDIR)$(LIBDIR)/$(notdir $(LIB))"
+
+uninstall:
+	rm -f "$(DESTDIR)$(LIBDIR)/$(notdir $(LIB))"
 
 # Sanitizers: the whole suite against an ASan+UBSan build in build-asan/
 # (LIB and BUILD overridable), and under valgrind memcheck (see README,
