@@ -94,16 +94,23 @@ $(BUILD)/bench_trainer: bench/trainer.c $(CORE_OBJ) $(LIBC_OBJ)
 	$(CC) $(ALL_CFLAGS) -Iext -o $@ $^ $(LDLIBS)
 
 # One self-contained HTML page about a model (map, loss, neighbours):
-#   make report DB=movies.db [MODEL=default] [LABEL=movies.movieId.genres]
+#   make report [DB=data/demo.db] [MODEL=default] [LABEL=movies.movieId.genres]
 #               [NAME=movies.movieId.title] [OUT=report.html]
-#   make report ML_DIR=path/to/ml-latest-small   (builds build/movielens.db)
-MODEL ?= default
-OUT   ?= report.html
+# Without DB it reports the demo's database, DEMO_DB, and builds that first
+# as `make demo` does (ML_DIR, ML_ZIP, ...) when it is missing.  Without
+# LABEL the map is coloured by the first genre when a table with a `genres`
+# column joins the items (LABEL=none turns that off).
+MODEL   ?= default
+OUT     ?= report.html
+DEMO_DB ?= data/demo.db
 report: $(LIB)
-	@if [ -z "$(DB)" ] && [ -z "$(ML_DIR)" ]; then \
-	  echo "make report: give DB=database.db (with a trained model) or ML_DIR=ml-latest-small"; exit 2; fi
-	$(PYTHON) scripts/report.py $(if $(DB),--db "$(DB)",--movielens "$(ML_DIR)") --model "$(MODEL)" \
-	  $(if $(LABEL),--label "$(LABEL)") $(if $(NAME),--name "$(NAME)") --out "$(OUT)"
+	@db='$(or $(DB),$(DEMO_DB))'; \
+	if [ -z '$(DB)' ] && [ ! -f "$$db" ]; then \
+	  echo "make report: $$db is missing; building it as make demo does"; \
+	  I2V_LIB='$(abspath $(basename $(LIB)))' I2V_DEMO_DB="$$db" bash scripts/demo.sh || exit 1; \
+	  echo; fi; \
+	I2V_LIB='$(abspath $(basename $(LIB)))' $(PYTHON) scripts/report.py --db "$$db" --model '$(MODEL)' \
+	  $(if $(LABEL),--label '$(LABEL)') $(if $(NAME),--name '$(NAME)') --out '$(OUT)'
 
 # Installing: the library goes to $(DESTDIR)$(LIBDIR), by default
 # /usr/local/lib/item2vec.so, as autotools and CMake users expect (PREFIX sets

@@ -53,9 +53,9 @@ out=$(mk install DESTDIR="$tmp" LIBDIR=/usr/lib/x86_64-linux-gnu/sqlite3 2>&1)
 [ -f "$tmp/usr/lib/x86_64-linux-gnu/sqlite3/item2vec.$ext" ]
 check "LIBDIR overrides the folder" $? "make said: $out"
 
-mk uninstall DESTDIR="$tmp" > /dev/null 2>&1
-mk uninstall DESTDIR="$tmp" PREFIX=/opt/i2v > /dev/null 2>&1
-mk uninstall DESTDIR="$tmp" LIBDIR=/usr/lib/x86_64-linux-gnu/sqlite3 > /dev/null 2>&1
+mk uninstall DESTDIR="$tmp" > "$tmp/make.log" 2>&1
+mk uninstall DESTDIR="$tmp" PREFIX=/opt/i2v > "$tmp/make.log" 2>&1
+mk uninstall DESTDIR="$tmp" LIBDIR=/usr/lib/x86_64-linux-gnu/sqlite3 > "$tmp/make.log" 2>&1
 left=$(find "$tmp" -type f | sed "s|^$tmp||")
 [ -z "$left" ]
 check "make uninstall removes each" $? "left: $left"
