@@ -375,6 +375,13 @@ static const scenario scenarios[] = {
      "member='small/movies.csv');"
      "SELECT count(*), max(title) FROM temp.b;",
      NULL, 0},
+    {"lines", 0, IMAGE_EMPTY,
+     "CREATE VIRTUAL TABLE temp.p USING item2vec_lines(path='tests/data/playlists.txt.gz');"
+     "SELECT count(*), count(DISTINCT line), sum(item), max(position) FROM temp.p;"
+     "CREATE VIRTUAL TABLE temp.z USING item2vec_lines(path='tests/data/playlists.zip', "
+     "member='train.txt');"
+     "SELECT count(*), max(item) FROM temp.z WHERE line > 50;",
+     NULL, 0},
     {"w2v-export", 0, IMAGE_MODEL, w2v_export_sql, NULL, 0},
     {"w2v-import-text", 0, IMAGE_MODEL, w2v_import_txt_sql, check_models, 0},
     {"w2v-import-binary-gz", 0, IMAGE_MODEL, w2v_import_bin_sql, check_models, 0},

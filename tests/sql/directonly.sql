@@ -53,3 +53,8 @@ SELECT * FROM v_drop;
 CREATE TRIGGER t_drop AFTER INSERT ON log BEGIN SELECT item2vec_drop('default'); END;
 INSERT INTO log VALUES (4);
 SELECT name FROM item2vec_models;
+-- item2vec_lines reads files like item2vec_csv: not through a view.
+CREATE VIRTUAL TABLE main.lines USING item2vec_lines('../data/playlists.txt');
+SELECT count(*) FROM main.lines;
+CREATE VIEW v_lines AS SELECT count(*) FROM main.lines;
+SELECT * FROM v_lines;
