@@ -159,7 +159,9 @@ def make_report(tmp, **env):
     lib = LIB + ".so"
     cmd = ["make", "-s", "--no-print-directory", "-o", lib, "LIB=" + lib, "report",
            "DEMO_DB=" + os.path.join(tmp, "demo.db"), "OUT=" + os.path.join(tmp, "report.html")]
-    e = {k: v for k, v in os.environ.items() if k not in ("ML_DIR", "ML_ZIP", "I2V_DEMO_DATA", "DB")}
+    # Not the variables of the `make test` that runs this (MAKEFLAGS passes ML_DIR on).
+    e = {k: v for k, v in os.environ.items()
+         if k not in ("ML_DIR", "ML_ZIP", "I2V_DEMO_DATA", "DB", "MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
     e.update(env)
     return subprocess.run(cmd, capture_output=True, text=True, timeout=900, env=e)
 

@@ -16,13 +16,16 @@ fi
 ext=${so##*.}
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/i2v install.XXXXXX") || { echo "not ok - install: mktemp"; exit 1; }
 trap 'rm -rf "$tmp"' EXIT
+log=$tmp/make.log
+tmp=$tmp/root   # DESTDIR: only what make installs goes there
 fails=0
 check() { # name, condition result (0 ok), detail
   if [ "$2" -eq 0 ]; then echo "ok - install/$1"; else echo "not ok - install/$1: $3"; fails=$((fails + 1)); fi
 }
-# make itself runs without the sanitizer runtime `make test-asan` preloads;
+# make itself runs without the sanitizer runtime `make test-asan` preloads and
+# without the variables of the `make test` that runs this;
 # -o keeps it from rebuilding the library the suite is testing.
-mk() { env -u LD_PRELOAD make -s --no-print-directory -o "$so" LIB="$so" "$@"; }
+mk() { env -u LD_PRELOAD -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -s --no-print-directory -o "$so" LIB="$so" "$@"; }
 version() { # sqlite3 arguments...: the version the loaded library reports
   "$SQLITE3" -batch "$@" :memory: "SELECT item2vec_version();" 2>&1
 }
@@ -53,9 +56,9 @@ out=$(mk install DESTDIR="$tmp" LIBDIR=/usr/lib/x86_64-linux-gnu/sqlite3 2>&1)
 [ -f "$tmp/usr/lib/x86_64-linux-gnu/sqlite3/item2vec.$ext" ]
 check "LIBDIR overrides the folder" $? "make said: $out"
 
-mk uninstall DESTDIR="$tmp" > "$tmp/make.log" 2>&1
-mk uninstall DESTDIR="$tmp" PREFIX=/opt/i2v > "$tmp/make.log" 2>&1
-mk uninstall DESTDIR="$tmp" LIBDIR=/usr/lib/x86_64-linux-gnu/sqlite3 > "$tmp/make.log" 2>&1
+mk uninstall DESTDIR="$tmp" > "$log" 2>&1
+mk uninstall DESTDIR="$tmp" PREFIX=/opt/i2v > "$log" 2>&1
+mk uninstall DESTDIR="$tmp" LIBDIR=/usr/lib/x86_64-linux-gnu/sqlite3 > "$log" 2>&1
 left=$(find "$tmp" -type f | sed "s|^$tmp||")
 [ -z "$left" ]
 check "make uninstall removes each" $? "left: $left"
