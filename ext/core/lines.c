@@ -88,8 +88,7 @@ static int put(i2v_lines *l, int ch) {
       return lines_fail(l, I2V_ERROR,
                         "line %llu: item %llu is longer than %zu bytes (items are separated "
                         "by whitespace: is this a playlist file?)",
-                        (unsigned long long)l->line, (unsigned long long)l->position,
-                        l->max_item);
+                        (unsigned long long)l->line, (unsigned long long)l->position, l->max_item);
     size_t cap = l->cap ? l->cap * 2 : 64;
     if (cap > l->max_item + 1) cap = l->max_item + 1;
     char *t = i2v_malloc(l->alloc, cap);

@@ -22,9 +22,9 @@
 typedef struct i2v_lines {
   const i2v_alloc *alloc;
   i2v_reader *src;
-  size_t max_item; /* most bytes an item may hold */
-  char *text;      /* the current item, NUL-terminated */
-  size_t len, cap; /* its length (0 at the end) and the buffer's size */
+  size_t max_item;   /* most bytes an item may hold */
+  char *text;        /* the current item, NUL-terminated */
+  size_t len, cap;   /* its length (0 at the end) and the buffer's size */
   uint64_t line;     /* line of the current item (1-based) */
   uint64_t position; /* its position in the line (1-based) */
   uint64_t at_line;  /* line of the next byte */

@@ -48,8 +48,8 @@ struct i2v_reader;
 ** SQLITE_OK with *out, or an SQLite code with *pzErr "fname: 'path': why".
 ** When *where is NULL it gets how messages name the file: "'x.zip' member
 ** 'a/b.txt'" or "'x.txt'". */
-int i2v_file_open(const char *fname, const char *path, const char *member,
-                  struct i2v_reader **out, char **where, char **pzErr);
+int i2v_file_open(const char *fname, const char *path, const char *member, struct i2v_reader **out,
+                  char **where, char **pzErr);
 
 /* ---- item values --------------------------------------------------------- */
 

@@ -103,8 +103,8 @@ void i2v_drop_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
     has[t] = i2v_table_exists(db, stored[t].table);
     if (has[t] < 0) {
       rc = sqlite3_errcode(db) ? sqlite3_errcode(db) : SQLITE_ERROR;
-      i2v_result_error(ctx, rc,
-                       sqlite3_mprintf("%s: cannot read the schema: %s", fname, sqlite3_errmsg(db)));
+      i2v_result_error(
+          ctx, rc, sqlite3_mprintf("%s: cannot read the schema: %s", fname, sqlite3_errmsg(db)));
       return;
     }
   }
@@ -160,10 +160,10 @@ undo:
   i2v_undo_finalize(&undo);
   sqlite3_free(json);
   i2v_conn_clear(conn);
-  i2v_result_error(ctx, rc == SQLITE_OK ? SQLITE_ERROR : rc,
-                   sqlite3_mprintf("%s: could not drop model '%s': %s; %s", fname, model,
-                                   zErr ? zErr : sqlite3_errstr(rc),
-                                   left_open ? "its transaction is still open: ROLLBACK it"
-                                             : "nothing was removed"));
+  i2v_result_error(
+      ctx, rc == SQLITE_OK ? SQLITE_ERROR : rc,
+      sqlite3_mprintf(
+          "%s: could not drop model '%s': %s; %s", fname, model, zErr ? zErr : sqlite3_errstr(rc),
+          left_open ? "its transaction is still open: ROLLBACK it" : "nothing was removed"));
   sqlite3_free(zErr);
 }

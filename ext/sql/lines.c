@@ -100,8 +100,9 @@ static int parse_args(lines_vtab *vt, int argc, const char *const *argv, char **
       continue;
     }
     if (!key) {
-      *pzErr = sqlite3_mprintf("item2vec_lines: argument '%s' is not name=value; valid names are %s",
-                               argv[i], lines_arg_names);
+      *pzErr =
+          sqlite3_mprintf("item2vec_lines: argument '%s' is not name=value; valid names are %s",
+                          argv[i], lines_arg_names);
       rc = SQLITE_ERROR;
     } else if (sqlite3_stricmp(key, "path") == 0 || sqlite3_stricmp(key, "filename") == 0) {
       sqlite3_free(vt->path);
@@ -178,8 +179,7 @@ static int lines_connect(sqlite3 *db, void *aux, int argc, const char *const *ar
     int t = item_type(&tok, &iv, &rv);
     if (t > type) type = t;
   }
-  sql = sqlite3_mprintf("CREATE TABLE x(line INTEGER, position INTEGER, item%s)",
-                        type_name[type]);
+  sql = sqlite3_mprintf("CREATE TABLE x(line INTEGER, position INTEGER, item%s)", type_name[type]);
   if (!sql) {
     rc = SQLITE_NOMEM;
     goto fail;
