@@ -47,7 +47,8 @@ LIBC_OBJ := $(BUILD)/core/libc.o
 # The trainer's inner loop and the scan gain from -O3 vectorisation.
 $(BUILD)/core/train.o $(BUILD)/core/vec.o: OPT_FILE := -O3
 
-.PHONY: all test unit demo bench clean test-asan test-valgrind lint format fuzz report
+.PHONY: all test unit demo bench clean test-asan test-valgrind lint format fuzz report \
+        install uninstall
 
 all: $(LIB)
 
@@ -93,16 +94,38 @@ $(BUILD)/bench_trainer: bench/trainer.c $(CORE_OBJ) $(LIBC_OBJ)
 	$(CC) $(ALL_CFLAGS) -Iext -o $@ $^ $(LDLIBS)
 
 # One self-contained HTML page about a model (map, loss, neighbours):
-#   make report DB=movies.db [MODEL=default] [LABEL=movies.movieId.genres]
+#   make report [DB=data/demo.db] [MODEL=default] [LABEL=movies.movieId.genres]
 #               [NAME=movies.movieId.title] [OUT=report.html]
-#   make report ML_DIR=path/to/ml-latest-small   (builds build/movielens.db)
-MODEL ?= default
-OUT   ?= report.html
+# Without DB it reports the demo's database, DEMO_DB, and builds that first
+# as `make demo` does (ML_DIR, ML_ZIP, ...) when it is missing.  Without
+# LABEL the map is coloured by the first genre when a table with a `genres`
+# column joins the items (LABEL=none turns that off).
+MODEL   ?= default
+OUT     ?= report.html
+DEMO_DB ?= data/demo.db
 report: $(LIB)
-	@if [ -z "$(DB)" ] && [ -z "$(ML_DIR)" ]; then \
-	  echo "make report: give DB=database.db (with a trained model) or ML_DIR=ml-latest-small"; exit 2; fi
-	$(PYTHON) scripts/report.py $(if $(DB),--db "$(DB)",--movielens "$(ML_DIR)") --model "$(MODEL)" \
-	  $(if $(LABEL),--label "$(LABEL)") $(if $(NAME),--name "$(NAME)") --out "$(OUT)"
+	@db='$(or $(DB),$(DEMO_DB))'; \
+	if [ -z '$(DB)' ] && [ ! -f "$$db" ]; then \
+	  echo "make report: $$db is missing; building it as make demo does"; \
+	  I2V_LIB='$(abspath $(basename $(LIB)))' I2V_DEMO_DB="$$db" bash scripts/demo.sh || exit 1; \
+	  echo; fi; \
+	I2V_LIB='$(abspath $(basename $(LIB)))' $(PYTHON) scripts/report.py --db "$$db" --model '$(MODEL)' \
+	  $(if $(LABEL),--label '$(LABEL)') $(if $(NAME),--name '$(NAME)') --out '$(OUT)'
+
+# Installing: the library goes to $(DESTDIR)$(LIBDIR), by default
+# /usr/local/lib/item2vec.so, as autotools and CMake users expect (PREFIX sets
+# the prefix, LIBDIR the folder, DESTDIR stages it for a package).  Load it
+# with `.load /usr/local/lib/item2vec`, or `.load item2vec` where the dynamic
+# loader searches that folder (LD_LIBRARY_PATH, or a PREFIX of /usr).
+PREFIX  ?= /usr/local
+LIBDIR  ?= $(PREFIX)/lib
+INSTALL ?= install
+install: $(LIB)
+	$(INSTALL) -d "$(DESTDIR)$(LIBDIR)"
+	$(INSTALL) -m 0644 "$(LIB)" "$(DESTDIR)$(LIBDIR)/$(notdir $(LIB))"
+
+uninstall:
+	rm -f "$(DESTDIR)$(LIBDIR)/$(notdir $(LIB))"
 
 # Sanitizers: the whole suite against an ASan+UBSan build in build-asan/
 # (LIB and BUILD overridable), and under valgrind memcheck (see README,
@@ -136,8 +159,8 @@ FUZZ_SRC_options := ext/core/options.c ext/core/libc.c
 FUZZ_SRC_json    := ext/core/json.c ext/core/vocab.c ext/core/libc.c
 FUZZ_SRC_model   := $(CORE_SRC) $(SQL_SRC)
 FUZZ_LIBS_model  := -lsqlite3 $(LDLIBS)
-FUZZ_SRC_readers := ext/core/reader.c ext/core/csv.c ext/core/w2v.c ext/core/vocab.c \
-                    ext/core/libc.c
+FUZZ_SRC_readers := ext/core/reader.c ext/core/csv.c ext/core/lines.c ext/core/w2v.c \
+                    ext/core/vocab.c ext/core/libc.c
 FUZZ_LIBS_readers := -lz
 
 build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(HEADERS) $(CORE_SRC) $(SQL_SRC)

@@ -20,8 +20,10 @@
 
 #include "sql/common.h"
 #include "sql/csv.h"
+#include "sql/drop.h"
 #include "sql/eval.h"
 #include "sql/hnsw.h"
+#include "sql/lines.h"
 #include "sql/pca.h"
 #include "sql/scalar.h"
 #include "sql/recommend.h"
@@ -54,7 +56,8 @@ typedef struct registration {
 ** or view in someone else's schema must not call them.  Modules state their
 ** trust when they connect: similar_items, recommend_items (which reads only
 ** the source columns item2vec_train recorded) and item2vec_project are innocuous
-** (i2v_vtab_connect), item2vec_csv, which reads files, is DIRECTONLY. */
+** (i2v_vtab_connect); item2vec_csv and item2vec_lines, which read files, are
+** DIRECTONLY. */
 #define PURE (SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS)
 #define READS_MODEL (SQLITE_UTF8 | SQLITE_INNOCUOUS)
 #define DIRECTONLY (SQLITE_UTF8 | SQLITE_DIRECTONLY)
@@ -69,12 +72,14 @@ static const registration registrations[] = {
     MODULE("similar_items", &i2v_similar_module, 1),
     MODULE("recommend_items", &i2v_recommend_module, 1),
     MODULE("item2vec_csv", &i2v_csv_module, 0),
+    MODULE("item2vec_lines", &i2v_lines_module, 0),
     FUNCTION("item2vec_export", 2, DIRECTONLY, i2v_export_func, 1),
     FUNCTION("item2vec_export", 3, DIRECTONLY, i2v_export_func, 1),
     FUNCTION("item2vec_import", 1, DIRECTONLY, i2v_import_func, 1),
     FUNCTION("item2vec_import", 2, DIRECTONLY, i2v_import_func, 1),
     FUNCTION("item2vec_import", 3, DIRECTONLY, i2v_import_func, 1),
     FUNCTION("item2vec_index", -1, DIRECTONLY, i2v_index_func, 1),
+    FUNCTION("item2vec_drop", 1, DIRECTONLY, i2v_drop_func, 1),
     FUNCTION("item2vec_evaluate", -1, DIRECTONLY, i2v_evaluate_func, 1),
     MODULE("item2vec_project", &i2v_project_module, 1),
 };

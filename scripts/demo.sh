@@ -11,11 +11,12 @@
 #             downloaded into data/ (short timeouts)
 #   otherwise a generated stand-in (sql/demo_synthetic.sql), with a message
 #             saying why.  I2V_DEMO_DATA=synthetic asks for it directly.
-# The database is data/demo.db, rebuilt on every run.  Other settings:
-# SQLITE3 (the shell), I2V_LIB (library without suffix), I2V_DEMO_URL.
+# The database is data/demo.db (I2V_DEMO_DB elsewhere), rebuilt on every run.
+# Other settings: SQLITE3 (the shell), I2V_LIB (library without suffix),
+# I2V_DEMO_URL.  `make report` runs this when it finds no database to report.
 set -euo pipefail
-# ML_DIR and ML_ZIP may be relative to where the demo was started.
-for var in ML_DIR ML_ZIP; do
+# ML_DIR, ML_ZIP and I2V_DEMO_DB may be relative to where the demo was started.
+for var in ML_DIR ML_ZIP I2V_DEMO_DB; do
   case ${!var:-/} in /*) ;; *) printf -v "$var" '%s/%s' "$PWD" "${!var}" ;; esac
 done
 cd "$(dirname "$0")/.."
@@ -24,14 +25,15 @@ SQLITE3=${SQLITE3:-sqlite3}
 LIB=${I2V_LIB:-./item2vec}
 URL=${I2V_DEMO_URL:-https://files.grouplens.org/datasets/movielens/ml-latest-small.zip}
 data=$root/data
-db=$data/demo.db
+db=${I2V_DEMO_DB:-$data/demo.db}
+show_db=${I2V_DEMO_DB:-data/demo.db}
 
 say() { printf 'demo: %s\n' "$*"; }
 die() { printf 'demo: %s\n' "$*" >&2; exit 1; }
 
 command -v "$SQLITE3" > /dev/null ||
   die "no sqlite3 shell found; install it (Debian: apt-get install sqlite3) or set SQLITE3"
-mkdir -p "$data"
+mkdir -p "$(dirname "$db")"
 
 has_csvs() { [ -f "$1/ratings.csv" ] && [ -f "$1/movies.csv" ]; }
 
@@ -61,6 +63,7 @@ import_movielens() { # zip file or folder
 # in well under a second (no DNS) or after the 5 s connect timeout.
 download() {
   local part=$data/ml-latest-small.zip.part
+  mkdir -p "$data"
   rm -f "$part"
   if command -v curl > /dev/null; then
     curl -fsSL --connect-timeout 5 --max-time 120 --speed-limit 1024 --speed-time 10 \
@@ -110,8 +113,8 @@ else
   "$SQLITE3" -batch "$db" < "$root/sql/demo_synthetic.sql"
 fi
 "$SQLITE3" -batch "$db" \
-  "SELECT printf('demo: %d ratings of %d movies by %d users in data/demo.db', count(*), (SELECT count(*) FROM movies), count(DISTINCT userId)) FROM ratings"
+  "SELECT printf('demo: %d ratings of %d movies by %d users in %s', count(*), (SELECT count(*) FROM movies), count(DISTINCT userId), '$(sql_str "$show_db")') FROM ratings"
 echo
 "$SQLITE3" -batch -cmd ".load '$LIB'" "$db" < "$root/sql/demo.sql"
 echo
-say "the database is data/demo.db; explore it with: $SQLITE3 -cmd '.load $LIB' data/demo.db"
+say "the database is $show_db; explore it with: $SQLITE3 -cmd '.load $LIB' $show_db"

@@ -13,7 +13,11 @@ opens in a browser with no network.
 
 --label TABLE.KEY.COLUMN colours each item by COLUMN of the TABLE row whose
 KEY is the item; a value like 'Action|Comedy' counts as its first part.
---name TABLE.KEY.COLUMN gives the names shown in tooltips and tables.
+Without --label, a table with a `genres` (or `genre`) column whose key
+column holds the model's items (the item column it was trained on, the
+primary key, or an `id` column) colours the map by the first genre;
+--label none turns that off.  --name TABLE.KEY.COLUMN gives the names shown
+in tooltips and tables; without it, that table's `title` or `name` column.
 With --movielens DIR (and no --db) it builds build/movielens.db from the CSV
 files and trains a model with the default options first.
 """
@@ -75,6 +79,59 @@ def lookup(db, spec):
     t, k, c = parts
     return {key: val for key, val in db.execute(
         "SELECT %s, %s FROM %s" % (qident(k), qident(c), qident(t)))}
+
+
+def columns(db, table):
+    return [r[1] for r in db.execute("SELECT * FROM pragma_table_info(?)", (table,))]
+
+
+def guess_label(db, model, params):
+    """(label spec, name spec) from a table with a genres column whose key
+    column holds most of the model's most frequent items, or (None, None)."""
+    sample = [r[0] for r in db.execute(
+        "SELECT item FROM item2vec_vectors WHERE model = ? ORDER BY frequency DESC LIMIT 200",
+        (model,))]
+    if not sample:
+        return None, None
+    item_col = (params.get("item_col") or "").lower()
+    best = (0, None, None)
+    for (table,) in db.execute(
+            "SELECT name FROM sqlite_schema WHERE type IN ('table', 'view') "
+            "AND name NOT LIKE 'sqlite%' AND name NOT LIKE 'item2vec%' ORDER BY name").fetchall():
+        cols = columns(db, table)
+        lower = {c.lower(): c for c in cols}
+        genre = lower.get("genres") or lower.get("genre")
+        if not genre:
+            continue
+        pk = [r[1] for r in db.execute("SELECT * FROM pragma_table_info(?) WHERE pk > 0", (table,))]
+        keys = [c for c in cols if c.lower() == item_col] + pk + \
+            [c for c in cols if c.lower() == "id" or c.lower().endswith("id")]
+        for key in dict.fromkeys(keys):
+            if key == genre:
+                continue
+            try:
+                values = lookup(db, "%s.%s.%s" % (table, key, genre))
+            except sqlite3.Error:
+                continue
+            hits = sum(1 for item in sample if find(values, item) is not None)
+            if hits > best[0]:
+                title = lower.get("title") or lower.get("name")
+                best = (hits, "%s.%s.%s" % (table, key, genre),
+                        "%s.%s.%s" % (table, key, title) if title else None)
+    if best[0] * 2 < len(sample):  # fewer than half of the items join: not their table
+        return None, None
+    return best[1], best[2]
+
+
+def no_model(db, path, model):
+    """Exit with a message that lists the models of the database."""
+    has = db.execute("SELECT count(*) FROM sqlite_schema WHERE name = 'item2vec_models'").fetchone()[0]
+    if not has:
+        sys.exit("report.py: %s has no trained model; train one with item2vec_train "
+                 "(or run `make demo`, which builds data/demo.db)" % path)
+    names = [r[0] for r in db.execute("SELECT name FROM item2vec_models ORDER BY name")]
+    sys.exit("report.py: no model %r in %s; models in this database: %s (choose one with "
+             "MODEL=name, or --model name)" % (model, path, ", ".join("'%s'" % n for n in names) or "none"))
 
 
 def find(d, item):
@@ -211,6 +268,9 @@ def main():
     args = ap.parse_args()
 
     if args.db:
+        if not os.path.isfile(args.db):
+            sys.exit("report.py: no such database %r (run `make demo` to build data/demo.db, "
+                     "or give DB=path/to/database.db)" % args.db)
         db = connect(args.db)
     elif args.movielens:
         db = build_movielens(args.movielens, os.path.join(HERE, "..", "build", "movielens.db"))
@@ -219,13 +279,25 @@ def main():
     else:
         ap.error("give --db DB (with a trained model) or --movielens DIR")
 
-    row = db.execute("SELECT dim, items, source, params, stats, created_at FROM item2vec_models "
-                     "WHERE name = ?", (args.model,)).fetchone()
+    try:
+        row = db.execute("SELECT dim, items, source, params, stats, created_at FROM item2vec_models "
+                         "WHERE name = ?", (args.model,)).fetchone()
+    except sqlite3.OperationalError:  # no item2vec_models: nothing was trained
+        row = None
     if row is None:
-        sys.exit("report.py: no model %r in the database" % args.model)
+        no_model(db, args.db or "the database", args.model)
     dim, items, source, params, stats, created = row
     params = json.loads(params or "{}")
     stats = json.loads(stats or "{}")
+    if args.label is None:
+        args.label, guessed_name = guess_label(db, args.model, params)
+        args.name = args.name or guessed_name
+        if args.label:
+            table, _, column = args.label.split(".")
+            print("report.py: colouring by the first of %s.%s (--label none turns it off)"
+                  % (table, column))
+    elif args.label.lower() == "none":
+        args.label = None
     labels_of = lookup(db, args.label)
     names_of = lookup(db, args.name)
 

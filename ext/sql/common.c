@@ -11,6 +11,7 @@
 #include <sys/mman.h>
 #endif
 
+#include "core/reader.h"
 #include "sql/common.h"
 
 #include "core/json.h"
@@ -60,6 +61,66 @@ int i2v_vtab_error(sqlite3_vtab *vt, int rc, char *msg) {
   sqlite3_free(vt->zErrMsg);
   vt->zErrMsg = msg;
   return msg ? rc : SQLITE_NOMEM;
+}
+
+/* ---- arguments of the file tables ---------------------------------------- */
+
+/* s[0..n-1] trimmed, with its quotes removed ('it''s' -> it's). */
+static char *dequote(const char *s, size_t n) {
+  while (n && (*s == ' ' || *s == '\t' || *s == '\n')) s++, n--;
+  while (n && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\n')) n--;
+  char q = n >= 2 ? s[0] : 0;
+  if ((q == '\'' || q == '"' || q == '`') && s[n - 1] == q) {
+    char *out = sqlite3_malloc64(n);
+    if (!out) return NULL;
+    size_t j = 0;
+    for (size_t i = 1; i + 1 < n; i++) {
+      out[j++] = s[i];
+      if (s[i] == q && s[i + 1] == q) i++;
+    }
+    out[j] = 0;
+    return out;
+  }
+  if (n >= 2 && s[0] == '[' && s[n - 1] == ']') s++, n -= 2;
+  return sqlite3_mprintf("%.*s", (int)n, s);
+}
+
+int i2v_vtab_arg(const char *arg, char **key, char **val) {
+  const char *eq = strchr(arg, '=');
+  const char *q = strpbrk(arg, "'\"");
+  *key = *val = NULL;
+  if (!eq || (q && q < eq)) {
+    *val = dequote(arg, strlen(arg));
+    return *val ? SQLITE_OK : SQLITE_NOMEM;
+  }
+  *key = dequote(arg, (size_t)(eq - arg));
+  *val = dequote(eq + 1, strlen(eq + 1));
+  if (*key && *val) return SQLITE_OK;
+  sqlite3_free(*key);
+  sqlite3_free(*val);
+  *key = *val = NULL;
+  return SQLITE_NOMEM;
+}
+
+int i2v_file_open(const char *fname, const char *path, const char *member, i2v_reader **out,
+                  char **where, char **pzErr) {
+  char err[600];
+  int irc = i2v_reader_open(&i2v_sqlite_alloc, path, member, out, err, sizeof(err));
+  if (irc != I2V_OK) {
+    *pzErr = sqlite3_mprintf("%s: '%s': %s", fname, path, err);
+    return irc == I2V_NOMEM ? SQLITE_NOMEM : SQLITE_ERROR;
+  }
+  if (!*where) {
+    *where = (*out)->kind == I2V_SOURCE_ZIP
+                 ? sqlite3_mprintf("'%s' member '%s'", path, i2v_reader_member(*out))
+                 : sqlite3_mprintf("'%s'", path);
+    if (!*where) {
+      i2v_reader_close(*out);
+      *out = NULL;
+      return SQLITE_NOMEM;
+    }
+  }
+  return SQLITE_OK;
 }
 
 /* ---- item values --------------------------------------------------------- */

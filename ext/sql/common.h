@@ -37,6 +37,22 @@ int i2v_vtab_open(size_t cursor_size, sqlite3_vtab_cursor **ppCur);
 ** could not be allocated (msg NULL) means memory ran out. */
 int i2v_vtab_error(sqlite3_vtab *vt, int rc, char *msg);
 
+/* ---- arguments of the file tables (item2vec_csv, item2vec_lines) -------- */
+
+/* One argument of CREATE VIRTUAL TABLE ... USING module(...): name=value
+** into *key and *val, or a lone value (no '=' before its first quote) into
+** *val with *key NULL; both dequoted ('it''s' -> it's, [x] -> x) and
+** sqlite3_malloc'd.  SQLITE_OK, or SQLITE_NOMEM with nothing to free. */
+int i2v_vtab_arg(const char *arg, char **key, char **val);
+
+struct i2v_reader;
+/* Open a file table's file (core/reader.h: plain, gzip or a zip member):
+** SQLITE_OK with *out, or an SQLite code with *pzErr "fname: 'path': why".
+** When *where is NULL it gets how messages name the file: "'x.zip' member
+** 'a/b.txt'" or "'x.txt'". */
+int i2v_file_open(const char *fname, const char *path, const char *member, struct i2v_reader **out,
+                  char **where, char **pzErr);
+
 /* ---- item values --------------------------------------------------------- */
 
 /* Read a column value into an i2v_value (payload valid until the next

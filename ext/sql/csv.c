@@ -75,26 +75,6 @@ static int code_of(int irc) {
   return irc == I2V_NOMEM ? SQLITE_NOMEM : SQLITE_ERROR;
 }
 
-/* An argument's value with its quotes removed ('it''s' -> it's). */
-static char *dequote(const char *s, size_t n) {
-  while (n && (*s == ' ' || *s == '\t' || *s == '\n')) s++, n--;
-  while (n && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\n')) n--;
-  char q = n >= 2 ? s[0] : 0;
-  if ((q == '\'' || q == '"' || q == '`') && s[n - 1] == q) {
-    char *out = sqlite3_malloc64(n);
-    if (!out) return NULL;
-    size_t j = 0;
-    for (size_t i = 1; i + 1 < n; i++) {
-      out[j++] = s[i];
-      if (s[i] == q && s[i + 1] == q) i++;
-    }
-    out[j] = 0;
-    return out;
-  }
-  if (n >= 2 && s[0] == '[' && s[n - 1] == ']') s++, n -= 2;
-  return sqlite3_mprintf("%.*s", (int)n, s);
-}
-
 static int parse_bool(const char *v, int *out) {
   static const char *const yes[] = {"1", "yes", "true", "on"};
   static const char *const no[] = {"0", "no", "false", "off"};
@@ -116,26 +96,23 @@ static void vtab_free(csv_vtab *vt) {
 /* Arguments into vt; on failure *pzErr says which and why. */
 static int parse_args(csv_vtab *vt, int argc, const char *const *argv, char **pzErr) {
   for (int i = 3; i < argc; i++) {
-    const char *a = argv[i], *eq = strchr(a, '=');
-    const char *q = strpbrk(a, "'\"");
-    if (!eq || (q && q < eq)) {
+    char *key, *val;
+    int rc = i2v_vtab_arg(argv[i], &key, &val);
+    if (rc != SQLITE_OK) return rc;
+    if (!key) {
       /* A lone value: the path, when it comes first. */
       if (vt->path) {
         *pzErr = sqlite3_mprintf(
             "item2vec_csv: argument '%s' is not name=value; valid "
             "names are %s",
-            a, csv_arg_names);
+            argv[i], csv_arg_names);
+        sqlite3_free(val);
         return SQLITE_ERROR;
       }
-      if (!(vt->path = dequote(a, strlen(a)))) return SQLITE_NOMEM;
+      vt->path = val;
       continue;
     }
-    char *key = dequote(a, (size_t)(eq - a));
-    char *val = dequote(eq + 1, strlen(eq + 1));
-    int rc = SQLITE_OK;
-    if (!key || !val) {
-      rc = SQLITE_NOMEM;
-    } else if (sqlite3_stricmp(key, "path") == 0 || sqlite3_stricmp(key, "filename") == 0) {
+    if (sqlite3_stricmp(key, "path") == 0 || sqlite3_stricmp(key, "filename") == 0) {
       sqlite3_free(vt->path);
       vt->path = val;
       val = NULL;
@@ -180,22 +157,8 @@ static int parse_args(csv_vtab *vt, int argc, const char *const *argv, char **pz
 
 /* Open the file and start the tokenizer; on failure a message in *pzErr. */
 static int open_source(csv_vtab *vt, i2v_reader **reader, i2v_csv *tok, char **pzErr) {
-  char err[600];
-  int irc = i2v_reader_open(&i2v_sqlite_alloc, vt->path, vt->member, reader, err, sizeof(err));
-  if (irc != I2V_OK) {
-    *pzErr = sqlite3_mprintf("item2vec_csv: '%s': %s", vt->path, err);
-    return code_of(irc);
-  }
-  if (!vt->where) {
-    vt->where = (*reader)->kind == I2V_SOURCE_ZIP
-                    ? sqlite3_mprintf("'%s' member '%s'", vt->path, i2v_reader_member(*reader))
-                    : sqlite3_mprintf("'%s'", vt->path);
-    if (!vt->where) {
-      i2v_reader_close(*reader);
-      *reader = NULL;
-      return SQLITE_NOMEM;
-    }
-  }
+  int rc = i2v_file_open("item2vec_csv", vt->path, vt->member, reader, &vt->where, pzErr);
+  if (rc != SQLITE_OK) return rc;
   i2v_csv_init(tok, &i2v_sqlite_alloc, *reader, vt->delim, vt->max_row, vt->max_fields);
   return SQLITE_OK;
 }

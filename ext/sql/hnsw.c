@@ -4,6 +4,7 @@
 **
 ** SQL served:
 **   SELECT item2vec_index('default');                        -- build, store
+**   SELECT item2vec_index();                                 -- the same
 **   SELECT item2vec_index('big', 'M=24', 'ef_construction=300', 'ef_search=128');
 **   SELECT * FROM similar_items(1, 10, 'big');               -- uses it
 **   SELECT * FROM similar_items(1, 10, 'big') WHERE exact = 1; -- ignores it
@@ -317,11 +318,12 @@ void i2v_index_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 
   memset(&bp, 0, sizeof(bp));
-  if (argc < 1 || sqlite3_value_type(argv[0]) != SQLITE_TEXT) {
+  if (argc >= 1 && sqlite3_value_type(argv[0]) != SQLITE_TEXT) {
     sqlite3_result_error(ctx, "item2vec_index: the first argument must be a model name (text)", -1);
     return;
   }
-  const char *model = (const char *)sqlite3_value_text(argv[0]);
+  /* No argument: the model 'default', as elsewhere. */
+  const char *model = argc >= 1 ? (const char *)sqlite3_value_text(argv[0]) : "default";
   bp.tty = isatty(2);
   i2v_hnsw_params_init(&p, ncpu > 0 ? (int)ncpu : 1, bp.tty);
   for (int i = 1; i < argc; i++) {

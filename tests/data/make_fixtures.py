@@ -23,6 +23,12 @@ byte by byte so each error case is exactly one defect:
   bad_length.csv.gz      ratings.csv.gz whose trailer has the wrong length
   notgzip.csv.gz         plain text under a .gz name
   notzip.zip             plain text under a .zip name
+  playlists.txt          item2vec_lines' input: two '#' header lines, then one
+                         playlist of song ids per line (three tastes), with
+                         a blank line and trailing spaces
+  playlists.txt.gz       the same, gzip
+  playlists.zip          members yes/train.txt (the playlists) and
+                         yes/song_hash.txt (id, title, artist; tab-separated)
 """
 import gzip
 import io
@@ -59,6 +65,24 @@ MOVIES = (
 ).encode()
 
 README = b"Synthetic data for item2vec's tests.\n"
+
+
+def playlists_txt():
+    """Songs 1-30 in three tastes (song % 3); each playlist keeps to one."""
+    rnd = random.Random(7)
+    lines = ["#song ids: 1-30, three tastes", "#one playlist per line"]
+    for p in range(60):
+        taste = p % 3
+        songs = [3 * rnd.randint(0, 9) + taste + 1 for _ in range(rnd.randint(4, 9))]
+        lines.append(" ".join(map(str, songs)) + " ")  # a trailing space, as yes.com's files
+        if p == 30:
+            lines.append("")
+    return ("\n".join(lines) + "\n").encode()
+
+
+def song_hash():
+    return "".join("%d\tSong %d\tArtist %s\n" % (i, i, "ABC"[(i - 1) % 3])
+                   for i in range(1, 31)).encode()
 
 
 def gz(data):
@@ -127,6 +151,11 @@ def main():
     files["bad_length.csv.gz"] = bytes(g)
     files["notgzip.csv.gz"] = b"userId,movieId\n1,2\n"
     files["notzip.zip"] = b"userId,movieId\n1,2\n"
+    playlists = playlists_txt()
+    files["playlists.txt"] = playlists
+    files["playlists.txt.gz"] = gz(playlists)
+    files["playlists.zip"] = make_zip([("yes/train.txt", playlists),
+                                       ("yes/song_hash.txt", song_hash())], zipfile.ZIP_DEFLATED)
     for name, data in files.items():
         with open(os.path.join(HERE, name), "wb") as f:
             f.write(data)

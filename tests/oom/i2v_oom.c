@@ -295,6 +295,14 @@ static const char check_models[] =
     "SELECT model, count(*), group_concat(hex(vector), '') "
     " FROM item2vec_context GROUP BY model ORDER BY model;";
 
+/* What item2vec_drop removes: the model tables, its pairs and its index. */
+static const char check_drop[] =
+    "SELECT name, dim, items FROM item2vec_models ORDER BY name;"
+    "SELECT model, count(*), sum(frequency) FROM item2vec_vectors GROUP BY model ORDER BY model;"
+    "SELECT model, count(*) FROM item2vec_context GROUP BY model ORDER BY model;"
+    "SELECT model, count(*), sum(weight) FROM item2vec_pairs GROUP BY model ORDER BY model;"
+    "SELECT model, count(*) FROM item2vec_index GROUP BY model ORDER BY model;";
+
 /* Models written by hand (tests/sql/models_load.sql has the same): rows in
 ** insertion order, '1' and 1 stored twice (the second copy of 2 malformed),
 ** and a model whose malformed row is not such a copy. */
@@ -374,6 +382,13 @@ static const scenario scenarios[] = {
      "member='small/movies.csv');"
      "SELECT count(*), max(title) FROM temp.b;",
      NULL, 0},
+    {"lines", 0, IMAGE_EMPTY,
+     "CREATE VIRTUAL TABLE temp.p USING item2vec_lines(path='tests/data/playlists.txt.gz');"
+     "SELECT count(*), count(DISTINCT line), sum(item), max(position) FROM temp.p;"
+     "CREATE VIRTUAL TABLE temp.z USING item2vec_lines(path='tests/data/playlists.zip', "
+     "member='train.txt');"
+     "SELECT count(*), max(item) FROM temp.z WHERE line > 50;",
+     NULL, 0},
     {"w2v-export", 0, IMAGE_MODEL, w2v_export_sql, NULL, 0},
     {"w2v-import-text", 0, IMAGE_MODEL, w2v_import_txt_sql, check_models, 0},
     {"w2v-import-binary-gz", 0, IMAGE_MODEL, w2v_import_bin_sql, check_models, 0},
@@ -399,6 +414,8 @@ static const scenario scenarios[] = {
      "SELECT count(*) FROM similar_items(1, 4, 'm') WHERE min_frequency = 9;"
      "SELECT count(*) FROM similar_items(item2vec_vector(3, 'm'), 5, 'm');",
      NULL, 0},
+    {"drop", 0, IMAGE_MODEL, "SELECT item2vec_drop('m');", check_drop, 0},
+    {"drop-unknown", 0, IMAGE_MODEL, "SELECT item2vec_drop('nosuch');", check_drop, 1},
     {"hand-model", 0, IMAGE_HAND,
      "SELECT group_concat(quote(item)), round(sum(similarity), 4) FROM similar_items(2, 10, 'dups');"
      "SELECT round(item2vec_similarity(1, 3, 'dups'), 4);"

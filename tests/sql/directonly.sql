@@ -47,3 +47,14 @@ SELECT * FROM v_evaluate;
 -- item2vec_project only reads item2vec's tables: a view may use it.
 CREATE VIEW v_project AS SELECT count(*) FROM item2vec_project('default', 2);
 SELECT * FROM v_project;
+-- item2vec_drop writes the model tables: a view or a trigger cannot call it.
+CREATE VIEW v_drop AS SELECT item2vec_drop('default');
+SELECT * FROM v_drop;
+CREATE TRIGGER t_drop AFTER INSERT ON log BEGIN SELECT item2vec_drop('default'); END;
+INSERT INTO log VALUES (4);
+SELECT name FROM item2vec_models;
+-- item2vec_lines reads files like item2vec_csv: not through a view.
+CREATE VIRTUAL TABLE main.lines USING item2vec_lines('../data/playlists.txt');
+SELECT count(*) FROM main.lines;
+CREATE VIEW v_lines AS SELECT count(*) FROM main.lines;
+SELECT * FROM v_lines;
