@@ -526,7 +526,7 @@ int i2v_eval_run(const i2v_eval_split *sp, const i2v_eval_options *e, i2v_eval_s
     for (uint64_t p = cut; p < len; p++) {
       /* The query: the last query_items known items before p, oldest first. */
       size_t nq = 0;
-      size_t want = e->query_items < 0    ? (size_t)I2V_RANK_QUERY_ITEMS
+      size_t want = e->query_items < 0   ? (size_t)I2V_RANK_QUERY_ITEMS
                     : e->query_items > 0 ? (size_t)e->query_items
                                          : (size_t)p;
       for (uint64_t i = p; i > 0 && nq < want; i--) {

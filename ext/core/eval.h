@@ -39,11 +39,11 @@ enum {
 
 /* Evaluation-only options ('name=value', parsed by i2v_eval_option). */
 typedef struct i2v_eval_options {
-  int holdout;     /* 1: last items of each user held out */
-  int k;           /* 10 */
-  int query_items; /* -1 = recommend (default); 1 = the last item; N = mean of
-                      the last N; 0 = all seen */
-  int score;       /* I2V_SCORE_HYBRID (default), _COSINE, _CONTEXT or _CONTEXT_PRIOR */
+  int holdout;           /* 1: last items of each user held out */
+  int k;                 /* 10 */
+  int query_items;       /* -1 = recommend (default); 1 = the last item; N = mean of
+                            the last N; 0 = all seen */
+  int score;             /* I2V_SCORE_HYBRID (default), _COSINE, _CONTEXT or _CONTEXT_PRIOR */
   int64_t min_frequency; /* items with fewer training occurrences are never
                             recommended, by any scorer (recommend_items' rule) */
 } i2v_eval_options;

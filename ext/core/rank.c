@@ -103,7 +103,8 @@ int i2v_pairs_build(const i2v_corpus *c, uint32_t nitems, int window, float back
   touched = i2v_malloc(a, i2v_mul_size(nitems, sizeof(uint32_t), &ovf));
   cand = i2v_malloc(a, i2v_mul_size(nitems, sizeof(partner), &ovf));
   out->start = i2v_malloc(a, i2v_mul_size((size_t)nitems + 1, sizeof(uint64_t), &ovf));
-  out->other = i2v_malloc(a, i2v_mul_size(i2v_mul_size(nitems, ucap, &ovf), sizeof(uint32_t), &ovf));
+  out->other =
+      i2v_malloc(a, i2v_mul_size(i2v_mul_size(nitems, ucap, &ovf), sizeof(uint32_t), &ovf));
   out->weight = i2v_malloc(a, i2v_mul_size(i2v_mul_size(nitems, ucap, &ovf), sizeof(float), &ovf));
   if (ovf || !acc || !touched || !cand || !out->start || !out->other || !out->weight) goto done;
   memset(acc, 0, (size_t)nitems * sizeof(float));
@@ -111,8 +112,8 @@ int i2v_pairs_build(const i2v_corpus *c, uint32_t nitems, int window, float back
   uint64_t kept = 0;
   for (uint32_t i = 0; i < nitems; i++) {
     out->start[i] = kept;
-    uint32_t nt = gather(c, where, seq, start[i], start[i + 1], i, (uint64_t)window, backward, acc,
-                         touched);
+    uint32_t nt =
+        gather(c, where, seq, start[i], start[i + 1], i, (uint64_t)window, backward, acc, touched);
     size_t nc = 0;
     for (uint32_t t = 0; t < nt; t++) {
       uint32_t o = touched[t];
@@ -145,9 +146,8 @@ done:
   return rc;
 }
 
-int i2v_ranker_init(i2v_ranker *r, const float *input, const float *output,
-                    const float *log_count, size_t stride, int dim, uint32_t nitems,
-                    const i2v_alloc *a) {
+int i2v_ranker_init(i2v_ranker *r, const float *input, const float *output, const float *log_count,
+                    size_t stride, int dim, uint32_t nitems, const i2v_alloc *a) {
   memset(r, 0, sizeof(*r));
   r->input = input;
   r->output = output;

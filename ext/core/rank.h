@@ -25,13 +25,13 @@
 #include "core/train.h"
 
 /* The defaults of the ranking (README, "How recommend_items was chosen"). */
-#define I2V_RANK_QUERY_ITEMS 3     /* the most recent items make the query */
-#define I2V_RANK_BLEND 0.4f        /* share of the pair evidence */
-#define I2V_RANK_PRIOR 0.75f       /* weight of log(frequency) in the embedding's */
-#define I2V_RANK_SHARPNESS 4.0f    /* scale of the dot products (unit input rows) */
-#define I2V_RANK_BACKWARD 0.5f     /* weight of a pair seen in the other order */
-#define I2V_RANK_PAIRS_CAP 100     /* partners kept per item */
-#define I2V_RANK_MIN_FREQUENCY 2   /* rarer items are not recommended */
+#define I2V_RANK_QUERY_ITEMS 3   /* the most recent items make the query */
+#define I2V_RANK_BLEND 0.4f      /* share of the pair evidence */
+#define I2V_RANK_PRIOR 0.75f     /* weight of log(frequency) in the embedding's */
+#define I2V_RANK_SHARPNESS 4.0f  /* scale of the dot products (unit input rows) */
+#define I2V_RANK_BACKWARD 0.5f   /* weight of a pair seen in the other order */
+#define I2V_RANK_PAIRS_CAP 100   /* partners kept per item */
+#define I2V_RANK_MIN_FREQUENCY 2 /* rarer items are not recommended */
 
 /* Pair evidence over nitems items, one row per item: its partners (at most
 ** the cap, the heaviest first, ties to the smaller index) and their weights. */
@@ -78,9 +78,8 @@ typedef struct i2v_ranker {
   const i2v_alloc *alloc;
 } i2v_ranker;
 
-int i2v_ranker_init(i2v_ranker *r, const float *input, const float *output,
-                    const float *log_count, size_t stride, int dim, uint32_t nitems,
-                    const i2v_alloc *a);
+int i2v_ranker_init(i2v_ranker *r, const float *input, const float *output, const float *log_count,
+                    size_t stride, int dim, uint32_t nitems, const i2v_alloc *a);
 void i2v_ranker_free(i2v_ranker *r);
 
 /* scores[0..nitems) for the query items q[0..nq) (nq >= 1) with their pair

@@ -287,8 +287,8 @@ void i2v_evaluate_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
     prior[i] = (float)(o.ns_exponent * log((double)sp.counts[i]));
   emb[2].prior = prior;
   {
-    i2v_eval_scorer fns[M_COUNT] = {i2v_eval_score_hybrid,    i2v_eval_score_embedding,
-                                    i2v_eval_score_embedding, i2v_eval_score_embedding,
+    i2v_eval_scorer fns[M_COUNT] = {i2v_eval_score_hybrid,     i2v_eval_score_embedding,
+                                    i2v_eval_score_embedding,  i2v_eval_score_embedding,
                                     i2v_eval_score_popularity, i2v_eval_score_cooc};
     void *ctxs[M_COUNT] = {&hybrid, &emb[0], &emb[1], &emb[2], &sp, &cooc};
     for (int m = 0; m < M_COUNT; m++) {

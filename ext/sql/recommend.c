@@ -80,11 +80,11 @@ typedef struct rec_users {
 
 typedef struct rec_cursor {
   sqlite3_vtab_cursor base;
-  i2v_model *model;   /* kept across the xFilter calls of one statement */
-  float *log_count;   /* per item of model: log(stored frequency) */
-  i2v_ranker ranker;  /* over model's unit rows and context vectors */
+  i2v_model *model;  /* kept across the xFilter calls of one statement */
+  float *log_count;  /* per item of model: log(stored frequency) */
+  i2v_ranker ranker; /* over model's unit rows and context vectors */
   int have_ranker;
-  char *source;       /* the model's source, as recorded (NULL: not recorded) */
+  char *source; /* the model's source, as recorded (NULL: not recorded) */
   char *user_col, *item_col, *order_by;
   sqlite3_stmt *history_st; /* the items of one user, oldest first */
   sqlite3_stmt *pairs_st;   /* one item's pair rows */
@@ -338,8 +338,7 @@ static char *source_from(sqlite3 *db, const char *source) {
 /* Prepare sql with ", rowid" appended to its ORDER BY when the source has
 ** rowids (a view has none): ties in order_by come in rowid order, as
 ** item2vec_train read them. */
-static int prepare_ordered(sqlite3 *db, const char *sql, const char *order_by,
-                           sqlite3_stmt **st) {
+static int prepare_ordered(sqlite3 *db, const char *sql, const char *order_by, sqlite3_stmt **st) {
   char *a = order_by ? sqlite3_mprintf("%s ORDER BY \"%w\", rowid", sql, order_by)
                      : sqlite3_mprintf("%s ORDER BY rowid", sql);
   if (!a) return SQLITE_NOMEM;
@@ -347,8 +346,8 @@ static int prepare_ordered(sqlite3 *db, const char *sql, const char *order_by,
   sqlite3_free(a);
   if (rc == SQLITE_OK) return rc;
   if (rc == SQLITE_NOMEM) return rc;
-  char *b = order_by ? sqlite3_mprintf("%s ORDER BY \"%w\"", sql, order_by)
-                     : sqlite3_mprintf("%s", sql);
+  char *b =
+      order_by ? sqlite3_mprintf("%s ORDER BY \"%w\"", sql, order_by) : sqlite3_mprintf("%s", sql);
   if (!b) return SQLITE_NOMEM;
   rc = sqlite3_prepare_v2(db, b, -1, st, NULL);
   sqlite3_free(b);
@@ -387,8 +386,8 @@ static int lookup_user(rec_cursor *c, sqlite3_value *user, char **msg) {
   int rc = SQLITE_OK, nomem = 0;
   if (!c->history_st) {
     char *from = source_from(db, c->source);
-    char *sql = from ? sqlite3_mprintf("SELECT \"%w\" FROM %s WHERE \"%w\" = ?1", c->item_col,
-                                       from, c->user_col)
+    char *sql = from ? sqlite3_mprintf("SELECT \"%w\" FROM %s WHERE \"%w\" = ?1", c->item_col, from,
+                                       c->user_col)
                      : NULL;
     rc = sql ? prepare_ordered(db, sql, c->order_by, &c->history_st) : SQLITE_NOMEM;
     sqlite3_free(from);
@@ -429,9 +428,9 @@ static int load_users(rec_cursor *c, char **msg) {
   i2v_vocab_init(&u->users, &i2v_sqlite_alloc);
   u->loaded = 1;
   char *from = source_from(db, c->source);
-  char *sql = from ? sqlite3_mprintf("SELECT \"%w\", \"%w\" FROM %s", c->user_col, c->item_col,
-                                     from)
-                   : NULL;
+  char *sql = from
+                  ? sqlite3_mprintf("SELECT \"%w\", \"%w\" FROM %s", c->user_col, c->item_col, from)
+                  : NULL;
   rc = sql ? prepare_ordered(db, sql, c->order_by, &st) : SQLITE_NOMEM;
   sqlite3_free(from);
   sqlite3_free(sql);
@@ -536,8 +535,7 @@ static int history_arg(rec_cursor *c, sqlite3_value *v, char **msg) {
 /* ---- scoring ------------------------------------------------------------- */
 
 /* The pair rows of the query items q[0..nq), read into c's buffers. */
-static int read_pairs(rec_cursor *c, const uint32_t *q, size_t nq, i2v_pair_row *rows,
-                      char **msg) {
+static int read_pairs(rec_cursor *c, const uint32_t *q, size_t nq, i2v_pair_row *rows, char **msg) {
   const i2v_model *m = c->model;
   size_t used = 0;
   uint64_t begin[I2V_RANK_QUERY_ITEMS];
@@ -607,8 +605,7 @@ static int rank_items(rec_cursor *c, int64_t k, int64_t min_frequency, int seen_
   i2v_filter_scores(&f, 0, m->n, c->scores);
 
   size_t kk = (size_t)k < m->n ? (size_t)k : m->n;
-  if (reserve((void **)&c->results, &c->results_cap, kk ? kk : 1, sizeof(i2v_scored)) !=
-      SQLITE_OK)
+  if (reserve((void **)&c->results, &c->results_cap, kk ? kk : 1, sizeof(i2v_scored)) != SQLITE_OK)
     return SQLITE_NOMEM;
   i2v_topk top;
   i2v_topk_init(&top, c->results, kk);
@@ -691,7 +688,8 @@ static int rec_filter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr, 
     rc = i2v_item_rows_add(&c->model->items, arg[REC_ONLY - REC_USER], 0, fname, "only", &c->only,
                            &msg);
   /* A user with no known items gets no rows (README: fall back to popular). */
-  if (rc == SQLITE_OK && c->nhist > 0) rc = rank_items(c, k, min_frequency, (int)seen, has_only, &msg);
+  if (rc == SQLITE_OK && c->nhist > 0)
+    rc = rank_items(c, k, min_frequency, (int)seen, has_only, &msg);
   if (rc != SQLITE_OK) {
     c->n = 0;
     if (rc == SQLITE_NOMEM && !msg) return SQLITE_NOMEM;

@@ -76,14 +76,13 @@ static const char pairs_schema_sql[] =
 static int insert_pairs(sqlite3 *db, const char *model, const i2v_vocab *items,
                         const i2v_pairs *pairs, int merge) {
   sqlite3_stmt *st = NULL;
-  int rc = sqlite3_prepare_v2(
-      db,
-      merge ? "INSERT INTO main.item2vec_pairs(model, item, other, weight) "
-              "VALUES (?1, ?2, ?3, ?4) ON CONFLICT(model, item, other) "
-              "DO UPDATE SET weight = weight + excluded.weight"
-            : "INSERT INTO main.item2vec_pairs(model, item, other, weight) "
-              "VALUES (?1, ?2, ?3, ?4)",
-      -1, &st, NULL);
+  int rc = sqlite3_prepare_v2(db,
+                              merge ? "INSERT INTO main.item2vec_pairs(model, item, other, weight) "
+                                      "VALUES (?1, ?2, ?3, ?4) ON CONFLICT(model, item, other) "
+                                      "DO UPDATE SET weight = weight + excluded.weight"
+                                    : "INSERT INTO main.item2vec_pairs(model, item, other, weight) "
+                                      "VALUES (?1, ?2, ?3, ?4)",
+                              -1, &st, NULL);
   if (rc != SQLITE_OK) return rc;
   sqlite3_bind_text(st, 1, model, -1, SQLITE_STATIC);
   for (uint32_t i = 0; i < pairs->nitems && i < items->n && rc == SQLITE_OK; i++) {

@@ -347,8 +347,8 @@ void i2v_import_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
     rc = SQLITE_NOMEM;
     goto done;
   }
-  rc = i2v_store_write(db, fname, model, &m.items, counts, m.vectors, NULL, NULL, 0, (size_t)m.dim, m.dim,
-                       path, params, out, &zErr);
+  rc = i2v_store_write(db, fname, model, &m.items, counts, m.vectors, NULL, NULL, 0, (size_t)m.dim,
+                       m.dim, path, params, out, &zErr);
   i2v_conn_clear(conn);
   if (rc != SQLITE_OK) goto done;
   sqlite3_result_text(ctx, out, -1, sqlite3_free);
