@@ -692,8 +692,8 @@ static int rec_filter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr, 
     rc = rank_items(c, k, min_frequency, (int)seen, has_only, &msg);
   if (rc != SQLITE_OK) {
     c->n = 0;
-    if (rc == SQLITE_NOMEM && !msg) return SQLITE_NOMEM;
-    return i2v_vtab_error(vt, rc, msg ? msg : sqlite3_mprintf("%s: %s", fname, sqlite3_errstr(rc)));
+    /* An error whose message could not be written ran out of memory. */
+    return i2v_vtab_error(vt, rc, msg);
   }
   return SQLITE_OK;
 }

@@ -293,7 +293,8 @@ static const char check_models[] =
     "SELECT model, count(*), sum(frequency), group_concat(hex(vector), '') "
     " FROM item2vec_vectors GROUP BY model ORDER BY model;"
     "SELECT model, count(*), group_concat(hex(vector), '') "
-    " FROM item2vec_context GROUP BY model ORDER BY model;";
+    " FROM item2vec_context GROUP BY model ORDER BY model;"
+    "SELECT model, count(*), sum(weight) FROM item2vec_pairs GROUP BY model ORDER BY model;";
 
 /* What item2vec_drop removes: the model tables, its pairs and its index. */
 static const char check_drop[] =
@@ -354,6 +355,14 @@ static const scenario scenarios[] = {
      "'vector_size=8', 'epochs=1', 'workers=1', 'seed=9', 'sg=0', "
      "'save_context=1', 'verbose=0') IS NOT NULL;",
      check_models, 0},
+    {"recommend", 0, IMAGE_MODEL,
+     "SELECT rank, item, round(score, 4) FROM recommend_items(1, 3, 'm');"
+     "SELECT count(*) FROM (SELECT DISTINCT u FROM src WHERE u IS NOT NULL) AS x,"
+     " recommend_items(x.u, 2, 'm') AS r;"
+     "SELECT item FROM recommend_items(NULL, 3, 'm') WHERE history = '[1, \"item0\", 2]';"
+     "SELECT item FROM recommend_items(2, 3, 'm') WHERE exclude = '[3]' AND"
+     " only = '[4, 5, 6, 7, 8, \"item5\"]' AND min_frequency = 1 AND seen = 1;",
+     NULL, 0},
     {"query", 0, IMAGE_MODEL,
      "SELECT rank, item, round(similarity, 4) FROM similar_items(1, 3, 'm');"
      "SELECT item FROM similar_items('[1, \"item0\", 2.0, \"x\\u00e9\"]', 2, 'm');"
@@ -422,6 +431,9 @@ static const scenario scenarios[] = {
      "SELECT * FROM similar_items(1, 10, 'badrow');",
      NULL, 1},
     {"errors", 0, IMAGE_MODEL,
+     "SELECT * FROM recommend_items(NULL, 3, 'm') WHERE history = '[1,';"
+     "SELECT * FROM recommend_items(1, 3, 'nosuch');"
+     "SELECT * FROM recommend_items(1, 0, 'm');"
      "SELECT item2vec_train('nosuch', 'u', 'i');"
      "SELECT item2vec_train('src', 'u', 'nosuch');"
      "SELECT item2vec_train('src', 'u', 'i', 'windw=3');"
