@@ -128,8 +128,8 @@ uninstall:
 	rm -f "$(DESTDIR)$(LIBDIR)/$(notdir $(LIB))"
 
 # Sanitizers: the whole suite against an ASan+UBSan build in build-asan/
-# (LIB and BUILD overridable), and under valgrind memcheck (see README,
-# "Reliability", for what runs under valgrind).
+# (LIB and BUILD overridable), and under valgrind memcheck (see
+# docs/reliability.md for what runs under valgrind).
 ASAN_CFLAGS ?= -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
                -fno-sanitize-recover=undefined
 test-asan:

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # scripts/bench.sh: `make bench`.  item2vec against gensim's Word2Vec on the
 # same sequences, hyperparameters, threads and epochs; prints one markdown
-# table (bench/bench.py does the work; README.md, "Performance", explains the
+# table (bench/bench.py does the work; docs/performance.md, explains the
 # rows), then the update, query and load benchmarks (scripts/bench_update.py,
 # scripts/bench_query.py, scripts/bench_load.py) when present, and the
 # recommendation quality table (scripts/quality.py: every ranking and both

@@ -29,7 +29,7 @@ wrap=()
 # Python tests: CPython leaves allocations behind at exit that LeakSanitizer
 # would report, so under ASan they check memory errors only (leaks are the
 # C tests', the SQL tests' and tests/oom's); under valgrind they do not run
-# (see README, "Reliability").
+# (see docs/reliability.md).
 py=("$PYTHON")
 case "${I2V_SANITIZE:-}" in
   valgrind) wrap=(valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite --suppressions=$PWD/tests/valgrind.supp) ;;

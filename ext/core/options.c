@@ -57,7 +57,7 @@ static const option_spec option_table[] = {
 void i2v_options_init(i2v_options *o, int ncpu, int verbose) {
   memset(o, 0, sizeof(*o));
   /* vector_size and epochs were chosen by measurement
-  ** (scripts/eval_grid.py; README "Measuring recommendations"). */
+  ** (scripts/eval_grid.py; docs/quality.md, "How the defaults were chosen"). */
   o->vector_size = 32;
   o->window = 5;
   o->negative = 5;

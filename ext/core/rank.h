@@ -15,8 +15,8 @@
 ** score = (1 - blend) x embedding + blend x pairs.  The weights (blend,
 ** sharpness, prior, backward, the number of recent items, the cap) were
 ** chosen on validation splits cut from the training part of MovieLens and of
-** generated data (README, "How recommend_items was chosen": the protocol, the
-** figures and what lost).
+** generated data (docs/quality.md, "How recommend_items was chosen": the
+** protocol, the figures and what lost).
 */
 #ifndef I2V_RANK_H
 #define I2V_RANK_H
@@ -24,7 +24,7 @@
 #include "core/common.h"
 #include "core/train.h"
 
-/* The defaults of the ranking (README, "How recommend_items was chosen"). */
+/* The defaults of the ranking (docs/quality.md, "How recommend_items was chosen"). */
 #define I2V_RANK_QUERY_ITEMS 3   /* the most recent items make the query */
 #define I2V_RANK_BLEND 0.4f      /* share of the pair evidence */
 #define I2V_RANK_PRIOR 0.75f     /* weight of log(frequency) in the embedding's */

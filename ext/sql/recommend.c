@@ -64,7 +64,7 @@ static const char rec_schema[] =
 
 #define REC_DEFAULT_K 10
 /* Items seen fewer times in training are not recommended by default
-** (README, "How recommend_items was chosen"). */
+** (docs/quality.md, "How recommend_items was chosen"). */
 #define REC_DEFAULT_MIN_FREQUENCY I2V_RANK_MIN_FREQUENCY
 
 static const char fname[] = "recommend_items";
@@ -687,7 +687,8 @@ static int rec_filter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr, 
   if (rc == SQLITE_OK && has_only)
     rc = i2v_item_rows_add(&c->model->items, arg[REC_ONLY - REC_USER], 0, fname, "only", &c->only,
                            &msg);
-  /* A user with no known items gets no rows (README: fall back to popular). */
+  /* A user with no known items gets no rows (README.md's recipe falls back
+  ** to the popular items). */
   if (rc == SQLITE_OK && c->nhist > 0)
     rc = rank_items(c, k, min_frequency, (int)seen, has_only, &msg);
   if (rc != SQLITE_OK) {

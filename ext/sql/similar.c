@@ -479,7 +479,7 @@ static int scan_index(const i2v_model *m, const float *qv, const uint32_t *from,
   /* By default a query of several items (or a vector) searches
   ** SIM_ANN_WIDER times wider: its neighbours are not linked to any one
   ** item, and on unclustered vectors the default width finds about 0.7 of
-  ** them (README). */
+  ** them (docs/performance.md, "The approximate index"). */
   size_t width = (size_t)(ef > 0       ? ef
                           : nfrom == 1 ? i2v_hnsw_ef_search(h)
                                        : SIM_ANN_WIDER * (int64_t)i2v_hnsw_ef_search(h));

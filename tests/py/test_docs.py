@@ -55,8 +55,8 @@ SANITIZED = bool(os.environ.get("I2V_SANITIZE"))
 
 DOCS = ["README.md"] + sorted(
     os.path.join("docs", f) for f in os.listdir(os.path.join(ROOT, "docs")) if f.endswith(".md"))
-MARK = re.compile(r"^<!--\s*doctest:\s*(.*?)\s*-->\s*$")
-FENCE = re.compile(r"^(`{3,})\s*([\w+-]*)\s*$")
+MARK = re.compile(r"^\s*<!--\s*doctest:\s*(.*?)\s*-->\s*$")
+FENCE = re.compile(r"^(\s*)(`{3,})\s*([\w+-]*)\s*$")
 ERROR = re.compile(r"^(Error|Parse error|Runtime error)|Traceback \(most recent|^\w+Error:", re.M)
 
 
@@ -80,11 +80,12 @@ def parse(doc):
         if not m:
             i += 1
             continue
-        fence, lang, start = m.group(1), m.group(2), i
+        indent, fence, lang, start = m.group(1), m.group(2), m.group(3), i
         i += 1
         body = []
         while i < len(lines) and lines[i].strip() != fence:
-            body.append(lines[i])
+            line = lines[i]
+            body.append(line[len(indent):] if line.startswith(indent) else line)
             i += 1
         i += 1
         b = Block(doc, start + 1, lang, "\n".join(body) + "\n")
@@ -144,6 +145,7 @@ class Session:
     def __init__(self, base, data):
         self.dir = tempfile.mkdtemp(dir=base)
         os.symlink(LIB + SUFFIX, os.path.join(self.dir, "item2vec" + SUFFIX))
+        os.symlink(os.path.join(ROOT, "sql"), os.path.join(self.dir, "sql"))
         self.db = os.path.join(self.dir, "movies.db")
         if data not in Session.templates:
             t = os.path.join(base, "template-%s.db" % data)

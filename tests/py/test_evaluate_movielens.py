@@ -1,6 +1,6 @@
 """item2vec_evaluate on MovieLens small (the last 10 ratings of each user held
 out), with the default training options: the split and the baselines are as
-measured for the README, the embedding beats popularity, ranking by context
+measured in docs/quality.md, the embedding beats popularity, ranking by context
 beats cosine, and the neighbours of popular movies are not mostly movies rated
 once or twice.  Skips without ML_DIR.
 
@@ -54,7 +54,7 @@ def main():
     report("the prior helps context", r["context_prior"]["hr"] >= r["context"]["hr"],
            "context_prior %.4f context %.4f" % (r["context_prior"]["hr"], r["context"]["hr"]))
     # The neighbour lists of popular movies are not taken over by movies
-    # rated once or twice (what longer training does; see the README).
+    # rated once or twice (what longer training does; see docs/quality.md).
     db.execute("SELECT item2vec_train('ratings', 'userId', 'movieId', 'order_by=timestamp', "
                "'workers=2', 'verbose=0')").fetchone()
     counts = [f for (f,) in db.execute(

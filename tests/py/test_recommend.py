@@ -7,7 +7,7 @@ recommend_items' ranking (hybrid) with the co-occurrence baseline on the same
 cases, the same query (the last 3 items) and the same exclusions.  The
 generated sets are scripts/quality.py's (planted clusters, tests/py/gen.py);
 MovieLens small runs when ML_DIR is set.  The measured ratios are in the
-README ("How recommend_items was chosen").
+docs/quality.md ("How recommend_items was chosen").
 
 Consistency: a model stored by item2vec_evaluate (model=) is trained on the
 training part; asking recommend_items for each user's training history must
@@ -65,7 +65,7 @@ def generated(name):
 
 def test_quality_generated():
     # dense and long-tail measured 1.08-1.13x on both splits; sparse 1.04x
-    # (README, "How recommend_items was chosen", says so): there it must not
+    # (docs/quality.md, "How recommend_items was chosen", says so): there it must not
     # fall below counting.
     for name, need in (("dense", 1.05), ("long-tail", 1.05), ("sparse", 1.0)):
         loader, holdout = generated(name)

@@ -1,12 +1,12 @@
 #!/usr/bin/python3
-"""The Spark round trip README.md describes ("Beyond one machine"), minus
+"""The Spark round trip docs/reference.md describes ("Beyond one machine"), minus
 the cluster:
 
-1. the sequence export: the README's query, run by the sqlite3 shell, writes
+1. the sequence export: the reference's query, run by the sqlite3 shell, writes
    JSON Lines with each user's items as strings in time order (what Spark
    MLlib's Word2Vec wants in its inputCol), whatever order the rows were
    inserted in;
-2. the vector import: a file written the way the README's PySpark lines
+2. the vector import: a file written the way the reference's PySpark lines
    write model.getVectors() (a header, then each word and repr() of its
    double values) imports with item2vec_import, with INTEGER items, the
    float32 values Spark had, and similar_items agreeing with a cosine
@@ -26,7 +26,7 @@ SQLITE3 = os.environ.get("SQLITE3", "sqlite3")
 NAME = "w2v_spark"
 failures = 0
 
-# The README's export, word for word.
+# The reference's export, word for word.
 EXPORT_SQL = """\
 CREATE INDEX IF NOT EXISTS ratings_user_time ON ratings(userId, timestamp);
 SELECT json_object('user', userId, 'items', json_group_array(CAST(movieId AS TEXT)))
@@ -52,7 +52,7 @@ def connect(path=":memory:"):
 
 
 def write_spark_vectors(rows, dim, path):
-    """What the README's PySpark lines do with model.getVectors(): rows have
+    """What the reference's PySpark lines do with model.getVectors(): rows have
     .word (a string) and .vector (doubles)."""
     with open(path, "w") as f:
         f.write(f"{len(rows)} {dim}\n")

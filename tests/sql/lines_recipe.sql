@@ -1,4 +1,4 @@
--- lines_recipe.sql: README's recipe "Playlist files: item2vec_lines" as it is
+-- lines_recipe.sql: docs/reference.md's recipe "Playlist files: item2vec_lines" as it is
 -- written there, but for the file's folder (tests/out) and the last query,
 -- whose ranks and similarities vary with threads and CPUs: the songs most
 -- like song 1 are by its artist, and mostly from its album.
