@@ -44,7 +44,36 @@ static const char index_schema[] =
     "model TEXT NOT NULL, chunk INTEGER NOT NULL, params TEXT, "
     "data BLOB NOT NULL, PRIMARY KEY (model, chunk))";
 
-enum { INDEX_UNKNOWN = 0, INDEX_NONE = 1, INDEX_LOADED = 2, INDEX_BROKEN = 3 };
+/* What a loaded model knows of its stored index, once looked for: kept on
+** the model as an attachment.  A read error is not remembered (the next
+** query looks again), a damaged index is (its message, every time). */
+typedef struct index_state {
+  i2v_attachment base;
+  i2v_hnsw *index; /* NULL: none, or built for other rows */
+  char *error;     /* why it is unusable: damaged */
+} index_state;
+
+static void index_state_free(i2v_attachment *a) {
+  index_state *st = (index_state *)a;
+  i2v_hnsw_free(st->index);
+  sqlite3_free(st->error);
+  sqlite3_free(st);
+}
+static const i2v_attachment_type index_type = {"approximate index", index_state_free};
+
+/* Remember what was found: index h (or NULL), or error (a damaged index).
+** Takes both.  SQLITE_OK, or SQLITE_NOMEM with nothing kept. */
+static int remember_index(i2v_model *m, i2v_hnsw *h, char *error) {
+  index_state *st = i2v_model_attach(m, &index_type, sizeof(*st));
+  if (!st) {
+    i2v_hnsw_free(h);
+    sqlite3_free(error);
+    return SQLITE_NOMEM;
+  }
+  st->index = h;
+  st->error = error;
+  return SQLITE_OK;
+}
 
 /* A hash of the model's item keys in row order: ties an index to the rows
 ** it was built over. */
@@ -142,15 +171,20 @@ fail:
   return rc;
 }
 
-int i2v_index_attach(sqlite3 *db, i2v_model *m, const char *fname, char **pzErr) {
+int i2v_index_attach(sqlite3 *db, i2v_model *m, const char *fname, i2v_hnsw **out, char **pzErr) {
   unsigned char *blob = NULL;
   size_t len = 0;
   char *why = NULL;
   char err[256];
-  if (m->index_state == INDEX_LOADED || m->index_state == INDEX_NONE) return SQLITE_OK;
-  if (m->index_state == INDEX_BROKEN) {
-    *pzErr = sqlite3_mprintf("%s: %s", fname, m->index_error);
+  index_state *known = (index_state *)i2v_model_attachment(m, &index_type);
+  *out = NULL;
+  if (known && known->error) {
+    *pzErr = sqlite3_mprintf("%s: %s", fname, known->error);
     return SQLITE_ERROR;
+  }
+  if (known) {
+    *out = known->index;
+    return SQLITE_OK;
   }
   int exists = i2v_table_exists(db, "item2vec_index");
   if (exists < 0) { /* not remembered: the next query asks again */
@@ -159,34 +193,24 @@ int i2v_index_attach(sqlite3 *db, i2v_model *m, const char *fname, char **pzErr)
                              sqlite3_errmsg(db));
     return code != SQLITE_OK ? code : SQLITE_ERROR;
   }
-  if (!exists) {
-    m->index_state = INDEX_NONE;
-    return SQLITE_OK;
-  }
+  if (!exists) return remember_index(m, NULL, NULL);
   int rc = read_chunks(db, m->name, &blob, &len, &why);
   if (rc == SQLITE_NOMEM) {
     sqlite3_free(why);
     *pzErr = sqlite3_mprintf("%s: out of memory loading the index of model '%s'", fname, m->name);
     return rc;
   }
-  if (rc == SQLITE_OK && !blob) {
-    m->index_state = INDEX_NONE;
-    return SQLITE_OK;
-  }
+  if (rc == SQLITE_OK && !blob) return remember_index(m, NULL, NULL);
   if (rc == SQLITE_OK) {
     i2v_hnsw *h = NULL;
     int lrc = i2v_hnsw_load(blob, len, m->n, m->dim, model_items_hash(m), &i2v_sqlite_alloc, &h,
                             err, sizeof(err));
     if (lrc == I2V_OK) {
-      m->index = h;
-      m->index_state = INDEX_LOADED;
-      return SQLITE_OK;
+      if ((rc = remember_index(m, h, NULL)) == SQLITE_OK) *out = h;
+      return rc;
     }
-    if (lrc == I2V_HNSW_STALE) {
-      /* Built for other rows (the model was edited by hand): not used. */
-      m->index_state = INDEX_NONE;
-      return SQLITE_OK;
-    }
+    /* Built for other rows (the model was edited by hand): not used. */
+    if (lrc == I2V_HNSW_STALE) return remember_index(m, NULL, NULL);
     if (lrc == I2V_NOMEM) {
       *pzErr = sqlite3_mprintf("%s: out of memory loading the index of model '%s'", fname, m->name);
       return SQLITE_NOMEM;
@@ -201,15 +225,14 @@ int i2v_index_attach(sqlite3 *db, i2v_model *m, const char *fname, char **pzErr)
     sqlite3_free(why);
     return rc;
   }
-  m->index_error = sqlite3_mprintf(
+  char *error = sqlite3_mprintf(
       "the stored index of model '%s' is damaged: %s; rebuild it with "
       "SELECT item2vec_index('%s'), drop it with DELETE FROM item2vec_index "
       "WHERE model = '%s', or query with exact = 1",
       m->name, why ? why : "unreadable", m->name, m->name);
   sqlite3_free(why);
-  if (!m->index_error) return SQLITE_NOMEM;
-  m->index_state = INDEX_BROKEN;
-  *pzErr = sqlite3_mprintf("%s: %s", fname, m->index_error);
+  if (!error || remember_index(m, NULL, error) != SQLITE_OK) return SQLITE_NOMEM;
+  *pzErr = sqlite3_mprintf("%s: %s", fname, error);
   return SQLITE_ERROR;
 }
 

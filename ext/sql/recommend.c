@@ -270,7 +270,8 @@ static int take_model(rec_cursor *c, const char *name, char **msg) {
   int rc = i2v_conn_model(vt->conn, fname, name, &c->model, msg);
   if (rc != SQLITE_OK) return rc;
   i2v_model *m = c->model;
-  rc = i2v_model_context(db, m, fname, msg);
+  const float *context;
+  rc = i2v_model_context(db, m, fname, &context, msg);
   if (rc == SQLITE_ERROR && *msg && strstr(*msg, "has no context vectors")) {
     sqlite3_free(*msg);
     *msg = sqlite3_mprintf(
@@ -288,7 +289,7 @@ static int take_model(rec_cursor *c, const char *name, char **msg) {
     uint64_t f = m->items.entries[i].count;
     c->log_count[i] = (float)log((double)(f ? f : 1));
   }
-  if (i2v_ranker_init(&c->ranker, m->unit, m->context, c->log_count, m->stride, m->dim, m->n,
+  if (i2v_ranker_init(&c->ranker, m->unit, context, c->log_count, m->stride, m->dim, m->n,
                       &i2v_sqlite_alloc) != I2V_OK)
     return SQLITE_NOMEM;
   c->have_ranker = 1;

@@ -348,21 +348,39 @@ static void scan_rows(const i2v_model *m, const float *rows, const float *qv, co
   }
 }
 
-/* The int8 copy of m's unit rows, made on first use (core/vec.h's
-** quantiser), code_max the largest |value| in the model (which the loader
-** found). */
-static int model_codes(i2v_model *m) {
-  if (m->codes) return SQLITE_OK;
+/* The int8 copy of m's unit rows (core/vec.h's quantiser), made on first
+** use and kept on the model as an attachment. */
+typedef struct model_codes {
+  i2v_attachment base;
+  signed char *codes;
+  size_t cstride; /* codes per row */
+  float unit;     /* a value is about code x unit */
+} model_codes;
+
+static void model_codes_free(i2v_attachment *a) {
+  sqlite3_free(((model_codes *)a)->codes);
+  sqlite3_free(a);
+}
+static const i2v_attachment_type codes_type = {"int8 codes", model_codes_free};
+
+/* m's codes, or NULL when memory ran out. */
+static const model_codes *codes_of(i2v_model *m) {
+  model_codes *mc = (model_codes *)i2v_model_attachment(m, &codes_type);
+  if (mc) return mc;
   size_t cstride = i2v_code_stride(m->dim);
   int ovf = 0;
   size_t bytes = i2v_mul_size(m->n, cstride, &ovf);
   signed char *codes = ovf ? NULL : sqlite3_malloc64(bytes + 1);
-  if (!codes) return SQLITE_NOMEM;
+  mc = codes ? i2v_model_attach(m, &codes_type, sizeof(*mc)) : NULL;
+  if (!mc) {
+    sqlite3_free(codes);
+    return NULL;
+  }
   i2v_prefault(codes, bytes);
-  m->code_unit = i2v_vec_quantize_i8(m->unit, m->stride, m->n, m->dim, m->code_max, codes, cstride);
-  m->codes = codes;
-  m->cstride = cstride;
-  return SQLITE_OK;
+  mc->codes = codes;
+  mc->cstride = cstride;
+  mc->unit = i2v_vec_quantize_i8(m->unit, m->stride, m->n, m->dim, m->unit_max, codes, cstride);
+  return mc;
 }
 
 /*
@@ -371,7 +389,7 @@ static int model_codes(i2v_model *m) {
 ** of the bytes) and keeps every row whose approximate score could still be
 ** in the top k; pass 2 scores those rows exactly.  The answer is the same as
 ** the one-pass scan's, not an approximation: with u the codes' unit
-** (code_max / 127), a code times u is within u/2 of its value, so an
+** (unit_max / 127), a code times u is within u/2 of its value, so an
 ** approximate score is within eps = u/2 * |q|_1 (plus float rounding) of the
 ** exact one.  Every row of
 ** the exact top k then has an approximate score >= T - 2 eps, T the k-th best
@@ -382,19 +400,19 @@ static int model_codes(i2v_model *m) {
 static int scan_two_pass(sim_cursor *c, i2v_model *m, const float *qv, const i2v_filter *f,
                          i2v_topk *top) {
   size_t k = top->k;
-  if (model_codes(m) != SQLITE_OK ||
-      reserve((void **)&c->qp, &c->qp_cap, m->cstride, sizeof(float)) != SQLITE_OK ||
+  const model_codes *mc = codes_of(m);
+  if (!mc || reserve((void **)&c->qp, &c->qp_cap, mc->cstride, sizeof(float)) != SQLITE_OK ||
       reserve((void **)&c->pass, &c->pass_cap, k, sizeof(i2v_scored)) != SQLITE_OK ||
       reserve((void **)&c->maybe, &c->maybe_cap, 4 * k + SIM_BLOCK, sizeof(i2v_scored)) !=
           SQLITE_OK)
     return 0;
-  float unit = m->code_unit;
+  float unit = mc->unit;
   double l1 = 0.0;
   for (int d = 0; d < m->dim; d++) l1 += fabs((double)qv[d]);
   /* Quantisation, then float32 rounding of the dim products and sums. */
-  float max = m->code_max > 0.0f ? m->code_max : 1.0f;
+  float max = m->unit_max > 0.0f ? m->unit_max : 1.0f;
   float eps = (float)(0.5 * unit * l1 + 4.0 * m->dim * 0x1p-24 * max * l1 + 1e-6);
-  i2v_vec_i8_query(qv, m->dim, unit, m->cstride, c->qp);
+  i2v_vec_i8_query(qv, m->dim, unit, mc->cstride, c->qp);
 
   i2v_topk pass;
   i2v_topk_init(&pass, c->pass, k);
@@ -403,7 +421,7 @@ static int scan_two_pass(sim_cursor *c, i2v_model *m, const float *qv, const i2v
   size_t nmaybe = 0;
   for (size_t start = 0; start < m->n; start += SIM_BLOCK) {
     size_t len = m->n - start < SIM_BLOCK ? m->n - start : SIM_BLOCK;
-    i2v_vec_scores_i8_rows(m->codes + start * m->cstride, m->cstride, len, c->qp, scores);
+    i2v_vec_scores_i8_rows(mc->codes + start * mc->cstride, mc->cstride, len, c->qp, scores);
     i2v_filter_scores(f, start, len, scores);
     float keep = thr - 2 * eps;
     for (size_t r = 0; r < len; r++) {
@@ -474,9 +492,8 @@ static void scan_only(const i2v_model *m, const float *rows, const float *qv, co
 ** until SIM_ANN_MAX_WIDTH; then it leaves the answer to the exact scan (top
 ** emptied), as it does at once when the share is too small to search for.
 */
-static int scan_index(const i2v_model *m, const float *qv, const uint32_t *from, size_t nfrom,
-                      const i2v_filter *f, size_t want, int64_t ef, i2v_topk *top) {
-  i2v_hnsw *h = m->index;
+static int scan_index(const i2v_model *m, i2v_hnsw *h, const float *qv, const uint32_t *from,
+                      size_t nfrom, const i2v_filter *f, size_t want, int64_t ef, i2v_topk *top) {
   /* By default a query of several items (or a vector) searches
   ** SIM_ANN_WIDER times wider: its neighbours are not linked to any one
   ** item, and on unclustered vectors the default width finds about 0.7 of
@@ -527,12 +544,13 @@ static int search(sim_cursor *c, i2v_model *m, const sim_args *a, const float *q
   i2v_conn *conn = ((sim_vtab *)c->base.pVtab)->conn;
   if (a->by_context) {
     /* score='context': the query against the output vectors, exactly. */
-    int rc = i2v_model_context(conn->db, m, "similar_items", msg);
+    const float *context;
+    int rc = i2v_model_context(conn->db, m, "similar_items", &context, msg);
     if (rc != SQLITE_OK) return rc;
     if (f->has_only)
-      scan_only(m, m->context, qv, f, top);
+      scan_only(m, context, qv, f, top);
     else
-      scan_rows(m, m->context, qv, f, top);
+      scan_rows(m, context, qv, f, top);
     return SQLITE_OK;
   }
   if (f->has_only) {
@@ -540,11 +558,12 @@ static int search(sim_cursor *c, i2v_model *m, const sim_args *a, const float *q
     return SQLITE_OK;
   }
   if (!a->exact && f->nskip <= SIM_ANN_MAX_SKIP) {
-    int rc = i2v_index_attach(conn->db, m, "similar_items", msg);
+    i2v_hnsw *h;
+    int rc = i2v_index_attach(conn->db, m, "similar_items", &h, msg);
     if (rc != SQLITE_OK) return rc;
     /* The query's items, where the graph search starts. */
     size_t nfrom = c->query.n < SIM_ANN_MAX_FROM ? c->query.n : SIM_ANN_MAX_FROM;
-    if (m->index && scan_index(m, qv, c->query.rows, nfrom, f, want, a->ef, top)) return SQLITE_OK;
+    if (h && scan_index(m, h, qv, c->query.rows, nfrom, f, want, a->ef, top)) return SQLITE_OK;
   }
   scan_all(c, m, qv, f, top);
   return SQLITE_OK;

@@ -31,7 +31,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "core/hnsw.h"
 #include "core/rank.h"
 #include "core/vec.h"
 #include "sql/store.h"
@@ -310,12 +309,29 @@ fail:
   return rc == SQLITE_OK ? SQLITE_ERROR : rc;
 }
 
+i2v_attachment *i2v_model_attachment(const i2v_model *m, const i2v_attachment_type *type) {
+  for (i2v_attachment *a = m->attached; a; a = a->next)
+    if (a->type == type) return a;
+  return NULL;
+}
+
+void *i2v_model_attach(i2v_model *m, const i2v_attachment_type *type, size_t size) {
+  i2v_attachment *a = sqlite3_malloc64(size);
+  if (!a) return NULL;
+  memset(a, 0, size);
+  a->type = type;
+  a->next = m->attached;
+  m->attached = a;
+  return a;
+}
+
 void i2v_model_release(i2v_model *m) {
   if (!m || --m->refs > 0) return;
-  i2v_hnsw_free(m->index);
-  sqlite3_free(m->index_error);
-  sqlite3_free(m->codes);
-  sqlite3_free(m->context_raw);
+  while (m->attached) {
+    i2v_attachment *a = m->attached;
+    m->attached = a->next;
+    a->type->xFree(a);
+  }
   i2v_vocab_free(&m->items);
   sqlite3_free(m->raw);
   sqlite3_free(m->name);
@@ -379,7 +395,7 @@ static int index_items(i2v_model *m) {
       float a = fabsf(m->unit[i]);
       top = a > top ? a : top;
     }
-    m->code_max = top;
+    m->unit_max = top;
   }
   return SQLITE_OK;
 }
@@ -516,7 +532,7 @@ int i2v_store_load(sqlite3 *db, const char *fname, const char *name, i2v_model *
       rc = SQLITE_CORRUPT;
       goto fail;
     }
-    if (top > m->code_max) m->code_max = top;
+    if (top > m->unit_max) m->unit_max = top;
     m->items.entries[idx].count = (uint64_t)sqlite3_column_int64(st, 1);
   }
   if (rc != SQLITE_DONE) goto sqlerr;
@@ -831,11 +847,29 @@ fail:
 
 /* Context vectors of a loaded model, for similar_items' score='context':
 ** the stored rows as they are (not scaled), in the model's row order; items
-** without a stored context row keep zeros. */
-int i2v_model_context(sqlite3 *db, i2v_model *m, const char *fname, char **pzErr) {
+** without a stored context row keep zeros.  Kept on the model as an
+** attachment. */
+typedef struct context_rows {
+  i2v_attachment base;
+  float *rows;
+  void *raw;
+} context_rows;
+
+static void context_rows_free(i2v_attachment *a) {
+  sqlite3_free(((context_rows *)a)->raw);
+  sqlite3_free(a);
+}
+static const i2v_attachment_type context_type = {"context vectors", context_rows_free};
+
+int i2v_model_context(sqlite3 *db, i2v_model *m, const char *fname, const float **out,
+                      char **pzErr) {
   sqlite3_stmt *st = NULL;
   int rc, found = 0;
-  if (m->context) return SQLITE_OK;
+  context_rows *cr = (context_rows *)i2v_model_attachment(m, &context_type);
+  if (cr) {
+    *out = cr->rows;
+    return SQLITE_OK;
+  }
   int has = i2v_table_exists(db, "item2vec_context");
   if (has < 0) {
     *pzErr = sqlite3_mprintf("%s: %s", fname, sqlite3_errmsg(db));
@@ -897,8 +931,14 @@ int i2v_model_context(sqlite3 *db, i2v_model *m, const char *fname, char **pzErr
         fname, m->name);
     return SQLITE_ERROR;
   }
-  m->context_raw = raw;
-  m->context = rows;
+  cr = i2v_model_attach(m, &context_type, sizeof(*cr));
+  if (!cr) {
+    sqlite3_free(raw);
+    goto nomem;
+  }
+  cr->rows = rows;
+  cr->raw = raw;
+  *out = rows;
   return SQLITE_OK;
 
 sqlerr:

@@ -8,7 +8,21 @@
 
 #include "sql/common.h"
 
-struct i2v_hnsw;
+/* A feature's state kept on a loaded model (similar_items' int8 codes, the
+** approximate index, the context vectors): made by the feature on first
+** use, kept as long as the model, freed by the feature's own xFree when the
+** model goes.  The loader and the cache know none of them.  A feature's
+** struct starts with an i2v_attachment; its type, a static the feature
+** owns, is the key it is found by. */
+typedef struct i2v_attachment i2v_attachment;
+typedef struct i2v_attachment_type {
+  const char *name;                 /* what it is, for a debugger */
+  void (*xFree)(i2v_attachment *a); /* frees a and what it holds */
+} i2v_attachment_type;
+struct i2v_attachment {
+  const i2v_attachment_type *type;
+  i2v_attachment *next;
+};
 
 /* A model loaded for queries: unit-length input vectors in aligned rows and
 ** the items (with their stored frequency in count). Reference counted: a
@@ -21,22 +35,24 @@ typedef struct i2v_model {
   uint32_t n;
   float *unit;
   void *raw;
+  float unit_max; /* largest |value| of the unit rows */
   i2v_vocab items;
-  struct i2v_model *next; /* in the connection's cache */
-  struct i2v_hnsw *index; /* its approximate index, once i2v_index_attach ran */
-  int index_state;        /* 0 not looked for, 1 none, 2 loaded, 3 damaged */
-  char *index_error;      /* why, when damaged */
-  signed char *codes;     /* int8 copy for the scan's first pass (sql/similar.c) */
-  size_t cstride;         /* codes per row: dim rounded up to 32 */
-  float code_max;         /* largest |value| of the unit rows (the loader's) */
-  float code_unit;        /* the codes' unit: a value is about code x code_unit */
-  float *context;         /* output (context) vectors as stored, same rows, or NULL */
-  void *context_raw;
+  struct i2v_model *next;   /* in the connection's cache */
+  i2v_attachment *attached; /* the features' state (i2v_model_attach) */
 } i2v_model;
 
-/* Load m's context vectors (item2vec_context) into m->context, once; an
-** error when the model was trained without save_context=1. */
-int i2v_model_context(sqlite3 *db, i2v_model *m, const char *fname, char **pzErr);
+/* m's attachment of this type, or NULL. */
+i2v_attachment *i2v_model_attachment(const i2v_model *m, const i2v_attachment_type *type);
+/* A new attachment of this type on m, size bytes zeroed (the feature's
+** struct), which m frees with type->xFree when it is released; NULL when
+** memory ran out. */
+void *i2v_model_attach(i2v_model *m, const i2v_attachment_type *type, size_t size);
+
+/* m's context vectors (item2vec_context, the rows as stored, items without
+** one left zero) into *rows, loaded on first use and kept on m; an error
+** when the model was trained without save_context=1. */
+int i2v_model_context(sqlite3 *db, i2v_model *m, const char *fname, const float **rows,
+                      char **pzErr);
 
 /* Per-connection state, shared by the functions and the virtual table. */
 typedef struct i2v_conn {
