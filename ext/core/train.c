@@ -230,7 +230,8 @@ static inline double scores_portable(const float *l1, float *const *rows, const 
   return loss;
 }
 
-/* The kernels are called, not inlined, in the epoch loop (as measured). */
+/* The kernels are called, not inlined, in the epoch loop: the shape the
+** figures in README.md ("What makes it fast") were measured with. */
 __attribute__((noinline)) static double update_portable(worker *w, const float *l1, float *dst,
                                                         float dst_rate, int nt, float alpha) {
   const size_t stride = w->s->stride;
@@ -684,8 +685,8 @@ int i2v_train(const i2v_options *o, const i2v_alloc *a, const uint64_t *counts, 
   memset(out->epoch_loss, 0, sizeof(double) * (size_t)o->epochs);
 
   /* Initial vectors: uniform in [-1, 1) / dim as gensim 4 draws them (twice
-  ** word2vec.c's range: CBOW's hit rate on MovieLens rose from 0.050 to 0.055,
-  ** gensim's 0.056), output rows zero. */
+  ** word2vec.c's range; README.md, "How results relate to gensim", says what
+  ** it changed), output rows zero. */
   {
     uint64_t r = rng_seed((uint64_t)o->seed, 0x5eed);
     uint32_t first = 0;

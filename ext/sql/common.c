@@ -419,13 +419,13 @@ double i2v_now(void) {
 ** Fault in the whole pages of [p, p + bytes) with one call where Linux can
 ** (MADV_POPULATE_WRITE, 5.14 and later; elsewhere nothing happens and the
 ** pages fault in as they are written).  Fresh memory costs a page fault per
-** 4 KiB page on first write, and a quarter of a gigabyte of rows costs as
-** much to fault in as to read from the database; faulting it in ranges
-** takes a third off that.  Transparent huge pages would take more off on a
-** machine whose free memory is ready to use, but not on a virtual machine
-** that returns free memory to its host (free page reporting): each fresh
-** huge page then waits for the host, and a 1M x 64 model took 1.5 s to load
-** instead of 0.65 s in a new process on the development machine.
+** 4 KiB page on first write, which for a large model costs about as much as
+** reading its rows from the database; one call per range costs less.
+** Transparent huge pages are not asked for: on a virtual machine that hands
+** free memory back to its host (free page reporting) each fresh huge page
+** waits for the host, and the first load got slower, not faster.  The
+** figures, and the command that measures them (scripts/bench_load.py), are
+** in README.md, "Performance".
 */
 void i2v_prefault(void *p, size_t bytes) {
 #if defined(__linux__) && defined(MADV_POPULATE_WRITE)

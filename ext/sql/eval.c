@@ -9,26 +9,28 @@
 **   SELECT w, json_extract(item2vec_evaluate('ratings', 'userId', 'movieId',
 **                'order_by=timestamp', 'window=' || w), '$.hr') FROM t;
 ** returns JSON:
-**   {"users":610,"cases":610,"k":10,"holdout":1,"query":"last","score":"cosine",
-**    "hr":0.1,"mrr":0.05,"ndcg":0.06,"coverage":0.2,
-**    "cosine":{...},"context":{...},"context_prior":{...},"popularity":{...},
-**    "cooccurrence":{...},"items":...,"loss":[...],"seconds":...}
+**   {"users":610,"cases":610,"k":10,"holdout":1,"query":"recommend",
+**    "score":"hybrid","min_frequency":2,"hr":0.1,"mrr":0.05,"ndcg":0.06,
+**    "coverage":0.2,"hybrid":{...},"cosine":{...},"context":{...},
+**    "context_prior":{...},"popularity":{...},"cooccurrence":{...},
+**    "items":...,"loss":[...],"seconds":...}
 **
 ** How it works.  The arguments are those of item2vec_train plus the
-** evaluation options holdout, k, query and score (core/eval.c); everything
-** else is a training option.  The source is read once (every item kept; the
-** split applies min_count to the training part), the last holdout items of
-** each user are held out (i2v_eval_split_build), the trainer runs on the rest
-** while this thread polls for sqlite3_interrupt, and every held-out item is
-** predicted from the items before it by five scorers on the same cases: the
-** embedding by cosine, by context (input x output vectors, word2vec's
-** predict_output_word), by context plus ns_exponent x log(count) (the
-** negative-sampling prior put back: an estimate of log P(item | query) up to
-** a constant), the most popular items, and co-occurrence counts within
-** `window`.  The top-level hr/mrr/ndcg/coverage are those of the scorer
-** `score` names.  Only with
-** model= is the model trained on the training part stored (as item2vec_train
-** stores one); otherwise nothing in the database changes.
+** evaluation options holdout, k, query, score and min_frequency
+** (core/eval.c); everything else is a training option.  The source is read
+** once (every item kept; the split applies min_count to the training part),
+** the last holdout items of each user are held out (i2v_eval_split_build),
+** the trainer runs on the rest while this thread polls for
+** sqlite3_interrupt, and every held-out item is predicted from the items
+** before it by six scorers on the same cases: recommend_items' ranking
+** (hybrid, core/rank.h), the embedding by cosine, by context (input x output
+** vectors, word2vec's predict_output_word), by context plus ns_exponent x
+** log(count) (the negative-sampling prior put back: an estimate of
+** log P(item | query) up to a constant), the most popular items, and
+** co-occurrence counts within `window`.  The top-level hr/mrr/ndcg/coverage
+** are those of the scorer `score` names.  Only with model= is the model
+** trained on the training part stored (as item2vec_train stores one);
+** otherwise nothing in the database changes.
 */
 #include <math.h>
 #include <stdio.h>
@@ -265,7 +267,7 @@ void i2v_evaluate_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   }
   double t2 = i2v_now();
 
-  /* Four scorers on the same cases. */
+  /* The scorers, on the same cases. */
   if (i2v_eval_embedding_init(&emb[0], tr.input, tr.output, tr.stride, tr.dim, tr.nvocab,
                               I2V_SCORE_COSINE, &i2v_sqlite_alloc) != I2V_OK ||
       i2v_eval_embedding_init(&emb[1], tr.input, tr.output, tr.stride, tr.dim, tr.nvocab,

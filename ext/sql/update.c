@@ -29,11 +29,11 @@
 ** that rate.  A stored item learns at alpha x min(stored_rate, new / (stored
 ** + new)), its share of occurrences that are new, capped at stored_rate
 ** (0.1 by default).  Restarting everything at alpha (stored_rate would be 1
-** for all) lets a day of events pull the whole space around: on MovieLens
-** small, updating a model of the first 90% on the last 10% that way left it
-** further from a full retrain (top-10 overlap 0.42) than not updating at all
-** (0.69); with the cap it came closer (0.71).  Items the update does not
-** mention keep both their vectors exactly.
+** for all) lets a day of events pull the whole space around, further from a
+** full retrain than not updating at all; with the cap an update comes closer
+** (README.md, "Keeping models fresh": the figures, and scripts/bench_update.py
+** that measures them).  Items the update does not mention keep both their
+** vectors exactly.
 */
 #include <stdio.h>
 #include <string.h>
