@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 /* Return codes of the core modules. */
 enum {
@@ -44,6 +45,30 @@ static inline size_t i2v_mul_size(size_t n, size_t size, int *overflow) {
     return 0;
   }
   return r;
+}
+
+/* Little-endian fields: the vector BLOBs (float32, sqlite-vec's layout),
+** the index's header, zip headers and word2vec's binary rows.  Written
+** once, here. */
+static inline uint32_t i2v_get_le32(const unsigned char *p) {
+  return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+static inline void i2v_put_le32(unsigned char *p, uint32_t v) {
+  p[0] = (unsigned char)v;
+  p[1] = (unsigned char)(v >> 8);
+  p[2] = (unsigned char)(v >> 16);
+  p[3] = (unsigned char)(v >> 24);
+}
+static inline float i2v_get_lef32(const unsigned char *p) {
+  uint32_t u = i2v_get_le32(p);
+  float f;
+  memcpy(&f, &u, sizeof(f));
+  return f;
+}
+static inline void i2v_put_lef32(unsigned char *p, float f) {
+  uint32_t u;
+  memcpy(&u, &f, sizeof(u));
+  i2v_put_le32(p, u);
 }
 
 /* The plain C allocator, for unit tests and tools. */

@@ -136,17 +136,12 @@ void i2v_hnsw_params_json(const i2v_hnsw_params *p, char *buf, size_t n) {
 
 /* ---- little-endian fields and the checksum ---------------------------- */
 
-static void put32(unsigned char *p, uint32_t v) {
-  for (int i = 0; i < 4; i++) p[i] = (unsigned char)(v >> (8 * i));
-}
 static void put64(unsigned char *p, uint64_t v) {
-  for (int i = 0; i < 8; i++) p[i] = (unsigned char)(v >> (8 * i));
-}
-static uint32_t get32(const unsigned char *p) {
-  return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+  i2v_put_le32(p, (uint32_t)v);
+  i2v_put_le32(p + 4, (uint32_t)(v >> 32));
 }
 static uint64_t get64(const unsigned char *p) {
-  return (uint64_t)get32(p) | (uint64_t)get32(p + 4) << 32;
+  return (uint64_t)i2v_get_le32(p) | (uint64_t)i2v_get_le32(p + 4) << 32;
 }
 
 static inline uint64_t mix64(uint64_t h) {
@@ -247,16 +242,16 @@ static void write_header(i2v_hnsw *h) {
   unsigned char *b = h->blob;
   memset(b, 0, I2V_HNSW_HEADER);
   memcpy(b, I2V_HNSW_MAGIC, 8); /* 7 letters and the terminating zero */
-  put32(b + 8, I2V_HNSW_VERSION);
-  put32(b + 12, I2V_HNSW_HEADER);
-  put32(b + 16, h->n);
-  put32(b + 20, (uint32_t)h->dim);
-  put32(b + 24, (uint32_t)h->M);
-  put32(b + 28, (uint32_t)h->M0);
-  put32(b + 32, (uint32_t)h->ef_construction);
-  put32(b + 36, (uint32_t)h->ef_search);
-  put32(b + 40, (uint32_t)h->max_level);
-  put32(b + 44, h->entry);
+  i2v_put_le32(b + 8, I2V_HNSW_VERSION);
+  i2v_put_le32(b + 12, I2V_HNSW_HEADER);
+  i2v_put_le32(b + 16, h->n);
+  i2v_put_le32(b + 20, (uint32_t)h->dim);
+  i2v_put_le32(b + 24, (uint32_t)h->M);
+  i2v_put_le32(b + 28, (uint32_t)h->M0);
+  i2v_put_le32(b + 32, (uint32_t)h->ef_construction);
+  i2v_put_le32(b + 36, (uint32_t)h->ef_search);
+  i2v_put_le32(b + 40, (uint32_t)h->max_level);
+  i2v_put_le32(b + 44, h->entry);
   put64(b + 48, h->items_hash);
 }
 
@@ -927,9 +922,9 @@ int i2v_hnsw_load(unsigned char *blob, size_t len, uint32_t n, int dim, uint64_t
     rc = corrupt(err, errlen, "not an item2vec index (bad magic number)");
     goto fail;
   }
-  if (get32(blob + 8) != I2V_HNSW_VERSION || get32(blob + 12) != I2V_HNSW_HEADER) {
+  if (i2v_get_le32(blob + 8) != I2V_HNSW_VERSION || i2v_get_le32(blob + 12) != I2V_HNSW_HEADER) {
     snprintf(err, errlen, "index format version %u is not supported (this is version %d)",
-             get32(blob + 8), I2V_HNSW_VERSION);
+             i2v_get_le32(blob + 8), I2V_HNSW_VERSION);
     rc = I2V_ERROR;
     goto fail;
   }
@@ -937,7 +932,7 @@ int i2v_hnsw_load(unsigned char *blob, size_t len, uint32_t n, int dim, uint64_t
     rc = corrupt(err, errlen, "checksum mismatch");
     goto fail;
   }
-  uint32_t hn = get32(blob + 16), hdim = get32(blob + 20);
+  uint32_t hn = i2v_get_le32(blob + 16), hdim = i2v_get_le32(blob + 20);
   if (hn != n || hdim != (uint32_t)dim || get64(blob + 48) != items_hash) {
     snprintf(err, errlen,
              "the index is for %u items of dimension %u; the model has %u of dimension %d%s", hn,
@@ -957,12 +952,12 @@ int i2v_hnsw_load(unsigned char *blob, size_t len, uint32_t n, int dim, uint64_t
   h->len = len;
   h->n = n;
   h->dim = dim;
-  h->M = (int)get32(h->blob + 24);
-  h->M0 = (int)get32(h->blob + 28);
-  h->ef_construction = (int)get32(h->blob + 32);
-  h->ef_search = (int)get32(h->blob + 36);
-  h->max_level = (int)get32(h->blob + 40);
-  h->entry = get32(h->blob + 44);
+  h->M = (int)i2v_get_le32(h->blob + 24);
+  h->M0 = (int)i2v_get_le32(h->blob + 28);
+  h->ef_construction = (int)i2v_get_le32(h->blob + 32);
+  h->ef_search = (int)i2v_get_le32(h->blob + 36);
+  h->max_level = (int)i2v_get_le32(h->blob + 40);
+  h->entry = i2v_get_le32(h->blob + 44);
   h->items_hash = items_hash;
   if (h->M < 2 || h->M > 64 || h->M0 != 2 * h->M || h->ef_search < 1 || h->ef_search > 100000 ||
       h->max_level < 0 || h->max_level > MAX_LEVEL || n == 0 || h->entry >= n ||

@@ -104,9 +104,6 @@ int i2v_path_has_suffix(const char *path, const char *suffix) {
 static uint16_t get16(const unsigned char *p) {
   return (uint16_t)(p[0] | p[1] << 8);
 }
-static uint32_t get32(const unsigned char *p) {
-  return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
 
 /* ---------------------------------------------------------------- reading */
 
@@ -363,10 +360,10 @@ static int keep_entry(i2v_reader_impl *r, zip_entry *e, const unsigned char *h, 
   e->name[n] = 0;
   e->flags = get16(h + 8);
   e->method = get16(h + 10);
-  e->crc = get32(h + 16);
-  e->csize = get32(h + 20);
-  e->usize = get32(h + 24);
-  e->local_off = get32(h + 42);
+  e->crc = i2v_get_le32(h + 16);
+  e->csize = i2v_get_le32(h + 20);
+  e->usize = i2v_get_le32(h + 24);
+  e->local_off = i2v_get_le32(h + 42);
   return I2V_OK;
 }
 
@@ -416,7 +413,7 @@ static int zip_open(i2v_reader_impl *r, const char *member, char *err, size_t er
   uint64_t eocd_pos = (uint64_t)size - ntail + (uint64_t)at;
   uint16_t disk = get16(eocd + 4), cd_disk = get16(eocd + 6);
   uint16_t nentries = get16(eocd + 10);
-  uint32_t cd_size = get32(eocd + 12), cd_off = get32(eocd + 16);
+  uint32_t cd_size = i2v_get_le32(eocd + 12), cd_off = i2v_get_le32(eocd + 16);
   if (nentries == 0xffff || cd_size == 0xffffffffu || cd_off == 0xffffffffu) {
     set_err(err, errlen,
             "a zip64 archive, which is not supported (unzip it, or gzip the member "
@@ -439,7 +436,7 @@ static int zip_open(i2v_reader_impl *r, const char *member, char *err, size_t er
   for (unsigned k = 0; k < nentries; k++) {
     unsigned char h[ZIP_CDH_SIZE];
     if (cd_left < ZIP_CDH_SIZE || fread(h, 1, ZIP_CDH_SIZE, r->f) != ZIP_CDH_SIZE ||
-        get32(h) != 0x02014b50) {
+        i2v_get_le32(h) != 0x02014b50) {
       set_err(err, errlen, "a corrupt zip archive (central directory entry %u of %u is damaged)",
               k + 1, (unsigned)nentries);
       goto done;
@@ -529,7 +526,7 @@ static int zip_open(i2v_reader_impl *r, const char *member, char *err, size_t er
   }
   unsigned char lh[ZIP_LFH_SIZE];
   if (fseeko(r->f, (off_t)e->local_off, SEEK_SET) != 0 ||
-      fread(lh, 1, ZIP_LFH_SIZE, r->f) != ZIP_LFH_SIZE || get32(lh) != 0x04034b50) {
+      fread(lh, 1, ZIP_LFH_SIZE, r->f) != ZIP_LFH_SIZE || i2v_get_le32(lh) != 0x04034b50) {
     set_err(err, errlen, "a corrupt zip archive (the local header of '%s' is damaged)", e->name);
     goto done;
   }

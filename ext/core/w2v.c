@@ -343,11 +343,7 @@ static int read_binary_rows(w2v_parse *p) {
                   "of %llu)",
                   shown(p->line, p->len, 0, buf), m->n + 1, (unsigned long long)p->expect);
     for (int d = 0; d < m->dim; d++) {
-      const unsigned char *b = bytes + 4 * (size_t)d;
-      uint32_t u =
-          (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
-      float f;
-      memcpy(&f, &u, 4);
+      float f = i2v_get_lef32(bytes + 4 * (size_t)d);
       if (!isfinite(f))
         return perr(p, I2V_ERROR,
                     "%s: value %d of item '%s' is not a finite number (NaN or "
@@ -402,12 +398,8 @@ size_t i2v_w2v_format_row(char *buf, const char *name, size_t len, const float *
   buf[at++] = ' ';
   for (int d = 0; d < dim; d++) {
     if (binary) {
-      uint32_t u;
-      memcpy(&u, &v[d], 4);
-      buf[at++] = (char)(u & 0xff);
-      buf[at++] = (char)(u >> 8 & 0xff);
-      buf[at++] = (char)(u >> 16 & 0xff);
-      buf[at++] = (char)(u >> 24 & 0xff);
+      i2v_put_lef32((unsigned char *)buf + at, v[d]);
+      at += 4;
     } else {
       char num[32];
       int k = 0;

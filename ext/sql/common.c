@@ -324,16 +324,6 @@ int i2v_item_rows_add(const i2v_vocab *items, sqlite3_value *v, int objects, con
   return SQLITE_OK;
 }
 
-int i2v_blob_floats(const unsigned char *b, size_t n, float *out) {
-  for (size_t i = 0; i < n; i++) {
-    uint32_t u = (uint32_t)b[4 * i] | (uint32_t)b[4 * i + 1] << 8 | (uint32_t)b[4 * i + 2] << 16 |
-                 (uint32_t)b[4 * i + 3] << 24;
-    memcpy(&out[i], &u, sizeof(float));
-    if (!isfinite(out[i])) return (int)i;
-  }
-  return -1;
-}
-
 /* ---- the model tables ---------------------------------------------------- */
 
 int i2v_table_exists(sqlite3 *db, const char *name) {
@@ -405,6 +395,31 @@ void i2v_result_error(sqlite3_context *ctx, int rc, char *msg) {
   sqlite3_result_error(ctx, msg, -1);
   sqlite3_result_error_code(ctx, rc);
   sqlite3_free(msg);
+}
+
+/* ---- vector BLOBs -------------------------------------------------------- */
+
+int i2v_blob_floats(const void *b, int bytes, int dim, float *out, int *bad) {
+  if (bytes < 0 || bytes % 4 != 0 || (dim > 0 && bytes != 4 * dim) || (!b && bytes > 0))
+    return I2V_BLOB_LENGTH;
+  int n = bytes / 4;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+  if (n) memcpy(out, b, (size_t)n * sizeof(float));
+#else
+  for (int d = 0; d < n; d++) out[d] = i2v_get_lef32((const unsigned char *)b + 4 * d);
+#endif
+  /* x * 0 is 0 for every finite x and NaN for an infinity or a NaN: one
+  ** pass the compiler vectorises, then the culprit when there is one. */
+  float z = 0.0f;
+#pragma omp simd reduction(+ : z)
+  for (int d = 0; d < n; d++) z += out[d] * 0.0f;
+  if (z == 0.0f) return I2V_BLOB_OK;
+  for (int d = 0; d < n; d++)
+    if (out[d] * 0.0f != 0.0f) {
+      if (bad) *bad = d;
+      break;
+    }
+  return I2V_BLOB_NONFINITE;
 }
 
 /* ---- small helpers ------------------------------------------------------- */

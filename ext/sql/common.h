@@ -3,9 +3,9 @@
 ** (sql/common.c): the extension API pointer, the allocator on
 ** sqlite3_malloc64, the eponymous tables' vtab helpers, item values in and
 ** out of SQLite, the query functions' arguments (integers, the items an
-** argument names, float32 vectors), the model tables' existence and list
-** for messages, the
-** scalar functions' error tail, a monotonic clock and the JSON string writer.
+** argument names), the one float32 BLOB decoder, the model tables'
+** existence and list for messages, the scalar functions' error tail, a
+** monotonic clock and the JSON string writer.
 ** No SQL file is included from here, so every SQL file can include it.
 */
 #ifndef I2V_SQL_COMMON_H
@@ -101,11 +101,6 @@ int i2v_item_rows_push(i2v_item_rows *r, uint32_t row, float weight);
 int i2v_item_rows_add(const i2v_vocab *items, sqlite3_value *v, int objects, const char *fname,
                       const char *what, i2v_item_rows *out, char **msg);
 
-/* Decode n little-endian float32 values from b into out.  Returns the
-** position of the first value that is not finite (out then holds the ones
-** before it), or -1 when all are. */
-int i2v_blob_floats(const unsigned char *b, size_t n, float *out);
-
 /* ---- the model tables ---------------------------------------------------- */
 
 /* 1 when main has the table called name, 0 when not, -1 when SQLite could
@@ -121,6 +116,20 @@ int i2v_model_list(sqlite3 *db, char **out);
 ** returning SQLITE_ERROR; when the list cannot be read, "fname: cannot read
 ** model 'name': why" and that code. */
 int i2v_no_such_model(sqlite3 *db, const char *fname, const char *name, char **pzErr);
+
+/* ---- vector BLOBs -------------------------------------------------------- */
+
+/* What i2v_blob_floats found. */
+enum { I2V_BLOB_OK = 0, I2V_BLOB_LENGTH = 1, I2V_BLOB_NONFINITE = 2 };
+
+/* The one decoder of stored vectors: bytes bytes at b, little-endian
+** float32 values (sqlite-vec's layout), into out, checked.  With dim > 0 the
+** BLOB must be dim values (bytes == 4 x dim), with dim 0 any whole number
+** of them; every value must be finite.  Returns I2V_BLOB_OK,
+** I2V_BLOB_LENGTH (b NULL, or a length that does not fit), or
+** I2V_BLOB_NONFINITE with *bad (when not NULL) the index of the first NaN or
+** infinity; out is then partly written. */
+int i2v_blob_floats(const void *b, int bytes, int dim, float *out, int *bad);
 
 /* ---- scalar functions ---------------------------------------------------- */
 

@@ -115,39 +115,35 @@ void i2v_to_json_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
     sqlite3_result_error(ctx, "item2vec_to_json: expected a BLOB of float32 values", -1);
     return;
   }
-  const unsigned char *b = sqlite3_value_blob(argv[0]);
-  int n = sqlite3_value_bytes(argv[0]);
-  if (n % 4 != 0) {
-    char *msg = sqlite3_mprintf(
-        "item2vec_to_json: a BLOB of %d bytes is not a float32 vector (its length "
-        "must be a multiple of 4)",
-        n);
-    sqlite3_result_error(ctx, msg ? msg : "out of memory", -1);
-    sqlite3_free(msg);
+  const void *b = sqlite3_value_blob(argv[0]);
+  int n = sqlite3_value_bytes(argv[0]), bad = 0;
+  float *v = sqlite3_malloc64((size_t)n + 4);
+  int got = v ? i2v_blob_floats(b, n, 0, v, &bad) : -1;
+  if (got != I2V_BLOB_OK) {
+    char *msg =
+        got == I2V_BLOB_LENGTH
+            ? sqlite3_mprintf(
+                  "item2vec_to_json: a BLOB of %d bytes is not a float32 vector (its length "
+                  "must be a multiple of 4)",
+                  n)
+        : got == I2V_BLOB_NONFINITE
+            ? sqlite3_mprintf("item2vec_to_json: value %d of the BLOB is not a finite number", bad)
+            : NULL;
+    sqlite3_free(v);
+    i2v_result_error(ctx, SQLITE_ERROR, msg);
     return;
   }
   sqlite3_str *s = sqlite3_str_new(sqlite3_context_db_handle(ctx));
   sqlite3_str_appendchar(s, 1, '[');
   for (int i = 0; i < n / 4; i++) {
-    uint32_t u = (uint32_t)b[4 * i] | (uint32_t)b[4 * i + 1] << 8 | (uint32_t)b[4 * i + 2] << 16 |
-                 (uint32_t)b[4 * i + 3] << 24;
-    float f;
     char buf[32];
-    memcpy(&f, &u, 4);
-    if (!isfinite(f)) {
-      char *msg =
-          sqlite3_mprintf("item2vec_to_json: value %d of the BLOB is not a finite number", i);
-      sqlite3_free(sqlite3_str_finish(s));
-      sqlite3_result_error(ctx, msg ? msg : "out of memory", -1);
-      sqlite3_free(msg);
-      return;
-    }
     for (int prec = 6; prec <= 9; prec++) {
-      snprintf(buf, sizeof(buf), "%.*g", prec, (double)f);
-      if (strtof(buf, NULL) == f) break;
+      snprintf(buf, sizeof(buf), "%.*g", prec, (double)v[i]);
+      if (strtof(buf, NULL) == v[i]) break;
     }
     sqlite3_str_appendf(s, "%s%s", i ? "," : "", buf);
   }
+  sqlite3_free(v);
   sqlite3_str_appendchar(s, 1, ']');
   int rc = sqlite3_str_errcode(s);
   char *out = sqlite3_str_finish(s);

@@ -288,8 +288,8 @@ static int vector_query(sim_cursor *c, sqlite3_value *id, const float **qv, char
     return SQLITE_ERROR;
   }
   if (!b) return SQLITE_NOMEM;
-  int bad = i2v_blob_floats(b, (size_t)m->dim, c->qbuf);
-  if (bad >= 0) {
+  int bad = 0;
+  if (i2v_blob_floats(b, bytes, m->dim, c->qbuf, &bad) != I2V_BLOB_OK) {
     *msg =
         sqlite3_mprintf("similar_items: value %d of the query vector is not a finite number", bad);
     return SQLITE_ERROR;

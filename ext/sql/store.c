@@ -43,22 +43,6 @@ static const char schema_sql[] =
     "model TEXT NOT NULL, item, frequency INTEGER NOT NULL, "
     "vector BLOB NOT NULL, PRIMARY KEY (model, item)) WITHOUT ROWID;";
 
-static void put_le32(unsigned char *p, float f) {
-  uint32_t u;
-  memcpy(&u, &f, 4);
-  p[0] = (unsigned char)u;
-  p[1] = (unsigned char)(u >> 8);
-  p[2] = (unsigned char)(u >> 16);
-  p[3] = (unsigned char)(u >> 24);
-}
-
-static float get_le32(const unsigned char *p) {
-  uint32_t u = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-  float f;
-  memcpy(&f, &u, 4);
-  return f;
-}
-
 static const char context_schema_sql[] =
     "CREATE TABLE IF NOT EXISTS main.item2vec_context("
     "model TEXT NOT NULL, item, vector BLOB NOT NULL, "
@@ -140,7 +124,7 @@ static int insert_vectors(sqlite3 *db, const char *sql, int with_freq, const cha
   for (size_t i = 0; i < items->n; i++) {
     const float *row = vectors + i * stride;
     int col = 3;
-    for (int d = 0; d < dim; d++) put_le32(blob + 4 * d, row[d]);
+    for (int d = 0; d < dim; d++) i2v_put_lef32(blob + 4 * d, row[d]);
     /* Binding an integer key as text copies it, which can run out of memory. */
     rc = i2v_bind_item(st, 2, items, &items->entries[i]);
     if (rc != SQLITE_OK) break;
@@ -364,16 +348,12 @@ static int alloc_rows(i2v_model *m, size_t n) {
   return SQLITE_OK;
 }
 
-/* Copy one stored vector (dim little-endian float32) into its row and scale
-** it to unit length (i2v_vec_unit_row): the largest |value| of the scaled
-** row, or -1 when a value is not finite. */
-static float load_row(float *restrict row, const unsigned char *restrict b, int dim,
-                      size_t stride) {
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-  memcpy(row, b, (size_t)dim * sizeof(float));
-#else
-  for (int d = 0; d < dim; d++) row[d] = get_le32(b + 4 * d);
-#endif
+/* Decode one stored vector into its row and scale it to unit length
+** (i2v_vec_unit_row): the largest |value| of the scaled row, -1 when a
+** value is not finite, -2 when the BLOB is not dim float32 values. */
+static float load_row(float *row, const void *b, int bytes, int dim, size_t stride) {
+  int got = i2v_blob_floats(b, bytes, dim, row, NULL);
+  if (got != I2V_BLOB_OK) return got == I2V_BLOB_LENGTH ? -2.0f : -1.0f;
   return i2v_vec_unit_row(row, dim, stride);
 }
 
@@ -510,11 +490,9 @@ int i2v_store_load(sqlite3 *db, const char *fname, const char *name, i2v_model *
       size_t in_items = ahead < m->items.cap ? ahead : m->items.cap;
       i2v_prefault(m->items.entries + idx, (in_items - (size_t)idx) * sizeof(i2v_vocab_entry));
     }
+    const void *b = sqlite3_column_blob(st, 2);
     int bytes = sqlite3_column_bytes(st, 2);
-    const unsigned char *b = sqlite3_column_blob(st, 2);
-    float top = bytes == dim * 4 && b
-                    ? load_row(m->unit + (size_t)idx * m->stride, b, dim, m->stride)
-                    : -2.0f;
+    float top = load_row(m->unit + (size_t)idx * m->stride, b, bytes, dim, m->stride);
     if (top < 0) {
       /* A second copy of an item is skipped unread, as i2v_vocab_add would
       ** have found it: index the rows before this one to tell. */
@@ -658,17 +636,6 @@ void i2v_stored_model_free(i2v_stored_model *s) {
   memset(s, 0, sizeof(*s));
 }
 
-/* Decode one stored BLOB into dim floats: 0 when fine, 1 when its length is
-** wrong, 2 when a value is not finite. */
-static int decode_vector(const unsigned char *b, int bytes, int dim, float *row) {
-  if (!b || bytes != dim * 4) return 1;
-  for (int d = 0; d < dim; d++) {
-    row[d] = get_le32(b + 4 * d);
-    if (row[d] != row[d] || row[d] - row[d] != 0) return 2;
-  }
-  return 0;
-}
-
 /* Grow the packed n x dim matrices of s to hold cap rows. */
 static int stored_grow(i2v_stored_model *s, size_t cap) {
   int ovf = 0;
@@ -797,7 +764,8 @@ int i2v_store_read_state(sqlite3 *db, const char *fname, const char *name, i2v_s
     float *in = out->input + (size_t)idx * (size_t)out->dim;
     float *ctx = out->output + (size_t)idx * (size_t)out->dim;
     const char *which = "vector";
-    int bad = decode_vector(sqlite3_column_blob(st, 2), sqlite3_column_bytes(st, 2), out->dim, in);
+    int bad = i2v_blob_floats(sqlite3_column_blob(st, 2), sqlite3_column_bytes(st, 2), out->dim, in,
+                              NULL);
     if (!bad) {
       which = "context vector";
       if (sqlite3_column_type(st, 3) == SQLITE_NULL) {
@@ -808,12 +776,14 @@ int i2v_store_read_state(sqlite3 *db, const char *fname, const char *name, i2v_s
         rc = SQLITE_CORRUPT;
         goto fail;
       }
-      bad = decode_vector(sqlite3_column_blob(st, 3), sqlite3_column_bytes(st, 3), out->dim, ctx);
+      bad = i2v_blob_floats(sqlite3_column_blob(st, 3), sqlite3_column_bytes(st, 3), out->dim, ctx,
+                            NULL);
     }
     if (bad) {
       *pzErr = sqlite3_mprintf(
-          bad == 1 ? "%s: model '%s' has a malformed %s for item '%s' (not %d float32 values)"
-                   : "%s: model '%s' has a non-finite value in the %s of item '%s' (dimension %d)",
+          bad == I2V_BLOB_LENGTH
+              ? "%s: model '%s' has a malformed %s for item '%s' (not %d float32 values)"
+              : "%s: model '%s' has a non-finite value in the %s of item '%s' (dimension %d)",
           fname, name, which, (const char *)sqlite3_column_text(st, 0), out->dim);
       rc = SQLITE_CORRUPT;
       goto fail;
@@ -897,26 +867,20 @@ int i2v_model_context(sqlite3 *db, i2v_model *m, const char *fname, const float 
       }
       int64_t idx = got ? i2v_vocab_find(&m->items, &v) : -1;
       if (idx < 0) continue; /* not an item of the model: ignored */
-      const unsigned char *b = sqlite3_column_blob(st, 1);
-      if (!b || sqlite3_column_bytes(st, 1) != m->dim * 4) {
-        *pzErr = sqlite3_mprintf(
-            "%s: model '%s' has a context vector of %d bytes; "
-            "its dimension %d needs %d",
-            fname, m->name, sqlite3_column_bytes(st, 1), m->dim, m->dim * 4);
+      const void *b = sqlite3_column_blob(st, 1);
+      int bytes = sqlite3_column_bytes(st, 1);
+      int bad = i2v_blob_floats(b, bytes, m->dim, rows + (size_t)idx * m->stride, NULL);
+      if (bad != I2V_BLOB_OK) {
+        *pzErr =
+            bad == I2V_BLOB_LENGTH
+                ? sqlite3_mprintf(
+                      "%s: model '%s' has a context vector of %d bytes; "
+                      "its dimension %d needs %d",
+                      fname, m->name, bytes, m->dim, m->dim * 4)
+                : sqlite3_mprintf("%s: model '%s' has a non-finite context vector", fname, m->name);
         sqlite3_finalize(st);
         sqlite3_free(raw);
         return SQLITE_CORRUPT;
-      }
-      float *row = rows + (size_t)idx * m->stride;
-      for (int d = 0; d < m->dim; d++) {
-        row[d] = get_le32(b + 4 * d);
-        if (!isfinite(row[d])) {
-          *pzErr =
-              sqlite3_mprintf("%s: model '%s' has a non-finite context vector", fname, m->name);
-          sqlite3_finalize(st);
-          sqlite3_free(raw);
-          return SQLITE_CORRUPT;
-        }
       }
       found++;
     }

@@ -214,27 +214,19 @@ void i2v_export_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
       rc = SQLITE_ERROR;
       goto done;
     }
-    const unsigned char *b = sqlite3_column_blob(st, 1);
+    const void *b = sqlite3_column_blob(st, 1);
     int bytes = sqlite3_column_bytes(st, 1);
-    if (bytes != dim * 4 || !b) {
-      zErr = sqlite3_mprintf(
-          "%s: item '%s' of model '%s' has a vector of %d bytes; "
-          "dimension %d needs %d",
-          fname, name, model, bytes, dim, dim * 4);
+    int bad = i2v_blob_floats(b, bytes, dim, vec, NULL);
+    if (bad != I2V_BLOB_OK) {
+      zErr = bad == I2V_BLOB_LENGTH
+                 ? sqlite3_mprintf(
+                       "%s: item '%s' of model '%s' has a vector of %d bytes; "
+                       "dimension %d needs %d",
+                       fname, name, model, bytes, dim, dim * 4)
+                 : sqlite3_mprintf("%s: item '%s' of model '%s' has a non-finite value", fname,
+                                   name, model);
       rc = SQLITE_CORRUPT;
       goto done;
-    }
-    for (int d = 0; d < dim; d++) {
-      const unsigned char *q = b + 4 * d;
-      uint32_t u =
-          (uint32_t)q[0] | (uint32_t)q[1] << 8 | (uint32_t)q[2] << 16 | (uint32_t)q[3] << 24;
-      memcpy(&vec[d], &u, 4);
-      if (vec[d] != vec[d] || vec[d] - vec[d] != 0) {
-        zErr = sqlite3_mprintf("%s: item '%s' of model '%s' has a non-finite value", fname, name,
-                               model);
-        rc = SQLITE_CORRUPT;
-        goto done;
-      }
     }
     size_t need = i2v_w2v_row_bound(len, dim, binary);
     if (need > row_cap) {
