@@ -367,31 +367,24 @@ static int keep_entry(i2v_reader_impl *r, zip_entry *e, const unsigned char *h, 
   return I2V_OK;
 }
 
-static int zip_open(i2v_reader_impl *r, const char *member, char *err, size_t errlen) {
-  unsigned char *tail = NULL;
-  char *name = NULL;
-  zip_entry exact = {0}, base = {0}, only = {0};
-  int nbase = 0, nfiles = 0, rc = I2V_ERROR;
-  name_list list = {{0}, 0, 0};
-  int want = member && *member;
-  int want_has_slash = want && strchr(member, '/') != NULL;
-  size_t want_len = want ? strlen(member) : 0;
-
+/* The end-of-central-directory record: where the central directory is
+** and how many entries it has.  I2V_OK, or I2V_ERROR / I2V_NOMEM with err. */
+static int find_directory(i2v_reader_impl *r, off_t *size, uint32_t *cd_off, uint32_t *cd_size,
+                          uint16_t *nentries, char *err, size_t errlen) {
   if (fseeko(r->f, 0, SEEK_END) != 0) {
     set_err(err, errlen, "cannot seek (%s)", strerror(errno));
-    goto done;
+    return I2V_ERROR;
   }
-  off_t size = ftello(r->f);
+  *size = ftello(r->f);
   size_t ntail =
-      size < ZIP_EOCD_SIZE + ZIP_MAX_COMMENT ? (size_t)size : ZIP_EOCD_SIZE + ZIP_MAX_COMMENT;
-  tail = i2v_malloc(r->alloc, ntail);
-  name = i2v_malloc(r->alloc, 65536);
-  if (!tail || !name) {
-    rc = I2V_NOMEM;
+      *size < ZIP_EOCD_SIZE + ZIP_MAX_COMMENT ? (size_t)*size : ZIP_EOCD_SIZE + ZIP_MAX_COMMENT;
+  unsigned char *tail = i2v_malloc(r->alloc, ntail);
+  int rc = I2V_ERROR;
+  if (!tail) {
     set_err(err, errlen, "out of memory");
-    goto done;
+    return I2V_NOMEM;
   }
-  if (fseeko(r->f, size - (off_t)ntail, SEEK_SET) != 0 || fread(tail, 1, ntail, r->f) != ntail) {
+  if (fseeko(r->f, *size - (off_t)ntail, SEEK_SET) != 0 || fread(tail, 1, ntail, r->f) != ntail) {
     set_err(err, errlen, "read error (%s)", strerror(errno));
     goto done;
   }
@@ -410,11 +403,12 @@ static int zip_open(i2v_reader_impl *r, const char *member, char *err, size_t er
     goto done;
   }
   const unsigned char *eocd = tail + at;
-  uint64_t eocd_pos = (uint64_t)size - ntail + (uint64_t)at;
+  uint64_t eocd_pos = (uint64_t)*size - ntail + (uint64_t)at;
   uint16_t disk = get16(eocd + 4), cd_disk = get16(eocd + 6);
-  uint16_t nentries = get16(eocd + 10);
-  uint32_t cd_size = i2v_get_le32(eocd + 12), cd_off = i2v_get_le32(eocd + 16);
-  if (nentries == 0xffff || cd_size == 0xffffffffu || cd_off == 0xffffffffu) {
+  *nentries = get16(eocd + 10);
+  *cd_size = i2v_get_le32(eocd + 12);
+  *cd_off = i2v_get_le32(eocd + 16);
+  if (*nentries == 0xffff || *cd_size == 0xffffffffu || *cd_off == 0xffffffffu) {
     set_err(err, errlen,
             "a zip64 archive, which is not supported (unzip it, or gzip the member "
             "instead)");
@@ -424,13 +418,42 @@ static int zip_open(i2v_reader_impl *r, const char *member, char *err, size_t er
     set_err(err, errlen, "a multi-part zip archive, which is not supported");
     goto done;
   }
-  if ((uint64_t)cd_off + cd_size > eocd_pos) {
+  if ((uint64_t)*cd_off + *cd_size > eocd_pos) {
     set_err(err, errlen, "a corrupt zip archive (its central directory lies outside the file)");
     goto done;
   }
-  if (fseeko(r->f, (off_t)cd_off, SEEK_SET) != 0) {
+  if (fseeko(r->f, (off_t)*cd_off, SEEK_SET) != 0) {
     set_err(err, errlen, "cannot seek (%s)", strerror(errno));
     goto done;
+  }
+  rc = I2V_OK;
+done:
+  i2v_free(r->alloc, tail);
+  return rc;
+}
+
+/* What the central directory says about the member asked for (or, with
+** none asked for, about the only file). */
+typedef struct zip_matches {
+  const char *member; /* asked for, or NULL */
+  zip_entry exact, base, only;
+  int nbase, nfiles;
+  name_list list;
+} zip_matches;
+
+/* Read the nentries entries of the central directory (the file is at its
+** start) into zm.  I2V_OK, or I2V_ERROR / I2V_NOMEM with err. */
+static int scan_directory(i2v_reader_impl *r, uint16_t nentries, uint32_t cd_size, zip_matches *zm,
+                          char *err, size_t errlen) {
+  const char *member = zm->member;
+  int want = member && *member;
+  int want_has_slash = want && strchr(member, '/') != NULL;
+  size_t want_len = want ? strlen(member) : 0;
+  char *name = i2v_malloc(r->alloc, 65536);
+  int rc = I2V_ERROR;
+  if (!name) {
+    set_err(err, errlen, "out of memory");
+    return I2V_NOMEM;
   }
   uint64_t cd_left = cd_size;
   for (unsigned k = 0; k < nentries; k++) {
@@ -456,16 +479,16 @@ static int zip_open(i2v_reader_impl *r, const char *member, char *err, size_t er
     name[nlen] = 0;
     if (nlen == 0 || name[nlen - 1] == '/') continue; /* a directory */
     if (memchr(name, 0, nlen)) continue;              /* not a usable name */
-    nfiles++;
-    list_add(&list, name, nlen);
+    zm->nfiles++;
+    list_add(&zm->list, name, nlen);
     int krc = I2V_OK;
     if (!want) {
-      if (nfiles == 1) krc = keep_entry(r, &only, h, name, nlen);
+      if (zm->nfiles == 1) krc = keep_entry(r, &zm->only, h, name, nlen);
     } else if (nlen == want_len && memcmp(name, member, nlen) == 0) {
-      if (!exact.name) krc = keep_entry(r, &exact, h, name, nlen);
+      if (!zm->exact.name) krc = keep_entry(r, &zm->exact, h, name, nlen);
     } else if (!want_has_slash && nlen > want_len && name[nlen - want_len - 1] == '/' &&
                memcmp(name + nlen - want_len, member, want_len) == 0) {
-      if (++nbase == 1) krc = keep_entry(r, &base, h, name, nlen);
+      if (++zm->nbase == 1) krc = keep_entry(r, &zm->base, h, name, nlen);
     }
     if (krc != I2V_OK) {
       rc = krc;
@@ -473,71 +496,76 @@ static int zip_open(i2v_reader_impl *r, const char *member, char *err, size_t er
       goto done;
     }
   }
+  rc = I2V_OK;
+done:
+  i2v_free(r->alloc, name);
+  return rc;
+}
 
-  zip_entry *e = NULL;
-  if (!want) {
-    if (nfiles == 1) {
-      e = &only;
-    } else {
-      set_err(err, errlen,
-              nfiles ? "a zip archive with %d members; name one with member=...: %s"
-                     : "an empty zip archive%.0d%s",
-              nfiles, list.text);
-      goto done;
-    }
-  } else if (exact.name) {
-    e = &exact;
-  } else if (nbase == 1) {
-    e = &base;
-  } else if (nbase > 1) {
-    set_err(err, errlen, "member '%s' matches %d members; give its full path: %s", member, nbase,
-            list.text);
-    goto done;
-  } else {
-    set_err(err, errlen, "no member '%s' in the archive; its members: %s", member,
-            nfiles ? list.text : "none");
-    goto done;
+/* The entry to read, or NULL with err saying why none is. */
+static zip_entry *choose_entry(zip_matches *zm, char *err, size_t errlen) {
+  const char *member = zm->member;
+  if (!(member && *member)) {
+    if (zm->nfiles == 1) return &zm->only;
+    set_err(err, errlen,
+            zm->nfiles ? "a zip archive with %d members; name one with member=...: %s"
+                       : "an empty zip archive%.0d%s",
+            zm->nfiles, zm->list.text);
+    return NULL;
   }
+  if (zm->exact.name) return &zm->exact;
+  if (zm->nbase == 1) return &zm->base;
+  if (zm->nbase > 1)
+    set_err(err, errlen, "member '%s' matches %d members; give its full path: %s", member,
+            zm->nbase, zm->list.text);
+  else
+    set_err(err, errlen, "no member '%s' in the archive; its members: %s", member,
+            zm->nfiles ? zm->list.text : "none");
+  return NULL;
+}
 
+/* Check entry e and set r up to read its data (the archive is size bytes).
+** I2V_OK, or I2V_ERROR / I2V_NOMEM with err. */
+static int open_entry(i2v_reader_impl *r, zip_entry *e, off_t size, char *err, size_t errlen) {
   if (e->flags & 1) {
     set_err(err, errlen, "member '%s' is encrypted, which is not supported", e->name);
-    goto done;
+    return I2V_ERROR;
   }
   if (e->csize == 0xffffffffu || e->usize == 0xffffffffu || e->local_off == 0xffffffffu) {
     set_err(err, errlen,
             "member '%s' is a zip64 entry (4 GiB or more), which is not supported; "
             "unzip it, or gzip it instead",
             e->name);
-    goto done;
+    return I2V_ERROR;
   }
   if (e->method != 0 && e->method != 8) {
     set_err(err, errlen,
             "member '%s' uses compression method %u (%s), which is not supported "
             "(only stored and deflated members are)",
             e->name, (unsigned)e->method, method_name(e->method));
-    goto done;
+    return I2V_ERROR;
   }
   if (e->method == 0 && e->csize != e->usize) {
     set_err(err, errlen,
             "a corrupt zip archive (stored member '%s' has different compressed and "
             "uncompressed sizes)",
             e->name);
-    goto done;
+    return I2V_ERROR;
   }
   unsigned char lh[ZIP_LFH_SIZE];
   if (fseeko(r->f, (off_t)e->local_off, SEEK_SET) != 0 ||
       fread(lh, 1, ZIP_LFH_SIZE, r->f) != ZIP_LFH_SIZE || i2v_get_le32(lh) != 0x04034b50) {
     set_err(err, errlen, "a corrupt zip archive (the local header of '%s' is damaged)", e->name);
-    goto done;
+    return I2V_ERROR;
   }
   uint64_t data = (uint64_t)e->local_off + ZIP_LFH_SIZE + get16(lh + 26) + get16(lh + 28);
   if (data + e->csize > (uint64_t)size) {
     set_err(err, errlen, "member '%s' is truncated (the archive ends inside its data)", e->name);
-    goto done;
+    return I2V_ERROR;
   }
   if (fseeko(r->f, (off_t)data, SEEK_SET) != 0) {
     set_err(err, errlen, "cannot seek (%s)", strerror(errno));
-    goto done;
+    return I2V_ERROR;
   }
   r->method = e->method;
   r->remaining = e->csize;
@@ -548,20 +576,30 @@ static int zip_open(i2v_reader_impl *r, const char *member, char *err, size_t er
   e->name = NULL;
   if (r->method == 8) {
     if (inflateInit2(&r->zs, -MAX_WBITS) != Z_OK) {
-      rc = I2V_NOMEM;
       set_err(err, errlen, "out of memory");
-      goto done;
+      return I2V_NOMEM;
     }
     r->zs_init = 1;
   }
-  rc = I2V_OK;
+  return I2V_OK;
+}
 
-done:
-  i2v_free(r->alloc, tail);
-  i2v_free(r->alloc, name);
-  i2v_free(r->alloc, exact.name);
-  i2v_free(r->alloc, base.name);
-  i2v_free(r->alloc, only.name);
+static int zip_open(i2v_reader_impl *r, const char *member, char *err, size_t errlen) {
+  zip_matches zm;
+  off_t size = 0;
+  uint32_t cd_off = 0, cd_size = 0;
+  uint16_t nentries = 0;
+  memset(&zm, 0, sizeof(zm));
+  zm.member = member;
+  int rc = find_directory(r, &size, &cd_off, &cd_size, &nentries, err, errlen);
+  if (rc == I2V_OK) rc = scan_directory(r, nentries, cd_size, &zm, err, errlen);
+  if (rc == I2V_OK) {
+    zip_entry *e = choose_entry(&zm, err, errlen);
+    rc = e ? open_entry(r, e, size, err, errlen) : I2V_ERROR;
+  }
+  i2v_free(r->alloc, zm.exact.name);
+  i2v_free(r->alloc, zm.base.name);
+  i2v_free(r->alloc, zm.only.name);
   return rc;
 }
 

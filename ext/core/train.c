@@ -629,6 +629,213 @@ static int wait_workers(shared_state *s, int started, int ms) {
   return s->n_finished >= started;
 }
 
+/* Initial vectors: uniform in [-1, 1) / dim as gensim 4 draws them (twice
+** word2vec.c's range; README.md, "How results relate to gensim", says what
+** it changed), output rows zero; the rows of a starting point copied. */
+static void init_vectors(shared_state *s, const i2v_start *start, uint32_t nvocab, int64_t seed) {
+  const int dim = s->dim;
+  uint64_t r = rng_seed((uint64_t)seed, 0x5eed);
+  uint32_t first = 0;
+  if (start && start->input) {
+    first = start->n < nvocab ? start->n : nvocab;
+    if (start->rate) {
+      s->n_stored = first;
+      s->rate = start->rate;
+    }
+    for (uint32_t i = 0; i < first; i++) {
+      memcpy(s->input + (size_t)i * s->stride, start->input + (size_t)i * dim,
+             sizeof(float) * (size_t)dim);
+      if (start->output)
+        memcpy(s->output + (size_t)i * s->stride, start->output + (size_t)i * dim,
+               sizeof(float) * (size_t)dim);
+    }
+  }
+  for (uint32_t i = first; i < nvocab; i++) {
+    float *row = s->input + (size_t)i * s->stride;
+    for (int d = 0; d < dim; d++) {
+      double u = (double)(rng_next(&r) >> 11) * (1.0 / 9007199254740992.0);
+      row[d] = (float)((2.0 * u - 1.0) / dim);
+    }
+  }
+}
+
+/* The tables: negatives (alias table over counts^ns_exponent) and the
+** subsampling thresholds.  I2V_OK or I2V_NOMEM. */
+static int build_tables(shared_state *s, const uint64_t *counts, uint32_t nvocab,
+                        const i2v_alloc *a) {
+  const i2v_options *o = s->o;
+  int rc = i2v_alias_build(&s->negatives, counts, nvocab, o->ns_exponent, a);
+  if (rc != I2V_OK) return rc;
+  s->keep = i2v_malloc(a, sizeof(uint32_t) * (size_t)nvocab);
+  if (!s->keep) return I2V_NOMEM;
+  double retain = 0;
+  for (uint32_t i = 0; i < nvocab; i++) retain += (double)counts[i];
+  double t = o->sample * retain;
+  for (uint32_t i = 0; i < nvocab; i++) {
+    double p = 1.0;
+    if (o->sample > 0 && counts[i] > 0) {
+      double v = (double)counts[i];
+      p = (sqrt(v / t) + 1.0) * (t / v);
+    }
+    s->keep[i] = p >= 1.0 ? UINT32_MAX : (uint32_t)(p * 4294967296.0);
+  }
+  return I2V_OK;
+}
+
+static void free_workers(worker *workers, int nw, const i2v_alloc *a) {
+  if (!workers) return;
+  for (int k = 0; k < nw; k++) {
+    i2v_free(a, workers[k].hidden);
+    i2v_free(a, workers[k].grad);
+    i2v_free(a, workers[k].sentence);
+    i2v_free(a, workers[k].targets);
+    i2v_free(a, workers[k].ahead);
+    i2v_free(a, workers[k].gains);
+    i2v_free(a, workers[k].out_gains);
+    i2v_free(a, workers[k].rows);
+  }
+  i2v_free(a, workers);
+}
+
+/* nw workers and their chunks: contiguous runs of about equal token
+** counts, each with its buffers.  NULL when memory ran out. */
+static worker *make_workers(shared_state *s, int nw, uint64_t total_tokens, uint64_t max_len,
+                            const i2v_alloc *a) {
+  const i2v_corpus *c = s->c;
+  worker *workers = i2v_malloc(a, sizeof(worker) * (size_t)nw);
+  if (!workers) return NULL;
+  memset(workers, 0, sizeof(worker) * (size_t)nw);
+  uint64_t q = 0, acc = 0;
+  size_t nt8 = ((size_t)s->o->negative + 1 + 7) & ~(size_t)7;
+  for (int k = 0; k < nw; k++) {
+    worker *w = &workers[k];
+    w->s = s;
+    w->seq_begin = q;
+    uint64_t goal = total_tokens * (uint64_t)(k + 1) / (uint64_t)nw;
+    while (q < c->nseq && (acc < goal || k == nw - 1)) {
+      acc += c->starts[q + 1] - c->starts[q];
+      q++;
+    }
+    w->seq_end = q;
+    w->chunk_tokens = c->starts[w->seq_end] - c->starts[w->seq_begin];
+    w->hidden = i2v_malloc(a, sizeof(float) * s->stride);
+    w->grad = i2v_malloc(a, sizeof(float) * s->stride);
+    w->sentence = i2v_malloc(a, sizeof(uint32_t) * (size_t)(max_len ? max_len : 1));
+    w->targets = i2v_malloc(a, sizeof(uint32_t) * nt8);
+    w->ahead = i2v_malloc(a, sizeof(uint32_t) * nt8);
+    w->gains = i2v_malloc(a, sizeof(float) * nt8);
+    w->out_gains = i2v_malloc(a, sizeof(float) * nt8);
+    w->rows = i2v_malloc(a, sizeof(float *) * nt8);
+    if (!w->hidden || !w->grad || !w->sentence || !w->targets || !w->ahead || !w->gains ||
+        !w->out_gains || !w->rows) {
+      free_workers(workers, nw, a);
+      return NULL;
+    }
+  }
+  return workers;
+}
+
+/* Progress so far, for the poll callback: nonzero when it asks to stop. */
+static int report(i2v_poll_fn poll, void *poll_ctx, const shared_state *s, int epoch,
+                  uint64_t total_tokens, double loss, const double *epoch_loss) {
+  i2v_progress p;
+  p.epoch = epoch;
+  p.epochs = s->o->epochs;
+  p.done = __atomic_load_n(&s->done, __ATOMIC_RELAXED);
+  p.total = total_tokens * (uint64_t)s->o->epochs;
+  p.loss = loss;
+  p.epoch_loss = epoch_loss;
+  return poll(poll_ctx, &p);
+}
+
+/* One epoch: start the workers, poll every 50 ms while they run (the poll
+** may cancel), join them and add up their loss.  I2V_OK, I2V_CANCELLED or
+** I2V_ERROR (a thread would not start), with err. */
+static int run_epoch(shared_state *s, worker *workers, int nw, int e, uint64_t total_tokens,
+                     i2v_poll_fn poll, void *poll_ctx, i2v_trained *out, char *err, size_t errlen) {
+  const i2v_options *o = s->o;
+  s->epoch = e;
+  s->n_finished = 0; /* the last epoch's workers are all joined */
+  int started = 0;
+  for (int k = 0; k < nw; k++) {
+    worker *w = &workers[k];
+    w->rng = rng_seed((uint64_t)o->seed, (uint64_t)e * 1000003u + (uint64_t)k + 1);
+    for (int d = 1; d <= o->negative; d++)
+      w->ahead[d] = i2v_alias_draw(&s->negatives, rng_next(&w->rng));
+    w->loss = 0;
+    w->published_loss = 0;
+    if (pthread_create(&w->thread, NULL, worker_main, w) != 0) {
+      __atomic_store_n(&s->cancel, 1, __ATOMIC_RELAXED);
+      break;
+    }
+    w->started = 1;
+    started++;
+  }
+  int cancelled = started < nw;
+  for (;;) {
+    pthread_mutex_lock(&s->lock);
+    int all = wait_workers(s, started, 50);
+    pthread_mutex_unlock(&s->lock);
+    if (all) break;
+    if (poll && !cancelled) {
+      double lsum = 0;
+      for (int k = 0; k < started; k++) {
+        double l;
+        __atomic_load(&workers[k].published_loss, &l, __ATOMIC_RELAXED);
+        lsum += l;
+      }
+      if (report(poll, poll_ctx, s, e, total_tokens, lsum, out->epoch_loss)) {
+        cancelled = 1;
+        __atomic_store_n(&s->cancel, 1, __ATOMIC_RELAXED);
+      }
+    }
+  }
+  for (int k = 0; k < started; k++) {
+    pthread_join(workers[k].thread, NULL);
+    workers[k].started = 0;
+    out->epoch_loss[e] += workers[k].loss;
+    out->trained += workers[k].kept;
+    workers[k].kept = 0;
+  }
+  if (started < nw) {
+    snprintf(err, errlen, "cannot start worker thread %d of %d", started + 1, nw);
+    return I2V_ERROR;
+  }
+  if (cancelled ||
+      (poll && report(poll, poll_ctx, s, e, total_tokens, out->epoch_loss[e], out->epoch_loss))) {
+    snprintf(err, errlen, "interrupted");
+    return I2V_CANCELLED;
+  }
+  return I2V_OK;
+}
+
+/* The shared state, its lock and condition initialised; NULL when they or
+** memory could not be had. */
+static shared_state *new_shared(const i2v_alloc *a) {
+  shared_state *s = i2v_malloc(a, sizeof(*s));
+  if (!s) return NULL;
+  memset(s, 0, sizeof(*s));
+  if (pthread_mutex_init(&s->lock, NULL) != 0) {
+    i2v_free(a, s);
+    return NULL;
+  }
+  if (pthread_cond_init(&s->done_cond, NULL) != 0) {
+    pthread_mutex_destroy(&s->lock);
+    i2v_free(a, s);
+    return NULL;
+  }
+  return s;
+}
+
+static void free_shared(shared_state *s, const i2v_alloc *a) {
+  if (!s) return;
+  pthread_cond_destroy(&s->done_cond);
+  pthread_mutex_destroy(&s->lock);
+  i2v_alias_free(&s->negatives, a);
+  i2v_free(a, s->keep);
+  i2v_free(a, s);
+}
+
 int i2v_train(const i2v_options *o, const i2v_alloc *a, const uint64_t *counts, uint32_t nvocab,
               const i2v_corpus *c, const i2v_start *start, i2v_poll_fn poll, void *poll_ctx,
               i2v_trained *out, char *err, size_t errlen) {
@@ -655,20 +862,8 @@ int i2v_train(const i2v_options *o, const i2v_alloc *a, const uint64_t *counts, 
     if (len > max_len) max_len = len;
   }
 
-  s = i2v_malloc(a, sizeof(*s));
+  s = new_shared(a);
   if (!s) goto fail;
-  memset(s, 0, sizeof(*s));
-  if (pthread_mutex_init(&s->lock, NULL) != 0) {
-    i2v_free(a, s);
-    s = NULL;
-    goto fail;
-  }
-  if (pthread_cond_init(&s->done_cond, NULL) != 0) {
-    pthread_mutex_destroy(&s->lock);
-    i2v_free(a, s);
-    s = NULL;
-    goto fail;
-  }
   s->o = o;
   s->c = c;
   s->dim = dim;
@@ -683,168 +878,20 @@ int i2v_train(const i2v_options *o, const i2v_alloc *a, const uint64_t *counts, 
   out->epoch_loss = i2v_malloc(a, sizeof(double) * (size_t)o->epochs);
   if (!s->input || !s->output || !out->epoch_loss) goto fail;
   memset(out->epoch_loss, 0, sizeof(double) * (size_t)o->epochs);
-
-  /* Initial vectors: uniform in [-1, 1) / dim as gensim 4 draws them (twice
-  ** word2vec.c's range; README.md, "How results relate to gensim", says what
-  ** it changed), output rows zero. */
-  {
-    uint64_t r = rng_seed((uint64_t)o->seed, 0x5eed);
-    uint32_t first = 0;
-    if (start && start->input) {
-      first = start->n < nvocab ? start->n : nvocab;
-      if (start->rate) {
-        s->n_stored = first;
-        s->rate = start->rate;
-      }
-      for (uint32_t i = 0; i < first; i++) {
-        memcpy(s->input + (size_t)i * s->stride, start->input + (size_t)i * dim,
-               sizeof(float) * (size_t)dim);
-        if (start->output)
-          memcpy(s->output + (size_t)i * s->stride, start->output + (size_t)i * dim,
-                 sizeof(float) * (size_t)dim);
-      }
-    }
-    for (uint32_t i = first; i < nvocab; i++) {
-      float *row = s->input + (size_t)i * s->stride;
-      for (int d = 0; d < dim; d++) {
-        double u = (double)(rng_next(&r) >> 11) * (1.0 / 9007199254740992.0);
-        row[d] = (float)((2.0 * u - 1.0) / dim);
-      }
-    }
-  }
-
-  /* Tables: negatives, subsampling thresholds. */
+  init_vectors(s, start, nvocab, o->seed);
   /* The epoch loop and kernel of the level this run takes. */
   out->isa = i2v_isa_pick(o->isa);
   s->run = run_chunk_at[out->isa];
-  rc = i2v_alias_build(&s->negatives, counts, nvocab, o->ns_exponent, a);
-  if (rc != I2V_OK) goto fail;
+  if ((rc = build_tables(s, counts, nvocab, a)) != I2V_OK) goto fail;
   rc = I2V_NOMEM;
-  s->keep = i2v_malloc(a, sizeof(uint32_t) * (size_t)nvocab);
-  if (!s->keep) goto fail;
-  {
-    double retain = 0;
-    for (uint32_t i = 0; i < nvocab; i++) retain += (double)counts[i];
-    double t = o->sample * retain;
-    for (uint32_t i = 0; i < nvocab; i++) {
-      double p = 1.0;
-      if (o->sample > 0 && counts[i] > 0) {
-        double v = (double)counts[i];
-        p = (sqrt(v / t) + 1.0) * (t / v);
-      }
-      s->keep[i] = p >= 1.0 ? UINT32_MAX : (uint32_t)(p * 4294967296.0);
-    }
-  }
-
-  /* Workers and their chunks: contiguous runs of about equal token counts. */
   if ((uint64_t)nw > c->nseq) nw = (int)c->nseq;
-  workers = i2v_malloc(a, sizeof(worker) * (size_t)nw);
+  workers = make_workers(s, nw, total_tokens, max_len, a);
   if (!workers) goto fail;
-  memset(workers, 0, sizeof(worker) * (size_t)nw);
-  {
-    uint64_t q = 0, acc = 0;
-    for (int k = 0; k < nw; k++) {
-      worker *w = &workers[k];
-      w->s = s;
-      w->seq_begin = q;
-      uint64_t goal = total_tokens * (uint64_t)(k + 1) / (uint64_t)nw;
-      while (q < c->nseq && (acc < goal || k == nw - 1)) {
-        acc += c->starts[q + 1] - c->starts[q];
-        q++;
-      }
-      w->seq_end = q;
-      w->chunk_tokens = c->starts[w->seq_end] - c->starts[w->seq_begin];
-      w->hidden = i2v_malloc(a, sizeof(float) * s->stride);
-      w->grad = i2v_malloc(a, sizeof(float) * s->stride);
-      w->sentence = i2v_malloc(a, sizeof(uint32_t) * (size_t)(max_len ? max_len : 1));
-      size_t nt8 = ((size_t)o->negative + 1 + 7) & ~(size_t)7;
-      w->targets = i2v_malloc(a, sizeof(uint32_t) * nt8);
-      w->ahead = i2v_malloc(a, sizeof(uint32_t) * nt8);
-      w->gains = i2v_malloc(a, sizeof(float) * nt8);
-      w->out_gains = i2v_malloc(a, sizeof(float) * nt8);
-      w->rows = i2v_malloc(a, sizeof(float *) * nt8);
-      if (!w->hidden || !w->grad || !w->sentence || !w->targets || !w->ahead || !w->gains ||
-          !w->out_gains || !w->rows)
-        goto fail;
-    }
-  }
 
-  for (int e = 0; e < o->epochs; e++) {
-    s->epoch = e;
-    s->n_finished = 0; /* the last epoch's workers are all joined */
-    int started = 0;
-    for (int k = 0; k < nw; k++) {
-      worker *w = &workers[k];
-      w->rng = rng_seed((uint64_t)o->seed, (uint64_t)e * 1000003u + (uint64_t)k + 1);
-      for (int d = 1; d <= o->negative; d++)
-        w->ahead[d] = i2v_alias_draw(&s->negatives, rng_next(&w->rng));
-      w->loss = 0;
-      w->published_loss = 0;
-      if (pthread_create(&w->thread, NULL, worker_main, w) != 0) {
-        __atomic_store_n(&s->cancel, 1, __ATOMIC_RELAXED);
-        break;
-      }
-      w->started = 1;
-      started++;
-    }
-    int cancelled = started < nw;
-    for (;;) {
-      pthread_mutex_lock(&s->lock);
-      int all = wait_workers(s, started, 50);
-      pthread_mutex_unlock(&s->lock);
-      if (all) break;
-      if (poll && !cancelled) {
-        i2v_progress p;
-        double lsum = 0;
-        for (int k = 0; k < started; k++) {
-          double l;
-          __atomic_load(&workers[k].published_loss, &l, __ATOMIC_RELAXED);
-          lsum += l;
-        }
-        p.epoch = e;
-        p.epochs = o->epochs;
-        p.done = __atomic_load_n(&s->done, __ATOMIC_RELAXED);
-        p.total = total_tokens * (uint64_t)o->epochs;
-        p.loss = lsum;
-        p.epoch_loss = out->epoch_loss;
-        if (poll(poll_ctx, &p)) {
-          cancelled = 1;
-          __atomic_store_n(&s->cancel, 1, __ATOMIC_RELAXED);
-        }
-      }
-    }
-    for (int k = 0; k < started; k++) {
-      pthread_join(workers[k].thread, NULL);
-      workers[k].started = 0;
-      out->epoch_loss[e] += workers[k].loss;
-      out->trained += workers[k].kept;
-      workers[k].kept = 0;
-    }
-    if (started < nw) {
-      snprintf(err, errlen, "cannot start worker thread %d of %d", started + 1, nw);
-      rc = I2V_ERROR;
+  for (int e = 0; e < o->epochs; e++)
+    if ((rc = run_epoch(s, workers, nw, e, total_tokens, poll, poll_ctx, out, err, errlen)) !=
+        I2V_OK)
       goto fail;
-    }
-    if (cancelled) {
-      snprintf(err, errlen, "interrupted");
-      rc = I2V_CANCELLED;
-      goto fail;
-    }
-    if (poll) {
-      i2v_progress p;
-      p.epoch = e;
-      p.epochs = o->epochs;
-      p.done = __atomic_load_n(&s->done, __ATOMIC_RELAXED);
-      p.total = total_tokens * (uint64_t)o->epochs;
-      p.loss = out->epoch_loss[e];
-      p.epoch_loss = out->epoch_loss;
-      if (poll(poll_ctx, &p)) {
-        snprintf(err, errlen, "interrupted");
-        rc = I2V_CANCELLED;
-        goto fail;
-      }
-    }
-  }
   rc = I2V_OK;
   goto done;
 
@@ -852,25 +899,7 @@ fail:
   if (rc == I2V_NOMEM) snprintf(err, errlen, "out of memory");
   i2v_trained_free(out, a);
 done:
-  if (workers) {
-    for (int k = 0; k < nw; k++) {
-      i2v_free(a, workers[k].hidden);
-      i2v_free(a, workers[k].grad);
-      i2v_free(a, workers[k].sentence);
-      i2v_free(a, workers[k].targets);
-      i2v_free(a, workers[k].ahead);
-      i2v_free(a, workers[k].gains);
-      i2v_free(a, workers[k].out_gains);
-      i2v_free(a, workers[k].rows);
-    }
-    i2v_free(a, workers);
-  }
-  if (s) {
-    pthread_cond_destroy(&s->done_cond);
-    pthread_mutex_destroy(&s->lock);
-    i2v_alias_free(&s->negatives, a);
-    i2v_free(a, s->keep);
-    i2v_free(a, s);
-  }
+  free_workers(workers, nw, a);
+  free_shared(s, a);
   return rc;
 }

@@ -394,19 +394,18 @@ static int index_items(i2v_model *m) {
 ** runs this inside one read transaction (see i2v_conn_model), so the header
 ** and the rows come from the same version of the database.
 */
-int i2v_store_load(sqlite3 *db, const char *fname, const char *name, i2v_model **out,
-                   char **pzErr) {
-  sqlite3_stmt *st = NULL;
-  i2v_model *m = NULL;
-  int rc;
-  int64_t nitems = 0;
-  *out = NULL;
+/* "fname: cannot read model 'name': why" with the code to return. */
+static int cannot_read(sqlite3 *db, const char *fname, const char *name, int rc, char **pzErr) {
+  *pzErr = sqlite3_mprintf("%s: cannot read model '%s': %s", fname, name, sqlite3_errmsg(db));
+  return rc == SQLITE_OK || rc == SQLITE_ROW || rc == SQLITE_DONE ? SQLITE_ERROR : rc;
+}
 
+/* The model's header row: its dimension and (a hint of) its item count. */
+static int read_header(sqlite3 *db, const char *fname, const char *name, int *dim, int64_t *nitems,
+                       char **pzErr) {
+  sqlite3_stmt *st = NULL;
   int has = i2v_model_tables(db);
-  if (has < 0) {
-    rc = sqlite3_errcode(db);
-    goto sqlerr;
-  }
+  if (has < 0) return cannot_read(db, fname, name, sqlite3_errcode(db), pzErr);
   if (!has) {
     *pzErr = sqlite3_mprintf(
         "%s: no such model '%s': no model has been trained in this database "
@@ -414,49 +413,66 @@ int i2v_store_load(sqlite3 *db, const char *fname, const char *name, i2v_model *
         fname, name);
     return SQLITE_ERROR;
   }
-  rc = sqlite3_prepare_v2(db, "SELECT dim, items FROM main.item2vec_models WHERE name = ?1", -1,
-                          &st, NULL);
-  if (rc != SQLITE_OK) goto sqlerr;
+  int rc = sqlite3_prepare_v2(db, "SELECT dim, items FROM main.item2vec_models WHERE name = ?1", -1,
+                              &st, NULL);
+  if (rc != SQLITE_OK) return cannot_read(db, fname, name, rc, pzErr);
   sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
   rc = sqlite3_step(st);
   if (rc == SQLITE_DONE) {
     sqlite3_finalize(st);
     return i2v_no_such_model(db, fname, name, pzErr);
   }
-  if (rc != SQLITE_ROW) goto sqlerr;
-  int dim = sqlite3_column_int(st, 0);
-  nitems = sqlite3_column_int64(st, 1);
+  if (rc != SQLITE_ROW) {
+    rc = cannot_read(db, fname, name, rc, pzErr);
+    sqlite3_finalize(st);
+    return rc;
+  }
+  *dim = sqlite3_column_int(st, 0);
+  *nitems = sqlite3_column_int64(st, 1);
   sqlite3_finalize(st);
-  st = NULL;
-  if (dim < 1 || dim > 65536 || nitems < 0 || nitems > 0xfffffffe) {
+  if (*dim < 1 || *dim > 65536 || *nitems < 0 || *nitems > 0xfffffffe) {
     *pzErr = sqlite3_mprintf("%s: model '%s' has an invalid header (dim %d, items %lld)", fname,
-                             name, dim, (long long)nitems);
+                             name, *dim, (long long)*nitems);
     return SQLITE_CORRUPT;
   }
+  return SQLITE_OK;
+}
 
-  m = sqlite3_malloc64(sizeof(*m));
-  if (!m) return SQLITE_NOMEM;
-  memset(m, 0, sizeof(*m));
-  m->refs = 1;
-  m->dim = dim;
-  m->stride = i2v_row_stride(dim);
-  i2v_vocab_init(&m->items, &i2v_sqlite_alloc);
-  m->name = sqlite3_mprintf("%s", name);
-  if (!m->name) goto nomem;
+/* Room for twice *cap rows, the rows so far copied (more rows than the
+** header said). */
+static int grow_rows(i2v_model *m, size_t *cap) {
+  void *old_raw = m->raw;
+  float *old_unit = m->unit;
+  if (alloc_rows(m, *cap * 2) != SQLITE_OK) {
+    m->raw = old_raw;
+    m->unit = old_unit;
+    return SQLITE_NOMEM;
+  }
+  memcpy(m->unit, old_unit, *cap * m->stride * sizeof(float));
+  sqlite3_free(old_raw);
+  *cap *= 2;
+  return SQLITE_OK;
+}
 
-  rc = sqlite3_prepare_v2(db,
-                          "SELECT item, frequency, vector FROM main.item2vec_vectors "
-                          "WHERE model = ?1",
-                          -1, &st, NULL);
-  if (rc != SQLITE_OK) goto sqlerr;
+/* The model's rows into m (its dimension set), unit length, items
+** appended unindexed.  The header's item count sizes the rows, but it is
+** only a hint (anyone can write these tables): at most
+** I2V_LOAD_PREALLOC_BYTES are taken on its word; more rows grow the array
+** as they arrive.  Rows (and items) are faulted in 4 MiB of rows ahead of
+** the writes, so a header that claims more items than there are costs no
+** memory. */
+static int read_rows(sqlite3 *db, i2v_model *m, int64_t nitems, const char *fname, char **pzErr) {
+  sqlite3_stmt *st = NULL;
+  const char *name = m->name;
+  const int dim = m->dim;
+  int rc = sqlite3_prepare_v2(db,
+                              "SELECT item, frequency, vector FROM main.item2vec_vectors "
+                              "WHERE model = ?1",
+                              -1, &st, NULL);
+  if (rc != SQLITE_OK) return cannot_read(db, fname, name, rc, pzErr);
   sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-  /* The header's item count sizes the rows, but it is only a hint (anyone
-  ** can write these tables): at most I2V_LOAD_PREALLOC_BYTES are taken on its
-  ** word; more rows grow the array as they arrive. */
   size_t row_bytes = m->stride * sizeof(float);
   size_t cap = hinted_rows(nitems, row_bytes, 1);
-  /* Rows (and items) are faulted in 4 MiB of rows ahead of the writes, so
-  ** a header that claims more items than there are costs no memory. */
   size_t ahead = 0, chunk = ((size_t)4 << 20) / row_bytes + 1;
   if (alloc_rows(m, cap) != SQLITE_OK) goto nomem;
   if (i2v_vocab_reserve(&m->items, cap) != I2V_OK) goto nomem;
@@ -471,19 +487,7 @@ int i2v_store_load(sqlite3 *db, const char *fname, const char *name, i2v_model *
     }
     int64_t idx = i2v_vocab_append(&m->items, &v);
     if (idx < 0) goto nomem;
-    if ((size_t)idx >= cap) {
-      /* More rows than the header said: grow. */
-      void *old_raw = m->raw;
-      const float *old_unit = m->unit;
-      if (alloc_rows(m, cap * 2) != SQLITE_OK) {
-        m->raw = old_raw;
-        m->unit = (float *)old_unit;
-        goto nomem;
-      }
-      memcpy(m->unit, old_unit, cap * m->stride * sizeof(float));
-      sqlite3_free(old_raw);
-      cap *= 2;
-    }
+    if ((size_t)idx >= cap && grow_rows(m, &cap) != SQLITE_OK) goto nomem;
     if ((size_t)idx >= ahead) {
       ahead = (size_t)idx + chunk < cap ? (size_t)idx + chunk : cap;
       i2v_prefault(m->unit + (size_t)idx * m->stride, (ahead - (size_t)idx) * row_bytes);
@@ -513,25 +517,47 @@ int i2v_store_load(sqlite3 *db, const char *fname, const char *name, i2v_model *
     if (top > m->unit_max) m->unit_max = top;
     m->items.entries[idx].count = (uint64_t)sqlite3_column_int64(st, 1);
   }
-  if (rc != SQLITE_DONE) goto sqlerr;
+  if (rc != SQLITE_DONE) {
+    rc = cannot_read(db, fname, name, rc, pzErr);
+    goto fail;
+  }
   sqlite3_finalize(st);
-  st = NULL;
-  if (index_items(m) != SQLITE_OK) goto nomem;
+  return SQLITE_OK;
+nomem:
+  rc = SQLITE_NOMEM;
+fail:
+  sqlite3_finalize(st);
+  return rc;
+}
+
+int i2v_store_load(sqlite3 *db, const char *fname, const char *name, i2v_model **out,
+                   char **pzErr) {
+  i2v_model *m = NULL;
+  int dim = 0;
+  int64_t nitems = 0;
+  *out = NULL;
+  int rc = read_header(db, fname, name, &dim, &nitems, pzErr);
+  if (rc != SQLITE_OK) return rc;
+
+  m = sqlite3_malloc64(sizeof(*m));
+  if (!m) return SQLITE_NOMEM;
+  memset(m, 0, sizeof(*m));
+  m->refs = 1;
+  m->dim = dim;
+  m->stride = i2v_row_stride(dim);
+  i2v_vocab_init(&m->items, &i2v_sqlite_alloc);
+  m->name = sqlite3_mprintf("%s", name);
+  rc = m->name ? read_rows(db, m, nitems, fname, pzErr) : SQLITE_NOMEM;
+  if (rc == SQLITE_OK && index_items(m) != SQLITE_OK) rc = SQLITE_NOMEM;
+  if (rc != SQLITE_OK) {
+    if (rc == SQLITE_NOMEM && !*pzErr)
+      *pzErr = sqlite3_mprintf("%s: out of memory loading model '%s'", fname, name);
+    i2v_model_release(m);
+    return rc;
+  }
   m->n = (uint32_t)m->items.n;
   *out = m;
   return SQLITE_OK;
-
-nomem:
-  rc = SQLITE_NOMEM;
-  *pzErr = sqlite3_mprintf("%s: out of memory loading model '%s'", fname, name);
-  goto fail;
-sqlerr:
-  *pzErr = sqlite3_mprintf("%s: cannot read model '%s': %s", fname, name, sqlite3_errmsg(db));
-  if (rc == SQLITE_OK || rc == SQLITE_ROW || rc == SQLITE_DONE) rc = SQLITE_ERROR;
-fail:
-  sqlite3_finalize(st);
-  i2v_model_release(m);
-  return rc;
 }
 
 void i2v_conn_clear(i2v_conn *c) {
@@ -650,20 +676,13 @@ static int stored_grow(i2v_stored_model *s, size_t cap) {
   return SQLITE_OK;
 }
 
-int i2v_store_read_state(sqlite3 *db, const char *fname, const char *name, i2v_stored_model *out,
-                         char **pzErr) {
+/* update=1's model header: dimension, (a hint of) the item count and the
+** params it was trained with. */
+static int state_header(sqlite3 *db, const char *fname, const char *name, i2v_stored_model *out,
+                        int64_t *nitems, char **pzErr) {
   sqlite3_stmt *st = NULL;
-  int rc;
-  size_t cap;
-  int64_t nitems, ncontext = 0;
-
-  memset(out, 0, sizeof(*out));
-  i2v_vocab_init(&out->items, &i2v_sqlite_alloc);
   int has = i2v_model_tables(db);
-  if (has < 0) {
-    rc = sqlite3_errcode(db);
-    goto sqlerr;
-  }
+  if (has < 0) return cannot_read(db, fname, name, sqlite3_errcode(db), pzErr);
   if (!has) {
     *pzErr = sqlite3_mprintf(
         "%s: update=1 continues a stored model, but no model has been trained in "
@@ -671,56 +690,65 @@ int i2v_store_read_state(sqlite3 *db, const char *fname, const char *name, i2v_s
         fname, name);
     return SQLITE_ERROR;
   }
-  rc = sqlite3_prepare_v2(db,
-                          "SELECT dim, items, params FROM main.item2vec_models "
-                          "WHERE name = ?1",
-                          -1, &st, NULL);
-  if (rc != SQLITE_OK) goto sqlerr;
+  int rc = sqlite3_prepare_v2(db,
+                              "SELECT dim, items, params FROM main.item2vec_models "
+                              "WHERE name = ?1",
+                              -1, &st, NULL);
+  if (rc != SQLITE_OK) return cannot_read(db, fname, name, rc, pzErr);
   sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
   rc = sqlite3_step(st);
   if (rc == SQLITE_DONE) {
     char *list = NULL;
+    sqlite3_finalize(st);
     rc = i2v_model_list(db, &list);
-    if (rc != SQLITE_OK) goto sqlerr;
+    if (rc != SQLITE_OK) return cannot_read(db, fname, name, rc, pzErr);
     *pzErr = sqlite3_mprintf(
         "%s: update=1 continues a stored model, but there is no model '%s' "
         "(models in this database: %s); train it first without update=1",
         fname, name, list);
     sqlite3_free(list);
-    rc = SQLITE_ERROR;
-    goto fail;
+    return SQLITE_ERROR;
   }
-  if (rc != SQLITE_ROW) goto sqlerr;
+  if (rc != SQLITE_ROW) {
+    rc = cannot_read(db, fname, name, rc, pzErr);
+    sqlite3_finalize(st);
+    return rc;
+  }
   out->dim = sqlite3_column_int(st, 0);
-  nitems = sqlite3_column_int64(st, 1);
+  *nitems = sqlite3_column_int64(st, 1);
   if (sqlite3_column_type(st, 2) == SQLITE_TEXT) {
     out->params = sqlite3_mprintf("%s", (const char *)sqlite3_column_text(st, 2));
-    if (!out->params) goto nomem;
+    if (!out->params) rc = SQLITE_NOMEM;
   }
   sqlite3_finalize(st);
-  st = NULL;
-  if (out->dim < 1 || out->dim > 65536 || nitems < 0 || nitems > 0xfffffffe) {
+  if (rc == SQLITE_NOMEM) return rc;
+  if (out->dim < 1 || out->dim > 65536 || *nitems < 0 || *nitems > 0xfffffffe) {
     *pzErr = sqlite3_mprintf("%s: model '%s' has an invalid header (dim %d, items %lld)", fname,
-                             name, out->dim, (long long)nitems);
-    rc = SQLITE_CORRUPT;
-    goto fail;
+                             name, out->dim, (long long)*nitems);
+    return SQLITE_CORRUPT;
   }
+  return SQLITE_OK;
+}
 
-  /* The context vectors are half of what training continues from. */
-  has = i2v_table_exists(db, "item2vec_context");
-  if (has < 0) {
-    rc = sqlite3_errcode(db);
-    goto sqlerr;
-  }
+/* The model has stored context vectors, the half of what training
+** continues from that a model trained without save_context=1 lacks. */
+static int state_has_context(sqlite3 *db, const char *fname, const char *name, char **pzErr) {
+  sqlite3_stmt *st = NULL;
+  int64_t ncontext = 0;
+  int has = i2v_table_exists(db, "item2vec_context");
+  if (has < 0) return cannot_read(db, fname, name, sqlite3_errcode(db), pzErr);
   if (has) {
-    rc = sqlite3_prepare_v2(db, "SELECT count(*) FROM main.item2vec_context WHERE model = ?1", -1,
-                            &st, NULL);
-    if (rc != SQLITE_OK) goto sqlerr;
+    int rc = sqlite3_prepare_v2(db, "SELECT count(*) FROM main.item2vec_context WHERE model = ?1",
+                                -1, &st, NULL);
+    if (rc != SQLITE_OK) return cannot_read(db, fname, name, rc, pzErr);
     sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-    if ((rc = sqlite3_step(st)) != SQLITE_ROW) goto sqlerr;
+    if ((rc = sqlite3_step(st)) != SQLITE_ROW) {
+      rc = cannot_read(db, fname, name, rc, pzErr);
+      sqlite3_finalize(st);
+      return rc;
+    }
     ncontext = sqlite3_column_int64(st, 0);
     sqlite3_finalize(st);
-    st = NULL;
   }
   if (ncontext == 0) {
     *pzErr = sqlite3_mprintf(
@@ -728,21 +756,59 @@ int i2v_store_read_state(sqlite3 *db, const char *fname, const char *name, i2v_s
         "from (it was trained without save_context=1, or imported); retrain it "
         "once with 'save_context=1' and later updates keep them",
         fname, name);
-    rc = SQLITE_ERROR;
-    goto fail;
+    return SQLITE_ERROR;
   }
+  return SQLITE_OK;
+}
 
-  /* Both vectors of every item, in the table's key order. */
-  rc = sqlite3_prepare_v2(
+/* Both vectors of the item of row st (item, frequency, vector, context)
+** into row idx of out. */
+static int state_row(sqlite3_stmt *st, i2v_stored_model *out, int64_t idx, const char *fname,
+                     const char *name, char **pzErr) {
+  float *in = out->input + (size_t)idx * (size_t)out->dim;
+  float *ctx = out->output + (size_t)idx * (size_t)out->dim;
+  const char *which = "vector";
+  int bad =
+      i2v_blob_floats(sqlite3_column_blob(st, 2), sqlite3_column_bytes(st, 2), out->dim, in, NULL);
+  if (!bad) {
+    which = "context vector";
+    if (sqlite3_column_type(st, 3) == SQLITE_NULL) {
+      *pzErr = sqlite3_mprintf(
+          "%s: model '%s' has no context vector for item '%s'; retrain it with "
+          "'save_context=1'",
+          fname, name, (const char *)sqlite3_column_text(st, 0));
+      return SQLITE_CORRUPT;
+    }
+    bad = i2v_blob_floats(sqlite3_column_blob(st, 3), sqlite3_column_bytes(st, 3), out->dim, ctx,
+                          NULL);
+  }
+  if (bad) {
+    *pzErr = sqlite3_mprintf(
+        bad == I2V_BLOB_LENGTH
+            ? "%s: model '%s' has a malformed %s for item '%s' (not %d float32 values)"
+            : "%s: model '%s' has a non-finite value in the %s of item '%s' (dimension %d)",
+        fname, name, which, (const char *)sqlite3_column_text(st, 0), out->dim);
+    return SQLITE_CORRUPT;
+  }
+  sqlite3_int64 freq = sqlite3_column_int64(st, 1);
+  out->items.entries[idx].count = freq > 0 ? (uint64_t)freq : 0;
+  return SQLITE_OK;
+}
+
+/* Both vectors of every item, in the table's key order.  The header's
+** count is a hint only, as in i2v_store_load. */
+static int state_rows(sqlite3 *db, const char *fname, const char *name, i2v_stored_model *out,
+                      int64_t nitems, char **pzErr) {
+  sqlite3_stmt *st = NULL;
+  int rc = sqlite3_prepare_v2(
       db,
       "SELECT v.item, v.frequency, v.vector, c.vector "
       "FROM main.item2vec_vectors AS v LEFT JOIN main.item2vec_context AS c "
       "ON c.model = v.model AND c.item = v.item WHERE v.model = ?1 ORDER BY v.item",
       -1, &st, NULL);
-  if (rc != SQLITE_OK) goto sqlerr;
+  if (rc != SQLITE_OK) return cannot_read(db, fname, name, rc, pzErr);
   sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-  /* The header's count is a hint only, as in i2v_store_load. */
-  cap = hinted_rows(nitems, (size_t)out->dim * sizeof(float), 16);
+  size_t cap = hinted_rows(nitems, (size_t)out->dim * sizeof(float), 16);
   if (stored_grow(out, cap) != SQLITE_OK) goto nomem;
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
     i2v_value v;
@@ -761,57 +827,39 @@ int i2v_store_read_state(sqlite3 *db, const char *fname, const char *name, i2v_s
       cap *= 2;
       if (stored_grow(out, cap) != SQLITE_OK) goto nomem;
     }
-    float *in = out->input + (size_t)idx * (size_t)out->dim;
-    float *ctx = out->output + (size_t)idx * (size_t)out->dim;
-    const char *which = "vector";
-    int bad = i2v_blob_floats(sqlite3_column_blob(st, 2), sqlite3_column_bytes(st, 2), out->dim, in,
-                              NULL);
-    if (!bad) {
-      which = "context vector";
-      if (sqlite3_column_type(st, 3) == SQLITE_NULL) {
-        *pzErr = sqlite3_mprintf(
-            "%s: model '%s' has no context vector for item '%s'; retrain it with "
-            "'save_context=1'",
-            fname, name, (const char *)sqlite3_column_text(st, 0));
-        rc = SQLITE_CORRUPT;
-        goto fail;
-      }
-      bad = i2v_blob_floats(sqlite3_column_blob(st, 3), sqlite3_column_bytes(st, 3), out->dim, ctx,
-                            NULL);
-    }
-    if (bad) {
-      *pzErr = sqlite3_mprintf(
-          bad == I2V_BLOB_LENGTH
-              ? "%s: model '%s' has a malformed %s for item '%s' (not %d float32 values)"
-              : "%s: model '%s' has a non-finite value in the %s of item '%s' (dimension %d)",
-          fname, name, which, (const char *)sqlite3_column_text(st, 0), out->dim);
-      rc = SQLITE_CORRUPT;
-      goto fail;
-    }
-    sqlite3_int64 freq = sqlite3_column_int64(st, 1);
-    out->items.entries[idx].count = freq > 0 ? (uint64_t)freq : 0;
+    if ((rc = state_row(st, out, idx, fname, name, pzErr)) != SQLITE_OK) goto fail;
   }
-  if (rc != SQLITE_DONE) goto sqlerr;
-  sqlite3_finalize(st);
-  st = NULL;
-  out->n = (uint32_t)out->items.n;
-  if (out->n == 0) {
-    *pzErr = sqlite3_mprintf("%s: model '%s' has no vectors", fname, name);
-    rc = SQLITE_CORRUPT;
+  if (rc != SQLITE_DONE) {
+    rc = cannot_read(db, fname, name, rc, pzErr);
     goto fail;
   }
+  sqlite3_finalize(st);
   return SQLITE_OK;
-
 nomem:
   rc = SQLITE_NOMEM;
-  *pzErr = sqlite3_mprintf("%s: out of memory reading model '%s'", fname, name);
-  goto fail;
-sqlerr:
-  *pzErr = sqlite3_mprintf("%s: cannot read model '%s': %s", fname, name, sqlite3_errmsg(db));
-  if (rc == SQLITE_OK || rc == SQLITE_ROW || rc == SQLITE_DONE) rc = SQLITE_ERROR;
 fail:
   sqlite3_finalize(st);
-  i2v_stored_model_free(out);
+  return rc;
+}
+
+int i2v_store_read_state(sqlite3 *db, const char *fname, const char *name, i2v_stored_model *out,
+                         char **pzErr) {
+  int64_t nitems = 0;
+  memset(out, 0, sizeof(*out));
+  i2v_vocab_init(&out->items, &i2v_sqlite_alloc);
+  int rc = state_header(db, fname, name, out, &nitems, pzErr);
+  if (rc == SQLITE_OK) rc = state_has_context(db, fname, name, pzErr);
+  if (rc == SQLITE_OK) rc = state_rows(db, fname, name, out, nitems, pzErr);
+  out->n = (uint32_t)out->items.n;
+  if (rc == SQLITE_OK && out->n == 0) {
+    *pzErr = sqlite3_mprintf("%s: model '%s' has no vectors", fname, name);
+    rc = SQLITE_CORRUPT;
+  }
+  if (rc != SQLITE_OK) {
+    if (rc == SQLITE_NOMEM && !*pzErr)
+      *pzErr = sqlite3_mprintf("%s: out of memory reading model '%s'", fname, name);
+    i2v_stored_model_free(out);
+  }
   return rc;
 }
 

@@ -148,6 +148,45 @@ static int model_shape(sqlite3 *db, const char *fname, const char *model, int *d
   return i2v_no_such_model(db, fname, model, pzErr);
 }
 
+/* The item of export row st (item, vector): its name, which a word2vec file
+** must be able to hold, and its vector decoded into vec (dim floats). */
+static int export_item(sqlite3_stmt *st, const char *fname, const char *model, int dim, float *vec,
+                       const char **name_out, size_t *len_out, char **zErr) {
+  int type = sqlite3_column_type(st, 0);
+  const char *name = (const char *)sqlite3_column_text(st, 0);
+  size_t len = (size_t)sqlite3_column_bytes(st, 0);
+  if (type == SQLITE_BLOB || type == SQLITE_NULL || !name) {
+    *zErr = sqlite3_mprintf(
+        "%s: model '%s' has a %s item, which a word2vec file "
+        "cannot name",
+        fname, model, type == SQLITE_BLOB ? "BLOB" : "NULL");
+    return SQLITE_ERROR;
+  }
+  if (!i2v_w2v_name_ok(name, len)) {
+    *zErr = sqlite3_mprintf(
+        "%s: item '%s' of model '%s' is empty or contains "
+        "whitespace, which word2vec files cannot hold",
+        fname, name, model);
+    return SQLITE_ERROR;
+  }
+  const void *b = sqlite3_column_blob(st, 1);
+  int bytes = sqlite3_column_bytes(st, 1);
+  int bad = i2v_blob_floats(b, bytes, dim, vec, NULL);
+  if (bad != I2V_BLOB_OK) {
+    *zErr = bad == I2V_BLOB_LENGTH
+                ? sqlite3_mprintf(
+                      "%s: item '%s' of model '%s' has a vector of %d bytes; "
+                      "dimension %d needs %d",
+                      fname, name, model, bytes, dim, dim * 4)
+                : sqlite3_mprintf("%s: item '%s' of model '%s' has a non-finite value", fname, name,
+                                  model);
+    return SQLITE_CORRUPT;
+  }
+  *name_out = name;
+  *len_out = len;
+  return SQLITE_OK;
+}
+
 /* item2vec_export(model, path [, 'binary=0|1']) */
 void i2v_export_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   static const char fname[] = "item2vec_export";
@@ -195,39 +234,9 @@ void i2v_export_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   }
   size_t row_cap = 0;
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-    int type = sqlite3_column_type(st, 0);
-    const char *name = (const char *)sqlite3_column_text(st, 0);
-    size_t len = (size_t)sqlite3_column_bytes(st, 0);
-    if (type == SQLITE_BLOB || type == SQLITE_NULL || !name) {
-      zErr = sqlite3_mprintf(
-          "%s: model '%s' has a %s item, which a word2vec file "
-          "cannot name",
-          fname, model, type == SQLITE_BLOB ? "BLOB" : "NULL");
-      rc = SQLITE_ERROR;
-      goto done;
-    }
-    if (!i2v_w2v_name_ok(name, len)) {
-      zErr = sqlite3_mprintf(
-          "%s: item '%s' of model '%s' is empty or contains "
-          "whitespace, which word2vec files cannot hold",
-          fname, name, model);
-      rc = SQLITE_ERROR;
-      goto done;
-    }
-    const void *b = sqlite3_column_blob(st, 1);
-    int bytes = sqlite3_column_bytes(st, 1);
-    int bad = i2v_blob_floats(b, bytes, dim, vec, NULL);
-    if (bad != I2V_BLOB_OK) {
-      zErr = bad == I2V_BLOB_LENGTH
-                 ? sqlite3_mprintf(
-                       "%s: item '%s' of model '%s' has a vector of %d bytes; "
-                       "dimension %d needs %d",
-                       fname, name, model, bytes, dim, dim * 4)
-                 : sqlite3_mprintf("%s: item '%s' of model '%s' has a non-finite value", fname,
-                                   name, model);
-      rc = SQLITE_CORRUPT;
-      goto done;
-    }
+    const char *name;
+    size_t len;
+    if ((rc = export_item(st, fname, model, dim, vec, &name, &len, &zErr)) != SQLITE_OK) goto done;
     size_t need = i2v_w2v_row_bound(len, dim, binary);
     if (need > row_cap) {
       sqlite3_free(row);
