@@ -19,6 +19,22 @@ enum {
   I2V_CANCELLED = 3 /* the poll callback asked to stop */
 };
 
+/* Progress of a long operation (training, building an index, scoring an
+** evaluation), handed to the caller's poll callback on the calling thread:
+** done of total units (tokens over all epochs, items, cases).  Training
+** also fills the epoch fields; other operations leave them 0 and NULL. */
+typedef struct i2v_progress {
+  uint64_t done, total;
+  int epoch;                /* training: 0-based, the epoch running */
+  int epochs;               /* training: how many; 0 otherwise */
+  double loss;              /* training: loss of the running epoch so far */
+  const double *epoch_loss; /* training: losses of the finished epochs */
+} i2v_progress;
+
+/* The one poll callback type of the core: a nonzero return asks the
+** operation to stop, and it returns I2V_CANCELLED. */
+typedef int (*i2v_poll_fn)(void *ctx, const i2v_progress *p);
+
 /* Instruction-set levels the vector kernels and the trainer are compiled
 ** for (core/vec.h says how one is chosen).  AUTO: the best this CPU runs. */
 enum { I2V_ISA_AUTO = -1, I2V_ISA_BASE = 0, I2V_ISA_AVX2 = 1, I2V_ISA_AVX512 = 2, I2V_ISA_LEVELS };

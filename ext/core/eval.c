@@ -452,7 +452,7 @@ int i2v_eval_score_hybrid(void *ctx, const uint32_t *query, size_t nq, float *sc
 /* ---- the run ---- */
 
 int i2v_eval_run(const i2v_eval_split *sp, const i2v_eval_options *e, i2v_eval_scorer fn, void *ctx,
-                 i2v_eval_poll poll, void *poll_ctx, const i2v_alloc *a, i2v_eval_metrics *out) {
+                 i2v_poll_fn poll, void *poll_ctx, const i2v_alloc *a, i2v_eval_metrics *out) {
   const i2v_corpus *all = sp->all;
   const uint32_t nv = sp->nvocab;
   size_t k = (size_t)e->k < nv ? (size_t)e->k : nv;
@@ -523,7 +523,8 @@ int i2v_eval_run(const i2v_eval_split *sp, const i2v_eval_options *e, i2v_eval_s
       }
       if (target != I2V_EVAL_NONE) seen[target] |= 1;
       out->cases++;
-      if (poll && ++done % 256 == 0 && poll(poll_ctx, done, sp->ncases)) {
+      i2v_progress pr = {.done = ++done, .total = sp->ncases};
+      if (poll && done % 256 == 0 && poll(poll_ctx, &pr)) {
         rc = I2V_CANCELLED;
         goto done;
       }

@@ -155,12 +155,10 @@ typedef struct i2v_eval_metrics {
   uint64_t cases, hits, users;
 } i2v_eval_metrics;
 
-/* Called every few hundred cases on the calling thread; nonzero cancels. */
-typedef int (*i2v_eval_poll)(void *ctx, uint64_t done, uint64_t total);
-
-/* Evaluate one scorer on every test case of the split.  Returns I2V_OK,
-** I2V_NOMEM or I2V_CANCELLED. */
+/* Evaluate one scorer on every test case of the split; poll (may be NULL)
+** is called every few hundred cases with done and total counting cases.
+** Returns I2V_OK, I2V_NOMEM or I2V_CANCELLED. */
 int i2v_eval_run(const i2v_eval_split *sp, const i2v_eval_options *e, i2v_eval_scorer fn, void *ctx,
-                 i2v_eval_poll poll, void *poll_ctx, const i2v_alloc *a, i2v_eval_metrics *out);
+                 i2v_poll_fn poll, void *poll_ctx, const i2v_alloc *a, i2v_eval_metrics *out);
 
 #endif

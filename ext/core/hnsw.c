@@ -647,7 +647,7 @@ typedef struct builder {
   uint32_t next;            /* next row to insert (atomic) */
   int cancel;               /* atomic */
   int nomem;                /* atomic */
-  i2v_hnsw_poll poll;
+  i2v_poll_fn poll;
   void *poll_ctx;
 } builder;
 
@@ -760,6 +760,12 @@ static void insert_item(builder *b, scratch *s, uint32_t i) {
   }
 }
 
+/* Items done of n, for the poll callback: nonzero when it asks to stop. */
+static int progress(builder *b, uint32_t done, uint32_t n) {
+  i2v_progress p = {.done = done, .total = n};
+  return b->poll(b->poll_ctx, &p);
+}
+
 static void *work(void *arg) {
   worker *w = arg;
   builder *b = w->b;
@@ -773,7 +779,7 @@ static void *work(void *arg) {
       __atomic_store_n(&b->nomem, 1, __ATOMIC_RELAXED);
       __atomic_store_n(&b->cancel, 1, __ATOMIC_RELAXED);
     }
-    if (w->id == 0 && b->poll && (++mine & 255) == 0 && b->poll(b->poll_ctx, i < n ? i : n, n))
+    if (w->id == 0 && b->poll && (++mine & 255) == 0 && progress(b, i < n ? i : n, n))
       __atomic_store_n(&b->cancel, 1, __ATOMIC_RELAXED);
   }
   return NULL;
@@ -788,7 +794,7 @@ static uint64_t next_random(uint64_t *x) {
 }
 
 int i2v_hnsw_build(const i2v_hnsw_params *p, const float *rows, size_t stride, int dim, uint32_t n,
-                   uint64_t items_hash, const i2v_alloc *a, i2v_hnsw_poll poll, void *poll_ctx,
+                   uint64_t items_hash, const i2v_alloc *a, i2v_poll_fn poll, void *poll_ctx,
                    i2v_hnsw **out, char *err, size_t errlen) {
   i2v_hnsw *h = NULL;
   builder b;

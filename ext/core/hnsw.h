@@ -46,12 +46,11 @@ typedef struct i2v_hnsw i2v_hnsw;
 
 /* Called by the building thread every few hundred insertions; nonzero
 ** stops the build (I2V_CANCELLED). */
-typedef int (*i2v_hnsw_poll)(void *ctx, uint32_t done, uint32_t total);
 
 /* Build an index over rows[0..n) (unit length, stride floats apart, zero
 ** padded).  Worker threads only compute; poll runs on the calling thread. */
 int i2v_hnsw_build(const i2v_hnsw_params *p, const float *rows, size_t stride, int dim, uint32_t n,
-                   uint64_t items_hash, const i2v_alloc *a, i2v_hnsw_poll poll, void *poll_ctx,
+                   uint64_t items_hash, const i2v_alloc *a, i2v_poll_fn poll, void *poll_ctx,
                    i2v_hnsw **out, char *err, size_t errlen);
 
 /* The serialised index (header and payload, little-endian), valid until the

@@ -12,19 +12,6 @@
 #include "core/corpus.h"
 #include "core/options.h"
 
-typedef struct i2v_progress {
-  int epoch; /* 0-based, the epoch running */
-  int epochs;
-  uint64_t done;            /* tokens processed over all epochs so far */
-  uint64_t total;           /* tokens to process over all epochs */
-  double loss;              /* loss of the running epoch so far */
-  const double *epoch_loss; /* losses of the finished epochs */
-} i2v_progress;
-
-/* Called on the calling thread about every 50 ms and at each epoch's end;
-** a nonzero return cancels training. */
-typedef int (*i2v_poll_fn)(void *ctx, const i2v_progress *p);
-
 /* An optional starting point: vectors to continue from (rows of the first
 ** n items; the rest are initialised fresh).  NULL for a fresh model. */
 typedef struct i2v_start {
@@ -50,6 +37,11 @@ typedef struct i2v_trained {
 /* Largest vocabulary x dimension product the trainer accepts. */
 #define I2V_MAX_MATRIX_FLOATS ((uint64_t)1 << 33)
 
+/* Train on corpus c over nvocab items with counts[] occurrences, from start
+** when given.  poll (may be NULL; core/common.h) runs on the calling thread
+** about every 50 ms and at each epoch's end, with done and total counting
+** tokens over all epochs and the epoch fields set; a nonzero return cancels
+** training (I2V_CANCELLED).  I2V_OK with *out, or an I2V_ code with err. */
 int i2v_train(const i2v_options *o, const i2v_alloc *a, const uint64_t *counts, uint32_t nvocab,
               const i2v_corpus *c, const i2v_start *start, i2v_poll_fn poll, void *poll_ctx,
               i2v_trained *out, char *err, size_t errlen);

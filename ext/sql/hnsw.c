@@ -21,8 +21,8 @@
 **
 ** How it works.  item2vec_index loads the model through the connection's
 ** cache, builds the graph on worker threads (core/hnsw.c) while this, the
-** calling thread, polls for sqlite3_interrupt by stepping "SELECT 1" and
-** prints progress when verbose, then replaces the model's chunks in one
+** calling thread, polls for sqlite3_interrupt and prints progress when
+** verbose (i2v_poller, sql/driver.c), then replaces the model's chunks in one
 ** savepoint.  similar_items calls i2v_index_attach once per loaded model:
 ** it reads the chunks with incremental blob I/O straight into one buffer and
 ** hands it to i2v_hnsw_load, which checks it against the model (item count,
@@ -35,6 +35,7 @@
 #include <unistd.h>
 
 #include "core/hnsw.h"
+#include "sql/driver.h"
 #include "sql/hnsw.h"
 
 #define INDEX_CHUNK ((size_t)8 << 20)
@@ -238,29 +239,6 @@ int i2v_index_attach(sqlite3 *db, i2v_model *m, const char *fname, i2v_hnsw **ou
 
 /* ---- item2vec_index(model, opt, ...) --------------------------------- */
 
-typedef struct build_poll {
-  sqlite3_stmt *ping; /* SELECT 1: fails with SQLITE_INTERRUPT once interrupted */
-  int verbose, tty;
-  double t0, last_print;
-} build_poll;
-
-static int index_poll(void *ctx, uint32_t done, uint32_t total) {
-  build_poll *bp = ctx;
-  int rc = sqlite3_step(bp->ping);
-  sqlite3_reset(bp->ping);
-  if (rc == SQLITE_INTERRUPT) return 1;
-  if (!bp->verbose) return 0;
-  double now = i2v_now();
-  if (now - bp->last_print < (bp->tty ? 0.25 : 2.0)) return 0;
-  bp->last_print = now;
-  double el = now - bp->t0, rate = el > 0 ? done / el : 0;
-  fprintf(stderr, "%sitem2vec_index: %5.1f%%  %u/%u items  %.0f items/s  ETA %.0fs%s",
-          bp->tty ? "\r" : "", total ? 100.0 * done / total : 100.0, done, total, rate,
-          rate > 0 ? (total - done) / rate : 0.0, bp->tty ? "   " : "\n");
-  fflush(stderr);
-  return 0;
-}
-
 /* Replace the stored index of `model` with h, in one savepoint. */
 static int write_index(sqlite3 *db, const char *model, i2v_hnsw *h, const char *params,
                        int *nchunks, char **why) {
@@ -333,7 +311,7 @@ void i2v_index_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   i2v_hnsw_params p;
   i2v_model *m = NULL;
   i2v_hnsw *h = NULL;
-  build_poll bp;
+  i2v_poller bp;
   char err[512];
   char params[256];
   char *zErr = NULL, *why = NULL;
@@ -347,8 +325,7 @@ void i2v_index_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   }
   /* No argument: the model 'default', as elsewhere. */
   const char *model = argc >= 1 ? (const char *)sqlite3_value_text(argv[0]) : "default";
-  bp.tty = isatty(2);
-  i2v_hnsw_params_init(&p, ncpu > 0 ? (int)ncpu : 1, bp.tty);
+  i2v_hnsw_params_init(&p, ncpu > 0 ? (int)ncpu : 1, isatty(2));
   for (int i = 1; i < argc; i++) {
     const char *arg = (const char *)sqlite3_value_text(argv[i]);
     if (sqlite3_value_type(argv[i]) != SQLITE_TEXT || !arg) {
@@ -361,7 +338,6 @@ void i2v_index_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
       return;
     }
   }
-  bp.verbose = p.verbose;
   rc = i2v_conn_model(conn, fname, model, &m, &zErr);
   if (rc != SQLITE_OK) {
     i2v_result_error(ctx, rc, zErr);
@@ -372,16 +348,12 @@ void i2v_index_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
     rc = SQLITE_ERROR;
     goto done;
   }
-  rc = sqlite3_prepare_v2(db, "SELECT 1", -1, &bp.ping, NULL);
-  if (rc != SQLITE_OK) {
-    zErr = sqlite3_mprintf("%s: %s", fname, sqlite3_errmsg(db));
-    goto done;
-  }
-  bp.t0 = bp.last_print = i2v_now();
+  rc = i2v_poller_open(&bp, db, fname, "items", p.verbose, &zErr);
+  if (rc != SQLITE_OK) goto done;
   int hrc = i2v_hnsw_build(&p, m->unit, m->stride, m->dim, m->n, model_items_hash(m),
-                           &i2v_sqlite_alloc, index_poll, &bp, &h, err, sizeof(err));
+                           &i2v_sqlite_alloc, i2v_poller_poll, &bp, &h, err, sizeof(err));
   double seconds = i2v_now() - bp.t0;
-  if (bp.verbose) fprintf(stderr, "%s", bp.tty ? "\n" : "");
+  i2v_poller_close(&bp);
   if (hrc != I2V_OK) {
     rc = hrc == I2V_NOMEM ? SQLITE_NOMEM : hrc == I2V_CANCELLED ? SQLITE_INTERRUPT : SQLITE_ERROR;
     zErr = sqlite3_mprintf("%s: cannot index model '%s': %s%s", fname, model, err,
@@ -424,7 +396,7 @@ void i2v_index_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   }
 
 done:
-  sqlite3_finalize(bp.ping);
+  i2v_poller_close(&bp);
   i2v_hnsw_free(h);
   i2v_model_release(m);
   sqlite3_free(why);

@@ -84,6 +84,11 @@ rep.check("bounds: training that does not fit under the heap limit refused",
           and "hard_heap_limit" in e
           and "lower vector_size" in e and grew < 16,
           "got %r, peak memory grew %.0f MB" % (e, grew), "peak grew %.0f MB" % grew)
+e = error_of("SELECT item2vec_evaluate('r', 'u', 'i', 'vector_size=4096', 'verbose=0')")
+rep.check("bounds: an evaluation whose training does not fit is refused the same way",
+          e is not None and re.search(r"item2vec_evaluate: training \d+ items x vector_size 4096 "
+                                     r"needs [0-9.]+ MiB", e) and "hard_heap_limit" in e,
+          "got %r" % e)
 ok = error_of("SELECT item2vec_train('r', 'u', 'i', 'vector_size=8', 'epochs=1', 'verbose=0')")
 rep.check("bounds: a model that fits still trains under the limit", ok is None, "got %r" % ok)
 rep.done()

@@ -9,6 +9,8 @@ import os
 import random
 import sqlite3
 import sys
+import threading
+import time
 
 LIB = os.environ.get("I2V_LIB", "./item2vec")
 failures = 0
@@ -24,7 +26,7 @@ def report(name, ok, why=""):
 
 
 def connect():
-    db = sqlite3.connect(":memory:")
+    db = sqlite3.connect(":memory:", check_same_thread=False)
     db.enable_load_extension(True)
     db.load_extension(LIB)
     return db
@@ -133,6 +135,28 @@ def main():
     report("bad score value names the choices", e is not None and "'cosine', 'context' or 'context_prior'" in e, str(e))
     e = error_of(db, "SELECT item2vec_evaluate('nosuch', 'user', 'item')")
     report("missing source", e is not None and "no such table" in e, str(e))
+
+    # An interrupt stops it with the function's name in the message, as
+    # item2vec_train's does, and leaves no model behind.
+    slow = connect()
+    planted(slow, users=2000)
+    slow_done = {}
+
+    def run_slow():
+        slow_done["error"] = error_of(slow, "SELECT item2vec_evaluate('events', 'user', 'item', "
+                                            "'workers=1', 'epochs=2000', 'model=slow')")
+
+    th = threading.Thread(target=run_slow)
+    t0 = time.time()
+    th.start()
+    time.sleep(0.5)
+    slow.interrupt()
+    th.join(30)
+    took = time.time() - t0
+    e = slow_done.get("error")
+    report("interrupted: 'item2vec_evaluate: interrupted', within a second, nothing stored",
+           e == "item2vec_evaluate: interrupted" and took < 1.5 and "item2vec_models" not in
+           tables(slow), "%r after %.2f s" % (e, took))
 
     print("done" if failures == 0 else "%d failed" % failures)
     return 1 if failures else 0

@@ -50,3 +50,14 @@ SELECT item2vec_evaluate('events', 'nosuch', 'item');
 -- DIRECTONLY: not from a view or a trigger.
 CREATE VIEW sneaky AS SELECT item2vec_evaluate('events', 'user', 'item') AS r;
 SELECT * FROM sneaky;
+-- The model= of an evaluation is written in a savepoint, which SQLite
+-- refuses inside a statement that writes: said before anything is read.
+-- Without model= nothing is written, so a grid goes straight into a table.
+CREATE TABLE results(w, hr);
+INSERT INTO results SELECT 2, item2vec_evaluate('events', 'user', 'item', 'workers=1',
+                                                'vector_size=8', 'epochs=1', 'model=m');
+INSERT INTO results
+SELECT w, json_extract(item2vec_evaluate('events', 'user', 'item', 'order_by=ts', 'workers=1',
+                                         'vector_size=8', 'epochs=2', 'window=' || w), '$.hr')
+  FROM (SELECT 1 AS w UNION ALL SELECT 2);
+SELECT count(*) AS rows, min(hr) > 0 AS scored FROM results;

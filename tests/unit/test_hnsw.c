@@ -424,10 +424,9 @@ static void test_nomem(void) {
 }
 
 static int stop_after;
-static int poll_stop(void *ctx, uint32_t done, uint32_t total) {
+static int poll_stop(void *ctx, const i2v_progress *pr) {
   (void)ctx;
-  (void)total;
-  return done >= (uint32_t)stop_after;
+  return pr->done >= (uint64_t)stop_after && pr->total == 5000 && pr->epochs == 0;
 }
 
 static void test_cancel(void) {
