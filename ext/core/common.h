@@ -39,6 +39,10 @@ typedef int (*i2v_poll_fn)(void *ctx, const i2v_progress *p);
 ** for (core/vec.h says how one is chosen).  AUTO: the best this CPU runs. */
 enum { I2V_ISA_AUTO = -1, I2V_ISA_BASE = 0, I2V_ISA_AVX2 = 1, I2V_ISA_AVX512 = 2, I2V_ISA_LEVELS };
 
+/* Write a message into the caller's error buffer err (n bytes; nothing
+** when err is NULL or n is 0), as snprintf does. */
+void i2v_set_err(char *err, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
 /* One allocator everyone goes through, so tests can make it fail. */
 typedef struct i2v_alloc {
   void *(*xMalloc)(void *ctx, size_t n);

@@ -29,14 +29,6 @@
 #include "core/topk.h"
 #include "core/vec.h"
 
-static void set_err(char *err, size_t n, const char *fmt, ...) {
-  va_list ap;
-  if (!err || n == 0) return;
-  va_start(ap, fmt);
-  vsnprintf(err, n, fmt, ap);
-  va_end(ap);
-}
-
 void i2v_eval_options_init(i2v_eval_options *e) {
   e->holdout = 1;
   e->k = 10;
@@ -90,17 +82,17 @@ int i2v_eval_option(i2v_eval_options *e, const char *arg, const char *fname, cha
 #define VAL_IS(lit) (vlen == sizeof(lit) - 1 && memcmp(val, lit, vlen) == 0)
   if (IS("holdout")) {
     if (!parse_int(val, vlen, 1, 1000000, &v)) {
-      set_err(err, errlen,
-              "%s: option 'holdout' must be an integer from 1 to 1000000 "
-              "(items held out at the end of each user's sequence), got '%.*s'",
-              fname, (int)(vlen > 40 ? 40 : vlen), val);
+      i2v_set_err(err, errlen,
+                  "%s: option 'holdout' must be an integer from 1 to 1000000 "
+                  "(items held out at the end of each user's sequence), got '%.*s'",
+                  fname, (int)(vlen > 40 ? 40 : vlen), val);
       return I2V_ERROR;
     }
     e->holdout = (int)v;
   } else if (IS("k")) {
     if (!parse_int(val, vlen, 1, 100000, &v)) {
-      set_err(err, errlen, "%s: option 'k' must be an integer from 1 to 100000, got '%.*s'", fname,
-              (int)(vlen > 40 ? 40 : vlen), val);
+      i2v_set_err(err, errlen, "%s: option 'k' must be an integer from 1 to 100000, got '%.*s'",
+                  fname, (int)(vlen > 40 ? 40 : vlen), val);
       return I2V_ERROR;
     }
     e->k = (int)v;
@@ -115,20 +107,20 @@ int i2v_eval_option(i2v_eval_options *e, const char *arg, const char *fname, cha
                parse_int(val + 5, vlen - 5, 1, 1000000, &v)) {
       e->query_items = (int)v;
     } else {
-      set_err(err, errlen,
-              "%s: option 'query' must be 'recommend' (what recommend_items "
-              "queries with: the last %d items), 'last' (the item before the "
-              "held-out one), 'mean:N' (mean of the last N items) or 'mean' (all "
-              "items seen so far), got '%.*s'",
-              fname, I2V_RANK_QUERY_ITEMS, (int)(vlen > 40 ? 40 : vlen), val);
+      i2v_set_err(err, errlen,
+                  "%s: option 'query' must be 'recommend' (what recommend_items "
+                  "queries with: the last %d items), 'last' (the item before the "
+                  "held-out one), 'mean:N' (mean of the last N items) or 'mean' (all "
+                  "items seen so far), got '%.*s'",
+                  fname, I2V_RANK_QUERY_ITEMS, (int)(vlen > 40 ? 40 : vlen), val);
       return I2V_ERROR;
     }
   } else if (IS("min_frequency")) {
     if (!parse_int(val, vlen, 0, 2000000000L, &v)) {
-      set_err(err, errlen,
-              "%s: option 'min_frequency' must be an integer from 0 to 2000000000 (items "
-              "seen fewer times in training are not recommended), got '%.*s'",
-              fname, (int)(vlen > 40 ? 40 : vlen), val);
+      i2v_set_err(err, errlen,
+                  "%s: option 'min_frequency' must be an integer from 0 to 2000000000 (items "
+                  "seen fewer times in training are not recommended), got '%.*s'",
+                  fname, (int)(vlen > 40 ? 40 : vlen), val);
       return I2V_ERROR;
     }
     e->min_frequency = v;
@@ -142,11 +134,11 @@ int i2v_eval_option(i2v_eval_options *e, const char *arg, const char *fname, cha
     } else if (VAL_IS("context_prior")) {
       e->score = I2V_SCORE_CONTEXT_PRIOR;
     } else {
-      set_err(err, errlen,
-              "%s: option 'score' must be 'hybrid', 'cosine', 'context' or "
-              "'context_prior', "
-              "got '%.*s'",
-              fname, (int)(vlen > 40 ? 40 : vlen), val);
+      i2v_set_err(err, errlen,
+                  "%s: option 'score' must be 'hybrid', 'cosine', 'context' or "
+                  "'context_prior', "
+                  "got '%.*s'",
+                  fname, (int)(vlen > 40 ? 40 : vlen), val);
       return I2V_ERROR;
     }
   } else {
@@ -192,11 +184,11 @@ int i2v_eval_split_build(const i2v_corpus *all, uint32_t nitems, int holdout, in
     if (len > (uint64_t)holdout) sp->nusers++;
   }
   if (sp->nusers == 0) {
-    set_err(err, errlen,
-            "%s: no user has more than %d item%s, so there is nothing to "
-            "evaluate with holdout=%d: each user evaluated needs the held-out "
-            "item%s and at least one item before them to query with",
-            fname, holdout, holdout == 1 ? "" : "s", holdout, holdout == 1 ? "" : "s");
+    i2v_set_err(err, errlen,
+                "%s: no user has more than %d item%s, so there is nothing to "
+                "evaluate with holdout=%d: each user evaluated needs the held-out "
+                "item%s and at least one item before them to query with",
+                fname, holdout, holdout == 1 ? "" : "s", holdout, holdout == 1 ? "" : "s");
     return I2V_ERROR;
   }
 
@@ -256,10 +248,10 @@ int i2v_eval_split_build(const i2v_corpus *all, uint32_t nitems, int holdout, in
   uint64_t dropped;
   i2v_corpus_renumber(tc, sp->train_of, &dropped);
   if (tc->nseq == 0) {
-    set_err(err, errlen,
-            "%s: after holding out the last %d item%s of each user, no user has "
-            "two or more items left to train on; lower holdout",
-            fname, holdout, holdout == 1 ? "" : "s");
+    i2v_set_err(err, errlen,
+                "%s: after holding out the last %d item%s of each user, no user has "
+                "two or more items left to train on; lower holdout",
+                fname, holdout, holdout == 1 ? "" : "s");
     rc = I2V_ERROR;
     goto fail;
   }
@@ -267,7 +259,7 @@ int i2v_eval_split_build(const i2v_corpus *all, uint32_t nitems, int holdout, in
   goto done;
 
 fail:
-  if (rc == I2V_NOMEM) set_err(err, errlen, "%s: out of memory", fname);
+  if (rc == I2V_NOMEM) i2v_set_err(err, errlen, "%s: out of memory", fname);
   i2v_eval_split_free(sp, a);
 done:
   i2v_corpus_cut_free(&cut, a);

@@ -80,14 +80,6 @@ void i2v_options_init(i2v_options *o, int ncpu, int verbose) {
   o->isa = I2V_ISA_AUTO;
 }
 
-static void set_err(char *err, size_t n, const char *fmt, ...) {
-  va_list ap;
-  if (!err || n == 0) return;
-  va_start(ap, fmt);
-  vsnprintf(err, n, fmt, ap);
-  va_end(ap);
-}
-
 static char *dup_text(const i2v_alloc *a, const char *s, size_t n) {
   char *p = i2v_malloc(a, n + 1);
   if (!p) return NULL;
@@ -125,12 +117,12 @@ int i2v_options_set(i2v_options *o, const char *arg, const char *fname, const i2
   const option_spec *spec = NULL;
   int idx = -1;
   if (!arg) {
-    set_err(err, errlen, "%s: options must be 'name=value' strings, got NULL", fname);
+    i2v_set_err(err, errlen, "%s: options must be 'name=value' strings, got NULL", fname);
     return I2V_ERROR;
   }
   eq = strchr(arg, '=');
   if (!eq) {
-    set_err(err, errlen, "%s: option '%s' is not of the form 'name=value'", fname, arg);
+    i2v_set_err(err, errlen, "%s: option '%s' is not of the form 'name=value'", fname, arg);
     return I2V_ERROR;
   }
   nlen = (size_t)(eq - arg);
@@ -146,8 +138,8 @@ int i2v_options_set(i2v_options *o, const char *arg, const char *fname, const i2
   if (!spec) {
     char names[512];
     list_names(names, sizeof(names));
-    set_err(err, errlen, "%s: unknown option '%.*s'; valid options are %s", fname, (int)nlen, arg,
-            names);
+    i2v_set_err(err, errlen, "%s: unknown option '%.*s'; valid options are %s", fname, (int)nlen,
+                arg, names);
     return I2V_ERROR;
   }
   const char *val = eq + 1;
@@ -158,7 +150,7 @@ int i2v_options_set(i2v_options *o, const char *arg, const char *fname, const i2
 
   if (spec->kind == KIND_TEXT) {
     if (vlen == 0) {
-      set_err(err, errlen, "%s: option '%s' needs a non-empty value", fname, spec->name);
+      i2v_set_err(err, errlen, "%s: option '%s' needs a non-empty value", fname, spec->name);
       return I2V_ERROR;
     }
     char *copy = dup_text(a, val, vlen);
@@ -173,8 +165,8 @@ int i2v_options_set(i2v_options *o, const char *arg, const char *fname, const i2
   char range[96], vbuf[64];
   range_text(spec, range, sizeof(range));
   if (vlen == 0 || vlen >= sizeof(vbuf)) {
-    set_err(err, errlen, "%s: option '%s' must be %s, got '%.*s'", fname, spec->name, range,
-            (int)(vlen > 40 ? 40 : vlen), val);
+    i2v_set_err(err, errlen, "%s: option '%s' must be %s, got '%.*s'", fname, spec->name, range,
+                (int)(vlen > 40 ? 40 : vlen), val);
     return I2V_ERROR;
   }
   memcpy(vbuf, val, vlen);
@@ -184,7 +176,8 @@ int i2v_options_set(i2v_options *o, const char *arg, const char *fname, const i2
   if (spec->kind == KIND_REAL) {
     double d = strtod(vbuf, &end);
     if (*end != 0 || end == vbuf || !isfinite(d) || d < spec->min || d > spec->max) {
-      set_err(err, errlen, "%s: option '%s' must be %s, got '%s'", fname, spec->name, range, vbuf);
+      i2v_set_err(err, errlen, "%s: option '%s' must be %s, got '%s'", fname, spec->name, range,
+                  vbuf);
       return I2V_ERROR;
     }
     memcpy(field, &d, sizeof(d));
@@ -192,7 +185,8 @@ int i2v_options_set(i2v_options *o, const char *arg, const char *fname, const i2
     long long v = strtoll(vbuf, &end, 10);
     if (*end != 0 || end == vbuf || errno == ERANGE || (double)v < spec->min ||
         (double)v > spec->max) {
-      set_err(err, errlen, "%s: option '%s' must be %s, got '%s'", fname, spec->name, range, vbuf);
+      i2v_set_err(err, errlen, "%s: option '%s' must be %s, got '%s'", fname, spec->name, range,
+                  vbuf);
       return I2V_ERROR;
     }
     if (spec->kind == KIND_INT)
@@ -206,8 +200,8 @@ int i2v_options_set(i2v_options *o, const char *arg, const char *fname, const i2
 
 int i2v_options_check(const i2v_options *o, const char *fname, char *err, size_t errlen) {
   if (o->min_alpha > o->alpha) {
-    set_err(err, errlen, "%s: option 'min_alpha' (%g) must not be greater than 'alpha' (%g)", fname,
-            o->min_alpha, o->alpha);
+    i2v_set_err(err, errlen, "%s: option 'min_alpha' (%g) must not be greater than 'alpha' (%g)",
+                fname, o->min_alpha, o->alpha);
     return I2V_ERROR;
   }
   return I2V_OK;

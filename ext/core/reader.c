@@ -59,16 +59,6 @@ typedef struct i2v_reader_impl {
   unsigned char out[BUFSIZE];
 } i2v_reader_impl;
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void set_err(char *err, size_t errlen, const char *fmt, ...) {
-  va_list ap;
-  if (!err || !errlen) return;
-  va_start(ap, fmt);
-  vsnprintf(err, errlen, fmt, ap);
-  va_end(ap);
-}
-
 static int fail(i2v_reader_impl *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static int fail(i2v_reader_impl *r, const char *fmt, ...) {
   va_list ap;
@@ -372,7 +362,7 @@ static int keep_entry(i2v_reader_impl *r, zip_entry *e, const unsigned char *h, 
 static int find_directory(i2v_reader_impl *r, off_t *size, uint32_t *cd_off, uint32_t *cd_size,
                           uint16_t *nentries, char *err, size_t errlen) {
   if (fseeko(r->f, 0, SEEK_END) != 0) {
-    set_err(err, errlen, "cannot seek (%s)", strerror(errno));
+    i2v_set_err(err, errlen, "cannot seek (%s)", strerror(errno));
     return I2V_ERROR;
   }
   *size = ftello(r->f);
@@ -381,11 +371,11 @@ static int find_directory(i2v_reader_impl *r, off_t *size, uint32_t *cd_off, uin
   unsigned char *tail = i2v_malloc(r->alloc, ntail);
   int rc = I2V_ERROR;
   if (!tail) {
-    set_err(err, errlen, "out of memory");
+    i2v_set_err(err, errlen, "out of memory");
     return I2V_NOMEM;
   }
   if (fseeko(r->f, *size - (off_t)ntail, SEEK_SET) != 0 || fread(tail, 1, ntail, r->f) != ntail) {
-    set_err(err, errlen, "read error (%s)", strerror(errno));
+    i2v_set_err(err, errlen, "read error (%s)", strerror(errno));
     goto done;
   }
   long at = -1;
@@ -397,9 +387,9 @@ static int find_directory(i2v_reader_impl *r, off_t *size, uint32_t *cd_off, uin
     }
   }
   if (at < 0) {
-    set_err(err, errlen,
-            "not a zip archive, or a truncated one (no end-of-central-directory "
-            "record)");
+    i2v_set_err(err, errlen,
+                "not a zip archive, or a truncated one (no end-of-central-directory "
+                "record)");
     goto done;
   }
   const unsigned char *eocd = tail + at;
@@ -409,21 +399,21 @@ static int find_directory(i2v_reader_impl *r, off_t *size, uint32_t *cd_off, uin
   *cd_size = i2v_get_le32(eocd + 12);
   *cd_off = i2v_get_le32(eocd + 16);
   if (*nentries == 0xffff || *cd_size == 0xffffffffu || *cd_off == 0xffffffffu) {
-    set_err(err, errlen,
-            "a zip64 archive, which is not supported (unzip it, or gzip the member "
-            "instead)");
+    i2v_set_err(err, errlen,
+                "a zip64 archive, which is not supported (unzip it, or gzip the member "
+                "instead)");
     goto done;
   }
   if (disk != 0 || cd_disk != 0) {
-    set_err(err, errlen, "a multi-part zip archive, which is not supported");
+    i2v_set_err(err, errlen, "a multi-part zip archive, which is not supported");
     goto done;
   }
   if ((uint64_t)*cd_off + *cd_size > eocd_pos) {
-    set_err(err, errlen, "a corrupt zip archive (its central directory lies outside the file)");
+    i2v_set_err(err, errlen, "a corrupt zip archive (its central directory lies outside the file)");
     goto done;
   }
   if (fseeko(r->f, (off_t)*cd_off, SEEK_SET) != 0) {
-    set_err(err, errlen, "cannot seek (%s)", strerror(errno));
+    i2v_set_err(err, errlen, "cannot seek (%s)", strerror(errno));
     goto done;
   }
   rc = I2V_OK;
@@ -452,7 +442,7 @@ static int scan_directory(i2v_reader_impl *r, uint16_t nentries, uint32_t cd_siz
   char *name = i2v_malloc(r->alloc, 65536);
   int rc = I2V_ERROR;
   if (!name) {
-    set_err(err, errlen, "out of memory");
+    i2v_set_err(err, errlen, "out of memory");
     return I2V_NOMEM;
   }
   uint64_t cd_left = cd_size;
@@ -460,20 +450,22 @@ static int scan_directory(i2v_reader_impl *r, uint16_t nentries, uint32_t cd_siz
     unsigned char h[ZIP_CDH_SIZE];
     if (cd_left < ZIP_CDH_SIZE || fread(h, 1, ZIP_CDH_SIZE, r->f) != ZIP_CDH_SIZE ||
         i2v_get_le32(h) != 0x02014b50) {
-      set_err(err, errlen, "a corrupt zip archive (central directory entry %u of %u is damaged)",
-              k + 1, (unsigned)nentries);
+      i2v_set_err(err, errlen,
+                  "a corrupt zip archive (central directory entry %u of %u is damaged)", k + 1,
+                  (unsigned)nentries);
       goto done;
     }
     size_t nlen = get16(h + 28), xlen = get16(h + 30), clen = get16(h + 32);
     cd_left -= ZIP_CDH_SIZE;
     if (cd_left < nlen + xlen + clen || fread(name, 1, nlen, r->f) != nlen) {
-      set_err(err, errlen, "a corrupt zip archive (central directory entry %u of %u is damaged)",
-              k + 1, (unsigned)nentries);
+      i2v_set_err(err, errlen,
+                  "a corrupt zip archive (central directory entry %u of %u is damaged)", k + 1,
+                  (unsigned)nentries);
       goto done;
     }
     cd_left -= nlen + xlen + clen;
     if ((xlen + clen) && fseeko(r->f, (off_t)(xlen + clen), SEEK_CUR) != 0) {
-      set_err(err, errlen, "cannot seek (%s)", strerror(errno));
+      i2v_set_err(err, errlen, "cannot seek (%s)", strerror(errno));
       goto done;
     }
     name[nlen] = 0;
@@ -492,7 +484,7 @@ static int scan_directory(i2v_reader_impl *r, uint16_t nentries, uint32_t cd_siz
     }
     if (krc != I2V_OK) {
       rc = krc;
-      set_err(err, errlen, "out of memory");
+      i2v_set_err(err, errlen, "out of memory");
       goto done;
     }
   }
@@ -507,20 +499,20 @@ static zip_entry *choose_entry(zip_matches *zm, char *err, size_t errlen) {
   const char *member = zm->member;
   if (!(member && *member)) {
     if (zm->nfiles == 1) return &zm->only;
-    set_err(err, errlen,
-            zm->nfiles ? "a zip archive with %d members; name one with member=...: %s"
-                       : "an empty zip archive%.0d%s",
-            zm->nfiles, zm->list.text);
+    i2v_set_err(err, errlen,
+                zm->nfiles ? "a zip archive with %d members; name one with member=...: %s"
+                           : "an empty zip archive%.0d%s",
+                zm->nfiles, zm->list.text);
     return NULL;
   }
   if (zm->exact.name) return &zm->exact;
   if (zm->nbase == 1) return &zm->base;
   if (zm->nbase > 1)
-    set_err(err, errlen, "member '%s' matches %d members; give its full path: %s", member,
-            zm->nbase, zm->list.text);
+    i2v_set_err(err, errlen, "member '%s' matches %d members; give its full path: %s", member,
+                zm->nbase, zm->list.text);
   else
-    set_err(err, errlen, "no member '%s' in the archive; its members: %s", member,
-            zm->nfiles ? zm->list.text : "none");
+    i2v_set_err(err, errlen, "no member '%s' in the archive; its members: %s", member,
+                zm->nfiles ? zm->list.text : "none");
   return NULL;
 }
 
@@ -528,43 +520,45 @@ static zip_entry *choose_entry(zip_matches *zm, char *err, size_t errlen) {
 ** I2V_OK, or I2V_ERROR / I2V_NOMEM with err. */
 static int open_entry(i2v_reader_impl *r, zip_entry *e, off_t size, char *err, size_t errlen) {
   if (e->flags & 1) {
-    set_err(err, errlen, "member '%s' is encrypted, which is not supported", e->name);
+    i2v_set_err(err, errlen, "member '%s' is encrypted, which is not supported", e->name);
     return I2V_ERROR;
   }
   if (e->csize == 0xffffffffu || e->usize == 0xffffffffu || e->local_off == 0xffffffffu) {
-    set_err(err, errlen,
-            "member '%s' is a zip64 entry (4 GiB or more), which is not supported; "
-            "unzip it, or gzip it instead",
-            e->name);
+    i2v_set_err(err, errlen,
+                "member '%s' is a zip64 entry (4 GiB or more), which is not supported; "
+                "unzip it, or gzip it instead",
+                e->name);
     return I2V_ERROR;
   }
   if (e->method != 0 && e->method != 8) {
-    set_err(err, errlen,
-            "member '%s' uses compression method %u (%s), which is not supported "
-            "(only stored and deflated members are)",
-            e->name, (unsigned)e->method, method_name(e->method));
+    i2v_set_err(err, errlen,
+                "member '%s' uses compression method %u (%s), which is not supported "
+                "(only stored and deflated members are)",
+                e->name, (unsigned)e->method, method_name(e->method));
     return I2V_ERROR;
   }
   if (e->method == 0 && e->csize != e->usize) {
-    set_err(err, errlen,
-            "a corrupt zip archive (stored member '%s' has different compressed and "
-            "uncompressed sizes)",
-            e->name);
+    i2v_set_err(err, errlen,
+                "a corrupt zip archive (stored member '%s' has different compressed and "
+                "uncompressed sizes)",
+                e->name);
     return I2V_ERROR;
   }
   unsigned char lh[ZIP_LFH_SIZE];
   if (fseeko(r->f, (off_t)e->local_off, SEEK_SET) != 0 ||
       fread(lh, 1, ZIP_LFH_SIZE, r->f) != ZIP_LFH_SIZE || i2v_get_le32(lh) != 0x04034b50) {
-    set_err(err, errlen, "a corrupt zip archive (the local header of '%s' is damaged)", e->name);
+    i2v_set_err(err, errlen, "a corrupt zip archive (the local header of '%s' is damaged)",
+                e->name);
     return I2V_ERROR;
   }
   uint64_t data = (uint64_t)e->local_off + ZIP_LFH_SIZE + get16(lh + 26) + get16(lh + 28);
   if (data + e->csize > (uint64_t)size) {
-    set_err(err, errlen, "member '%s' is truncated (the archive ends inside its data)", e->name);
+    i2v_set_err(err, errlen, "member '%s' is truncated (the archive ends inside its data)",
+                e->name);
     return I2V_ERROR;
   }
   if (fseeko(r->f, (off_t)data, SEEK_SET) != 0) {
-    set_err(err, errlen, "cannot seek (%s)", strerror(errno));
+    i2v_set_err(err, errlen, "cannot seek (%s)", strerror(errno));
     return I2V_ERROR;
   }
   r->method = e->method;
@@ -576,7 +570,7 @@ static int open_entry(i2v_reader_impl *r, zip_entry *e, off_t size, char *err, s
   e->name = NULL;
   if (r->method == 8) {
     if (inflateInit2(&r->zs, -MAX_WBITS) != Z_OK) {
-      set_err(err, errlen, "out of memory");
+      i2v_set_err(err, errlen, "out of memory");
       return I2V_NOMEM;
     }
     r->zs_init = 1;
@@ -608,7 +602,7 @@ int i2v_reader_open(const i2v_alloc *a, const char *path, const char *member, i2
   *out = NULL;
   FILE *f = fopen(path, "rb");
   if (!f) {
-    set_err(err, errlen, "cannot open (%s)", strerror(errno));
+    i2v_set_err(err, errlen, "cannot open (%s)", strerror(errno));
     return I2V_ERROR;
   }
   return i2v_reader_open_stream(a, f, path, member, out, err, errlen);
@@ -623,7 +617,7 @@ int i2v_reader_open_stream(const i2v_alloc *a, FILE *f, const char *path, const 
   i2v_reader_impl *r = i2v_malloc(a, sizeof(*r));
   if (!r) {
     fclose(f);
-    set_err(err, errlen, "out of memory");
+    i2v_set_err(err, errlen, "out of memory");
     return I2V_NOMEM;
   }
   memset(r, 0, offsetof(i2v_reader_impl, in));
@@ -635,27 +629,27 @@ int i2v_reader_open_stream(const i2v_alloc *a, FILE *f, const char *path, const 
   r->f = f;
   int fd = fileno(f);
   if (fd >= 0 && fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
-    set_err(err, errlen, "cannot open (it is a directory)");
+    i2v_set_err(err, errlen, "cannot open (it is a directory)");
     goto fail;
   }
   size_t nmagic = fread(magic, 1, sizeof(magic), r->f);
   if (nmagic < sizeof(magic) && ferror(r->f)) {
-    set_err(err, errlen, "read error (%s)", strerror(errno));
+    i2v_set_err(err, errlen, "read error (%s)", strerror(errno));
     goto fail;
   }
   int is_gzip = nmagic >= 2 && magic[0] == 0x1f && magic[1] == 0x8b;
   int is_zip = nmagic >= 4 && magic[0] == 'P' && magic[1] == 'K' &&
                ((magic[2] == 3 && magic[3] == 4) || (magic[2] == 5 && magic[3] == 6));
   if (i2v_path_has_suffix(path, ".gz") && !is_gzip) {
-    set_err(err, errlen, "not a gzip file (it does not start with the gzip signature 1f 8b)");
+    i2v_set_err(err, errlen, "not a gzip file (it does not start with the gzip signature 1f 8b)");
     goto fail;
   }
   if (i2v_path_has_suffix(path, ".zip") && !is_zip) {
-    set_err(err, errlen, "not a zip archive (it does not start with a zip signature)");
+    i2v_set_err(err, errlen, "not a zip archive (it does not start with a zip signature)");
     goto fail;
   }
   if (member && *member && !is_zip) {
-    set_err(err, errlen, "not a zip archive, so member '%s' cannot be read from it", member);
+    i2v_set_err(err, errlen, "not a zip archive, so member '%s' cannot be read from it", member);
     goto fail;
   }
   if (is_zip) {
@@ -664,14 +658,14 @@ int i2v_reader_open_stream(const i2v_alloc *a, FILE *f, const char *path, const 
     if (rc != I2V_OK) goto fail;
   } else {
     if (fseeko(r->f, 0, SEEK_SET) != 0) {
-      set_err(err, errlen, "cannot seek (%s)", strerror(errno));
+      i2v_set_err(err, errlen, "cannot seek (%s)", strerror(errno));
       goto fail;
     }
     if (is_gzip) {
       r->pub.kind = I2V_SOURCE_GZIP;
       if (inflateInit2(&r->zs, 16 + MAX_WBITS) != Z_OK) {
         rc = I2V_NOMEM;
-        set_err(err, errlen, "out of memory");
+        i2v_set_err(err, errlen, "out of memory");
         goto fail;
       }
       r->zs_init = 1;
@@ -722,7 +716,7 @@ int i2v_writer_open(const i2v_alloc *a, const char *path, int gzip, i2v_writer *
   *out = NULL;
   i2v_writer *w = i2v_malloc(a, sizeof(*w));
   if (!w) {
-    set_err(err, errlen, "out of memory");
+    i2v_set_err(err, errlen, "out of memory");
     return I2V_NOMEM;
   }
   memset(w, 0, offsetof(i2v_writer, out));
@@ -732,7 +726,7 @@ int i2v_writer_open(const i2v_alloc *a, const char *path, int gzip, i2v_writer *
   w->tmp = i2v_malloc(a, n + 5);
   if (!w->path || !w->tmp) {
     i2v_writer_abort(w);
-    set_err(err, errlen, "out of memory");
+    i2v_set_err(err, errlen, "out of memory");
     return I2V_NOMEM;
   }
   memcpy(w->path, path, n + 1);
@@ -745,14 +739,14 @@ int i2v_writer_open(const i2v_alloc *a, const char *path, int gzip, i2v_writer *
     if (deflateInit2(&w->zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 16 + MAX_WBITS, 8,
                      Z_DEFAULT_STRATEGY) != Z_OK) {
       i2v_writer_abort(w);
-      set_err(err, errlen, "out of memory");
+      i2v_set_err(err, errlen, "out of memory");
       return I2V_NOMEM;
     }
     w->zs_init = 1;
   }
   w->f = fopen(w->tmp, "wb");
   if (!w->f) {
-    set_err(err, errlen, "cannot create '%s' (%s)", w->tmp, strerror(errno));
+    i2v_set_err(err, errlen, "cannot create '%s' (%s)", w->tmp, strerror(errno));
     i2v_writer_abort(w);
     return I2V_ERROR;
   }
@@ -803,20 +797,20 @@ int i2v_writer_finish(i2v_writer *w, char *err, size_t errlen) {
   if (rc == I2V_OK && (fflush(w->f) != 0 || fsync(fileno(w->f)) != 0))
     rc = w_fail(w, strerror(errno));
   if (rc != I2V_OK) {
-    set_err(err, errlen, "%s", w->err);
+    i2v_set_err(err, errlen, "%s", w->err);
     i2v_writer_abort(w);
     return rc;
   }
   int closed = fclose(w->f);
   w->f = NULL;
   if (closed != 0) {
-    set_err(err, errlen, "cannot write '%s' (%s)", w->tmp, strerror(errno));
+    i2v_set_err(err, errlen, "cannot write '%s' (%s)", w->tmp, strerror(errno));
     remove(w->tmp);
     i2v_writer_abort(w);
     return I2V_ERROR;
   }
   if (rename(w->tmp, w->path) != 0) {
-    set_err(err, errlen, "cannot rename '%s' to '%s' (%s)", w->tmp, w->path, strerror(errno));
+    i2v_set_err(err, errlen, "cannot rename '%s' to '%s' (%s)", w->tmp, w->path, strerror(errno));
     remove(w->tmp);
     i2v_writer_abort(w);
     return I2V_ERROR;

@@ -184,20 +184,23 @@ int64_t i2v_vocab_find(const i2v_vocab *v, const i2v_value *val) {
   return lookup(v, kind, ik, kb, kn, key_hash(kind, ik, kb, kn), NULL);
 }
 
+/* Room for cap entries (cap > v->cap), the entries kept. */
+static int grow_entries(i2v_vocab *v, size_t cap) {
+  int ovf = 0;
+  size_t bytes = i2v_mul_size(cap, sizeof(i2v_vocab_entry), &ovf);
+  if (ovf) return I2V_NOMEM;
+  i2v_vocab_entry *e = i2v_malloc(v->alloc, bytes);
+  if (!e) return I2V_NOMEM;
+  if (v->n) memcpy(e, v->entries, v->n * sizeof(*e));
+  i2v_free(v->alloc, v->entries);
+  v->entries = e;
+  v->cap = cap;
+  return I2V_OK;
+}
+
 static int append_entry(i2v_vocab *v, const i2v_vocab_entry *proto, const char *kb, size_t kn) {
   if (v->n >= 0xfffffffeu) return I2V_NOMEM;
-  if (v->n == v->cap) {
-    size_t nc = v->cap ? v->cap * 2 : 64;
-    int ovf = 0;
-    size_t bytes = i2v_mul_size(nc, sizeof(i2v_vocab_entry), &ovf);
-    if (ovf) return I2V_NOMEM;
-    i2v_vocab_entry *e = i2v_malloc(v->alloc, bytes);
-    if (!e) return I2V_NOMEM;
-    if (v->n) memcpy(e, v->entries, v->n * sizeof(*e));
-    i2v_free(v->alloc, v->entries);
-    v->entries = e;
-    v->cap = nc;
-  }
+  if (v->n == v->cap && grow_entries(v, v->cap ? v->cap * 2 : 64) != I2V_OK) return I2V_NOMEM;
   i2v_vocab_entry e = *proto;
   if (!e.key_is_int) {
     if (kn > 0xffffffffu) return I2V_NOMEM;
@@ -325,18 +328,8 @@ int i2v_vocab_index(i2v_vocab *v, void (*moved)(void *ctx, size_t from, size_t t
 }
 
 int i2v_vocab_reserve(i2v_vocab *v, size_t n) {
-  int ovf = 0;
   if (n >= 0xfffffffeu) return I2V_NOMEM;
-  if (n > v->cap) {
-    size_t bytes = i2v_mul_size(n, sizeof(i2v_vocab_entry), &ovf);
-    if (ovf) return I2V_NOMEM;
-    i2v_vocab_entry *e = i2v_malloc(v->alloc, bytes);
-    if (!e) return I2V_NOMEM;
-    if (v->n) memcpy(e, v->entries, v->n * sizeof(*e));
-    i2v_free(v->alloc, v->entries);
-    v->entries = e;
-    v->cap = n;
-  }
+  if (n > v->cap && grow_entries(v, n) != I2V_OK) return I2V_NOMEM;
   while ((n + 1) * 2 > v->nslots)
     if (grow_slots(v) != I2V_OK) return I2V_NOMEM;
   return I2V_OK;

@@ -63,6 +63,58 @@ int i2v_vtab_error(sqlite3_vtab *vt, int rc, char *msg) {
   return msg ? rc : SQLITE_NOMEM;
 }
 
+int i2v_vtab_plan(sqlite3_index_info *info, const i2v_plan *plan) {
+  int at[32]; /* nargs <= 32: idxNum has a bit for each */
+  for (int j = 0; j < plan->nargs; j++) at[j] = -1;
+  for (int i = 0; i < info->nConstraint; i++) {
+    const struct sqlite3_index_constraint *c = &info->aConstraint[i];
+    int j = c->iColumn - plan->first_arg;
+    if (j < 0 || j >= plan->nargs || c->op != SQLITE_INDEX_CONSTRAINT_EQ) continue;
+    if (!c->usable) return SQLITE_CONSTRAINT;
+    at[j] = i;
+  }
+  int argi = 1, mask = 0;
+  for (int j = 0; j < plan->nargs; j++)
+    if (at[j] >= 0) mask |= 1 << j;
+  if (plan->required && !(mask & plan->required)) {
+    info->idxNum = 0;
+    info->estimatedCost = 1e12;
+    return SQLITE_OK;
+  }
+  for (int j = 0; j < plan->nargs; j++) {
+    if (at[j] < 0) continue;
+    info->aConstraintUsage[at[j]].argvIndex = argi++;
+    info->aConstraintUsage[at[j]].omit = 1;
+  }
+  info->idxNum = mask;
+  info->estimatedCost = plan->cost;
+  info->estimatedRows = (sqlite3_int64)plan->rows;
+  if (info->nOrderBy == 1 && plan->rank_col >= 0) {
+    const struct sqlite3_index_orderby *o = &info->aOrderBy[0];
+    if ((o->iColumn == plan->rank_col && !o->desc) || (o->iColumn == plan->score_col && o->desc))
+      info->orderByConsumed = 1;
+  }
+  return SQLITE_OK;
+}
+
+int i2v_reserve(void **buf, size_t *cap, size_t n, size_t size) {
+  if (n <= *cap) return SQLITE_OK;
+  size_t nc = *cap ? *cap : 16;
+  while (nc < n) nc *= 2;
+  void *p = sqlite3_realloc64(*buf, (sqlite3_uint64)nc * size);
+  if (!p) return SQLITE_NOMEM;
+  *buf = p;
+  *cap = nc;
+  return SQLITE_OK;
+}
+
+int i2v_sqlite_rc(int irc) {
+  return irc == I2V_OK          ? SQLITE_OK
+         : irc == I2V_NOMEM     ? SQLITE_NOMEM
+         : irc == I2V_CANCELLED ? SQLITE_INTERRUPT
+                                : SQLITE_ERROR;
+}
+
 /* ---- arguments of the file tables ---------------------------------------- */
 
 /* s[0..n-1] trimmed, with its quotes removed ('it''s' -> it's). */

@@ -37,6 +37,31 @@ int i2v_vtab_open(size_t cursor_size, sqlite3_vtab_cursor **ppCur);
 ** could not be allocated (msg NULL) means memory ran out. */
 int i2v_vtab_error(sqlite3_vtab *vt, int rc, char *msg);
 
+/* The plan of a table-valued function whose hidden columns first_arg ..
+** first_arg + nargs - 1 are its arguments.  Bit j of idxNum says hidden
+** column first_arg + j has an equality constraint; their values come in
+** argv in column order.  A constraint on one of them that is not usable yet
+** (a lateral join's outer column) refuses the plan with SQLITE_CONSTRAINT,
+** so SQLite reads that table first.  When none of the columns in required
+** (bits as in idxNum; 0: none needed) has one, idxNum is 0 at a prohibitive
+** cost and xFilter says what is missing.  Rows come out best first, so
+** ORDER BY rank_col or ORDER BY score_col DESC is consumed (-1: neither). */
+typedef struct i2v_plan {
+  int first_arg, nargs;
+  int required;
+  double cost, rows; /* of a plan with its arguments */
+  int rank_col, score_col;
+} i2v_plan;
+int i2v_vtab_plan(sqlite3_index_info *info, const i2v_plan *plan);
+
+/* Grow *buf to hold n elements of size bytes (contents kept): SQLITE_OK or
+** SQLITE_NOMEM (*buf as it was). */
+int i2v_reserve(void **buf, size_t *cap, size_t n, size_t size);
+
+/* A core return code (I2V_*) as SQLite's: SQLITE_OK, SQLITE_NOMEM,
+** SQLITE_INTERRUPT for I2V_CANCELLED, else SQLITE_ERROR. */
+int i2v_sqlite_rc(int irc);
+
 /* ---- arguments of the file tables (item2vec_csv, item2vec_lines) -------- */
 
 /* One argument of CREATE VIRTUAL TABLE ... USING module(...): name=value

@@ -66,13 +66,7 @@ typedef struct csv_cursor {
 /* The one error helper of this table: replaces any earlier message. */
 static int csv_error(sqlite3_vtab *vt, int rc, char *msg) {
   i2v_utf8_sanitize(msg); /* names from a damaged file may not be UTF-8 */
-  sqlite3_free(vt->zErrMsg);
-  vt->zErrMsg = msg;
-  return rc ? rc : SQLITE_ERROR;
-}
-
-static int code_of(int irc) {
-  return irc == I2V_NOMEM ? SQLITE_NOMEM : SQLITE_ERROR;
+  return i2v_vtab_error(vt, rc ? rc : SQLITE_ERROR, msg);
 }
 
 static int parse_bool(const char *v, int *out) {
@@ -224,7 +218,7 @@ static int csv_connect(sqlite3 *db, void *aux, int argc, const char *const *argv
   int irc = i2v_csv_next(&tok);
   if (irc != I2V_OK) {
     *pzErr = tok_error(vt, &tok);
-    rc = code_of(irc);
+    rc = i2v_sqlite_rc(irc);
     goto fail;
   }
   if (tok.nfields == 0) {
@@ -264,7 +258,7 @@ static int csv_connect(sqlite3 *db, void *aux, int argc, const char *const *argv
       irc = i2v_csv_next(&tok);
       if (irc != I2V_OK) {
         *pzErr = tok_error(vt, &tok);
-        rc = code_of(irc);
+        rc = i2v_sqlite_rc(irc);
         goto fail;
       }
       if (tok.nfields == 0) break;
@@ -362,18 +356,23 @@ static int csv_close(sqlite3_vtab_cursor *cur) {
   return SQLITE_OK;
 }
 
-static int csv_next(sqlite3_vtab_cursor *cur) {
-  csv_cursor *c = (csv_cursor *)cur;
-  csv_vtab *vt = (csv_vtab *)cur->pVtab;
+/* The next row into the tokenizer: SQLITE_OK (c->eof set past the last
+** row) or an error. */
+static int read_row(csv_cursor *c, csv_vtab *vt) {
   int irc = i2v_csv_next(&c->tok);
   if (irc != I2V_OK) {
     c->eof = 1;
-    return csv_error(&vt->base, code_of(irc), tok_error(vt, &c->tok));
+    return csv_error(&vt->base, i2v_sqlite_rc(irc), tok_error(vt, &c->tok));
   }
-  if (c->tok.nfields == 0) {
-    c->eof = 1;
-    return SQLITE_OK;
-  }
+  if (c->tok.nfields == 0) c->eof = 1;
+  return SQLITE_OK;
+}
+
+static int csv_next(sqlite3_vtab_cursor *cur) {
+  csv_cursor *c = (csv_cursor *)cur;
+  csv_vtab *vt = (csv_vtab *)cur->pVtab;
+  int rc = read_row(c, vt);
+  if (rc != SQLITE_OK || c->eof) return rc;
   if (c->tok.nfields > (size_t)vt->ncols) {
     c->eof = 1;
     return csv_error(&vt->base, SQLITE_ERROR, too_many_fields(vt, &c->tok));
@@ -396,16 +395,9 @@ static int csv_filter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr, 
   int rc = open_source(vt, &c->reader, &c->tok, &err);
   if (rc != SQLITE_OK) return csv_error(&vt->base, rc, err);
   c->eof = 0;
-  if (vt->header) {
-    int irc = i2v_csv_next(&c->tok);
-    if (irc != I2V_OK) {
-      c->eof = 1;
-      return csv_error(&vt->base, code_of(irc), tok_error(vt, &c->tok));
-    }
-    if (c->tok.nfields == 0) {
-      c->eof = 1;
-      return SQLITE_OK;
-    }
+  if (vt->header) { /* the header row: its names are the columns' already */
+    rc = read_row(c, vt);
+    if (rc != SQLITE_OK || c->eof) return rc;
   }
   return csv_next(cur);
 }

@@ -214,10 +214,9 @@ int i2v_driver_check_size(const char *fname, uint64_t items, int dim, char **pzE
 /* ---- results ------------------------------------------------------------- */
 
 int i2v_driver_core_rc(int crc, const char *fname, const char *err, char **pzErr) {
-  if (crc == I2V_OK) return SQLITE_OK;
-  if (crc == I2V_CANCELLED) return SQLITE_INTERRUPT;
-  *pzErr = sqlite3_mprintf("%s: %s", fname, err);
-  return crc == I2V_NOMEM ? SQLITE_NOMEM : SQLITE_ERROR;
+  int rc = i2v_sqlite_rc(crc);
+  if (rc != SQLITE_OK && rc != SQLITE_INTERRUPT) *pzErr = sqlite3_mprintf("%s: %s", fname, err);
+  return rc;
 }
 
 char *i2v_driver_params(sqlite3 *db, const i2v_options *o, const char *const names[3],

@@ -73,10 +73,6 @@ static int lines_error(sqlite3_vtab *vt, int rc, char *msg) {
   return i2v_vtab_error(vt, rc ? rc : SQLITE_ERROR, msg);
 }
 
-static int code_of(int irc) {
-  return irc == I2V_NOMEM ? SQLITE_NOMEM : SQLITE_ERROR;
-}
-
 static char *tok_error(lines_vtab *vt, const i2v_lines *tok) {
   return sqlite3_mprintf("item2vec_lines: %s: %s", vt->where, tok->err);
 }
@@ -172,7 +168,7 @@ static int lines_connect(sqlite3 *db, void *aux, int argc, const char *const *ar
     int irc = i2v_lines_next(&tok);
     if (irc != I2V_OK) {
       *pzErr = tok_error(vt, &tok);
-      rc = code_of(irc);
+      rc = i2v_sqlite_rc(irc);
       goto fail;
     }
     if (tok.len == 0) break;
@@ -251,7 +247,7 @@ static int lines_next(sqlite3_vtab_cursor *cur) {
   int irc = i2v_lines_next(&c->tok);
   if (irc != I2V_OK) {
     c->eof = 1;
-    return lines_error(&vt->base, code_of(irc), tok_error(vt, &c->tok));
+    return lines_error(&vt->base, i2v_sqlite_rc(irc), tok_error(vt, &c->tok));
   }
   if (c->tok.len == 0) {
     c->eof = 1;

@@ -89,25 +89,9 @@ static int prj_close(sqlite3_vtab_cursor *cur) {
 ** lateral join's outer column) refuses the plan with SQLITE_CONSTRAINT.
 */
 static int prj_best_index(sqlite3_vtab *vt, sqlite3_index_info *info) {
-  int at[2] = {-1, -1};
+  static const i2v_plan plan = {PRJ_MODEL, 2, 0, 1e6, 10000, -1, -1};
   (void)vt;
-  for (int i = 0; i < info->nConstraint; i++) {
-    const struct sqlite3_index_constraint *c = &info->aConstraint[i];
-    if (c->iColumn < PRJ_MODEL || c->op != SQLITE_INDEX_CONSTRAINT_EQ) continue;
-    if (!c->usable) return SQLITE_CONSTRAINT;
-    at[c->iColumn - PRJ_MODEL] = i;
-  }
-  int argi = 1, mask = 0;
-  for (int k = 0; k < 2; k++) {
-    if (at[k] < 0) continue;
-    info->aConstraintUsage[at[k]].argvIndex = argi++;
-    info->aConstraintUsage[at[k]].omit = 1;
-    mask |= 1 << k;
-  }
-  info->idxNum = mask;
-  info->estimatedCost = 1e6;
-  info->estimatedRows = 10000;
-  return SQLITE_OK;
+  return i2v_vtab_plan(info, &plan);
 }
 
 /* See prj_best_index for the meaning of idxNum. */

@@ -173,48 +173,10 @@ static int rec_close(sqlite3_vtab_cursor *cur) {
 ** first, so ORDER BY rank or ORDER BY score DESC is consumed.
 */
 static int rec_best_index(sqlite3_vtab *vt, sqlite3_index_info *info) {
-  int at[REC_NARGS];
+  static const i2v_plan plan = {REC_USER, REC_NARGS, 1 | 1 << (REC_HISTORY - REC_USER), 1000, 10,
+                                REC_RANK, REC_SCORE};
   (void)vt;
-  for (int j = 0; j < REC_NARGS; j++) at[j] = -1;
-  for (int i = 0; i < info->nConstraint; i++) {
-    const struct sqlite3_index_constraint *c = &info->aConstraint[i];
-    if (c->iColumn < REC_USER || c->op != SQLITE_INDEX_CONSTRAINT_EQ) continue;
-    if (!c->usable) return SQLITE_CONSTRAINT;
-    at[c->iColumn - REC_USER] = i;
-  }
-  if (at[0] < 0 && at[REC_HISTORY - REC_USER] < 0) {
-    info->idxNum = 0;
-    info->estimatedCost = 1e12;
-    return SQLITE_OK;
-  }
-  int argi = 1, mask = 0;
-  for (int j = 0; j < REC_NARGS; j++) {
-    if (at[j] < 0) continue;
-    info->aConstraintUsage[at[j]].argvIndex = argi++;
-    info->aConstraintUsage[at[j]].omit = 1;
-    mask |= 1 << j;
-  }
-  info->idxNum = mask;
-  info->estimatedCost = 1000;
-  info->estimatedRows = 10;
-  if (info->nOrderBy == 1) {
-    const struct sqlite3_index_orderby *o = &info->aOrderBy[0];
-    if ((o->iColumn == REC_RANK && !o->desc) || (o->iColumn == REC_SCORE && o->desc))
-      info->orderByConsumed = 1;
-  }
-  return SQLITE_OK;
-}
-
-/* Grow *buf to hold n elements of size bytes (contents kept). */
-static int reserve(void **buf, size_t *cap, size_t n, size_t size) {
-  if (n <= *cap) return SQLITE_OK;
-  size_t nc = *cap ? *cap : 16;
-  while (nc < n) nc *= 2;
-  void *p = sqlite3_realloc64(*buf, (sqlite3_uint64)nc * size);
-  if (!p) return SQLITE_NOMEM;
-  *buf = p;
-  *cap = nc;
-  return SQLITE_OK;
+  return i2v_vtab_plan(info, &plan);
 }
 
 /* ---- the model and what the cursor derives from it ---------------------- */
@@ -311,7 +273,7 @@ static int take_model(rec_cursor *c, const char *name, char **msg) {
 /* ---- the history --------------------------------------------------------- */
 
 static int push_hist(rec_cursor *c, uint32_t idx) {
-  if (reserve((void **)&c->hist, &c->hist_cap, c->nhist + 1, sizeof(uint32_t)) != SQLITE_OK)
+  if (i2v_reserve((void **)&c->hist, &c->hist_cap, c->nhist + 1, sizeof(uint32_t)) != SQLITE_OK)
     return SQLITE_NOMEM;
   c->hist[c->nhist++] = idx;
   return SQLITE_OK;
@@ -450,8 +412,8 @@ static int load_users(rec_cursor *c, char **msg) {
     if (idx < 0 || got == 0) continue;
     int added;
     int64_t ui = i2v_vocab_add(&u->users, &uv, &added);
-    if (ui < 0 || reserve((void **)&who, &cap, n + 1, sizeof(uint32_t)) != SQLITE_OK ||
-        reserve((void **)&what, &wcap, n + 1, sizeof(uint32_t)) != SQLITE_OK) {
+    if (ui < 0 || i2v_reserve((void **)&who, &cap, n + 1, sizeof(uint32_t)) != SQLITE_OK ||
+        i2v_reserve((void **)&what, &wcap, n + 1, sizeof(uint32_t)) != SQLITE_OK) {
       nomem = 1;
       break;
     }
@@ -550,8 +512,8 @@ static int read_pairs(rec_cursor *c, const uint32_t *q, size_t nq, i2v_pair_row 
       double w = sqlite3_column_double(c->pairs_st, 1);
       if (nomem) break;
       if (o < 0 || !(w > 0.0) || !isfinite(w)) continue; /* hand-edited rows are skipped */
-      if (reserve((void **)&c->pair_other, &c->pair_other_cap, used + 1, sizeof(uint32_t)) ||
-          reserve((void **)&c->pair_weight, &c->pair_weight_cap, used + 1, sizeof(float))) {
+      if (i2v_reserve((void **)&c->pair_other, &c->pair_other_cap, used + 1, sizeof(uint32_t)) ||
+          i2v_reserve((void **)&c->pair_weight, &c->pair_weight_cap, used + 1, sizeof(float))) {
         nomem = 1;
         break;
       }
@@ -606,7 +568,8 @@ static int rank_items(rec_cursor *c, int64_t k, int64_t min_frequency, int seen_
   i2v_filter_scores(&f, 0, m->n, c->scores);
 
   size_t kk = (size_t)k < m->n ? (size_t)k : m->n;
-  if (reserve((void **)&c->results, &c->results_cap, kk ? kk : 1, sizeof(i2v_scored)) != SQLITE_OK)
+  if (i2v_reserve((void **)&c->results, &c->results_cap, kk ? kk : 1, sizeof(i2v_scored)) !=
+      SQLITE_OK)
     return SQLITE_NOMEM;
   i2v_topk top;
   i2v_topk_init(&top, c->results, kk);

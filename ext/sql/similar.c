@@ -161,56 +161,9 @@ static int sim_close(sqlite3_vtab_cursor *cur) {
 ** rank or ORDER BY similarity DESC is consumed.
 */
 static int sim_best_index(sqlite3_vtab *vt, sqlite3_index_info *info) {
-  int at[SIM_NARGS];
-  int unusable = 0;
+  static const i2v_plan plan = {SIM_ID, SIM_NARGS, 1, 1000, 10, SIM_RANK, SIM_SIMILARITY};
   (void)vt;
-  for (int j = 0; j < SIM_NARGS; j++) at[j] = -1;
-  for (int i = 0; i < info->nConstraint; i++) {
-    const struct sqlite3_index_constraint *c = &info->aConstraint[i];
-    if (c->iColumn < SIM_ID || c->op != SQLITE_INDEX_CONSTRAINT_EQ) continue;
-    if (!c->usable) {
-      unusable = 1;
-      continue;
-    }
-    at[c->iColumn - SIM_ID] = i;
-  }
-  /* An argument that is not known yet (another table's column in a lateral
-  ** join): not this plan, so that table is read first. */
-  if (unusable) return SQLITE_CONSTRAINT;
-  if (at[0] < 0) {
-    /* No id at all: a plan whose xFilter explains what is missing. */
-    info->idxNum = 0;
-    info->estimatedCost = 1e12;
-    return SQLITE_OK;
-  }
-  int argi = 1, mask = 0;
-  for (int j = 0; j < SIM_NARGS; j++) {
-    if (at[j] < 0) continue;
-    info->aConstraintUsage[at[j]].argvIndex = argi++;
-    info->aConstraintUsage[at[j]].omit = 1;
-    mask |= 1 << j;
-  }
-  info->idxNum = mask;
-  info->estimatedCost = 1000;
-  info->estimatedRows = 10;
-  if (info->nOrderBy == 1) {
-    const struct sqlite3_index_orderby *o = &info->aOrderBy[0];
-    if ((o->iColumn == SIM_RANK && !o->desc) || (o->iColumn == SIM_SIMILARITY && o->desc))
-      info->orderByConsumed = 1;
-  }
-  return SQLITE_OK;
-}
-
-/* Grow *buf to hold n elements of size bytes (contents kept). */
-static int reserve(void **buf, size_t *cap, size_t n, size_t size) {
-  if (n <= *cap) return SQLITE_OK;
-  size_t nc = *cap ? *cap : 16;
-  while (nc < n) nc *= 2;
-  void *p = sqlite3_realloc64(*buf, (sqlite3_uint64)nc * size);
-  if (!p) return SQLITE_NOMEM;
-  *buf = p;
-  *cap = nc;
-  return SQLITE_OK;
+  return i2v_vtab_plan(info, &plan);
 }
 
 /* "similar_items: <column> must be <want>, got '<v>'" (a BLOB is shown as
@@ -401,9 +354,9 @@ static int scan_two_pass(sim_cursor *c, i2v_model *m, const float *qv, const i2v
                          i2v_topk *top) {
   size_t k = top->k;
   const model_codes *mc = codes_of(m);
-  if (!mc || reserve((void **)&c->qp, &c->qp_cap, mc->cstride, sizeof(float)) != SQLITE_OK ||
-      reserve((void **)&c->pass, &c->pass_cap, k, sizeof(i2v_scored)) != SQLITE_OK ||
-      reserve((void **)&c->maybe, &c->maybe_cap, 4 * k + SIM_BLOCK, sizeof(i2v_scored)) !=
+  if (!mc || i2v_reserve((void **)&c->qp, &c->qp_cap, mc->cstride, sizeof(float)) != SQLITE_OK ||
+      i2v_reserve((void **)&c->pass, &c->pass_cap, k, sizeof(i2v_scored)) != SQLITE_OK ||
+      i2v_reserve((void **)&c->maybe, &c->maybe_cap, 4 * k + SIM_BLOCK, sizeof(i2v_scored)) !=
           SQLITE_OK)
     return 0;
   float unit = mc->unit;
@@ -426,8 +379,8 @@ static int scan_two_pass(sim_cursor *c, i2v_model *m, const float *qv, const i2v
     float keep = thr - 2 * eps;
     for (size_t r = 0; r < len; r++) {
       if (!(scores[r] >= keep) || scores[r] == -INFINITY) continue; /* or left out */
-      if (nmaybe == c->maybe_cap &&
-          reserve((void **)&c->maybe, &c->maybe_cap, nmaybe + 1, sizeof(i2v_scored)) != SQLITE_OK)
+      if (nmaybe == c->maybe_cap && i2v_reserve((void **)&c->maybe, &c->maybe_cap, nmaybe + 1,
+                                                sizeof(i2v_scored)) != SQLITE_OK)
         return 0;
       c->maybe[nmaybe].score = scores[r];
       c->maybe[nmaybe++].index = (uint32_t)(start + r);
@@ -606,7 +559,8 @@ static int sim_filter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr, 
     if (rc != SQLITE_OK) return i2v_vtab_error(vt, rc, err);
   }
   i2v_model *m = c->model;
-  if (reserve(&c->qbuf_raw, &c->qbuf_cap, m->stride + 16, sizeof(float)) != SQLITE_OK) goto nomem;
+  if (i2v_reserve(&c->qbuf_raw, &c->qbuf_cap, m->stride + 16, sizeof(float)) != SQLITE_OK)
+    goto nomem;
   c->qbuf = (float *)(((uintptr_t)c->qbuf_raw + 63) & ~(uintptr_t)63);
 
   const float *qv = NULL;
@@ -634,7 +588,7 @@ static int sim_filter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr, 
 
   size_t want = (size_t)(a.k < (int64_t)m->n ? a.k : (int64_t)m->n);
   if (f.has_only && want > f.nonly) want = f.nonly;
-  if (reserve((void **)&c->results, &c->results_cap, want ? want : 1, sizeof(i2v_scored)) !=
+  if (i2v_reserve((void **)&c->results, &c->results_cap, want ? want : 1, sizeof(i2v_scored)) !=
       SQLITE_OK)
     goto nomem;
   i2v_topk top;
