@@ -604,7 +604,7 @@ int i2v_hnsw_search_from(i2v_hnsw *h, const float *rows, size_t stride, int dim,
   if (scratch_heaps(h->alloc, h->qs, ef) != I2V_OK) return I2V_NOMEM;
   scratch *s = h->qs;
   /* Queries walk the float rows: the int8 codes the build walks saved no
-  ** query time (README.md, "Approximate search"). */
+  ** query time (docs/performance.md, "The approximate index"). */
   rowset rs = {rows, stride, dim, NULL, 0, 1.0f};
   const float *qs = q;
   /* The entries: the rows given (at most HNSW_MAX_FROM), and unless there

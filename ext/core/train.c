@@ -231,7 +231,7 @@ static inline double scores_portable(const float *l1, float *const *rows, const 
 }
 
 /* The kernels are called, not inlined, in the epoch loop: the shape the
-** figures in README.md ("What makes it fast") were measured with. */
+** figures in docs/performance.md ("What makes it fast") were measured with. */
 __attribute__((noinline)) static double update_portable(worker *w, const float *l1, float *dst,
                                                         float dst_rate, int nt, float alpha) {
   const size_t stride = w->s->stride;
@@ -630,7 +630,7 @@ static int wait_workers(shared_state *s, int started, int ms) {
 }
 
 /* Initial vectors: uniform in [-1, 1) / dim as gensim 4 draws them (twice
-** word2vec.c's range; README.md, "How results relate to gensim", says what
+** word2vec.c's range; docs/reference.md, "How results relate to gensim", says what
 ** it changed), output rows zero; the rows of a starting point copied. */
 static void init_vectors(shared_state *s, const i2v_start *start, uint32_t nvocab, int64_t seed) {
   const int dim = s->dim;

@@ -491,8 +491,8 @@ double i2v_now(void) {
 ** Transparent huge pages are not asked for: on a virtual machine that hands
 ** free memory back to its host (free page reporting) each fresh huge page
 ** waits for the host, and the first load got slower, not faster.  The
-** figures, and the command that measures them (scripts/bench_load.py), are
-** in README.md, "Performance".
+** figures are in docs/performance.md, next to the command that measures
+** them (scripts/bench_load.py).
 */
 void i2v_prefault(void *p, size_t bytes) {
 #if defined(__linux__) && defined(MADV_POPULATE_WRITE)

@@ -31,8 +31,8 @@
 ** (0.1 by default).  Restarting everything at alpha (stored_rate would be 1
 ** for all) lets a day of events pull the whole space around, further from a
 ** full retrain than not updating at all; with the cap an update comes closer
-** (README.md, "Keeping models fresh": the figures, and scripts/bench_update.py
-** that measures them).  Items the update does not mention keep both their
+** (docs/reference.md, "Updating a model": the figures, and
+** scripts/bench_update.py that measures them).  Items the update does not mention keep both their
 ** vectors exactly.
 */
 #include <stdio.h>
