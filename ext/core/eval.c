@@ -515,7 +515,8 @@ int i2v_eval_run(const i2v_eval_split *sp, const i2v_eval_options *e, i2v_eval_s
       }
       if (target != I2V_EVAL_NONE) seen[target] |= 1;
       out->cases++;
-      i2v_progress pr = {.done = ++done, .total = sp->ncases};
+      done++;
+      i2v_progress pr = {.done = done, .total = sp->ncases};
       if (poll && done % 256 == 0 && poll(poll_ctx, &pr)) {
         rc = I2V_CANCELLED;
         goto done;
