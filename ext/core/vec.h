@@ -24,11 +24,12 @@
 #if defined(__x86_64__) && defined(__GNUC__)
 #define I2V_ISA_X86 1
 #if defined(__clang__) || __GNUC__ < 12
-/* The features GCC 12's x86-64-v3 and -v4 checks stand for, as lists. */
-#define I2V_TARGET_AVX2 __attribute__((target("avx2,fma,bmi,bmi2,f16c,popcnt")))
-#define I2V_TARGET_AVX512                                               \
-  __attribute__((                                                       \
-      target("avx2,fma,bmi,bmi2,f16c,popcnt,avx512f,avx512bw,avx512cd," \
+/* Lists of the features of x86-64-v3 and -v4 that the kernels can use and
+** every compiler can check for (Clang's checks do not know f16c). */
+#define I2V_TARGET_AVX2 __attribute__((target("avx2,fma,bmi,bmi2,popcnt")))
+#define I2V_TARGET_AVX512                                          \
+  __attribute__((                                                  \
+      target("avx2,fma,bmi,bmi2,popcnt,avx512f,avx512bw,avx512cd," \
              "avx512dq,avx512vl")))
 #else
 #define I2V_TARGET_AVX2 __attribute__((target("arch=x86-64-v3")))
