@@ -93,6 +93,7 @@ struct worker {
   double loss;
   double published_loss; /* loss so far, for progress (__atomic) */
   uint64_t kept;
+  uint64_t updates; /* kernel calls this epoch (the loss is summed over them) */
   float *hidden; /* CBOW mean of the context */
   float *grad;   /* accumulated gradient for the input side */
   uint32_t *sentence;
@@ -420,7 +421,7 @@ static void run_chunk(worker *w) {
   const update_fn update = s->update;
   const double span = (double)w->chunk_tokens * epochs;
   const double alpha0 = o->alpha, alpha1 = o->min_alpha;
-  uint64_t local_done = 0, unreported = 0, kept = 0;
+  uint64_t local_done = 0, unreported = 0, kept = 0, updates = 0;
   uint64_t rng = w->rng;
   double loss = 0;
   float *restrict grad = w->grad;
@@ -477,6 +478,7 @@ static void run_chunk(worker *w) {
           if (!shared) draw_negatives(s, w, targets, negative, &rng);
           targets[0] = sentence[i];
           loss += update(w, l1, l1, rate_of(s, sentence[j]), negative + 1, alpha);
+          updates++;
         }
       } else {
         int count = 0;
@@ -491,6 +493,7 @@ static void run_chunk(worker *w) {
         memset(grad, 0, sizeof(float) * stride);
         draw_negatives(s, w, targets, negative, &rng);
         loss += update(w, hidden, grad, 1.0f, negative + 1, alpha);
+        updates++;
         for (uint64_t j = lo; j < hi; j++) {
           if (j == i) continue;
           i2v_axpy(rate_of(s, sentence[j]), grad, s->input + (size_t)sentence[j] * stride,
@@ -511,6 +514,7 @@ out:
   w->rng = rng;
   w->loss += loss;
   w->kept += kept;
+  w->updates += updates;
 }
 
 static void *worker_main(void *arg) {
@@ -599,6 +603,29 @@ static float *alloc_matrix(const i2v_alloc *a, uint32_t rows, size_t stride, voi
   return (float *)al;
 }
 
+/* Mean loss per target above which training has diverged. */
+#define I2V_DIVERGED_LOSS 20.0
+
+/* 1 when every value of rows [0, n) is finite. */
+static int finite_rows(const float *m, uint32_t n, size_t stride, int dim) {
+  for (uint32_t i = 0; i < n; i++) {
+    const float *row = m + (size_t)i * stride;
+    for (int d = 0; d < dim; d++)
+      if (!isfinite(row[d])) return 0;
+  }
+  return 1;
+}
+
+/* Training blew up (a learning rate too large for the data): say so and
+** what to lower. */
+static void diverged_error(const i2v_options *o, int epoch, const char *what, char *err,
+                           size_t errlen) {
+  snprintf(err, errlen,
+           "training diverged in epoch %d of %d (%s); lower alpha (it is %g; the default is "
+           "0.025)",
+           epoch + 1, o->epochs, what, o->alpha);
+}
+
 /* Wait until every started worker has finished or ms milliseconds have
 ** passed; returns 1 when all have finished.  Called with s->lock held. */
 static int wait_workers(shared_state *s, int started, int ms) {
@@ -620,7 +647,7 @@ int i2v_train(const i2v_options *o, const i2v_alloc *a, const uint64_t *counts, 
   shared_state *s = NULL;
   worker *workers = NULL;
   int nw = o->workers < 1 ? 1 : o->workers;
-  int rc = I2V_NOMEM;
+  int rc = I2V_NOMEM, diverged = 0;
   uint64_t total_tokens = 0, max_len = 0;
   const int dim = o->vector_size;
 
@@ -767,6 +794,7 @@ int i2v_train(const i2v_options *o, const i2v_alloc *a, const uint64_t *counts, 
     s->epoch = e;
     s->n_finished = 0; /* the last epoch's workers are all joined */
     int started = 0;
+    uint64_t epoch_updates = 0;
     for (int k = 0; k < nw; k++) {
       worker *w = &workers[k];
       w->rng = rng_seed((uint64_t)o->seed, (uint64_t)e * 1000003u + (uint64_t)k + 1);
@@ -787,14 +815,22 @@ int i2v_train(const i2v_options *o, const i2v_alloc *a, const uint64_t *counts, 
       int all = wait_workers(s, started, 50);
       pthread_mutex_unlock(&s->lock);
       if (all) break;
-      if (poll && !cancelled) {
+      if (cancelled) continue;
+      double lsum = 0;
+      for (int k = 0; k < started; k++) {
+        double l;
+        __atomic_load(&workers[k].published_loss, &l, __ATOMIC_RELAXED);
+        lsum += l;
+      }
+      if (!isfinite(lsum)) {
+        /* Diverged: no point in finishing the epoch. */
+        diverged = 1;
+        cancelled = 1;
+        __atomic_store_n(&s->cancel, 1, __ATOMIC_RELAXED);
+        continue;
+      }
+      if (poll) {
         i2v_progress p;
-        double lsum = 0;
-        for (int k = 0; k < started; k++) {
-          double l;
-          __atomic_load(&workers[k].published_loss, &l, __ATOMIC_RELAXED);
-          lsum += l;
-        }
         p.epoch = e;
         p.epochs = o->epochs;
         p.done = __atomic_load_n(&s->done, __ATOMIC_RELAXED);
@@ -813,9 +849,26 @@ int i2v_train(const i2v_options *o, const i2v_alloc *a, const uint64_t *counts, 
       out->epoch_loss[e] += workers[k].loss;
       out->trained += workers[k].kept;
       workers[k].kept = 0;
+      epoch_updates += workers[k].updates;
+      workers[k].updates = 0;
     }
     if (started < nw) {
       snprintf(err, errlen, "cannot start worker thread %d of %d", started + 1, nw);
+      rc = I2V_ERROR;
+      goto fail;
+    }
+    /* Diverged: a loss that is not a number, or one so large that the
+    ** average prediction is certain of the wrong answer (an untrained model
+    ** loses log 2 per target; I2V_DIVERGED_LOSS is e^-20 confidence). */
+    if (diverged || !isfinite(out->epoch_loss[e]) ||
+        out->epoch_loss[e] > I2V_DIVERGED_LOSS * (double)(o->negative + 1) * (double)epoch_updates) {
+      char what[96];
+      if (diverged || !isfinite(out->epoch_loss[e]))
+        snprintf(what, sizeof(what), "the loss is no longer a finite number");
+      else
+        snprintf(what, sizeof(what), "the loss grew to %.3g, more than %g per prediction",
+                 out->epoch_loss[e], I2V_DIVERGED_LOSS);
+      diverged_error(o, e, what, err, errlen);
       rc = I2V_ERROR;
       goto fail;
     }
@@ -838,6 +891,13 @@ int i2v_train(const i2v_options *o, const i2v_alloc *a, const uint64_t *counts, 
         goto fail;
       }
     }
+  }
+  /* A value can overflow in the last updates without reaching the loss. */
+  if (!finite_rows(out->input, nvocab, s->stride, dim) ||
+      !finite_rows(out->output, nvocab, s->stride, dim)) {
+    diverged_error(o, o->epochs - 1, "a vector value overflowed", err, errlen);
+    rc = I2V_ERROR;
+    goto fail;
   }
   rc = I2V_OK;
   goto done;

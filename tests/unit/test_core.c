@@ -216,7 +216,6 @@ static void test_options_unknown(void) {
   for (int i = 0; i < i2v_options_count(); i++)
     EXPECT(strstr(err, i2v_options_name(i)), "message '%s' does not list %s",
            err, i2v_options_name(i));
-  if (!set_bad(&o, "Window=5", "unknown option 'Window'", NULL)) return;
   if (!set_bad(&o, "=5", "unknown option ''", NULL)) return;
   if (!set_bad(&o, "window", "not of the form 'name=value'", NULL)) return;
   if (!set_bad(&o, NULL, "got NULL", NULL)) return;
@@ -224,6 +223,51 @@ static void test_options_unknown(void) {
   if (!set_bad(&o, "order_by=  ", "'order_by' needs a non-empty value", NULL))
     return;
   EXPECT(o.given == 0 && o.window == 5, "a rejected option changed the options");
+}
+
+/* Names in any case; quoted values; hints for near misses, gensim 3 names
+** and hs; a second option inside a value. */
+static void test_options_forgiving(void) {
+  counting cnt;
+  i2v_alloc a = counting_alloc(&cnt);
+  i2v_options o;
+  i2v_options_init(&o, 1, 0);
+  if (!set_ok(&o, &a, "Window=7") || !set_ok(&o, &a, "VECTOR_SIZE=8") ||
+      !set_ok(&o, &a, "model=\"x\"") || !set_ok(&o, &a, "order_by='ts'") ||
+      !set_ok(&o, &a, "epochs=\"3\""))
+    return;
+  EXPECT(o.window == 7 && o.vector_size == 8 && o.epochs == 3, "window %d vector_size %d epochs %d",
+         o.window, o.vector_size, o.epochs);
+  EXPECT(strcmp(o.model, "x") == 0 && strcmp(o.order_by, "ts") == 0, "model '%s' order_by '%s'",
+         o.model, o.order_by);
+  EXPECT(i2v_options_find("Sample", 6) == index_of_option("sample") &&
+             i2v_options_find("samples", 7) == -1,
+         "find");
+  i2v_options_free(&o, &a);
+  EXPECT(cnt.live == 0, "%ld blocks leaked", cnt.live);
+  i2v_options_init(&o, 1, 0);
+  if (!set_bad(&o, "windw=5", "unknown option 'windw'; did you mean 'window'? valid options",
+               NULL) ||
+      !set_bad(&o, "vectorsize=5", "did you mean 'vector_size'?", NULL) ||
+      !set_bad(&o, "Negatives=5", "did you mean 'negative'?", NULL) ||
+      !set_bad(&o, "size=64", "gensim 3", "'vector_size'") ||
+      !set_bad(&o, "ITER=5", "gensim 3", "'epochs'") ||
+      !set_bad(&o, "hs=1", "hierarchical softmax", "negative sampling") ||
+      !set_bad(&o, "epochs=1, window=3", "one option per argument",
+               "as in 'epochs=1', 'window=3'") ||
+      !set_bad(&o, "model=m; window=3", "one option per argument", NULL))
+    return;
+  /* A lone quote is a value like any other: accepted as it is. */
+  if (!set_ok(&o, &i2v_libc_alloc, "model=\"")) return;
+  EXPECT(strcmp(o.model, "\"") == 0, "model '%s'", o.model);
+  char err[1024];
+  i2v_options_set(&o, "zz=1", FN, &i2v_libc_alloc, err, sizeof(err));
+  EXPECT(!strstr(err, "did you mean"), "a far name got a suggestion: %s", err);
+  char hint[128];
+  static const char *const extra[] = {"holdout", NULL};
+  i2v_options_hint("holdot", 6, extra, hint, sizeof(hint));
+  EXPECT(strcmp(hint, "did you mean 'holdout'? ") == 0, "extra names: '%s'", hint);
+  i2v_options_free(&o, &i2v_libc_alloc);
 }
 
 static void test_options_range(void) {
@@ -246,7 +290,9 @@ static void test_options_range(void) {
       !set_bad(&o, "max_final_vocab=4294967296", "'max_final_vocab'", NULL) ||
       !set_bad(&o, "sample=1.5", "'sample' must be a number from 0 to 1", NULL) ||
       !set_bad(&o, "sample=-0.1", "'sample'", NULL) ||
-      !set_bad(&o, "alpha=0", "'alpha' must be a number from 1e-09 to 10", NULL) ||
+      !set_bad(&o, "alpha=0", "'alpha' must be a number from 1e-09 to 1", NULL) ||
+      !set_bad(&o, "alpha=1.5", "'alpha' must be a number from 1e-09 to 1,", NULL) ||
+      !set_bad(&o, "min_alpha=2", "'min_alpha' must be a number from 0 to 1,", NULL) ||
       !set_bad(&o, "ns_exponent=11", "'ns_exponent'", "from -10 to 10"))
     return;
   EXPECT(o.given == 0, "a rejected option changed the options");
@@ -1459,6 +1505,36 @@ static void test_train_errors(void) {
   EXPECT(f > 5 && cnt.live == 0, "f %ld live %ld", f, cnt.live);
 }
 
+/* A learning rate far too large: an error that says so, nothing returned,
+** nothing leaked; the same data trains at the default rate. */
+static void test_train_diverges(void) {
+  tiny_corpus tc;
+  i2v_options o;
+  i2v_trained tr;
+  char err[256] = "";
+  counting cnt;
+  i2v_alloc a = counting_alloc(&cnt);
+  tiny_make(&tc, 4, 10, 400, 12, 7);
+  for (int sg = 0; sg <= 1; sg++) {
+    train_options(&o, sg, 1 + sg);
+    o.alpha = 10; /* beyond what the parser accepts */
+    o.min_alpha = 10;
+    int rc = i2v_train(&o, &a, tc.counts, tc.nvocab, &tc.c, NULL, NULL, NULL, &tr, err,
+                       sizeof(err));
+    if (rc != I2V_ERROR) tiny_free(&tc);
+    EXPECT(rc == I2V_ERROR, "sg=%d alpha=10: rc %d", sg, rc);
+    EXPECT(strstr(err, "training diverged in epoch") && strstr(err, "lower alpha (it is 10;"),
+           "sg=%d: message '%s'", sg, err);
+    EXPECT(tr.input == NULL && tr.epoch_loss == NULL && cnt.live == 0,
+           "sg=%d: results or %ld blocks left", sg, cnt.live);
+  }
+  train_options(&o, 1, 1);
+  int rc = i2v_train(&o, &a, tc.counts, tc.nvocab, &tc.c, NULL, NULL, NULL, &tr, err, sizeof(err));
+  tiny_free(&tc);
+  EXPECT(rc == I2V_OK, "default alpha: %s", err);
+  i2v_trained_free(&tr, &a);
+}
+
 /* With a starting point and a learning rate of ~0, vectors stay put. */
 static void test_train_start(void) {
   tiny_corpus tc;
@@ -1498,6 +1574,7 @@ int main(void) {
   run("options: out of range", test_options_range);
   run("options: not numbers, trailing junk", test_options_not_numbers);
   run("options: min_alpha > alpha", test_options_min_alpha);
+  run("options: any case, quoted values, hints, one option per argument", test_options_forgiving);
   run("options: out of memory", test_options_nomem);
   run("vocab: '1', 1 and 1.0 one key; '01', '1.5' distinct", test_vocab_keys);
   run("vocab: text and blob keys", test_vocab_text_blob);
@@ -1527,5 +1604,6 @@ int main(void) {
   run("train: poll callback cancels", test_train_cancel);
   run("train: errors and every allocation failure", test_train_errors);
   run("train: starting vectors", test_train_start);
+  run("train: divergence is an error naming alpha", test_train_diverges);
   return failed_tests ? 1 : 0;
 }
