@@ -111,11 +111,7 @@ static int is_training_option(const char *arg) {
   size_t n = (size_t)(eq - arg);
   while (n && (*name == ' ' || *name == '\t')) name++, n--;
   while (n && (name[n - 1] == ' ' || name[n - 1] == '\t')) n--;
-  for (int i = 0; i < i2v_options_count(); i++) {
-    const char *o = i2v_options_name(i);
-    if (strlen(o) == n && memcmp(o, name, n) == 0) return 1;
-  }
-  return 0;
+  return i2v_options_find(name, n) >= 0;
 }
 
 enum { M_HYBRID, M_COSINE, M_CONTEXT, M_PRIOR, M_POPULARITY, M_COOC, M_COUNT };
@@ -176,15 +172,18 @@ void i2v_evaluate_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
       continue;
     }
     if (arg && !is_training_option(arg)) {
+      static const char *const eval_names[] = {"holdout", "k", "query", "score", NULL};
       const char *eq = strchr(arg, '=');
+      char hint[192];
       sqlite3_str *s = sqlite3_str_new(db);
       for (int j = 0; j < i2v_options_count(); j++)
         sqlite3_str_appendf(s, "%s%s", j ? ", " : "", i2v_options_name(j));
       char *list = sqlite3_str_finish(s);
+      i2v_options_hint(arg, (size_t)(eq - arg), eval_names, hint, sizeof(hint));
       zErr = sqlite3_mprintf(
-          "%s: unknown option '%.*s'; evaluation options are %s; training options "
+          "%s: unknown option '%.*s'; %sevaluation options are %s; training options "
           "are %s",
-          fname, (int)(eq - arg), arg, i2v_eval_option_names(), list ? list : "?");
+          fname, (int)(eq - arg), arg, hint, i2v_eval_option_names(), list ? list : "?");
       sqlite3_free(list);
       rc = SQLITE_ERROR;
       goto done;
