@@ -367,12 +367,36 @@ static void move_row(void *ctx, size_t from, size_t to) {
   memcpy(m->unit + to * m->stride, m->unit + from * m->stride, m->stride * sizeof(float));
 }
 
+/* sqlite3_interrupt was called: a prepared "SELECT 1" fails with
+** SQLITE_INTERRUPT then (SQLite 3.40 has no sqlite3_is_interrupted). */
+static int load_interrupted(void *ctx) {
+  sqlite3_stmt *ping = ctx;
+  int rc = sqlite3_step(ping);
+  sqlite3_reset(ping);
+  return rc == SQLITE_INTERRUPT;
+}
+
+typedef struct load_state {
+  i2v_model *m;
+  sqlite3_stmt *ping;
+} load_state;
+
+static void load_moved(void *ctx, size_t from, size_t to) {
+  move_row(((load_state *)ctx)->m, from, to);
+}
+static int load_cancel(void *ctx) {
+  return load_interrupted(((load_state *)ctx)->ping);
+}
+
 /* Index the items appended since the last call (see i2v_store_load); when
 ** some were duplicates, the largest |value| is counted again over the rows
-** left. */
-static int index_items(i2v_model *m) {
+** left.  SQLITE_NOMEM, or SQLITE_INTERRUPT when ping says so. */
+static int index_items(i2v_model *m, sqlite3_stmt *ping) {
   size_t before = m->items.n;
-  if (i2v_vocab_index(&m->items, move_row, m) != I2V_OK) return SQLITE_NOMEM;
+  load_state ls = {m, ping};
+  i2v_vocab_hooks hooks = {&ls, load_moved, NULL, ping ? load_cancel : NULL};
+  int irc = i2v_vocab_index(&m->items, &hooks);
+  if (irc != I2V_OK) return irc == I2V_CANCELLED ? SQLITE_INTERRUPT : SQLITE_NOMEM;
   if (m->items.n != before) {
     float top = 0.0f;
     for (size_t i = 0; i < m->items.n * m->stride; i++) {
@@ -400,7 +424,7 @@ static int index_items(i2v_model *m) {
 */
 int i2v_store_load(sqlite3 *db, const char *fname, const char *name, i2v_model **out,
                    char **pzErr) {
-  sqlite3_stmt *st = NULL;
+  sqlite3_stmt *st = NULL, *ping = NULL;
   i2v_model *m = NULL;
   int rc;
   int64_t nitems = 0;
@@ -452,6 +476,8 @@ int i2v_store_load(sqlite3 *db, const char *fname, const char *name, i2v_model *
                           "SELECT item, frequency, vector FROM main.item2vec_vectors "
                           "WHERE model = ?1",
                           -1, &st, NULL);
+  /* Stepping the rows stops at an interrupt; the indexing asks ping. */
+  if (rc == SQLITE_OK) rc = sqlite3_prepare_v2(db, "SELECT 1", -1, &ping, NULL);
   if (rc != SQLITE_OK) goto sqlerr;
   sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
   /* The header's item count sizes the rows, but it is only a hint (anyone
@@ -503,7 +529,7 @@ int i2v_store_load(sqlite3 *db, const char *fname, const char *name, i2v_model *
       /* A second copy of an item is skipped unread, as i2v_vocab_add would
       ** have found it: index the rows before this one to tell. */
       i2v_vocab_unappend(&m->items);
-      if (index_items(m) != SQLITE_OK) goto nomem;
+      if ((rc = index_items(m, ping)) != SQLITE_OK) goto indexfail;
       if (i2v_vocab_find(&m->items, &v) >= 0) continue;
       if (top < -1.0f)
         *pzErr = sqlite3_mprintf(
@@ -522,11 +548,16 @@ int i2v_store_load(sqlite3 *db, const char *fname, const char *name, i2v_model *
   if (rc != SQLITE_DONE) goto sqlerr;
   sqlite3_finalize(st);
   st = NULL;
-  if (index_items(m) != SQLITE_OK) goto nomem;
+  if ((rc = index_items(m, ping)) != SQLITE_OK) goto indexfail;
+  sqlite3_finalize(ping);
   m->n = (uint32_t)m->items.n;
   *out = m;
   return SQLITE_OK;
 
+indexfail:
+  if (rc == SQLITE_NOMEM) goto nomem;
+  *pzErr = sqlite3_mprintf("%s: interrupted", fname);
+  goto fail;
 nomem:
   rc = SQLITE_NOMEM;
   *pzErr = sqlite3_mprintf("%s: out of memory loading model '%s'", fname, name);
@@ -536,6 +567,7 @@ sqlerr:
   if (rc == SQLITE_OK || rc == SQLITE_ROW || rc == SQLITE_DONE) rc = SQLITE_ERROR;
 fail:
   sqlite3_finalize(st);
+  sqlite3_finalize(ping);
   i2v_model_release(m);
   return rc;
 }

@@ -599,6 +599,114 @@ static void test_vocab_nomem(void) {
   }
 }
 
+/* The integer hash item2vec used before it was keyed (MurmurHash3's
+** finaliser), and its inverse: ids whose old hashes all end in 20 zero bits
+** went to one slot, so each insert probed past all the others. */
+static uint64_t old_hash(uint64_t x) {
+  x ^= x >> 33;
+  x *= 0xff51afd7ed558ccdULL;
+  x ^= x >> 33;
+  x *= 0xc4ceb9fe1a85ec53ULL;
+  x ^= x >> 33;
+  return x;
+}
+static uint64_t mul_inverse(uint64_t c) {
+  uint64_t inv = c; /* Newton's iteration doubles the correct bits */
+  for (int i = 0; i < 6; i++) inv *= 2 - c * inv;
+  return inv;
+}
+static uint64_t old_hash_inverse(uint64_t x) {
+  x ^= x >> 33;
+  x *= mul_inverse(0xc4ceb9fe1a85ec53ULL);
+  x ^= x >> 33;
+  x *= mul_inverse(0xff51afd7ed558ccdULL);
+  x ^= x >> 33;
+  return x;
+}
+
+/* Ids chosen to collide under the old hash spread under the keyed one:
+** the longest run of occupied slots (what a lookup may probe) stays short,
+** whether the ids come one at a time or in bulk. */
+static void test_vocab_adversarial_ids(void) {
+  const size_t N = 100000;
+  i2v_vocab one, bulk;
+  i2v_vocab_init(&one, &i2v_libc_alloc);
+  i2v_vocab_init(&bulk, &i2v_libc_alloc);
+  size_t same_slot = 0;
+  for (size_t i = 1; i <= N; i++) {
+    uint64_t id = old_hash_inverse((uint64_t)i << 20);
+    if ((old_hash(id) & 0xfffff) == 0) same_slot++;
+    i2v_value x = v_int((int64_t)id);
+    int added;
+    EXPECT(i2v_vocab_add(&one, &x, &added) == (int64_t)(i - 1) && added, "add %zu", i);
+    EXPECT(i2v_vocab_append(&bulk, &x) == (int64_t)(i - 1), "append %zu", i);
+  }
+  EXPECT(i2v_vocab_index(&bulk, NULL) == I2V_OK && bulk.n == N, "index: %zu entries", bulk.n);
+  size_t run_one = i2v_vocab_longest_run(&one), run_bulk = i2v_vocab_longest_run(&bulk);
+  int found = 1;
+  for (size_t i = 1; i <= N && found; i += 997) {
+    i2v_value x = v_int((int64_t)old_hash_inverse((uint64_t)i << 20));
+    found = i2v_vocab_find(&one, &x) == (int64_t)(i - 1) && i2v_vocab_find(&bulk, &x) == (int64_t)(i - 1);
+  }
+  i2v_vocab_free(&one);
+  i2v_vocab_free(&bulk);
+  EXPECT(same_slot == N, "only %zu of %zu ids collide under the old hash", same_slot, N);
+  EXPECT(found, "lookups fail");
+  /* Random keys at a load of at most 1/2 give runs of a few dozen. */
+  EXPECT(run_one < 400 && run_bulk < 400,
+         "longest runs of occupied slots: %zu (add), %zu (bulk) of %zu entries", run_one,
+         run_bulk, N);
+}
+
+/* The hooks of i2v_vocab_index: a duplicate reported with the entry it
+** repeats, and stopping on it; cancelling. */
+typedef struct hook_log {
+  size_t dup_r, dup_first, dups, cancels;
+  int stop_on_dup, cancel_at;
+} hook_log;
+static int log_dup(void *ctx, size_t r, size_t first) {
+  hook_log *l = ctx;
+  if (l->dups++ == 0) l->dup_r = r, l->dup_first = first;
+  return l->stop_on_dup;
+}
+static int log_cancel(void *ctx) {
+  hook_log *l = ctx;
+  return ++l->cancels >= (size_t)l->cancel_at;
+}
+static void test_vocab_index_hooks(void) {
+  counting cnt;
+  i2v_alloc a = counting_alloc(&cnt);
+  i2v_vocab v;
+  hook_log log;
+  i2v_vocab_init(&v, &a);
+  for (int i = 0; i < 200000; i++) {
+    i2v_value x = i == 150000 ? v_text("7") : v_int(i);
+    EXPECT(i2v_vocab_append(&v, &x) == i, "append %d", i);
+  }
+  memset(&log, 0, sizeof(log));
+  log.stop_on_dup = 1;
+  i2v_vocab_hooks hk = {&log, NULL, log_dup, NULL};
+  int rc = i2v_vocab_index(&v, &hk);
+  EXPECT(rc == I2V_ERROR && log.dups == 1 && log.dup_r == 150000 && log.dup_first == 7,
+         "duplicate: rc %d, %zu reported, r %zu first %zu", rc, log.dups, log.dup_r,
+         log.dup_first);
+  EXPECT(v.n == 150000 && v.nindexed == v.n, "after a stop: %zu entries", v.n);
+  i2v_vocab_free(&v);
+  i2v_vocab_init(&v, &a);
+  for (int i = 0; i < 200000; i++) {
+    i2v_value x = v_int(i);
+    i2v_vocab_append(&v, &x);
+  }
+  memset(&log, 0, sizeof(log));
+  log.cancel_at = 2;
+  hk = (i2v_vocab_hooks){&log, NULL, log_dup, log_cancel};
+  rc = i2v_vocab_index(&v, &hk);
+  EXPECT(rc == I2V_CANCELLED && log.cancels == 2 && v.n < 200000,
+         "cancel: rc %d after %zu polls, %zu entries", rc, log.cancels, v.n);
+  i2v_vocab_free(&v);
+  EXPECT(cnt.live == 0, "%ld blocks leaked", cnt.live);
+}
+
 /* Bulk loading (i2v_vocab_append, then i2v_vocab_index) ends where one
 ** i2v_vocab_add per value ends: same entries in the same order, the first
 ** of two equal keys kept, and what the caller keeps per entry (here its
@@ -665,7 +773,7 @@ static void test_vocab_bulk(void) {
     /* Index now and then, as the loader does before reporting a bad row. */
     if (i == 999 || i == 30001) {
       size_t calls = mv.calls;
-      EXPECT(i2v_vocab_index(&v, record_move, &mv) == I2V_OK, "index at %d", i);
+      EXPECT(i2v_vocab_index(&v, &(i2v_vocab_hooks){&mv, record_move, NULL, NULL}) == I2V_OK, "index at %d", i);
       EXPECT(v.n == ref.n && v.nindexed == v.n, "at %d: %zu entries, %zu expected", i, v.n,
              ref.n);
       EXPECT(mv.calls > calls, "nothing moved by %d", i);
@@ -673,11 +781,11 @@ static void test_vocab_bulk(void) {
       mv.calls = 0;
     }
   }
-  EXPECT(i2v_vocab_index(&v, record_move, &mv) == I2V_OK, "index failed");
+  EXPECT(i2v_vocab_index(&v, &(i2v_vocab_hooks){&mv, record_move, NULL, NULL}) == I2V_OK, "index failed");
   EXPECT(!mv.out_of_order, "moves not downwards and in order");
   EXPECT(v.n == ref.n && v.n < (size_t)N, "%zu entries, %zu expected", v.n, ref.n);
   EXPECT(v.nslots >= 2 * v.n, "load factor above 1/2: %zu slots", v.nslots);
-  EXPECT(i2v_vocab_index(&v, record_move, &mv) == I2V_OK && v.n == ref.n,
+  EXPECT(i2v_vocab_index(&v, &(i2v_vocab_hooks){&mv, record_move, NULL, NULL}) == I2V_OK && v.n == ref.n,
          "indexing again changed something");
   for (size_t k = 0; k < v.n; k++) {
     const i2v_vocab_entry *e = &v.entries[k], *r = &ref.entries[k];
@@ -723,7 +831,7 @@ static void test_vocab_bulk_nomem(void) {
     }
     if (!failed) {
       size_t n = v.n;
-      if (i2v_vocab_index(&v, NULL, NULL) != I2V_OK) {
+      if (i2v_vocab_index(&v, NULL) != I2V_OK) {
         EXPECT(v.n == n && v.nindexed == 0, "a failed index changed the entries");
         failed = 1;
       }
@@ -1584,6 +1692,8 @@ int main(void) {
   run("vocab: every allocation failure", test_vocab_nomem);
   run("vocab: bulk append and index match one add per value", test_vocab_bulk);
   run("vocab: bulk append and index, every allocation failure", test_vocab_bulk_nomem);
+  run("vocab: ids colliding under the old hash spread out", test_vocab_adversarial_ids);
+  run("vocab: index hooks report duplicates and cancel", test_vocab_index_hooks);
   run("alias: unigram^0.75 draw frequencies", test_alias_unigram);
   run("alias: ns_exponent 0, 1, negative; one item", test_alias_exponents);
   run("alias: every allocation failure", test_alias_nomem);
