@@ -47,6 +47,7 @@ static int perr(w2v_parse *p, int rc, const char *fmt, ...) {
 }
 
 static int reader_error(w2v_parse *p) {
+  if (i2v_reader_cancelled(p->r)) return perr(p, I2V_CANCELLED, "interrupted");
   return perr(p, I2V_ERROR, "%s", i2v_reader_errmsg(p->r));
 }
 

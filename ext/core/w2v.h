@@ -37,7 +37,8 @@ typedef struct i2v_w2v {
 ** counts, a dimension outside 1..I2V_W2V_MAX_DIM, a line with the wrong
 ** number of values, a value that is not a finite float32, a duplicate or
 ** empty name, a name that is not UTF-8, fewer or more items than the header
-** says.  Returns I2V_OK, I2V_ERROR or I2V_NOMEM (err says what). */
+** says.  Returns I2V_OK, I2V_ERROR or I2V_NOMEM (err says what), or
+** I2V_CANCELLED when the reader's cancel callback stopped the read. */
 int i2v_w2v_read(i2v_reader *r, int binary, const i2v_alloc *a, i2v_w2v *out, char *err,
                  size_t errlen);
 void i2v_w2v_free(i2v_w2v *m);

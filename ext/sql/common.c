@@ -102,14 +102,16 @@ int i2v_vtab_arg(const char *arg, char **key, char **val) {
   return SQLITE_NOMEM;
 }
 
-int i2v_file_open(const char *fname, const char *path, const char *member, i2v_reader **out,
-                  char **where, char **pzErr) {
+int i2v_file_open(const char *fname, const char *path, const char *member, sqlite3_stmt *ping,
+                  i2v_reader **out, char **where, char **pzErr) {
   char err[600];
-  int irc = i2v_reader_open(&i2v_sqlite_alloc, path, member, out, err, sizeof(err));
+  /* "" rather than NULL: a file table can name a member (member=...). */
+  int irc = i2v_reader_open(&i2v_sqlite_alloc, path, member ? member : "", out, err, sizeof(err));
   if (irc != I2V_OK) {
     *pzErr = sqlite3_mprintf("%s: '%s': %s", fname, path, err);
     return irc == I2V_NOMEM ? SQLITE_NOMEM : SQLITE_ERROR;
   }
+  if (ping) i2v_reader_set_cancel(*out, i2v_ping_interrupted, ping);
   if (!*where) {
     *where = (*out)->kind == I2V_SOURCE_ZIP
                  ? sqlite3_mprintf("'%s' member '%s'", path, i2v_reader_member(*out))
@@ -405,6 +407,18 @@ void i2v_result_error(sqlite3_context *ctx, int rc, char *msg) {
   sqlite3_result_error(ctx, msg, -1);
   sqlite3_result_error_code(ctx, rc);
   sqlite3_free(msg);
+}
+
+/* ---- interrupts ---------------------------------------------------------- */
+
+int i2v_ping_open(sqlite3 *db, sqlite3_stmt **ping) {
+  return sqlite3_prepare_v2(db, "SELECT 1", -1, ping, NULL);
+}
+
+int i2v_ping_interrupted(void *ping) {
+  int rc = sqlite3_step((sqlite3_stmt *)ping);
+  sqlite3_reset((sqlite3_stmt *)ping);
+  return rc == SQLITE_INTERRUPT;
 }
 
 /* ---- small helpers ------------------------------------------------------- */

@@ -50,7 +50,8 @@ struct i2v_reader;
 ** SQLITE_OK with *out, or an SQLite code with *pzErr "fname: 'path': why".
 ** When *where is NULL it gets how messages name the file: "'x.zip' member
 ** 'a/b.txt'" or "'x.txt'". */
-int i2v_file_open(const char *fname, const char *path, const char *member, struct i2v_reader **out,
+int i2v_file_open(const char *fname, const char *path, const char *member, sqlite3_stmt *ping,
+                  struct i2v_reader **out,
                   char **where, char **pzErr);
 
 /* ---- item values --------------------------------------------------------- */
@@ -127,6 +128,15 @@ int i2v_no_such_model(sqlite3 *db, const char *fname, const char *name, char **p
 /* The error tail of a scalar function: report msg (sqlite3_malloc'd, freed
 ** here) with code rc; a NULL msg means memory ran out. */
 void i2v_result_error(sqlite3_context *ctx, int rc, char *msg);
+
+/* ---- interrupts ---------------------------------------------------------- */
+
+/* SQLite 3.40 has no sqlite3_is_interrupted, but a prepared "SELECT 1"
+** fails with SQLITE_INTERRUPT once sqlite3_interrupt was called, while the
+** calling statement runs.  i2v_ping_interrupted has the shape of the core's
+** cancel callbacks (ctx: the statement). */
+int i2v_ping_open(sqlite3 *db, sqlite3_stmt **ping);
+int i2v_ping_interrupted(void *ping);
 
 /* ---- small helpers ------------------------------------------------------- */
 

@@ -132,7 +132,7 @@ static int parse_args(lines_vtab *vt, int argc, const char *const *argv, char **
 
 /* Open the file and start the tokenizer; on failure a message in *pzErr. */
 static int open_source(lines_vtab *vt, i2v_reader **reader, i2v_lines *tok, char **pzErr) {
-  int rc = i2v_file_open("item2vec_lines", vt->path, vt->member, reader, &vt->where, pzErr);
+  int rc = i2v_file_open("item2vec_lines", vt->path, vt->member, NULL, reader, &vt->where, pzErr);
   if (rc != SQLITE_OK) return rc;
   i2v_lines_init(tok, &i2v_sqlite_alloc, *reader, vt->max_item);
   return SQLITE_OK;

@@ -367,15 +367,6 @@ static void move_row(void *ctx, size_t from, size_t to) {
   memcpy(m->unit + to * m->stride, m->unit + from * m->stride, m->stride * sizeof(float));
 }
 
-/* sqlite3_interrupt was called: a prepared "SELECT 1" fails with
-** SQLITE_INTERRUPT then (SQLite 3.40 has no sqlite3_is_interrupted). */
-static int load_interrupted(void *ctx) {
-  sqlite3_stmt *ping = ctx;
-  int rc = sqlite3_step(ping);
-  sqlite3_reset(ping);
-  return rc == SQLITE_INTERRUPT;
-}
-
 typedef struct load_state {
   i2v_model *m;
   sqlite3_stmt *ping;
@@ -385,7 +376,7 @@ static void load_moved(void *ctx, size_t from, size_t to) {
   move_row(((load_state *)ctx)->m, from, to);
 }
 static int load_cancel(void *ctx) {
-  return load_interrupted(((load_state *)ctx)->ping);
+  return i2v_ping_interrupted(((load_state *)ctx)->ping);
 }
 
 /* Index the items appended since the last call (see i2v_store_load); when
@@ -477,7 +468,7 @@ int i2v_store_load(sqlite3 *db, const char *fname, const char *name, i2v_model *
                           "WHERE model = ?1",
                           -1, &st, NULL);
   /* Stepping the rows stops at an interrupt; the indexing asks ping. */
-  if (rc == SQLITE_OK) rc = sqlite3_prepare_v2(db, "SELECT 1", -1, &ping, NULL);
+  if (rc == SQLITE_OK) rc = i2v_ping_open(db, &ping);
   if (rc != SQLITE_OK) goto sqlerr;
   sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
   /* The header's item count sizes the rows, but it is only a hint (anyone

@@ -185,7 +185,7 @@ void i2v_export_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   int irc = i2v_writer_open(&i2v_sqlite_alloc, path, gzip, &w, err, sizeof(err));
   if (irc != I2V_OK) {
     rc = irc == I2V_NOMEM ? SQLITE_NOMEM : SQLITE_ERROR;
-    zErr = sqlite3_mprintf("%s: '%s': %s", fname, path, err);
+    zErr = sqlite3_mprintf("%s: %s", fname, err);
     goto done;
   }
   {
@@ -293,6 +293,7 @@ void i2v_import_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   const char *path, *model = "default";
   w2v_opts o;
   i2v_reader *r = NULL;
+  sqlite3_stmt *ping = NULL;
   i2v_w2v m;
   uint64_t *counts = NULL;
   char *zErr = NULL, *params = NULL, *out = NULL;
@@ -304,17 +305,24 @@ void i2v_import_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   if (argc >= 2 && !(model = text_arg(ctx, argv[1], fname, "model (argument 2)"))) return;
   if (!parse_opts(ctx, fname, argc - 2, argv + 2, &o)) return;
 
+  if ((rc = i2v_ping_open(db, &ping)) != SQLITE_OK) goto done;
   int irc = i2v_reader_open(&i2v_sqlite_alloc, path, NULL, &r, err, sizeof(err));
   if (irc != I2V_OK) {
     rc = irc == I2V_NOMEM ? SQLITE_NOMEM : SQLITE_ERROR;
     zErr = sqlite3_mprintf("%s: '%s': %s", fname, path, err);
     goto done;
   }
+  i2v_reader_set_cancel(r, i2v_ping_interrupted, ping);
   int binary = o.binary >= 0
                    ? o.binary
                    : path_is_binary(r->kind == I2V_SOURCE_ZIP ? i2v_reader_member(r) : path);
   int gzip = r->kind == I2V_SOURCE_GZIP;
   irc = i2v_w2v_read(r, binary, &i2v_sqlite_alloc, &m, err, sizeof(err));
+  if (irc == I2V_CANCELLED) {
+    rc = SQLITE_INTERRUPT;
+    zErr = sqlite3_mprintf("%s: interrupted", fname);
+    goto done;
+  }
   if (irc != I2V_OK) {
     rc = irc == I2V_NOMEM ? SQLITE_NOMEM : SQLITE_ERROR;
     zErr =
@@ -360,6 +368,7 @@ done:
     set_error(ctx, rc, zErr);
   }
   i2v_reader_close(r);
+  sqlite3_finalize(ping);
   i2v_w2v_free(&m);
   sqlite3_free(counts);
   sqlite3_free(params);

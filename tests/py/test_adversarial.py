@@ -126,8 +126,260 @@ def test_key_does_not_change_results():
             digests[0] == digests[1], "vectors differ between processes")
 
 
+# ---- 5. files that are not regular files, rows without end ------------------
+
+def gzip_members(path, parts):
+    """A gzip file of several members (the reader reads them one after the
+    other, as gzip(1) does): parts are (bytes, times); each distinct chunk
+    is compressed once, so gigabytes cost a few megabytes and milliseconds."""
+    import gzip
+    with open(path, "wb") as f:
+        for chunk, times in parts:
+            member = gzip.compress(chunk, compresslevel=1)
+            for _ in range(times):
+                f.write(member)
+
+
+def run_with_deadline(conn, sql, args=(), seconds=5.0, release=None):
+    """Run sql in a thread; (elapsed, error or None, finished in time).  When
+    it has not finished by the deadline, release() unblocks it (so a test
+    that fails does not hang the suite)."""
+    box = {}
+
+    def work():
+        t = time.perf_counter()
+        try:
+            conn.execute(sql, args).fetchall()
+            box["err"] = None
+        except Exception as e:  # the error is the result
+            box["err"] = str(e)
+        box["t"] = time.perf_counter() - t
+
+    th = threading.Thread(target=work, daemon=True)
+    th.start()
+    th.join(seconds)
+    in_time = not th.is_alive()
+    if not in_time and release:
+        release()
+    th.join(60)
+    return box.get("t", float("inf")), box.get("err"), in_time
+
+
+def test_not_regular_files():
+    """A FIFO with no writer (open() used to block forever), a directory and
+    a socket are refused at once, naming what they are; nothing blocks."""
+    import socket
+    fifo = os.path.join(TMP, "fifo.csv")
+    os.mkfifo(fifo)
+    sock_path = os.path.join(TMP, "sock.csv")
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    sock.bind(sock_path)
+    subdir = os.path.join(TMP, "dir.csv")
+    os.mkdir(subdir)
+
+    def release_fifo():
+        fd = os.open(fifo, os.O_WRONLY | os.O_NONBLOCK)
+        os.close(fd)
+
+    conn = connect(":memory:")
+    cases = (("FIFO", fifo, "a FIFO"), ("socket", sock_path, "a socket"),
+             ("directory", subdir, "a directory"))
+    for label, path, kind in cases:
+        for fn, sql in (("item2vec_csv", "CREATE VIRTUAL TABLE temp.t USING item2vec_csv(path=%s)"
+                         % ("'" + path.replace("'", "''") + "'")),
+                        ("item2vec_import", "SELECT item2vec_import(?)")):
+            args = () if fn == "item2vec_csv" else (path,)
+            t, err, in_time = run_with_deadline(conn, sql, args, 5.0,
+                                                release_fifo if label == "FIFO" else None)
+            R.check("5. %s on a %s: refused at once" % (fn, label),
+                    in_time and err and "not a regular file (it is %s)" % kind in err
+                    and path in err,
+                    "after %.1fs: %s" % (t, err))
+    sock.close()
+    conn.close()
+
+
+def test_long_rows_interrupt():
+    """Gigabytes without a row end (here 2 GiB of line ends in a 9 MB gzip,
+    and the same after the vectors of a word2vec file): an interrupt stops
+    the read within a second, in item2vec_csv and in item2vec_import."""
+    lines = (b"\n" * (64 << 20), 32)
+    csv_path = os.path.join(TMP, "blank.csv.gz")
+    gzip_members(csv_path, [(b"a,b\n", 1), lines])
+    w2v_path = os.path.join(TMP, "blank.txt.gz")
+    gzip_members(w2v_path, [(b"1 2\nx 0.5 1\n", 1), lines])
+    conn = connect(":memory:")
+    conn.execute("CREATE VIRTUAL TABLE temp.blank USING item2vec_csv(path='%s')" % csv_path)
+    for fn, sql, args in (("item2vec_csv", "SELECT count(*) FROM temp.blank", ()),
+                          ("item2vec_import", "SELECT item2vec_import(?, 'blank')", (w2v_path,))):
+        timer = threading.Timer(0.3, conn.interrupt)
+        timer.start()
+        t, err, in_time = run_with_deadline(conn, sql, args, 30.0)
+        timer.cancel()
+        R.check("5. %s: an interrupt stops 2 GiB of line ends" % fn,
+                err and "interrupted" in err and t < 1.3,
+                "%.2fs: %s" % (t, err), "%.2fs" % t)
+    conn.close()
+
+
+def test_row_size_bounded():
+    """One row without end (an unterminated quote over 200 MB of a gzip) is
+    an error once it passes 64 MiB, naming the limit and the option that
+    raises it; max_row_bytes lets a genuinely long row through."""
+    import resource
+    import subprocess
+    path = os.path.join(TMP, "quote.csv.gz")
+    gzip_members(path, [(b'h\n"', 1), (b"a" * (16 << 20), 13)])
+    sql = "CREATE VIRTUAL TABLE temp.q USING item2vec_csv(path='%s'); SELECT count(*) FROM temp.q;" \
+        % path
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    out = subprocess.run([os.environ.get("SQLITE3", "sqlite3"), ":memory:",
+                          ".load " + os.path.abspath(os.environ.get("I2V_LIB", "./item2vec")),
+                          sql], capture_output=True, text=True, timeout=120)
+    rss_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024.0
+    R.check("5. a row without end stops at 64 MiB, naming max_row_bytes",
+            "longer than 67108864 bytes" in out.stderr and "max_row_bytes" in out.stderr,
+            out.stderr.strip()[:300])
+    if os.environ.get("I2V_SANITIZE"):
+        R.skip("5. memory for one row is bounded", "RSS means little under sanitizers")
+    else:
+        R.check("5. memory for one row is bounded", rss_mb < 200 or before / 1024.0 >= rss_mb,
+                "peak RSS of the shell %.0f MB" % rss_mb, "peak RSS %.0f MB" % rss_mb)
+    # A long row that does end: refused by default, read with the option.
+    long_path = os.path.join(TMP, "long.csv.gz")
+    gzip_members(long_path, [(b'h\n"', 1), (b"a" * (16 << 20), 5), (b'"\n', 1)])
+    conn = connect(":memory:")
+    try:  # the first rows are read when the table is made
+        conn.execute("CREATE VIRTUAL TABLE temp.d USING item2vec_csv(path='%s')" % long_path)
+        err = None
+    except Exception as e:
+        err = str(e)
+    conn.execute("CREATE VIRTUAL TABLE temp.r USING item2vec_csv(path='%s', "
+                 "max_row_bytes=100000000)" % long_path)
+    n = conn.execute("SELECT length(h) FROM temp.r").fetchone()[0]
+    conn.close()
+    R.check("5. max_row_bytes raises the limit", err and "longer than" in err and n == 80 << 20,
+            "default: %s; raised: length %s" % (err, n))
+
+
+# ---- 3. export writes its file safely ---------------------------------------
+
+def export_model(path):
+    conn = connect(path)
+    fill_sequences(conn, "r", 300, 20, 3000)
+    conn.execute("SELECT item2vec_train('r', 'u', 'i', 'workers=1', 'epochs=1', 'vector_size=64')")
+    fill_sequences(conn, "s", 100, 10, 300)
+    conn.execute("SELECT item2vec_train('s', 'u', 'i', 'workers=1', 'epochs=1', 'vector_size=8', "
+                 "'model=small')")
+    return conn
+
+
+def test_export_safely():
+    d = os.path.join(TMP, "export")
+    os.mkdir(d)
+    conn = export_model(os.path.join(d, "m.db"))
+    # A symlink planted where the old fixed temporary name was, and one
+    # planted at a name the writer might pick, both pointing at a victim.
+    victim = os.path.join(d, "victim.txt")
+    with open(victim, "w") as f:
+        f.write("precious\n")
+    out = os.path.join(d, "out.txt")
+    os.symlink(victim, out + ".tmp")
+    conn.execute("SELECT item2vec_export('default', ?)", (out,)).fetchone()
+    with open(victim) as f:
+        R.check("3. export: a symlink at the old temporary name is not followed",
+                f.read() == "precious\n", "the symlink's target was overwritten")
+    with open(out) as f:
+        head = f.readline().split()
+    R.check("3. export: the file is complete", head == ["3000", "64"], "header %s" % head)
+    leftovers = [n for n in os.listdir(d) if n.startswith(".out.txt.")]
+    R.check("3. export: no temporary file is left", not leftovers, "left: %s" % leftovers)
+    # The mode comes from the umask.
+    old = os.umask(0o027)
+    try:
+        conn.execute("SELECT item2vec_export('small', ?)", (os.path.join(d, "mode.txt"),))
+    finally:
+        os.umask(old)
+    mode = os.stat(os.path.join(d, "mode.txt")).st_mode & 0o777
+    R.check("3. export: the file's mode is 0666 less the umask", mode == 0o640, "mode %o" % mode)
+    # A destination that is not a regular file: a FIFO and a directory made
+    # here (never a device node), refused before anything is written.
+    fifo = os.path.join(d, "fifo.txt")
+    os.mkfifo(fifo)
+    subdir = os.path.join(d, "dir.txt")
+    os.mkdir(subdir)
+    for label, path, kind in (("a FIFO", fifo, "a FIFO"), ("a directory", subdir, "a directory")):
+        try:
+            conn.execute("SELECT item2vec_export('small', ?)", (path,)).fetchone()
+            err = None
+        except Exception as e:
+            err = str(e)
+        still = os.path.exists(path) and (os.path.isdir(path) if kind == "a directory"
+                                          else __import__("stat").S_ISFIFO(os.stat(path).st_mode))
+        R.check("3. export: a destination that is %s is refused" % label,
+                err and "is %s, not a regular file" % kind in err and still,
+                "error %s; still there: %s" % (err, still))
+    # A symlink to a FIFO is refused the same way.
+    link = os.path.join(d, "link.txt")
+    os.symlink(fifo, link)
+    try:
+        conn.execute("SELECT item2vec_export('small', ?)", (link,)).fetchone()
+        err = None
+    except Exception as e:
+        err = str(e)
+    R.check("3. export: a symlink to a FIFO is refused", err and "a FIFO" in err, str(err))
+    conn.close()
+
+
+def test_concurrent_exports():
+    """Two connections export different models to one path at once, again
+    and again: each time the file is one of the two, complete."""
+    import hashlib
+    d = os.path.join(TMP, "concurrent")
+    os.mkdir(d)
+    db = os.path.join(d, "m.db")
+    export_model(db).close()
+    want = {}
+    for model in ("default", "small"):
+        c = connect(db)
+        p = os.path.join(d, "solo-%s.txt" % model)
+        c.execute("SELECT item2vec_export(?, ?)", (model, p)).fetchone()
+        c.close()
+        with open(p, "rb") as f:
+            want[hashlib.sha256(f.read()).hexdigest()] = model
+    target = os.path.join(d, "shared.txt")
+    conns = [connect(db), connect(db)]
+    bad = []
+    for rnd in range(6):
+        errs = []
+
+        def go(c, model):
+            try:
+                c.execute("SELECT item2vec_export(?, ?)", (model, target)).fetchone()
+            except Exception as e:
+                errs.append(str(e))
+
+        ths = [threading.Thread(target=go, args=(conns[0], "default")),
+               threading.Thread(target=go, args=(conns[1], "small"))]
+        for t in ths:
+            t.start()
+        for t in ths:
+            t.join()
+        with open(target, "rb") as f:
+            h = hashlib.sha256(f.read()).hexdigest()
+        if errs or h not in want:
+            bad.append("round %d: %s %s" % (rnd, errs, "complete" if h in want else "mixed"))
+    for c in conns:
+        c.close()
+    leftovers = [n for n in os.listdir(d) if n.endswith(".tmp")]
+    R.check("3. export: concurrent exports each leave a complete file", not bad and not leftovers,
+            "; ".join(bad) + (" leftovers %s" % leftovers if leftovers else ""))
+
+
 try:
-    for t in (test_colliding_ids, test_key_does_not_change_results):
+    for t in (test_colliding_ids, test_key_does_not_change_results, test_not_regular_files,
+              test_long_rows_interrupt, test_row_size_bounded, test_export_safely,
+              test_concurrent_exports):
         try:
             t()
         except Exception as e:  # one broken test must not hide the others
