@@ -579,30 +579,61 @@ void i2v_conn_release(void *p) {
 }
 
 /*
-** Drop the cache when the model tables may have changed since it was
-** stamped.  The pager's data version moves on every commit, by any
-** connection, this one included.  This connection's uncommitted writes show
-** in sqlite3_total_changes64 while it holds a write transaction on main;
-** changes counted outside one went to other schemas (temp, attached) or were
-** committed (and moved the data version), so they do not drop the cache.  A
-** cache stamped inside a write transaction is dropped once that transaction
-** ends, since it may hold rows that were rolled back.  Neither check needs a
-** prepared statement, so nothing is left open at sqlite3_close.  The data
-** version is current only inside a read transaction: i2v_conn_model makes
-** sure there is one.
+** Whether the cached models can answer.  The pager's data version moves on
+** every commit, by any connection, this one included: a new version drops
+** the cache.  Outside a write transaction that is all: nothing uncommitted
+** of this connection can be in the tables.  Inside one, the connection's own
+** writes may be, and SQLite gives no sign of a ROLLBACK TO (neither the data
+** version nor sqlite3_total_changes64 goes back), so the cache is trusted
+** only while the transaction is clean: nothing written since the connection
+** was last looked at outside a write transaction (same data version, same
+** total changes, same schema cookie; DROP and ALTER move only the cookie).
+** A dirty transaction gets models loaded for the one call (*fresh), never
+** cached, since a later ROLLBACK TO could take their rows back.  Reading the
+** data version and the change count needs no statement; the schema cookie
+** is read once per data version outside write transactions, and per call
+** inside one.  The data version is current only inside a read transaction:
+** i2v_conn_model makes sure there is one.
 */
-static int check_stamp(i2v_conn *c, int in_write) {
+static int read_schema_cookie(sqlite3 *db, sqlite3_stmt *st, int *cookie) {
+  sqlite3_stmt *own = NULL;
+  int rc = SQLITE_OK;
+  if (!st) {
+    rc = sqlite3_prepare_v2(db, "PRAGMA main.schema_version", -1, &own, NULL);
+    if (rc == SQLITE_OK && sqlite3_step(own) != SQLITE_ROW) rc = sqlite3_errcode(db);
+    st = own;
+  }
+  if (rc == SQLITE_OK) *cookie = sqlite3_column_int(st, 0);
+  sqlite3_finalize(own);
+  return rc == SQLITE_OK ? SQLITE_OK : rc == SQLITE_ROW || rc == SQLITE_DONE ? SQLITE_ERROR : rc;
+}
+
+/* *dirty: the cache may not answer now (see above).  hold: a stepped
+** PRAGMA main.schema_version, or NULL. */
+static int check_stamp(i2v_conn *c, int state, sqlite3_stmt *hold, int *dirty) {
   unsigned int version = 0;
   int64_t changes = sqlite3_total_changes64(c->db);
+  int cookie = 0;
   int rc = sqlite3_file_control(c->db, "main", SQLITE_FCNTL_DATA_VERSION, &version);
+  *dirty = 0;
   if (rc != SQLITE_OK) return rc;
-  if ((int64_t)version != c->stamp_version || (in_write && changes != c->stamp_changes) ||
-      (c->stamp_in_write && !in_write)) {
+  if ((int64_t)version != c->stamp_version) {
     i2v_conn_clear(c);
     c->stamp_version = (int64_t)version;
   }
-  c->stamp_changes = changes;
-  c->stamp_in_write = in_write;
+  if (state != SQLITE_TXN_WRITE) {
+    if (hold || !c->base_known || c->base_version != (int64_t)version) {
+      if ((rc = read_schema_cookie(c->db, hold, &cookie)) != SQLITE_OK) return rc;
+      c->base_schema = cookie;
+      c->base_version = (int64_t)version;
+      c->base_known = 1;
+    }
+    c->base_changes = changes;
+    return SQLITE_OK;
+  }
+  if ((rc = read_schema_cookie(c->db, NULL, &cookie)) != SQLITE_OK) return rc;
+  *dirty = !c->base_known || c->base_version != (int64_t)version || c->base_changes != changes ||
+           c->base_schema != cookie;
   return SQLITE_OK;
 }
 
@@ -611,7 +642,7 @@ static int check_stamp(i2v_conn *c, int in_write) {
 ** must see one version of the database: a statement that reads a table of
 ** main (every similar_items query, a scalar function over a table) already
 ** holds a read transaction; a bare SELECT item2vec_similarity(1, 2) does
-** not, so one is opened here by stepping PRAGMA data_version (which reads
+** not, so one is opened here by stepping PRAGMA schema_version (which reads
 ** main) and held until the model is in hand.
 */
 int i2v_conn_model(i2v_conn *c, const char *fname, const char *name, i2v_model **out,
@@ -619,10 +650,10 @@ int i2v_conn_model(i2v_conn *c, const char *fname, const char *name, i2v_model *
   sqlite3_stmt *hold = NULL;
   i2v_model *m = NULL;
   int state = sqlite3_txn_state(c->db, "main");
-  int rc = SQLITE_OK;
+  int rc = SQLITE_OK, dirty = 0;
   *out = NULL;
   if (state == SQLITE_TXN_NONE) {
-    rc = sqlite3_prepare_v2(c->db, "PRAGMA main.data_version", -1, &hold, NULL);
+    rc = sqlite3_prepare_v2(c->db, "PRAGMA main.schema_version", -1, &hold, NULL);
     if (rc == SQLITE_OK) rc = sqlite3_step(hold) == SQLITE_ROW ? SQLITE_OK : sqlite3_errcode(c->db);
     if (rc != SQLITE_OK) {
       *pzErr = sqlite3_mprintf("%s: cannot read the database: %s", fname, sqlite3_errmsg(c->db));
@@ -630,16 +661,17 @@ int i2v_conn_model(i2v_conn *c, const char *fname, const char *name, i2v_model *
       return rc;
     }
   }
-  rc = check_stamp(c, state == SQLITE_TXN_WRITE);
+  rc = check_stamp(c, state, hold, &dirty);
   if (rc != SQLITE_OK) {
-    *pzErr = sqlite3_mprintf("%s: cannot read the database's data version (%s)", fname,
+    *pzErr = sqlite3_mprintf("%s: cannot read the database's version (%s)", fname,
                              sqlite3_errstr(rc));
     sqlite3_finalize(hold);
     return rc;
   }
-  for (m = c->cache; m; m = m->next) {
+  for (m = dirty ? NULL : c->cache; m; m = m->next) {
     if (strcmp(m->name, name) == 0) {
       m->refs++;
+      c->last_fresh = 0;
       *out = m;
       sqlite3_finalize(hold);
       return SQLITE_OK;
@@ -648,9 +680,12 @@ int i2v_conn_model(i2v_conn *c, const char *fname, const char *name, i2v_model *
   rc = i2v_store_load(c->db, fname, name, &m, pzErr);
   sqlite3_finalize(hold);
   if (rc != SQLITE_OK) return rc;
-  m->next = c->cache;
-  c->cache = m;
-  m->refs++; /* one for the cache, one for the caller */
+  c->last_fresh = dirty;
+  if (!dirty) {
+    m->next = c->cache;
+    c->cache = m;
+    m->refs++; /* one for the cache, one for the caller */
+  }
   *out = m;
   return SQLITE_OK;
 }
