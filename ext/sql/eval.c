@@ -41,6 +41,7 @@
 #include "sql/eval.h"
 #include "sql/source.h"
 #include "sql/store.h"
+#include "sql/train.h"
 
 typedef struct eval_poll_state {
   sqlite3_stmt *ping; /* SELECT 1: fails with SQLITE_INTERRUPT once interrupted */
@@ -208,6 +209,9 @@ void i2v_evaluate_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
     rc = SQLITE_ERROR;
     goto done;
   }
+  /* With model= the model is stored at the end, as item2vec_train stores
+  ** one: what would make that fail is an error now, before reading. */
+  if (o.model && (rc = i2v_store_check_writable(db, fname, &zErr)) != SQLITE_OK) goto done;
 
   /* Read every item: min_count and max_final_vocab apply to the training
   ** part only, so held-out rows do not decide what training sees. */
@@ -235,6 +239,8 @@ void i2v_evaluate_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
     rc = SQLITE_TOOBIG;
     goto done;
   }
+  if ((rc = i2v_train_check_memory(db, fname, sp.nvocab, o.vector_size, &zErr)) != SQLITE_OK)
+    goto done;
 
   rc = sqlite3_prepare_v2(db, "SELECT 1", -1, &ps.ping, NULL);
   if (rc != SQLITE_OK) {
@@ -259,7 +265,7 @@ void i2v_evaluate_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   if (erc != I2V_OK) {
     if (erc == I2V_CANCELLED) {
       rc = SQLITE_INTERRUPT;
-      zErr = sqlite3_mprintf("interrupted");
+      zErr = sqlite3_mprintf("%s: interrupted", fname);
     } else {
       rc = erc == I2V_NOMEM ? SQLITE_NOMEM : SQLITE_ERROR;
       zErr = sqlite3_mprintf("%s: %s", fname, err);
@@ -295,7 +301,7 @@ void i2v_evaluate_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
                          &metrics[m]);
       if (erc == I2V_CANCELLED) {
         rc = SQLITE_INTERRUPT;
-        zErr = sqlite3_mprintf("interrupted");
+        zErr = sqlite3_mprintf("%s: interrupted", fname);
         goto done;
       }
       if (erc != I2V_OK) {

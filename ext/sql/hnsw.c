@@ -339,7 +339,9 @@ void i2v_index_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
     }
   }
   bp.verbose = p.verbose;
-  rc = i2v_conn_model(conn, fname, model, &m, &zErr);
+  /* An index that could not be stored is refused before it is built. */
+  rc = i2v_store_check_writable(db, fname, &zErr);
+  if (rc == SQLITE_OK) rc = i2v_conn_model(conn, fname, model, &m, &zErr);
   if (rc != SQLITE_OK) {
     i2v_result_error(ctx, rc, zErr);
     return;

@@ -163,12 +163,13 @@ static int insert_vectors(sqlite3 *db, const char *sql, int with_freq, const cha
 ** still starts, and when it fails that way SQLite rolls back the whole
 ** transaction (for SQLITE_NOMEM always, for SQLITE_INTERRUPT when it is a
 ** write statement, hence `force`, a write that changes nothing). */
-int i2v_undo_prepare(sqlite3 *db, const char *savepoint, const char *table, i2v_undo *u) {
+/* The same with any write that changes nothing as `force`. */
+static int undo_prepare_force(sqlite3 *db, const char *savepoint, const char *force,
+                              i2v_undo *u) {
   memset(u, 0, sizeof(*u));
   u->began = sqlite3_get_autocommit(db);
   char *to = sqlite3_mprintf("ROLLBACK TO \"%w\"", savepoint);
   char *release = sqlite3_mprintf("RELEASE \"%w\"", savepoint);
-  char *force = sqlite3_mprintf("DELETE FROM main.\"%w\" WHERE 0", table);
   int rc = to && release && force ? SQLITE_OK : SQLITE_NOMEM;
   if (rc == SQLITE_OK) rc = sqlite3_prepare_v2(db, "ROLLBACK", -1, &u->rollback, NULL);
   if (rc == SQLITE_OK) rc = sqlite3_prepare_v2(db, to, -1, &u->to, NULL);
@@ -176,6 +177,12 @@ int i2v_undo_prepare(sqlite3 *db, const char *savepoint, const char *table, i2v_
   if (rc == SQLITE_OK) rc = sqlite3_prepare_v2(db, force, -1, &u->force, NULL);
   sqlite3_free(to);
   sqlite3_free(release);
+  return rc;
+}
+
+int i2v_undo_prepare(sqlite3 *db, const char *savepoint, const char *table, i2v_undo *u) {
+  char *force = sqlite3_mprintf("DELETE FROM main.\"%w\" WHERE 0", table);
+  int rc = undo_prepare_force(db, savepoint, force, u);
   sqlite3_free(force);
   return rc;
 }
@@ -214,6 +221,103 @@ void i2v_undo_finalize(i2v_undo *u) {
   sqlite3_finalize(u->release);
   sqlite3_finalize(u->force);
   memset(u, 0, sizeof(*u));
+}
+
+/* 1 when a statement of this connection that writes is running: SQLite
+** refuses a savepoint then (it counts the same statements). */
+static int writing_statement_running(sqlite3 *db) {
+  for (sqlite3_stmt *s = sqlite3_next_stmt(db, NULL); s; s = sqlite3_next_stmt(db, s))
+    if (sqlite3_stmt_busy(s) && !sqlite3_stmt_readonly(s)) return 1;
+  return 0;
+}
+
+/* The integer a one-row PRAGMA returns, or -1 when it cannot be read. */
+static int64_t pragma_int(sqlite3 *db, const char *sql) {
+  sqlite3_stmt *st = NULL;
+  int64_t v = -1;
+  if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+    v = sqlite3_column_int64(st, 0);
+  sqlite3_finalize(st);
+  return v;
+}
+
+/*
+** Can a model be stored now?  Asked before anything is read, so a model that
+** could not be stored costs no training: not from inside a statement that
+** writes (SQLite refuses the savepoint), not on a read-only database, not
+** under PRAGMA query_only, and not while another connection holds the write
+** lock.  The lock is taken the way the write will take it: in a savepoint, a
+** write that changes nothing (the header's user_version set to itself),
+** rolled back at once; SQLite waits for the busy timeout (PRAGMA
+** busy_timeout, sqlite3_busy_timeout) as it would for the write.  The lock
+** is not kept: another connection may take it during training, and the
+** write then waits for the busy timeout again.
+*/
+int i2v_store_check_writable(sqlite3 *db, const char *fname, char **pzErr) {
+  if (writing_statement_running(db)) {
+    *pzErr = sqlite3_mprintf(
+        "%s: cannot write the model from inside a statement that "
+        "writes (cannot open savepoint - SQL statements in "
+        "progress); call it from a SELECT",
+        fname);
+    return SQLITE_ERROR;
+  }
+  if (sqlite3_db_readonly(db, "main") == 1) {
+    *pzErr = sqlite3_mprintf(
+        "%s: the database is read-only (opened read-only, or its file cannot be written), "
+        "so no model can be stored in it; nothing was read",
+        fname);
+    return SQLITE_READONLY;
+  }
+  if (pragma_int(db, "PRAGMA query_only") == 1) {
+    *pzErr = sqlite3_mprintf(
+        "%s: PRAGMA query_only is on, so no model can be stored; nothing was read", fname);
+    return SQLITE_READONLY;
+  }
+  int64_t busy = pragma_int(db, "PRAGMA busy_timeout");
+  int64_t version = pragma_int(db, "PRAGMA main.user_version");
+  char *set = version >= 0 ? sqlite3_mprintf("PRAGMA main.user_version = %lld", (long long)version)
+                           : NULL;
+  sqlite3_stmt *begin = NULL, *write = NULL;
+  i2v_undo undo;
+  /* Every statement is prepared first: after an interrupt or an
+  ** out-of-memory error SQLite prepares nothing new (see i2v_undo_prepare). */
+  int rc = set ? undo_prepare_force(db, "item2vec_probe", set, &undo)
+           : version < 0 && sqlite3_errcode(db) == SQLITE_INTERRUPT ? SQLITE_INTERRUPT
+                                                                    : SQLITE_NOMEM;
+  if (rc == SQLITE_OK) rc = sqlite3_prepare_v2(db, "SAVEPOINT item2vec_probe", -1, &begin, NULL);
+  if (rc == SQLITE_OK) rc = sqlite3_prepare_v2(db, set, -1, &write, NULL);
+  int stepped = rc == SQLITE_OK;
+  if (stepped) {
+    rc = step_once(begin);
+    if (rc == SQLITE_OK) rc = step_once(write); /* waits for the lock */
+  }
+  int code = sqlite3_extended_errcode(db);
+  char *why = rc != SQLITE_OK ? sqlite3_mprintf("%s", sqlite3_errmsg(db)) : NULL;
+  /* The probe never stays, whatever happened. */
+  int left_open = stepped && !i2v_undo_run(db, &undo);
+  if (set) i2v_undo_finalize(&undo);
+  sqlite3_finalize(begin);
+  sqlite3_finalize(write);
+  sqlite3_free(set);
+  if (rc == SQLITE_OK && !left_open) {
+    sqlite3_free(why);
+    return SQLITE_OK;
+  }
+  if (rc == SQLITE_INTERRUPT)
+    *pzErr = sqlite3_mprintf("%s: interrupted", fname);
+  else if ((code & 0xff) == SQLITE_BUSY || (code & 0xff) == SQLITE_LOCKED)
+    *pzErr = sqlite3_mprintf(
+        "%s: the database is locked: another connection is writing to it, and it stayed "
+        "locked for the busy timeout (%lld ms); try again, or raise PRAGMA busy_timeout; "
+        "nothing was read",
+        fname, (long long)busy);
+  else if (rc != SQLITE_NOMEM)
+    *pzErr = sqlite3_mprintf("%s: no model can be stored in this database (%s)%s", fname,
+                             why ? why : sqlite3_errstr(rc),
+                             left_open ? " (its transaction is still open: ROLLBACK it)" : "");
+  sqlite3_free(why);
+  return rc == SQLITE_OK ? SQLITE_ERROR : rc;
 }
 
 int i2v_store_write(sqlite3 *db, const char *fname, const char *model, const i2v_vocab *items,

@@ -65,6 +65,12 @@ void i2v_conn_clear(i2v_conn *c);
 
 struct i2v_pairs;
 
+/* Whether a model can be stored now, asked before reading anything: not
+** from a statement that writes, not on a read-only database or under
+** PRAGMA query_only, not while another connection keeps the write lock for
+** longer than the busy timeout.  SQLITE_OK, or an error with *pzErr. */
+int i2v_store_check_writable(sqlite3 *db, const char *fname, char **pzErr);
+
 /* Write a model in one savepoint, replacing one of the same name.  context
 ** (the output vectors, same layout as vectors) may be NULL; when given, it is
 ** stored in item2vec_context.  pairs (over the same items) may be NULL; when

@@ -84,7 +84,8 @@ static char *params_json(sqlite3 *db, const i2v_options *o, const char *const na
 ** matrices of items x row stride floats (input and output vectors) and a few
 ** per-item tables, against this machine's memory and, when the application
 ** set one (PRAGMA hard_heap_limit), what is left under SQLite's heap limit. */
-static int check_memory(sqlite3 *db, const char *fname, uint64_t items, int dim, char **pzErr) {
+int i2v_train_check_memory(sqlite3 *db, const char *fname, uint64_t items, int dim,
+                           char **pzErr) {
   (void)db;
   uint64_t need = items * (2 * (uint64_t)i2v_row_stride(dim) * sizeof(float) + 24);
   long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
@@ -108,13 +109,6 @@ static int check_memory(sqlite3 *db, const char *fname, uint64_t items, int dim,
   return SQLITE_TOOBIG;
 }
 
-/* 1 when a statement of this connection that writes is running: SQLite
-** refuses a savepoint then (it counts the same statements). */
-static int writing_statement_running(sqlite3 *db) {
-  for (sqlite3_stmt *s = sqlite3_next_stmt(db, NULL); s; s = sqlite3_next_stmt(db, s))
-    if (sqlite3_stmt_busy(s) && !sqlite3_stmt_readonly(s)) return 1;
-  return 0;
-}
 
 void i2v_train_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   static const char fname[] = "item2vec_train";
@@ -166,19 +160,10 @@ void i2v_train_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
     rc = SQLITE_ERROR;
     goto done;
   }
-  /* The model is written in a savepoint, which SQLite refuses while the
-  ** calling statement is itself writing (INSERT ... SELECT item2vec_train(..),
-  ** CREATE TABLE ... AS): say so now rather than after training.  Looking at
-  ** the running statements opens nothing that could be left open. */
-  if (writing_statement_running(db)) {
-    zErr = sqlite3_mprintf(
-        "%s: cannot write the model from inside a statement that "
-        "writes (cannot open savepoint - SQL statements in "
-        "progress); call it from a SELECT",
-        fname);
-    rc = SQLITE_ERROR;
-    goto done;
-  }
+  /* The model is written in a savepoint at the end: whatever would make that
+  ** write fail (a statement that writes calling this, a read-only database,
+  ** a lock another connection keeps) is an error now, before reading. */
+  if ((rc = i2v_store_check_writable(db, fname, &zErr)) != SQLITE_OK) goto done;
 
   if ((rc = i2v_update_check(&o, fname, &zErr)) != SQLITE_OK) goto done;
   double t0 = i2v_now();
@@ -213,7 +198,8 @@ void i2v_train_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
     rc = SQLITE_TOOBIG;
     goto done;
   }
-  if ((rc = check_memory(db, fname, ds.items.n, o.vector_size, &zErr)) != SQLITE_OK) goto done;
+  if ((rc = i2v_train_check_memory(db, fname, ds.items.n, o.vector_size, &zErr)) != SQLITE_OK)
+    goto done;
   double t1 = i2v_now();
 
   rc = sqlite3_prepare_v2(db, "SELECT 1", -1, &ps.ping, NULL);

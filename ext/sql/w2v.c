@@ -305,6 +305,8 @@ void i2v_import_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   if (argc >= 2 && !(model = text_arg(ctx, argv[1], fname, "model (argument 2)"))) return;
   if (!parse_opts(ctx, fname, argc - 2, argv + 2, &o)) return;
 
+  /* A model that could not be stored is refused before the file is read. */
+  if ((rc = i2v_store_check_writable(db, fname, &zErr)) != SQLITE_OK) goto done;
   if ((rc = i2v_ping_open(db, &ping)) != SQLITE_OK) goto done;
   int irc = i2v_reader_open(&i2v_sqlite_alloc, path, NULL, &r, err, sizeof(err));
   if (irc != I2V_OK) {

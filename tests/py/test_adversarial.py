@@ -376,8 +376,120 @@ def test_concurrent_exports():
             "; ".join(bad) + (" leftovers %s" % leftovers if leftovers else ""))
 
 
+# ---- 6. fail fast when the model cannot be stored ---------------------------
+
+BIG_VIEW = ("CREATE VIEW big AS WITH RECURSIVE n(x) AS (SELECT 0 UNION ALL SELECT x + 1 FROM n "
+            "WHERE x < 3999999) SELECT x / 20 AS u, (x * 7919) % 50000 AS i FROM n")
+# Should a check regress, the read it should have spared costs seconds, not minutes.
+CHEAP = "'workers=2', 'epochs=1', 'vector_size=4', 'sample=0.01'"
+
+
+def expect_error(conn, sql, args=()):
+    t = time.perf_counter()
+    try:
+        conn.execute(sql, args).fetchall()
+        err = None
+    except Exception as e:
+        err = str(e)
+    return time.perf_counter() - t, err
+
+
+def test_read_only_refused():
+    """A read-only database (opened read-only, or PRAGMA query_only) is
+    refused before the source is read: 4 million rows would take seconds."""
+    import sqlite3
+    path = os.path.join(TMP, "ro.db")
+    conn = connect(path)
+    conn.execute(BIG_VIEW)
+    fill_sequences(conn, "small", 50, 6, 30)
+    conn.execute("SELECT item2vec_train('small', 'u', 'i', 'workers=1', 'epochs=1')").fetchone()
+    w2v = os.path.join(TMP, "ro.txt")
+    conn.execute("SELECT item2vec_export('default', ?)", (w2v,)).fetchone()
+    conn.close()
+    before = model_fingerprint(connect(path), "default")
+    ro = sqlite3.connect("file:%s?mode=ro" % path, uri=True, isolation_level=None)
+    ro.enable_load_extension(True)
+    ro.load_extension(os.path.abspath(os.environ.get("I2V_LIB", "./item2vec")))
+    qo = connect(path)
+    qo.execute("PRAGMA query_only = 1")
+    for label, c, needle in (("read-only", ro, "read-only"), ("query_only", qo, "query_only")):
+        for fn, sql, args in (
+                ("item2vec_train", "SELECT item2vec_train('big', 'u', 'i', %s)" % CHEAP, ()),
+                ("item2vec_evaluate", "SELECT item2vec_evaluate('big', 'u', 'i', %s, 'model=m')"
+                 % CHEAP, ()),
+                ("item2vec_import", "SELECT item2vec_import(?, 'm')", (w2v,)),
+                ("item2vec_index", "SELECT item2vec_index('default')", ())):
+            t, err = expect_error(c, sql, args)
+            R.check("6. %s on a %s database: refused before reading" % (fn, label),
+                    err and needle in err and err.startswith(fn + ":") and t < 1.0,
+                    "%.2fs: %s" % (t, err), "%.2fs" % t)
+    ro.close()
+    qo.close()
+    R.check("6. ... and the stored model is unchanged",
+            model_fingerprint(connect(path), "default") == before, "the model changed")
+
+
+def test_write_lock_held():
+    """Another connection holds the write lock: the busy timeout applies
+    before anything is read (an error after it, naming it), and a lock
+    released within the timeout is waited for."""
+    path = os.path.join(TMP, "lock.db")
+    conn = connect(path)
+    conn.execute(BIG_VIEW)
+    fill_sequences(conn, "small", 50, 6, 30)
+    conn.close()
+    holder = connect(path)
+    holder.execute("BEGIN IMMEDIATE")
+    waiter = connect(path, timeout=0.3)
+    for fn, sql in (("item2vec_train", "SELECT item2vec_train('big', 'u', 'i', %s)" % CHEAP),
+                    ("item2vec_evaluate",
+                     "SELECT item2vec_evaluate('big', 'u', 'i', %s, 'model=m')" % CHEAP)):
+        t, err = expect_error(waiter, sql)
+        R.check("6. %s with the write lock held elsewhere: an error after the busy timeout, "
+                "before reading" % fn,
+                err and "locked" in err and "busy timeout (300 ms)" in err and 0.25 < t < 1.5,
+                "%.2fs: %s" % (t, err), "%.2fs" % t)
+    waiter.close()
+    waiter = connect(path, timeout=10)
+    timer = threading.Timer(0.5, lambda: holder.execute("COMMIT"))
+    timer.start()
+    t, err = expect_error(waiter, "SELECT item2vec_train('small', 'u', 'i', 'workers=1', "
+                                  "'epochs=1')")
+    timer.join()
+    R.check("6. a lock released within the busy timeout is waited for", err is None and t >= 0.4,
+            "%.2fs: %s" % (t, err), "%.2fs" % t)
+    waiter.close()
+    holder.close()
+
+
+def test_evaluate_checks_like_train():
+    """item2vec_evaluate with model= gets train's checks: no model written
+    from a statement that writes (said before reading), and a model too
+    large for the memory limit refused before training."""
+    import subprocess
+    conn = connect(":memory:")
+    conn.execute(BIG_VIEW)
+    conn.execute("CREATE TABLE results(r)")
+    t, err = expect_error(conn, "INSERT INTO results SELECT item2vec_evaluate('big', 'u', 'i', "
+                                "%s, 'model=m')" % CHEAP)
+    R.check("6. item2vec_evaluate model= inside a statement that writes: refused before reading",
+            err and "inside a statement that writes" in err and t < 1.0, "%.2fs: %s" % (t, err))
+    conn.close()
+    sql = ("PRAGMA hard_heap_limit = 30000000;"
+           "CREATE TABLE r AS WITH RECURSIVE n(x) AS (SELECT 0 UNION ALL SELECT x + 1 FROM n "
+           "WHERE x < 7999) SELECT x / 4 AS u, (x * 7919) % 2000 AS i FROM n;"
+           "SELECT item2vec_evaluate('r', 'u', 'i', 'vector_size=4096', 'workers=1');")
+    out = subprocess.run([os.environ.get("SQLITE3", "sqlite3"), ":memory:",
+                          ".load " + os.path.abspath(os.environ.get("I2V_LIB", "./item2vec")),
+                          sql], capture_output=True, text=True, timeout=120)
+    R.check("6. item2vec_evaluate checks memory as item2vec_train does",
+            "item2vec_evaluate: training" in out.stderr and "heap limit" in out.stderr,
+            (out.stdout + out.stderr).strip()[:300])
+
+
 try:
-    for t in (test_colliding_ids, test_key_does_not_change_results, test_not_regular_files,
+    for t in (test_read_only_refused, test_write_lock_held, test_evaluate_checks_like_train,
+              test_colliding_ids, test_key_does_not_change_results, test_not_regular_files,
               test_long_rows_interrupt, test_row_size_bounded, test_export_safely,
               test_concurrent_exports):
         try:
