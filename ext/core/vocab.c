@@ -334,12 +334,6 @@ int64_t i2v_vocab_append(i2v_vocab *v, const i2v_value *val) {
   return (int64_t)v->n - 1;
 }
 
-void i2v_vocab_unappend(i2v_vocab *v) {
-  if (v->n <= v->nindexed) return;
-  const i2v_vocab_entry *e = &v->entries[--v->n];
-  if (!e->key_is_int) v->arena_len -= e->len; /* its bytes were the last added */
-}
-
 /*
 ** Index the appended entries in one pass.  One insert at a time waits on a
 ** cache miss for its slot, the slots being probed at random; here the hash

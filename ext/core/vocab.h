@@ -85,8 +85,6 @@ typedef struct i2v_vocab_hooks {
   int (*cancel)(void *ctx);
 } i2v_vocab_hooks;
 int64_t i2v_vocab_append(i2v_vocab *v, const i2v_value *val);
-/* Take back the last appended entry (none when all are indexed). */
-void i2v_vocab_unappend(i2v_vocab *v);
 int i2v_vocab_index(i2v_vocab *v, const i2v_vocab_hooks *hooks);
 
 /* The longest run of occupied hash slots: what a lookup may have to probe

@@ -336,6 +336,47 @@ int i2v_blob_floats(const unsigned char *b, size_t n, float *out) {
   return -1;
 }
 
+char *i2v_value_literal(const i2v_value *v) {
+  switch (v->type) {
+    case I2V_INTEGER:
+      return sqlite3_mprintf("%lld", (long long)v->i);
+    case I2V_FLOAT:
+      return sqlite3_mprintf("%.*s", (int)v->n, (const char *)v->bytes);
+    case I2V_TEXT:
+      return sqlite3_mprintf("%.*Q", (int)v->n, (const char *)v->bytes);
+    default: {
+      sqlite3_str *s = sqlite3_str_new(NULL);
+      sqlite3_str_appendall(s, "x'");
+      for (size_t i = 0; i < v->n; i++)
+        sqlite3_str_appendf(s, "%02x", ((const unsigned char *)v->bytes)[i]);
+      sqlite3_str_appendchar(s, 1, '\'');
+      return sqlite3_str_finish(s);
+    }
+  }
+}
+
+char *i2v_item_literal(const i2v_vocab *v, const i2v_vocab_entry *e) {
+  char buf[40];
+  i2v_value val = {e->type, e->v.i, 0, i2v_vocab_bytes(v, e), e->len};
+  if (e->key_is_int && e->type != I2V_INTEGER) {
+    /* The text of a canonical integer, or of an integral real. */
+    snprintf(buf, sizeof(buf), e->type == I2V_FLOAT ? "%lld.0" : "%lld", (long long)e->v.i);
+    val.bytes = buf;
+    val.n = strlen(buf);
+  }
+  return i2v_value_literal(&val);
+}
+
+char *i2v_duplicate_error(const char *fname, const char *model, const char *table,
+                          const char *first, const char *second) {
+  return sqlite3_mprintf(
+      "%s: model '%s' stores item %s twice in %s, as %s and as %s (item2vec takes them for one "
+      "item; SQL keeps them apart); delete one, as in DELETE FROM %s WHERE model = %Q AND "
+      "item = %s",
+      fname, model, first ? first : "?", table, first ? first : "?", second ? second : "?", table,
+      model, second ? second : "?");
+}
+
 /* ---- the model tables ---------------------------------------------------- */
 
 int i2v_table_exists(sqlite3 *db, const char *name) {

@@ -64,6 +64,15 @@ int i2v_value_from_sql(sqlite3_value *sv, i2v_value *v);
 /* Bind or return an item's stored value. */
 int i2v_bind_item(sqlite3_stmt *st, int idx, const i2v_vocab *v, const i2v_vocab_entry *e);
 void i2v_result_item(sqlite3_context *ctx, const i2v_vocab *v, const i2v_vocab_entry *e);
+/* A value, or an item as stored, written as an SQL literal for messages
+** (1, 1.5, 'x', x'00ff'); sqlite3_malloc'd, NULL when out of memory. */
+char *i2v_value_literal(const i2v_value *v);
+char *i2v_item_literal(const i2v_vocab *v, const i2v_vocab_entry *e);
+/* The one rule for an item stored twice by hand ('1' and 1 are one item):
+** every reader refuses the model with this message (first and second are
+** literals, freed by the caller). */
+char *i2v_duplicate_error(const char *fname, const char *model, const char *table,
+                          const char *first, const char *second);
 
 /* ---- arguments of the query functions ------------------------------------ */
 

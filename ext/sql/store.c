@@ -465,42 +465,42 @@ static float load_row(float *restrict row, const unsigned char *restrict b, int 
   return i2v_vec_unit_row(row, dim, stride);
 }
 
-/* i2v_vocab_index moved an item down over a duplicate: its row follows. */
-static void move_row(void *ctx, size_t from, size_t to) {
-  i2v_model *m = ctx;
-  memcpy(m->unit + to * m->stride, m->unit + from * m->stride, m->stride * sizeof(float));
-}
-
 typedef struct load_state {
   i2v_model *m;
   sqlite3_stmt *ping;
+  const char *fname;
+  char *dup; /* the message about an item stored twice */
 } load_state;
 
-static void load_moved(void *ctx, size_t from, size_t to) {
-  move_row(((load_state *)ctx)->m, from, to);
+/* An item stored twice: an error (i2v_duplicate_error), never a choice. */
+static int load_duplicate(void *ctx, size_t r, size_t first) {
+  load_state *ls = ctx;
+  const i2v_vocab *v = &ls->m->items;
+  char *a = i2v_item_literal(v, &v->entries[first]), *b = i2v_item_literal(v, &v->entries[r]);
+  ls->dup = i2v_duplicate_error(ls->fname, ls->m->name, "item2vec_vectors", a, b);
+  sqlite3_free(a);
+  sqlite3_free(b);
+  return 1;
 }
 static int load_cancel(void *ctx) {
   return i2v_ping_interrupted(((load_state *)ctx)->ping);
 }
 
-/* Index the items appended since the last call (see i2v_store_load); when
-** some were duplicates, the largest |value| is counted again over the rows
-** left.  SQLITE_NOMEM, or SQLITE_INTERRUPT when ping says so. */
-static int index_items(i2v_model *m, sqlite3_stmt *ping) {
-  size_t before = m->items.n;
-  load_state ls = {m, ping};
-  i2v_vocab_hooks hooks = {&ls, load_moved, NULL, ping ? load_cancel : NULL};
+/* Index the items read (see i2v_store_load).  SQLITE_NOMEM; SQLITE_INTERRUPT
+** when ping says so; SQLITE_CORRUPT with *pzErr for an item stored twice. */
+static int index_items(i2v_model *m, sqlite3_stmt *ping, const char *fname, char **pzErr) {
+  load_state ls = {m, ping, fname, NULL};
+  i2v_vocab_hooks hooks = {&ls, NULL, load_duplicate, load_cancel};
   int irc = i2v_vocab_index(&m->items, &hooks);
-  if (irc != I2V_OK) return irc == I2V_CANCELLED ? SQLITE_INTERRUPT : SQLITE_NOMEM;
-  if (m->items.n != before) {
-    float top = 0.0f;
-    for (size_t i = 0; i < m->items.n * m->stride; i++) {
-      float a = fabsf(m->unit[i]);
-      top = a > top ? a : top;
-    }
-    m->code_max = top;
+  if (irc == I2V_OK) return SQLITE_OK;
+  if (irc == I2V_ERROR) {
+    *pzErr = ls.dup;
+    return ls.dup ? SQLITE_CORRUPT : SQLITE_NOMEM;
   }
-  return SQLITE_OK;
+  *pzErr = irc == I2V_CANCELLED ? sqlite3_mprintf("%s: interrupted", fname)
+                                : sqlite3_mprintf("%s: out of memory loading model '%s'", fname,
+                                                  m->name);
+  return irc == I2V_CANCELLED ? SQLITE_INTERRUPT : SQLITE_NOMEM;
 }
 
 /*
@@ -510,10 +510,10 @@ static int index_items(i2v_model *m, sqlite3_stmt *ping) {
 ** lookup, copied and scaled, and the vocabulary is indexed at the end in one
 ** batched pass (i2v_vocab_index: inserts one by one spent most of their time
 ** waiting for hash slots, a cache miss each).  Rows beyond the header's count
-** (a hand-edited table) grow the buffer; '1' and 1 stored twice by hand keep
-** the first: the indexing drops the second and moves the rows after it down.
-** A bad row is an error unless it is such a second copy, which the first
-** never checked: the items before it are indexed first to tell.  The caller
+** (a hand-edited table) grow the buffer.  A bad row is an error naming its
+** item, and so is an item stored twice by hand ('1' and 1 are one item):
+** the one rule every reader of the model tables follows
+** (i2v_duplicate_error).  The caller
 ** runs this inside one read transaction (see i2v_conn_model), so the header
 ** and the rows come from the same version of the database.
 */
@@ -621,11 +621,6 @@ int i2v_store_load(sqlite3 *db, const char *fname, const char *name, i2v_model *
                     ? load_row(m->unit + (size_t)idx * m->stride, b, dim, m->stride)
                     : -2.0f;
     if (top < 0) {
-      /* A second copy of an item is skipped unread, as i2v_vocab_add would
-      ** have found it: index the rows before this one to tell. */
-      i2v_vocab_unappend(&m->items);
-      if ((rc = index_items(m, ping)) != SQLITE_OK) goto indexfail;
-      if (i2v_vocab_find(&m->items, &v) >= 0) continue;
       if (top < -1.0f)
         *pzErr = sqlite3_mprintf(
             "%s: model '%s' has a vector of %d bytes for item '%s'; its dimension "
@@ -643,16 +638,12 @@ int i2v_store_load(sqlite3 *db, const char *fname, const char *name, i2v_model *
   if (rc != SQLITE_DONE) goto sqlerr;
   sqlite3_finalize(st);
   st = NULL;
-  if ((rc = index_items(m, ping)) != SQLITE_OK) goto indexfail;
+  if ((rc = index_items(m, ping, fname, pzErr)) != SQLITE_OK) goto fail;
   sqlite3_finalize(ping);
   m->n = (uint32_t)m->items.n;
   *out = m;
   return SQLITE_OK;
 
-indexfail:
-  if (rc == SQLITE_NOMEM) goto nomem;
-  *pzErr = sqlite3_mprintf("%s: interrupted", fname);
-  goto fail;
 nomem:
   rc = SQLITE_NOMEM;
   *pzErr = sqlite3_mprintf("%s: out of memory loading model '%s'", fname, name);
@@ -815,6 +806,51 @@ static int decode_vector(const unsigned char *b, int bytes, int dim, float *row)
   return 0;
 }
 
+/* An item of `items` stored twice in item2vec_context: the error of
+** i2v_duplicate_error, as the loader of context vectors reports it. */
+static int check_context_twice(sqlite3 *db, const char *fname, const char *name,
+                               const i2v_vocab *items, char **pzErr) {
+  sqlite3_stmt *st = NULL;
+  unsigned char *seen = sqlite3_malloc64(items->n ? items->n : 1);
+  int rc = seen ? sqlite3_prepare_v2(db, "SELECT item FROM main.item2vec_context WHERE model = ?1",
+                                     -1, &st, NULL)
+                : SQLITE_NOMEM;
+  if (rc == SQLITE_OK) {
+    memset(seen, 0, items->n ? items->n : 1);
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+  }
+  while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+    i2v_value v;
+    int got = i2v_value_from_column(st, 0, &v);
+    if (got < 0) {
+      rc = SQLITE_NOMEM;
+      break;
+    }
+    int64_t idx = got ? i2v_vocab_find(items, &v) : -1;
+    rc = SQLITE_OK;
+    if (idx < 0) continue;
+    if (seen[idx]) {
+      i2v_vocab_entry first = items->entries[idx];
+      first.type = seen[idx];
+      char *a = i2v_item_literal(items, &first), *b = i2v_value_literal(&v);
+      *pzErr = i2v_duplicate_error(fname, name, "item2vec_context", a, b);
+      sqlite3_free(a);
+      sqlite3_free(b);
+      rc = *pzErr ? SQLITE_CORRUPT : SQLITE_NOMEM;
+      break;
+    }
+    seen[idx] = (unsigned char)v.type;
+  }
+  if (rc == SQLITE_DONE) rc = SQLITE_OK;
+  if (rc != SQLITE_OK && !*pzErr)
+    *pzErr = rc == SQLITE_NOMEM ? sqlite3_mprintf("%s: out of memory reading model '%s'", fname, name)
+                                : sqlite3_mprintf("%s: cannot read model '%s': %s", fname, name,
+                                                  sqlite3_errmsg(db));
+  sqlite3_finalize(st);
+  sqlite3_free(seen);
+  return rc;
+}
+
 /* Grow the packed n x dim matrices of s to hold cap rows. */
 static int stored_grow(i2v_stored_model *s, size_t cap) {
   int ovf = 0;
@@ -935,7 +971,14 @@ int i2v_store_read_state(sqlite3 *db, const char *fname, const char *name, i2v_s
     }
     int64_t idx = i2v_vocab_add(&out->items, &v, &added);
     if (idx < 0) goto nomem;
-    if (!added) continue; /* '1' and 1 stored twice by hand: keep the first */
+    if (!added) { /* '1' and 1 stored twice by hand: the one rule */
+      char *a = i2v_item_literal(&out->items, &out->items.entries[idx]), *b = i2v_value_literal(&v);
+      *pzErr = i2v_duplicate_error(fname, name, "item2vec_vectors", a, b);
+      sqlite3_free(a);
+      sqlite3_free(b);
+      rc = *pzErr ? SQLITE_CORRUPT : SQLITE_NOMEM;
+      goto fail;
+    }
     if ((size_t)idx >= cap) {
       cap *= 2;
       if (stored_grow(out, cap) != SQLITE_OK) goto nomem;
@@ -976,6 +1019,9 @@ int i2v_store_read_state(sqlite3 *db, const char *fname, const char *name, i2v_s
     rc = SQLITE_CORRUPT;
     goto fail;
   }
+  /* The join above pairs each vector with the context row of the same SQL
+  ** value; a second spelling of an item in item2vec_context is found here. */
+  if ((rc = check_context_twice(db, fname, name, &out->items, pzErr)) != SQLITE_OK) goto fail;
   return SQLITE_OK;
 
 nomem:
@@ -996,7 +1042,9 @@ fail:
 ** without a stored context row keep zeros. */
 int i2v_model_context(sqlite3 *db, i2v_model *m, const char *fname, char **pzErr) {
   sqlite3_stmt *st = NULL;
-  int rc, found = 0;
+  void *raw = NULL;
+  unsigned char *seen = NULL;
+  int rc = SQLITE_OK, found = 0;
   if (m->context) return SQLITE_OK;
   int has = i2v_table_exists(db, "item2vec_context");
   if (has < 0) {
@@ -1006,10 +1054,14 @@ int i2v_model_context(sqlite3 *db, i2v_model *m, const char *fname, char **pzErr
   int ovf = 0;
   size_t bytes = i2v_mul_size(m->n ? m->n : 1, m->stride * sizeof(float), &ovf);
   if (ovf || bytes > SIZE_MAX - 64) goto nomem;
-  void *raw = sqlite3_malloc64(bytes + 64);
-  if (!raw) goto nomem;
+  raw = sqlite3_malloc64(bytes + 64);
+  /* Per item, the SQL type of its context row once one was read: an item
+  ** stored twice is an error, as in the vectors (i2v_duplicate_error). */
+  seen = sqlite3_malloc64(m->n ? m->n : 1);
+  if (!raw || !seen) goto nomem;
   float *rows = (float *)(((uintptr_t)raw + 63) & ~(uintptr_t)63);
   memset(rows, 0, bytes);
+  memset(seen, 0, m->n ? m->n : 1);
   if (has > 0) {
     rc = sqlite3_prepare_v2(db, "SELECT item, vector FROM main.item2vec_context WHERE model = ?1",
                             -1, &st, NULL);
@@ -1018,22 +1070,28 @@ int i2v_model_context(sqlite3 *db, i2v_model *m, const char *fname, char **pzErr
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
       i2v_value v;
       int got = i2v_value_from_column(st, 0, &v);
-      if (got < 0) {
-        sqlite3_finalize(st);
-        sqlite3_free(raw);
-        goto nomem;
-      }
+      if (got < 0) goto nomem;
       int64_t idx = got ? i2v_vocab_find(&m->items, &v) : -1;
       if (idx < 0) continue; /* not an item of the model: ignored */
+      if (seen[idx]) {
+        i2v_vocab_entry first = m->items.entries[idx];
+        first.type = seen[idx];
+        char *a = i2v_item_literal(&m->items, &first), *b = i2v_value_literal(&v);
+        *pzErr = i2v_duplicate_error(fname, m->name, "item2vec_context", a, b);
+        sqlite3_free(a);
+        sqlite3_free(b);
+        rc = *pzErr ? SQLITE_CORRUPT : SQLITE_NOMEM;
+        goto fail;
+      }
+      seen[idx] = (unsigned char)v.type;
       const unsigned char *b = sqlite3_column_blob(st, 1);
       if (!b || sqlite3_column_bytes(st, 1) != m->dim * 4) {
         *pzErr = sqlite3_mprintf(
             "%s: model '%s' has a context vector of %d bytes; "
             "its dimension %d needs %d",
             fname, m->name, sqlite3_column_bytes(st, 1), m->dim, m->dim * 4);
-        sqlite3_finalize(st);
-        sqlite3_free(raw);
-        return SQLITE_CORRUPT;
+        rc = SQLITE_CORRUPT;
+        goto fail;
       }
       float *row = rows + (size_t)idx * m->stride;
       for (int d = 0; d < m->dim; d++) {
@@ -1041,24 +1099,25 @@ int i2v_model_context(sqlite3 *db, i2v_model *m, const char *fname, char **pzErr
         if (!isfinite(row[d])) {
           *pzErr =
               sqlite3_mprintf("%s: model '%s' has a non-finite context vector", fname, m->name);
-          sqlite3_finalize(st);
-          sqlite3_free(raw);
-          return SQLITE_CORRUPT;
+          rc = SQLITE_CORRUPT;
+          goto fail;
         }
       }
       found++;
     }
     if (rc != SQLITE_DONE) goto sqlerr;
     sqlite3_finalize(st);
+    st = NULL;
   }
   if (!found) {
-    sqlite3_free(raw);
     *pzErr = sqlite3_mprintf(
         "%s: model '%s' has no context vectors; score='context' needs a model "
         "trained with 'save_context=1'",
         fname, m->name);
-    return SQLITE_ERROR;
+    rc = SQLITE_ERROR;
+    goto fail;
   }
+  sqlite3_free(seen);
   m->context_raw = raw;
   m->context = rows;
   return SQLITE_OK;
@@ -1067,10 +1126,13 @@ sqlerr:
   *pzErr = sqlite3_mprintf("%s: cannot read the context vectors of '%s': %s", fname, m->name,
                            sqlite3_errmsg(db));
   rc = sqlite3_errcode(db) ? sqlite3_errcode(db) : SQLITE_ERROR;
-  sqlite3_finalize(st);
-  sqlite3_free(raw);
-  return rc;
+  goto fail;
 nomem:
   *pzErr = sqlite3_mprintf("%s: out of memory", fname);
-  return SQLITE_NOMEM;
+  rc = SQLITE_NOMEM;
+fail:
+  sqlite3_finalize(st);
+  sqlite3_free(raw);
+  sqlite3_free(seen);
+  return rc;
 }

@@ -161,6 +161,8 @@ void i2v_export_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   float *vec = NULL;
   int dim = 0, rc;
   sqlite3_int64 n = 0, written = 0;
+  i2v_vocab written_items; /* to find an item stored twice */
+  i2v_vocab_init(&written_items, &i2v_sqlite_alloc);
 
   if (!(model = text_arg(ctx, argv[0], fname, "model (argument 1)"))) return;
   if (!(path = text_arg(ctx, argv[1], fname, "path (argument 2)"))) return;
@@ -195,7 +197,9 @@ void i2v_export_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   }
   size_t row_cap = 0;
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    i2v_value v;
     int type = sqlite3_column_type(st, 0);
+    if (i2v_value_from_column(st, 0, &v) < 0) goto nomem; /* before column_text converts it */
     const char *name = (const char *)sqlite3_column_text(st, 0);
     size_t len = (size_t)sqlite3_column_bytes(st, 0);
     if (type == SQLITE_BLOB || type == SQLITE_NULL || !name) {
@@ -206,12 +210,25 @@ void i2v_export_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
       rc = SQLITE_ERROR;
       goto done;
     }
-    if (!i2v_w2v_name_ok(name, len)) {
-      zErr = sqlite3_mprintf(
-          "%s: item '%s' of model '%s' is empty or contains "
-          "whitespace, which word2vec files cannot hold",
-          fname, name, model);
+    const char *problem = i2v_w2v_name_problem(name, len);
+    if (problem) {
+      /* The rule import applies: what is written here reads back. */
+      zErr = sqlite3_mprintf("%s: item %.40Q of model '%s' %s, which a word2vec file cannot hold",
+                             fname, name, model, problem);
       rc = SQLITE_ERROR;
+      goto done;
+    }
+    /* '1' and 1 stored twice by hand: the one rule of every reader. */
+    int added = 0;
+    int64_t seen = i2v_vocab_add(&written_items, &v, &added);
+    if (seen < 0) goto nomem;
+    if (!added) {
+      char *a = i2v_item_literal(&written_items, &written_items.entries[seen]);
+      char *b = i2v_value_literal(&v);
+      zErr = i2v_duplicate_error(fname, model, "item2vec_vectors", a, b);
+      sqlite3_free(a);
+      sqlite3_free(b);
+      rc = zErr ? SQLITE_CORRUPT : SQLITE_NOMEM;
       goto done;
     }
     const unsigned char *b = sqlite3_column_blob(st, 1);
@@ -281,6 +298,7 @@ done:
   if (rc != SQLITE_OK) set_error(ctx, rc, zErr);
   i2v_writer_abort(w);
   sqlite3_finalize(st);
+  i2v_vocab_free(&written_items);
   sqlite3_free(vec);
   sqlite3_free(row);
 }

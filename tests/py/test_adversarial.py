@@ -487,8 +487,57 @@ def test_evaluate_checks_like_train():
             (out.stdout + out.stderr).strip()[:300])
 
 
+# ---- 8. one rule for an item stored twice -----------------------------------
+
+def test_duplicates_one_rule():
+    """1 and '1' both stored (by hand): every reader refuses the model with
+    the same message naming both copies and the row to delete; export
+    writes nothing.  The same for a second copy in item2vec_context."""
+    path = os.path.join(TMP, "dups.db")
+    conn = connect(path)
+    fill_sequences(conn, "r", 200, 8, 50)
+    conn.execute("SELECT item2vec_train('r', 'u', 'i', 'workers=1', 'epochs=1', "
+                 "'vector_size=8')").fetchone()
+    out = os.path.join(TMP, "dups.txt")
+    readers = (
+        ("similar_items", "SELECT * FROM similar_items(3, 5)", ()),
+        ("item2vec_similarity", "SELECT item2vec_similarity(3, 4)", ()),
+        ("item2vec_vector", "SELECT item2vec_vector(3)", ()),
+        ("item2vec_project", "SELECT * FROM item2vec_project('default')", ()),
+        ("item2vec_index", "SELECT item2vec_index('default')", ()),
+        ("item2vec_export", "SELECT item2vec_export('default', ?)", (out,)),
+        ("recommend_items", "SELECT * FROM recommend_items(3, 5)", ()),
+        ("item2vec_train", "SELECT item2vec_train('r', 'u', 'i', 'update=1', 'epochs=1')", ()))
+    context_readers = (
+        ("similar_items score='context'",
+         "SELECT * FROM similar_items(3, 5) WHERE score = 'context'", ()),
+        ("recommend_items", "SELECT * FROM recommend_items(3, 5)", ()),
+        ("item2vec_train update=1", "SELECT item2vec_train('r', 'u', 'i', 'update=1', 'epochs=1')",
+         ()))
+    for table, cases in (("item2vec_vectors", readers), ("item2vec_context", context_readers)):
+        conn.execute("INSERT INTO %s SELECT model, '7', %s vector FROM %s WHERE item = 7"
+                     % (table, "frequency," if table == "item2vec_vectors" else "", table))
+        msgs = []
+        for fn, sql, args in cases:
+            _, err = expect_error(conn, sql, args)
+            msgs.append(err)
+            want = ("stores item 7 twice in %s, as 7 and as '7'" % table,
+                    "DELETE FROM %s WHERE model = 'default' AND item = '7'" % table)
+            R.check("8. %s with 7 and '7' in %s: an error naming both" % (fn, table),
+                    err and all(w in err for w in want) and err.split(":")[0] in fn.split()[0],
+                    str(err))
+        R.check("8. export writes nothing for a model with an item stored twice",
+                not os.path.exists(out) and not [n for n in os.listdir(TMP) if ".dups.txt." in n],
+                "a file was written")
+        conn.execute("DELETE FROM %s WHERE item = '7'" % table)
+        _, err = expect_error(conn, cases[0][1], cases[0][2])
+        R.check("8. deleting the row the message names mends the model (%s)" % table, err is None,
+                str(err))
+    conn.close()
+
+
 try:
-    for t in (test_read_only_refused, test_write_lock_held, test_evaluate_checks_like_train,
+    for t in (test_duplicates_one_rule, test_read_only_refused, test_write_lock_held, test_evaluate_checks_like_train,
               test_colliding_ids, test_key_does_not_change_results, test_not_regular_files,
               test_long_rows_interrupt, test_row_size_bounded, test_export_safely,
               test_concurrent_exports):

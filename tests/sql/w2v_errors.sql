@@ -96,6 +96,23 @@ SELECT readfile('../out/w2v_spaced.txt') IS NULL,
        (SELECT count(*) FROM fsdir('../out') WHERE name LIKE '../out/.w2v_spaced.txt.%') = 0;
 SELECT item2vec_export('m', '../out/no_such_dir/x.txt');
 
+-- One rule for names, both ways: 1 to 65535 bytes of UTF-8 without a space
+-- or a control character.  Import refuses what export would not write...
+SELECT writefile('../out/w2v_names.txt', '1 2' || char(10) || 'a' || char(1) || 'b 1 0' || char(10)) > 0;
+SELECT item2vec_import('../out/w2v_names.txt', 'names');
+SELECT writefile('../out/w2v_names.txt', '1 2' || char(10) || printf('%.*c', 65536, 'n') || ' 1 0' || char(10)) > 0;
+SELECT item2vec_import('../out/w2v_names.txt', 'names');
+SELECT writefile('../out/w2v_names.txt', '1 2' || char(10) || printf('%.*c', 65535, 'n') || ' 1 0' || char(10)) > 0;
+SELECT json_extract(item2vec_import('../out/w2v_names.txt', 'names'), '$.items') AS longest_name_imports;
+-- ... and export refuses what import would not read.
+INSERT INTO item2vec_models(name, dim, items) VALUES ('badnames', 2, 1);
+INSERT INTO item2vec_vectors VALUES ('badnames', CAST(x'61ff' AS TEXT), 1, x'0000803f00000000');
+SELECT item2vec_export('badnames', '../out/w2v_badnames.txt');
+UPDATE item2vec_vectors SET item = printf('%.*c', 65536, 'n') WHERE model = 'badnames';
+SELECT item2vec_export('badnames', '../out/w2v_badnames.txt');
+UPDATE item2vec_vectors SET item = printf('%.*c', 65535, 'n') WHERE model = 'badnames';
+SELECT json_extract(item2vec_export('badnames', '../out/w2v_badnames.txt'), '$.items') AS longest_name_exports;
+
 -- DIRECTONLY: they touch files, so triggers and views cannot call them.
 CREATE TABLE log(n);
 CREATE TRIGGER t AFTER INSERT ON log BEGIN SELECT item2vec_export('m', '../out/w2v_trigger.txt'); END;

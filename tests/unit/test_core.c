@@ -764,13 +764,7 @@ static void test_vocab_bulk(void) {
     int64_t b = i2v_vocab_append(&v, &x);
     EXPECT(b >= 0 && (size_t)b == v.n - 1, "append %d gave %lld", i, (long long)b);
     mv.payload[b] = (uint32_t)i;
-    if (i == 500 || i == 501) { /* taken back: as if never appended */
-      i2v_value junk = i == 500 ? v_text("junk") : v_int(-7);
-      EXPECT(i2v_vocab_append(&v, &junk) == b + 1, "append junk");
-      i2v_vocab_unappend(&v);
-      EXPECT(v.n == (size_t)b + 1, "unappend left %zu entries", v.n);
-    }
-    /* Index now and then, as the loader does before reporting a bad row. */
+    /* Index now and then: later appends go on from there. */
     if (i == 999 || i == 30001) {
       size_t calls = mv.calls;
       EXPECT(i2v_vocab_index(&v, &(i2v_vocab_hooks){&mv, record_move, NULL, NULL}) == I2V_OK, "index at %d", i);
