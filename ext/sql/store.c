@@ -145,7 +145,9 @@ static int insert_vectors(sqlite3 *db, const char *sql, int with_freq, const cha
     /* Binding an integer key as text copies it, which can run out of memory. */
     rc = i2v_bind_item(st, 2, items, &items->entries[i]);
     if (rc != SQLITE_OK) break;
-    if (with_freq) sqlite3_bind_int64(st, col++, (sqlite3_int64)counts[i]);
+    if (with_freq)
+      sqlite3_bind_int64(st, col++,
+                         counts[i] > (uint64_t)INT64_MAX ? INT64_MAX : (sqlite3_int64)counts[i]);
     sqlite3_bind_blob(st, col, blob, dim * 4, SQLITE_STATIC);
     rc = sqlite3_step(st);
     sqlite3_reset(st);
