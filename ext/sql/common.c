@@ -379,6 +379,33 @@ char *i2v_duplicate_error(const char *fname, const char *model, const char *tabl
 
 /* ---- the model tables ---------------------------------------------------- */
 
+const unsigned char *i2v_column_vector(sqlite3_stmt *st, int col, int dim, char *why, size_t n) {
+  int type = sqlite3_column_type(st, col);
+  int bytes = sqlite3_column_bytes(st, col);
+  if (type != SQLITE_BLOB) {
+    static const char *const names[] = {"?", "an INTEGER", "a REAL", "a TEXT", "a BLOB", "NULL"};
+    snprintf(why, n, "%s value, not a BLOB of %d float32 values", names[type >= 1 && type <= 5 ? type : 0],
+             dim);
+    return NULL;
+  }
+  if ((int64_t)bytes != (int64_t)dim * 4) {
+    snprintf(why, n, "a BLOB of %d bytes, where dimension %d needs %lld", bytes, dim,
+             (long long)dim * 4);
+    return NULL;
+  }
+  const unsigned char *b = sqlite3_column_blob(st, col);
+  if (!b) snprintf(why, n, "an empty BLOB"); /* or out of memory */
+  return b;
+}
+
+int i2v_header_dim(sqlite3_stmt *st, int col, char *shown, size_t n) {
+  int type = sqlite3_column_type(st, col);
+  sqlite3_int64 d = type == SQLITE_INTEGER ? sqlite3_column_int64(st, col) : 0;
+  const unsigned char *t = sqlite3_column_text(st, col);
+  snprintf(shown, n, "%s", t ? (const char *)t : "NULL");
+  return type == SQLITE_INTEGER && d >= 1 && d <= I2V_MAX_DIM ? (int)d : 0;
+}
+
 int i2v_table_exists(sqlite3 *db, const char *name) {
   sqlite3_stmt *st = NULL;
   int found = -1;

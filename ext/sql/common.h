@@ -118,6 +118,18 @@ int i2v_blob_floats(const unsigned char *b, size_t n, float *out);
 
 /* ---- the model tables ---------------------------------------------------- */
 
+/* The stored vector in column col: a BLOB of dim little-endian float32
+** values (not a TEXT of as many bytes), or NULL with what it is instead in
+** why ("a TEXT value, not a BLOB of 2 float32 values"). */
+const unsigned char *i2v_column_vector(sqlite3_stmt *st, int col, int dim, char *why, size_t n);
+
+/* The largest dimension a stored model may have. */
+#define I2V_MAX_DIM 65536
+/* The dimension in column col of a model's header row: an INTEGER from 1
+** to I2V_MAX_DIM (read whole: 2^32 + 32 is not 32), else 0.  shown gets the
+** stored value as text, for messages. */
+int i2v_header_dim(sqlite3_stmt *st, int col, char *shown, size_t n);
+
 /* 1 when main has the table called name, 0 when not, -1 when SQLite could
 ** not say (out of memory, interrupted: sqlite3_errcode tells). */
 int i2v_table_exists(sqlite3 *db, const char *name);

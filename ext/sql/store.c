@@ -549,13 +549,14 @@ int i2v_store_load(sqlite3 *db, const char *fname, const char *name, i2v_model *
     return i2v_no_such_model(db, fname, name, pzErr);
   }
   if (rc != SQLITE_ROW) goto sqlerr;
-  int dim = sqlite3_column_int(st, 0);
+  char shown[32];
+  int dim = i2v_header_dim(st, 0, shown, sizeof(shown));
   nitems = sqlite3_column_int64(st, 1);
   sqlite3_finalize(st);
   st = NULL;
-  if (dim < 1 || dim > 65536 || nitems < 0 || nitems > 0xfffffffe) {
-    *pzErr = sqlite3_mprintf("%s: model '%s' has an invalid header (dim %d, items %lld)", fname,
-                             name, dim, (long long)nitems);
+  if (dim < 1 || nitems < 0 || nitems > 0xfffffffe) {
+    *pzErr = sqlite3_mprintf("%s: model '%s' has an invalid header (dim %s, items %lld)", fname,
+                             name, shown, (long long)nitems);
     return SQLITE_CORRUPT;
   }
 
@@ -617,17 +618,13 @@ int i2v_store_load(sqlite3 *db, const char *fname, const char *name, i2v_model *
       size_t in_items = ahead < m->items.cap ? ahead : m->items.cap;
       i2v_prefault(m->items.entries + idx, (in_items - (size_t)idx) * sizeof(i2v_vocab_entry));
     }
-    int bytes = sqlite3_column_bytes(st, 2);
-    const unsigned char *b = sqlite3_column_blob(st, 2);
-    float top = bytes == dim * 4 && b
-                    ? load_row(m->unit + (size_t)idx * m->stride, b, dim, m->stride)
-                    : -2.0f;
+    char why[96];
+    const unsigned char *b = i2v_column_vector(st, 2, dim, why, sizeof(why));
+    float top = b ? load_row(m->unit + (size_t)idx * m->stride, b, dim, m->stride) : -2.0f;
     if (top < 0) {
       if (top < -1.0f)
-        *pzErr = sqlite3_mprintf(
-            "%s: model '%s' has a vector of %d bytes for item '%s'; its dimension "
-            "%d needs %d bytes",
-            fname, name, bytes, (const char *)sqlite3_column_text(st, 0), dim, dim * 4);
+        *pzErr = sqlite3_mprintf("%s: model '%s' stores the vector of item '%s' as %s", fname,
+                                 name, (const char *)sqlite3_column_text(st, 0), why);
       else
         *pzErr = sqlite3_mprintf("%s: model '%s' has a non-finite value in the vector of item '%s'",
                                  fname, name, (const char *)sqlite3_column_text(st, 0));
@@ -797,10 +794,12 @@ void i2v_stored_model_free(i2v_stored_model *s) {
   memset(s, 0, sizeof(*s));
 }
 
-/* Decode one stored BLOB into dim floats: 0 when fine, 1 when its length is
-** wrong, 2 when a value is not finite. */
-static int decode_vector(const unsigned char *b, int bytes, int dim, float *row) {
-  if (!b || bytes != dim * 4) return 1;
+/* Decode the stored vector in column col into dim floats: 0 when fine, 1
+** when it is not a BLOB of dim float32 values (why says what it is), 2 when
+** a value is not finite. */
+static int decode_vector(sqlite3_stmt *st, int col, int dim, float *row, char *why, size_t n) {
+  const unsigned char *b = i2v_column_vector(st, col, dim, why, n);
+  if (!b) return 1;
   for (int d = 0; d < dim; d++) {
     row[d] = get_le32(b + 4 * d);
     if (row[d] != row[d] || row[d] - row[d] != 0) return 2;
@@ -908,7 +907,8 @@ int i2v_store_read_state(sqlite3 *db, const char *fname, const char *name, i2v_s
     goto fail;
   }
   if (rc != SQLITE_ROW) goto sqlerr;
-  out->dim = sqlite3_column_int(st, 0);
+  char shown[32];
+  out->dim = i2v_header_dim(st, 0, shown, sizeof(shown));
   nitems = sqlite3_column_int64(st, 1);
   if (sqlite3_column_type(st, 2) == SQLITE_TEXT) {
     out->params = sqlite3_mprintf("%s", (const char *)sqlite3_column_text(st, 2));
@@ -916,9 +916,9 @@ int i2v_store_read_state(sqlite3 *db, const char *fname, const char *name, i2v_s
   }
   sqlite3_finalize(st);
   st = NULL;
-  if (out->dim < 1 || out->dim > 65536 || nitems < 0 || nitems > 0xfffffffe) {
-    *pzErr = sqlite3_mprintf("%s: model '%s' has an invalid header (dim %d, items %lld)", fname,
-                             name, out->dim, (long long)nitems);
+  if (out->dim < 1 || nitems < 0 || nitems > 0xfffffffe) {
+    *pzErr = sqlite3_mprintf("%s: model '%s' has an invalid header (dim %s, items %lld)", fname,
+                             name, shown, (long long)nitems);
     rc = SQLITE_CORRUPT;
     goto fail;
   }
@@ -988,7 +988,8 @@ int i2v_store_read_state(sqlite3 *db, const char *fname, const char *name, i2v_s
     float *in = out->input + (size_t)idx * (size_t)out->dim;
     float *ctx = out->output + (size_t)idx * (size_t)out->dim;
     const char *which = "vector";
-    int bad = decode_vector(sqlite3_column_blob(st, 2), sqlite3_column_bytes(st, 2), out->dim, in);
+    char why[96];
+    int bad = decode_vector(st, 2, out->dim, in, why, sizeof(why));
     if (!bad) {
       which = "context vector";
       if (sqlite3_column_type(st, 3) == SQLITE_NULL) {
@@ -999,13 +1000,15 @@ int i2v_store_read_state(sqlite3 *db, const char *fname, const char *name, i2v_s
         rc = SQLITE_CORRUPT;
         goto fail;
       }
-      bad = decode_vector(sqlite3_column_blob(st, 3), sqlite3_column_bytes(st, 3), out->dim, ctx);
+      bad = decode_vector(st, 3, out->dim, ctx, why, sizeof(why));
     }
     if (bad) {
-      *pzErr = sqlite3_mprintf(
-          bad == 1 ? "%s: model '%s' has a malformed %s for item '%s' (not %d float32 values)"
-                   : "%s: model '%s' has a non-finite value in the %s of item '%s' (dimension %d)",
-          fname, name, which, (const char *)sqlite3_column_text(st, 0), out->dim);
+      if (bad == 1)
+        *pzErr = sqlite3_mprintf("%s: model '%s' stores the %s of item '%s' as %s", fname, name,
+                                 which, (const char *)sqlite3_column_text(st, 0), why);
+      else
+        *pzErr = sqlite3_mprintf("%s: model '%s' has a non-finite value in the %s of item '%s'",
+                                 fname, name, which, (const char *)sqlite3_column_text(st, 0));
       rc = SQLITE_CORRUPT;
       goto fail;
     }
@@ -1086,12 +1089,11 @@ int i2v_model_context(sqlite3 *db, i2v_model *m, const char *fname, char **pzErr
         goto fail;
       }
       seen[idx] = (unsigned char)v.type;
-      const unsigned char *b = sqlite3_column_blob(st, 1);
-      if (!b || sqlite3_column_bytes(st, 1) != m->dim * 4) {
-        *pzErr = sqlite3_mprintf(
-            "%s: model '%s' has a context vector of %d bytes; "
-            "its dimension %d needs %d",
-            fname, m->name, sqlite3_column_bytes(st, 1), m->dim, m->dim * 4);
+      char why[96];
+      const unsigned char *b = i2v_column_vector(st, 1, m->dim, why, sizeof(why));
+      if (!b) {
+        *pzErr = sqlite3_mprintf("%s: model '%s' stores the context vector of item '%s' as %s",
+                                 fname, m->name, (const char *)sqlite3_column_text(st, 0), why);
         rc = SQLITE_CORRUPT;
         goto fail;
       }

@@ -131,11 +131,12 @@ static int model_shape(sqlite3 *db, const char *fname, const char *model, int *d
     rc = sqlite3_step(st);
   }
   if (rc == SQLITE_ROW) {
-    *dim = sqlite3_column_int(st, 0);
+    char shown[32];
+    *dim = i2v_header_dim(st, 0, shown, sizeof(shown));
     *n = sqlite3_column_int64(st, 1);
     sqlite3_finalize(st);
     if (*dim < 1 || *dim > I2V_W2V_MAX_DIM) {
-      *pzErr = sqlite3_mprintf("%s: model '%s' has an invalid dimension %d", fname, model, *dim);
+      *pzErr = sqlite3_mprintf("%s: model '%s' has an invalid dimension %s", fname, model, shown);
       return SQLITE_CORRUPT;
     }
     return SQLITE_OK;
@@ -231,13 +232,11 @@ void i2v_export_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
       rc = zErr ? SQLITE_CORRUPT : SQLITE_NOMEM;
       goto done;
     }
-    const unsigned char *b = sqlite3_column_blob(st, 1);
-    int bytes = sqlite3_column_bytes(st, 1);
-    if (bytes != dim * 4 || !b) {
-      zErr = sqlite3_mprintf(
-          "%s: item '%s' of model '%s' has a vector of %d bytes; "
-          "dimension %d needs %d",
-          fname, name, model, bytes, dim, dim * 4);
+    char why[96];
+    const unsigned char *b = i2v_column_vector(st, 1, dim, why, sizeof(why));
+    if (!b) {
+      zErr = sqlite3_mprintf("%s: model '%s' stores the vector of item '%s' as %s", fname, model,
+                             name, why);
       rc = SQLITE_CORRUPT;
       goto done;
     }

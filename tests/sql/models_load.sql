@@ -55,3 +55,17 @@ DELETE FROM item2vec_vectors WHERE model = 'dups' AND item = '1';
 SELECT quote(item) AS item, round(similarity, 4) AS similarity FROM similar_items(3, 10, 'dups');
 -- The good model still answers.
 SELECT count(*) AS clean_items FROM similar_items(4, 10, 'clean');
+
+-- A header's dimension is read whole (2^32 + 2 is not 2) and must be an
+-- integer; a vector must be a BLOB, not a TEXT of as many bytes.
+INSERT INTO item2vec_models(name, dim, items) VALUES ('wrapdim', 4294967298, 1), ('bigdim', 2147483648, 1),
+  ('realdim', 2.5, 1), ('textvec', 2, 1);
+INSERT INTO item2vec_vectors VALUES ('wrapdim', 1, 1, x'0000803f00000000'),
+  ('bigdim', 1, 1, x'0000803f00000000'), ('realdim', 1, 1, x'0000803f00000000'),
+  ('textvec', 1, 1, CAST(x'0000803f00000000' AS TEXT)), ('textvec', 2, 1, 'abcdefgh');
+SELECT * FROM similar_items(1, 10, 'wrapdim');
+SELECT * FROM similar_items(1, 10, 'bigdim');
+SELECT * FROM similar_items(1, 10, 'realdim');
+SELECT * FROM similar_items(1, 10, 'textvec');
+SELECT item2vec_export('textvec', '../out/models_load_textvec.txt');
+SELECT item2vec_export('wrapdim', '../out/models_load_textvec.txt');
