@@ -514,10 +514,17 @@ static int zip_open(i2v_reader_impl *r, const char *member, char *err, size_t er
     if (nfiles == 1) {
       e = &only;
     } else {
-      set_err(err, errlen,
-              nfiles ? "a zip archive with %d members; name one with member=...: %s"
-                     : "an empty zip archive%.0d%s",
-              nfiles, list.text);
+      /* member NULL: the caller has no way to name one (item2vec_import). */
+      if (!nfiles)
+        set_err(err, errlen, "an empty zip archive");
+      else if (member)
+        set_err(err, errlen, "a zip archive with %d members; name one with member=...: %s", nfiles,
+                list.text);
+      else
+        set_err(err, errlen,
+                "a zip archive with %d members (%s); only a zip of one file is read here: "
+                "extract the one you want, or gzip it",
+                nfiles, list.text);
       goto done;
     }
   } else if (exact.name) {

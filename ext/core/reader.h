@@ -32,7 +32,9 @@ typedef struct i2v_reader {
 /* Open path, which must be a regular file (a FIFO, device, directory or
 ** socket is refused at once, without blocking).  member names a zip member:
 ** the full path inside the archive, or a base name that matches exactly one
-** member; NULL or "" takes the only file of a one-file archive.  The kind is
+** member; NULL or "" takes the only file of a one-file archive (NULL: the
+** caller cannot name a member, and the message for an archive of several
+** does not suggest it).  The kind is
 ** found from the file's first bytes (a path ending in .gz or .zip must be
 ** what it says).  Returns I2V_OK with *out set, or I2V_ERROR / I2V_NOMEM
 ** with the problem in err. */

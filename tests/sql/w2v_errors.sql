@@ -82,6 +82,9 @@ SELECT item2vec_export('m', '../out/w2v_full.txt.gz') IS NOT NULL;
 SELECT writefile('../out/w2v_cut.txt.gz', substr(readfile('../out/w2v_full.txt.gz'), 1, 20)) > 0;
 SELECT item2vec_import('../out/w2v_cut.txt.gz', 'm');
 
+-- A zip of several files: import cannot name a member, and says so.
+SELECT item2vec_import('../data/small.zip', 'm');
+
 -- After all these failures model 'm' is still the good one.
 SELECT item, item2vec_to_json(vector) FROM item2vec_vectors WHERE model = 'm' ORDER BY item;
 SELECT name, items FROM item2vec_models ORDER BY name;
