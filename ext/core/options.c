@@ -346,7 +346,7 @@ char *i2v_options_value_json(const i2v_options *o, int i, char *buf, size_t n) {
     case KIND_REAL: {
       double d;
       memcpy(&d, field, sizeof(d));
-      snprintf(buf, n, "%.17g", d);
+      snprintf(buf, n, isfinite(d) ? "%.17g" : "null", d); /* JSON has no Inf or NaN */
       break;
     }
     default: {

@@ -36,6 +36,7 @@
 #include <unistd.h>
 
 #include "core/eval.h"
+#include "core/json.h"
 #include "core/train.h"
 #include "core/vec.h"
 #include "sql/eval.h"
@@ -100,8 +101,12 @@ static char *eval_params_json(sqlite3 *db, const i2v_options *o, const i2v_eval_
 }
 
 static void append_metrics(sqlite3_str *s, const i2v_eval_metrics *m) {
-  sqlite3_str_appendf(s, "\"hr\":%.6f,\"mrr\":%.6f,\"ndcg\":%.6f,\"coverage\":%.6f", m->hr, m->mrr,
-                      m->ndcg, m->coverage);
+  char b[4][40];
+  sqlite3_str_appendf(s, "\"hr\":%s,\"mrr\":%s,\"ndcg\":%s,\"coverage\":%s",
+                      i2v_json_number(b[0], sizeof(b[0]), "%.6f", m->hr),
+                      i2v_json_number(b[1], sizeof(b[1]), "%.6f", m->mrr),
+                      i2v_json_number(b[2], sizeof(b[2]), "%.6f", m->ndcg),
+                      i2v_json_number(b[3], sizeof(b[3]), "%.6f", m->coverage));
 }
 
 /* Is name (up to '=') a training option?  For the unknown-option message. */
@@ -345,8 +350,11 @@ void i2v_evaluate_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
                         (unsigned long long)sp.unknown_targets, (unsigned long long)sp.nseq,
                         (unsigned long long)sp.ntokens, o.epochs, o.vector_size, o.window, o.sg,
                         o.workers);
-    for (int ep = 0; ep < o.epochs; ep++)
-      sqlite3_str_appendf(s, "%s%.6g", ep ? "," : "", tr.epoch_loss[ep]);
+    for (int ep = 0; ep < o.epochs; ep++) {
+      char b[40];
+      sqlite3_str_appendf(s, "%s%s", ep ? "," : "",
+                          i2v_json_number(b, sizeof(b), "%.6g", tr.epoch_loss[ep]));
+    }
     sqlite3_str_appendf(s,
                         "],\"read_seconds\":%.3f,\"train_seconds\":%.3f,"
                         "\"eval_seconds\":%.3f,\"model\":",

@@ -23,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/json.h"
 #include "core/rank.h"
 #include "core/train.h"
 #include "core/vec.h"
@@ -268,8 +269,11 @@ void i2v_train_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
                         o.epochs, o.vector_size, o.sg, o.workers, t1 - t0, train_s);
     sqlite3_str_appendf(s, "\"tokens_per_second\":%.0f,\"isa\":\"%s\",\"loss\":[",
                         train_s > 0 ? (double)ds.ntokens * o.epochs / train_s : 0.0, i2v_vec_isa());
-    for (int e = 0; e < o.epochs; e++)
-      sqlite3_str_appendf(s, "%s%.6g", e ? "," : "", tr.epoch_loss[e]);
+    for (int e = 0; e < o.epochs; e++) {
+      char b[40]; /* JSON has no Inf or NaN (training refuses them anyway) */
+      sqlite3_str_appendf(s, "%s%s", e ? "," : "",
+                          i2v_json_number(b, sizeof(b), "%.6g", tr.epoch_loss[e]));
+    }
     sqlite3_str_appendall(s, "]");
     if (o.update)
       sqlite3_str_appendf(s,

@@ -536,8 +536,87 @@ def test_duplicates_one_rule():
     conn.close()
 
 
+# ---- 1. non-finite training -------------------------------------------------
+
+def test_divergence():
+    """alpha=1 (the loss became Inf) and alpha=0.9 on CBOW (it grew past any
+    use): an error that says so and suggests a lower alpha; the stored model
+    stays; evaluate with model= stores nothing; alpha above 1 is refused."""
+    path = os.path.join(TMP, "diverge.db")
+    conn = connect(path)
+    fill_sequences(conn, "r", 300, 20, 200)
+    s = conn.execute("SELECT item2vec_train('r', 'u', 'i', 'workers=1', 'epochs=2')").fetchone()[0]
+    R.check("1. a summary is valid JSON", conn.execute("SELECT json_valid(?)", (s,)).fetchone()[0],
+            s)
+    before = model_fingerprint(conn, "default")
+    for opts in ("'alpha=1', 'sg=1'", "'alpha=1', 'sg=0'", "'alpha=0.9', 'sg=0'"):
+        _, err = expect_error(conn, "SELECT item2vec_train('r', 'u', 'i', 'workers=1', "
+                                    "'epochs=2', %s)" % opts)
+        R.check("1. item2vec_train %s: diverged, lower alpha" % opts,
+                err and "training diverged" in err and "lower alpha" in err, str(err))
+    R.check("1. ... the stored model is unchanged", model_fingerprint(conn, "default") == before,
+            "the model changed")
+    _, err = expect_error(conn, "SELECT item2vec_evaluate('r', 'u', 'i', 'workers=1', 'epochs=2', "
+                                "'alpha=1', 'model=bad')")
+    stored = conn.execute("SELECT count(*) FROM item2vec_models WHERE name = 'bad'").fetchone()[0]
+    R.check("1. item2vec_evaluate alpha=1 model=: an error, nothing stored",
+            err and "training diverged" in err and stored == 0, "%s; stored %d" % (err, stored))
+    _, err = expect_error(conn, "SELECT item2vec_train('r', 'u', 'i', 'alpha=10')")
+    R.check("1. alpha above 1 is refused", err and "from 1e-09 to 1," in err, str(err))
+    conn.close()
+
+
+# ---- 7. mistakes that would silently destroy a model ------------------------
+
+def test_option_mistakes():
+    """Each of these used to replace the model or mislead; now each is an
+    error that says what to do (or, for quotes and case, does what was
+    meant), and the stored model stays."""
+    conn = connect(os.path.join(TMP, "mistakes.db"))
+    fill_sequences(conn, "ratings", 100, 8, 60)
+    conn.execute("ALTER TABLE ratings RENAME COLUMN u TO userId")
+    conn.execute("SELECT item2vec_train('ratings', 'userId', 'i', 'workers=1', 'epochs=1')")
+    before = model_fingerprint(conn, "default")
+    cases = (("'ratings', 'userId', 'userId'", "user_col and item_col are both 'userId'"),
+             ("'ratings', 'userId', 'USERID'", "user_col and item_col are both"),
+             ("'ratings', 'userId', 'i', 'epochs=1, window=3'",
+              "give one option per argument, as in 'epochs=1', 'window=3'"),
+             ("'ratings', 'userId', 'i', 'windw=3'", "did you mean 'window'?"),
+             ("'ratings', 'userId', 'i', 'size=64'", "gensim 4 and item2vec call it 'vector_size'"),
+             ("'ratings', 'userId', 'i', 'iter=5'", "gensim 4 and item2vec call it 'epochs'"),
+             ("'ratings', 'userId', 'i', 'hs=1'", "hierarchical softmax (hs=1) is not supported"))
+    for args, needle in cases:
+        _, err = expect_error(conn, "SELECT item2vec_train(%s)" % args)
+        R.check("7. item2vec_train(%s): %s" % (args, needle), err and needle in err, str(err))
+    R.check("7. ... the stored model is unchanged", model_fingerprint(conn, "default") == before,
+            "the model changed")
+    s = json.loads(conn.execute("SELECT item2vec_train('ratings', 'userId', 'i', 'MODEL=\"x\"', "
+                                "'Epochs=1', 'WORKERS=1')").fetchone()[0])
+    names = [r[0] for r in conn.execute("SELECT name FROM item2vec_models ORDER BY name")]
+    R.check("7. 'MODEL=\"x\"' (any case, quoted) stores model x", s["model"] == "x" and
+            names == ["default", "x"], "%s; models %s" % (s["model"], names))
+    conn.close()
+
+
+# ---- 9. the small ones (the rest are in tests/sql) --------------------------
+
+def test_evaluate_interrupt_names_itself():
+    """An interrupt while item2vec_evaluate trains or scores: the message
+    starts with the function's name, as every other function's does."""
+    conn = connect(":memory:")
+    fill_sequences(conn, "r", 500, 20, 300)
+    timer = threading.Timer(0.3, conn.interrupt)
+    timer.start()
+    _, err, _ = run_with_deadline(conn, "SELECT item2vec_evaluate('r', 'u', 'i', 'workers=1', "
+                                        "'epochs=5000')", (), 60)
+    timer.cancel()
+    R.check("9. item2vec_evaluate interrupted while training: 'item2vec_evaluate: interrupted'",
+            err == "item2vec_evaluate: interrupted", str(err))
+    conn.close()
+
+
 try:
-    for t in (test_duplicates_one_rule, test_read_only_refused, test_write_lock_held, test_evaluate_checks_like_train,
+    for t in (test_evaluate_interrupt_names_itself, test_option_mistakes, test_divergence, test_duplicates_one_rule, test_read_only_refused, test_write_lock_held, test_evaluate_checks_like_train,
               test_colliding_ids, test_key_does_not_change_results, test_not_regular_files,
               test_long_rows_interrupt, test_row_size_bounded, test_export_safely,
               test_concurrent_exports):

@@ -342,6 +342,23 @@ static void test_options_min_alpha(void) {
          "min_alpha == alpha rejected");
 }
 
+/* JSON the extension writes never holds Inf or NaN: null instead. */
+static void test_json_numbers(void) {
+  char buf[40];
+  EXPECT(strcmp(i2v_json_number(buf, sizeof(buf), "%.6g", 0.25), "0.25") == 0, "'%s'", buf);
+  EXPECT(strcmp(i2v_json_number(buf, sizeof(buf), "%.6g", INFINITY), "null") == 0, "inf: '%s'",
+         buf);
+  EXPECT(strcmp(i2v_json_number(buf, sizeof(buf), "%.3f", -INFINITY), "null") == 0, "-inf: '%s'",
+         buf);
+  EXPECT(strcmp(i2v_json_number(buf, sizeof(buf), "%.6g", NAN), "null") == 0, "nan: '%s'", buf);
+  i2v_options o;
+  i2v_options_init(&o, 1, 0);
+  o.alpha = NAN; /* past the parser, which refuses it */
+  EXPECT(strcmp(i2v_options_value_json(&o, index_of_option("alpha"), buf, sizeof(buf)), "null") ==
+             0,
+         "alpha NaN as JSON: '%s'", buf);
+}
+
 /* Text options under an allocator that fails: NOMEM, nothing leaked, the
 ** old value kept. */
 static void test_options_nomem(void) {
@@ -1678,6 +1695,7 @@ int main(void) {
   run("options: min_alpha > alpha", test_options_min_alpha);
   run("options: any case, quoted values, hints, one option per argument", test_options_forgiving);
   run("options: out of memory", test_options_nomem);
+  run("json: numbers are null when not finite", test_json_numbers);
   run("vocab: '1', 1 and 1.0 one key; '01', '1.5' distinct", test_vocab_keys);
   run("vocab: text and blob keys", test_vocab_text_blob);
   run("vocab: growth to 200k entries", test_vocab_growth);
