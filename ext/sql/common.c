@@ -5,6 +5,7 @@
 */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #if defined(__linux__)
@@ -100,6 +101,15 @@ int i2v_vtab_arg(const char *arg, char **key, char **val) {
   sqlite3_free(*val);
   *key = *val = NULL;
   return SQLITE_NOMEM;
+}
+
+int i2v_vtab_bytes(const char *val, size_t *out) {
+  char *end = NULL;
+  if (!val || *val < '0' || *val > '9') return 0;
+  unsigned long long v = strtoull(val, &end, 10);
+  if (*end || v < 1 || v > I2V_FILE_MAX_ROW_LIMIT) return 0;
+  *out = (size_t)v;
+  return 1;
 }
 
 int i2v_file_open(const char *fname, const char *path, const char *member, sqlite3_stmt *ping,

@@ -45,9 +45,21 @@ int i2v_vtab_error(sqlite3_vtab *vt, int rc, char *msg);
 ** sqlite3_malloc'd.  SQLITE_OK, or SQLITE_NOMEM with nothing to free. */
 int i2v_vtab_arg(const char *arg, char **key, char **val);
 
+/* The most bytes one row (item2vec_csv) or item (item2vec_lines) of a file
+** may hold unless max_row_bytes / max_item_bytes says otherwise: enough for
+** any sane row, small enough that a file without line ends (or a quote
+** never closed) fails fast instead of taking memory. */
+#define I2V_FILE_MAX_ROW ((size_t)64 << 20)
+#define I2V_FILE_MAX_ROW_LIMIT ((size_t)1 << 40)
+/* A byte count given to a file table (max_row_bytes=...): 1 with *out set
+** when val is an integer from 1 to I2V_FILE_MAX_ROW_LIMIT, else 0. */
+int i2v_vtab_bytes(const char *val, size_t *out);
+
 struct i2v_reader;
 /* Open a file table's file (core/reader.h: plain, gzip or a zip member):
 ** SQLITE_OK with *out, or an SQLite code with *pzErr "fname: 'path': why".
+** ping (NULL for none) is asked for interrupts before each 64 KiB is read
+** (core/reader.h, i2v_reader_set_cancel).
 ** When *where is NULL it gets how messages name the file: "'x.zip' member
 ** 'a/b.txt'" or "'x.txt'". */
 int i2v_file_open(const char *fname, const char *path, const char *member, sqlite3_stmt *ping,

@@ -48,11 +48,6 @@
 
 static const char *const csv_arg_names = "path, member, header, delimiter, max_row_bytes";
 
-/* The most bytes a row may hold unless max_row_bytes says otherwise: enough
-** for any sane row, small enough that a file without line ends (or a
-** quote never closed) fails fast instead of taking memory. */
-#define CSV_MAX_ROW_DEFAULT ((size_t)64 << 20)
-#define CSV_MAX_ROW_LIMIT ((size_t)1 << 40)
 
 typedef struct csv_vtab {
   sqlite3_vtab base;
@@ -63,7 +58,7 @@ typedef struct csv_vtab {
   int header;
   int delim;
   int ncols;
-  size_t max_row;    /* SQLITE_LIMIT_LENGTH: the most bytes a row may hold */
+  size_t max_row;    /* the most bytes a row may hold (max_row_bytes) */
   size_t max_fields; /* SQLITE_LIMIT_COLUMN */
 } csv_vtab;
 
@@ -141,15 +136,11 @@ static int parse_args(csv_vtab *vt, int argc, const char *const *argv, char **pz
         rc = SQLITE_ERROR;
       }
     } else if (sqlite3_stricmp(key, "max_row_bytes") == 0) {
-      char *end = NULL;
-      unsigned long long v = strtoull(val, &end, 10);
-      if (!*val || *end || val[0] == '-' || v < 1 || v > CSV_MAX_ROW_LIMIT) {
+      if (!i2v_vtab_bytes(val, &vt->max_row)) {
         *pzErr = sqlite3_mprintf(
             "item2vec_csv: max_row_bytes must be an integer from 1 to %llu, got '%s'",
-            (unsigned long long)CSV_MAX_ROW_LIMIT, val);
+            (unsigned long long)I2V_FILE_MAX_ROW_LIMIT, val);
         rc = SQLITE_ERROR;
-      } else {
-        vt->max_row = (size_t)v;
       }
     } else if (sqlite3_stricmp(key, "delimiter") == 0) {
       if (sqlite3_stricmp(val, "tab") == 0 || strcmp(val, "\\t") == 0)
@@ -246,11 +237,14 @@ static int csv_connect(sqlite3 *db, void *aux, int argc, const char *const *argv
   vt->db = db;
   vt->header = 1;
   vt->delim = ',';
-  vt->max_row = CSV_MAX_ROW_DEFAULT;
+  vt->max_row = I2V_FILE_MAX_ROW;
   int limit = sqlite3_limit(db, SQLITE_LIMIT_COLUMN, -1);
   vt->max_fields = limit > 0 ? (size_t)limit : 2000;
   rc = parse_args(vt, argc, argv, pzErr);
   if (rc != SQLITE_OK) goto fail;
+  /* Nor more than SQLite takes in one value. */
+  limit = sqlite3_limit(db, SQLITE_LIMIT_LENGTH, -1);
+  if (limit > 0 && (size_t)limit < vt->max_row) vt->max_row = (size_t)limit;
   rc = i2v_ping_open(db, &ping);
   if (rc != SQLITE_OK) goto fail;
   rc = open_source(vt, ping, &reader, &tok, pzErr);
