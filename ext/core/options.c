@@ -132,8 +132,9 @@ static const struct {
 } foreign_names[] = {
     {"size", "'size' is gensim 3's name: gensim 4 and item2vec call it 'vector_size'"},
     {"iter", "'iter' is gensim 3's name: gensim 4 and item2vec call it 'epochs'"},
-    {"hs", "item2vec trains with negative sampling only ('negative', 5 by default): "
-           "hierarchical softmax (hs=1) is not supported, drop the option"},
+    {"hs",
+     "item2vec trains with negative sampling only ('negative', 5 by default): "
+     "hierarchical softmax (hs=1) is not supported, drop the option"},
     {"cbow_mean", "CBOW always averages the context (cbow_mean=1)"},
 };
 
@@ -144,8 +145,7 @@ int i2v_options_find(const char *name, size_t n) {
   return -1;
 }
 
-void i2v_options_hint(const char *name, size_t n, const char *const *extra, char *buf,
-                      size_t len) {
+void i2v_options_hint(const char *name, size_t n, const char *const *extra, char *buf, size_t len) {
   const char *best = NULL;
   int best_d = 3;
   buf[0] = 0;

@@ -56,8 +56,7 @@ int i2v_options_find(const char *name, size_t n);
 ** the list of valid names ("did you mean 'window'? ", "'size' is gensim
 ** 3's name for 'vector_size'; "), or "".  extra: more names a caller
 ** accepts (NULL-terminated), or NULL. */
-void i2v_options_hint(const char *name, size_t n, const char *const *extra, char *buf,
-                      size_t len);
+void i2v_options_hint(const char *name, size_t n, const char *const *extra, char *buf, size_t len);
 
 /* Describe option number i for reports: its name and its value as text
 ** (JSON: numbers bare, strings quoted).  Returns NULL past the last one. */

@@ -811,13 +811,14 @@ static int create_temp(i2v_writer *w, char *err, size_t errlen) {
   for (int attempt = 0; attempt < 100; attempt++) {
     char suffix[8];
     random_suffix(suffix);
-    snprintf(w->tmp, dirlen + baselen + 16, "%.*s.%.*s.%s.tmp", (int)dirlen, w->path,
-             (int)baselen, base, suffix);
+    snprintf(w->tmp, dirlen + baselen + 16, "%.*s.%.*s.%s.tmp", (int)dirlen, w->path, (int)baselen,
+             base, suffix);
     /* O_EXCL: never an existing file, never through a symlink. */
     int fd = open(w->tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
     if (fd < 0 && errno == EEXIST) continue;
     if (fd < 0) {
-      set_err(err, errlen, "cannot create a temporary file next to '%s' (%s)", w->path, strerror(errno));
+      set_err(err, errlen, "cannot create a temporary file next to '%s' (%s)", w->path,
+              strerror(errno));
       return I2V_ERROR;
     }
     w->f = fdopen(fd, "wb");

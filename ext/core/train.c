@@ -94,8 +94,8 @@ struct worker {
   double published_loss; /* loss so far, for progress (__atomic) */
   uint64_t kept;
   uint64_t updates; /* kernel calls this epoch (the loss is summed over them) */
-  float *hidden; /* CBOW mean of the context */
-  float *grad;   /* accumulated gradient for the input side */
+  float *hidden;    /* CBOW mean of the context */
+  float *grad;      /* accumulated gradient for the input side */
   uint32_t *sentence;
   uint32_t *targets; /* the positive, then the negatives; padded to 8 */
   uint32_t *ahead;   /* the negatives of the next update, being prefetched */
@@ -861,7 +861,8 @@ int i2v_train(const i2v_options *o, const i2v_alloc *a, const uint64_t *counts, 
     ** average prediction is certain of the wrong answer (an untrained model
     ** loses log 2 per target; I2V_DIVERGED_LOSS is e^-20 confidence). */
     if (diverged || !isfinite(out->epoch_loss[e]) ||
-        out->epoch_loss[e] > I2V_DIVERGED_LOSS * (double)(o->negative + 1) * (double)epoch_updates) {
+        out->epoch_loss[e] >
+            I2V_DIVERGED_LOSS * (double)(o->negative + 1) * (double)epoch_updates) {
       char what[96];
       if (diverged || !isfinite(out->epoch_loss[e]))
         snprintf(what, sizeof(what), "the loss is no longer a finite number");

@@ -394,8 +394,8 @@ const unsigned char *i2v_column_vector(sqlite3_stmt *st, int col, int dim, char 
   int bytes = sqlite3_column_bytes(st, col);
   if (type != SQLITE_BLOB) {
     static const char *const names[] = {"?", "an INTEGER", "a REAL", "a TEXT", "a BLOB", "NULL"};
-    snprintf(why, n, "%s value, not a BLOB of %d float32 values", names[type >= 1 && type <= 5 ? type : 0],
-             dim);
+    snprintf(why, n, "%s value, not a BLOB of %d float32 values",
+             names[type >= 1 && type <= 5 ? type : 0], dim);
     return NULL;
   }
   if ((int64_t)bytes != (int64_t)dim * 4) {

@@ -63,8 +63,7 @@ struct i2v_reader;
 ** When *where is NULL it gets how messages name the file: "'x.zip' member
 ** 'a/b.txt'" or "'x.txt'". */
 int i2v_file_open(const char *fname, const char *path, const char *member, sqlite3_stmt *ping,
-                  struct i2v_reader **out,
-                  char **where, char **pzErr);
+                  struct i2v_reader **out, char **where, char **pzErr);
 
 /* ---- item values --------------------------------------------------------- */
 

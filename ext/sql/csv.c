@@ -48,7 +48,6 @@
 
 static const char *const csv_arg_names = "path, member, header, delimiter, max_row_bytes";
 
-
 typedef struct csv_vtab {
   sqlite3_vtab base;
   sqlite3 *db;
@@ -80,9 +79,7 @@ static int csv_error(sqlite3_vtab *vt, int rc, char *msg) {
 }
 
 static int code_of(int irc) {
-  return irc == I2V_NOMEM       ? SQLITE_NOMEM
-         : irc == I2V_CANCELLED ? SQLITE_INTERRUPT
-                                : SQLITE_ERROR;
+  return irc == I2V_NOMEM ? SQLITE_NOMEM : irc == I2V_CANCELLED ? SQLITE_INTERRUPT : SQLITE_ERROR;
 }
 
 static int parse_bool(const char *v, int *out) {

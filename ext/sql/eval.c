@@ -178,8 +178,8 @@ void i2v_evaluate_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
       continue;
     }
     if (arg && !is_training_option(arg)) {
-      static const char *const eval_names[] = {"holdout", "k", "query", "score", "min_frequency",
-                                               NULL};
+      static const char *const eval_names[] = {"holdout",       "k", "query", "score",
+                                               "min_frequency", NULL};
       const char *eq = strchr(arg, '=');
       char hint[192];
       sqlite3_str *s = sqlite3_str_new(db);

@@ -15,7 +15,8 @@
 **   item2vec_index(model TEXT NOT NULL, chunk INTEGER NOT NULL, params TEXT,
 **                  data BLOB NOT NULL, PRIMARY KEY (model, chunk))
 ** The serialised index (layout in core/hnsw.c) is cut into chunks of at most
-** 8 MiB (less when SQLITE_LIMIT_LENGTH is lower), numbered from 0; params (JSON, on every chunk) records how it was
+** 8 MiB (less when SQLITE_LIMIT_LENGTH is lower), numbered from 0; params (JSON, on every chunk)
+*records how it was
 ** built.  Training a model of the same name deletes its index
 ** (sql/store.c), in the same savepoint as the new vectors.
 **
@@ -254,9 +255,10 @@ static int write_index(sqlite3 *db, const char *model, i2v_hnsw *h, const char *
   *nchunks = 0;
   if (limit > 0 && (size_t)limit < chunk + overhead) {
     if ((size_t)limit < overhead + 4096) {
-      *why = sqlite3_mprintf("SQLITE_LIMIT_LENGTH (%d bytes) leaves no room for a chunk of the "
-                             "index; raise it",
-                             limit);
+      *why = sqlite3_mprintf(
+          "SQLITE_LIMIT_LENGTH (%d bytes) leaves no room for a chunk of the "
+          "index; raise it",
+          limit);
       return SQLITE_TOOBIG;
     }
     chunk = (size_t)limit - overhead;

@@ -78,9 +78,7 @@ static int lines_error(sqlite3_vtab *vt, int rc, char *msg) {
 }
 
 static int code_of(int irc) {
-  return irc == I2V_NOMEM       ? SQLITE_NOMEM
-         : irc == I2V_CANCELLED ? SQLITE_INTERRUPT
-                                : SQLITE_ERROR;
+  return irc == I2V_NOMEM ? SQLITE_NOMEM : irc == I2V_CANCELLED ? SQLITE_INTERRUPT : SQLITE_ERROR;
 }
 
 /* The message of a failed read: an interrupt says just that. */

@@ -166,8 +166,7 @@ static int insert_vectors(sqlite3 *db, const char *sql, int with_freq, const cha
 ** transaction (for SQLITE_NOMEM always, for SQLITE_INTERRUPT when it is a
 ** write statement, hence `force`, a write that changes nothing). */
 /* The same with any write that changes nothing as `force`. */
-static int undo_prepare_force(sqlite3 *db, const char *savepoint, const char *force,
-                              i2v_undo *u) {
+static int undo_prepare_force(sqlite3 *db, const char *savepoint, const char *force, i2v_undo *u) {
   memset(u, 0, sizeof(*u));
   u->began = sqlite3_get_autocommit(db);
   char *to = sqlite3_mprintf("ROLLBACK TO \"%w\"", savepoint);
@@ -278,8 +277,8 @@ int i2v_store_check_writable(sqlite3 *db, const char *fname, char **pzErr) {
   }
   int64_t busy = pragma_int(db, "PRAGMA busy_timeout");
   int64_t version = pragma_int(db, "PRAGMA main.user_version");
-  char *set = version >= 0 ? sqlite3_mprintf("PRAGMA main.user_version = %lld", (long long)version)
-                           : NULL;
+  char *set =
+      version >= 0 ? sqlite3_mprintf("PRAGMA main.user_version = %lld", (long long)version) : NULL;
   sqlite3_stmt *begin = NULL, *write = NULL;
   i2v_undo undo;
   /* Every statement is prepared first: after an interrupt or an
@@ -499,9 +498,9 @@ static int index_items(i2v_model *m, sqlite3_stmt *ping, const char *fname, char
     *pzErr = ls.dup;
     return ls.dup ? SQLITE_CORRUPT : SQLITE_NOMEM;
   }
-  *pzErr = irc == I2V_CANCELLED ? sqlite3_mprintf("%s: interrupted", fname)
-                                : sqlite3_mprintf("%s: out of memory loading model '%s'", fname,
-                                                  m->name);
+  *pzErr = irc == I2V_CANCELLED
+               ? sqlite3_mprintf("%s: interrupted", fname)
+               : sqlite3_mprintf("%s: out of memory loading model '%s'", fname, m->name);
   return irc == I2V_CANCELLED ? SQLITE_INTERRUPT : SQLITE_NOMEM;
 }
 
@@ -623,8 +622,8 @@ int i2v_store_load(sqlite3 *db, const char *fname, const char *name, i2v_model *
     float top = b ? load_row(m->unit + (size_t)idx * m->stride, b, dim, m->stride) : -2.0f;
     if (top < 0) {
       if (top < -1.0f)
-        *pzErr = sqlite3_mprintf("%s: model '%s' stores the vector of item '%s' as %s", fname,
-                                 name, (const char *)sqlite3_column_text(st, 0), why);
+        *pzErr = sqlite3_mprintf("%s: model '%s' stores the vector of item '%s' as %s", fname, name,
+                                 (const char *)sqlite3_column_text(st, 0), why);
       else
         *pzErr = sqlite3_mprintf("%s: model '%s' has a non-finite value in the vector of item '%s'",
                                  fname, name, (const char *)sqlite3_column_text(st, 0));
@@ -757,8 +756,8 @@ int i2v_conn_model(i2v_conn *c, const char *fname, const char *name, i2v_model *
   }
   rc = check_stamp(c, state, hold, &dirty);
   if (rc != SQLITE_OK) {
-    *pzErr = sqlite3_mprintf("%s: cannot read the database's version (%s)", fname,
-                             sqlite3_errstr(rc));
+    *pzErr =
+        sqlite3_mprintf("%s: cannot read the database's version (%s)", fname, sqlite3_errstr(rc));
     sqlite3_finalize(hold);
     return rc;
   }
@@ -844,9 +843,10 @@ static int check_context_twice(sqlite3 *db, const char *fname, const char *name,
   }
   if (rc == SQLITE_DONE) rc = SQLITE_OK;
   if (rc != SQLITE_OK && !*pzErr)
-    *pzErr = rc == SQLITE_NOMEM ? sqlite3_mprintf("%s: out of memory reading model '%s'", fname, name)
-                                : sqlite3_mprintf("%s: cannot read model '%s': %s", fname, name,
-                                                  sqlite3_errmsg(db));
+    *pzErr =
+        rc == SQLITE_NOMEM
+            ? sqlite3_mprintf("%s: out of memory reading model '%s'", fname, name)
+            : sqlite3_mprintf("%s: cannot read model '%s': %s", fname, name, sqlite3_errmsg(db));
   sqlite3_finalize(st);
   sqlite3_free(seen);
   return rc;

@@ -85,8 +85,7 @@ static char *params_json(sqlite3 *db, const i2v_options *o, const char *const na
 ** matrices of items x row stride floats (input and output vectors) and a few
 ** per-item tables, against this machine's memory and, when the application
 ** set one (PRAGMA hard_heap_limit), what is left under SQLite's heap limit. */
-int i2v_train_check_memory(sqlite3 *db, const char *fname, uint64_t items, int dim,
-                           char **pzErr) {
+int i2v_train_check_memory(sqlite3 *db, const char *fname, uint64_t items, int dim, char **pzErr) {
   (void)db;
   uint64_t need = items * (2 * (uint64_t)i2v_row_stride(dim) * sizeof(float) + 24);
   long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
@@ -109,7 +108,6 @@ int i2v_train_check_memory(sqlite3 *db, const char *fname, uint64_t items, int d
       (double)room / 1048576.0);
   return SQLITE_TOOBIG;
 }
-
 
 void i2v_train_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   static const char fname[] = "item2vec_train";
