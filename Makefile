@@ -166,11 +166,11 @@ FUZZ_CFLAGS  ?= -g -O1 -std=gnu11 -fopenmp-simd -fsanitize=fuzzer,address,undefi
                 -fno-sanitize-recover=undefined
 FUZZ_TARGETS := options json model readers hnsw
 FUZZ_SRC_options := ext/core/options.c ext/core/libc.c
-FUZZ_SRC_json    := ext/core/json.c ext/core/vocab.c ext/core/libc.c
+FUZZ_SRC_json    := ext/core/json.c ext/core/vocab.c ext/core/random.c ext/core/libc.c
 FUZZ_SRC_model   := $(CORE_SRC) $(SQL_SRC)
 FUZZ_LIBS_model  := -lsqlite3 $(LDLIBS)
 FUZZ_SRC_readers := ext/core/reader.c ext/core/csv.c ext/core/lines.c ext/core/w2v.c \
-                    ext/core/vocab.c ext/core/libc.c
+                    ext/core/vocab.c ext/core/random.c ext/core/libc.c
 FUZZ_LIBS_readers := -lz
 FUZZ_SRC_hnsw    := ext/core/hnsw.c ext/core/vec.c ext/core/topk.c ext/core/libc.c
 FUZZ_LIBS_hnsw   := -lpthread

@@ -41,12 +41,10 @@
 #include <stdarg.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 #include <zlib.h>
-#if defined(__linux__)
-#include <sys/random.h>
-#endif
+
+#include "core/random.h"
 
 #define BUFSIZE I2V_READER_BUFSIZE
 #define ERRSIZE 512
@@ -773,25 +771,11 @@ static int check_destination(const char *path, char *err, size_t errlen) {
   return -1;
 }
 
-/* Six letters and digits from the system's random source (or, failing
-** that, the clock, the process id and a counter). */
+/* Six letters and digits, unpredictable (core/random.c). */
 static void random_suffix(char *out) {
   static const char chars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-  static unsigned counter;
   unsigned char r[6];
-  size_t got = 0;
-#if defined(__linux__)
-  ssize_t n = getrandom(r, sizeof(r), GRND_NONBLOCK);
-  if (n > 0) got = (size_t)n;
-#endif
-  if (got < sizeof(r)) {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    uint64_t x = (uint64_t)ts.tv_nsec * 0x9E3779B97F4A7C15ULL ^ (uint64_t)getpid() << 20 ^
-                 __atomic_add_fetch(&counter, 1, __ATOMIC_RELAXED);
-    for (size_t i = 0; i < sizeof(r); i++, x = x * 6364136223846793005ULL + 1442695040888963407ULL)
-      r[i] = (unsigned char)(x >> 56);
-  }
+  i2v_random_bytes(r, sizeof(r));
   for (size_t i = 0; i < sizeof(r); i++) out[i] = chars[r[i] % (sizeof(chars) - 1)];
   out[sizeof(r)] = 0;
 }

@@ -18,15 +18,11 @@
 */
 #include "core/vocab.h"
 
-#include <fcntl.h>
 #include <math.h>
 #include <pthread.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
-#if defined(__linux__)
-#include <sys/random.h>
-#endif
+
+#include "core/random.h"
 
 void i2v_vocab_init(i2v_vocab *v, const i2v_alloc *a) {
   memset(v, 0, sizeof(*v));
@@ -108,35 +104,9 @@ static int entry_kind(const i2v_vocab_entry *e) {
 static uint64_t hash_key[4];
 static pthread_once_t hash_key_once = PTHREAD_ONCE_INIT;
 
-static uint64_t splitmix(uint64_t *s) {
-  uint64_t z = (*s += 0x9E3779B97F4A7C15ULL);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-  return z ^ (z >> 31);
-}
-
-/* The process's key: from getrandom, else /dev/urandom, else the clock,
-** the process id and an address (unpredictable enough for a hash table). */
+/* The process's key (core/random.c). */
 static void draw_hash_key(void) {
-  uint64_t seed[4] = {0, 0, 0, 0};
-  size_t got = 0;
-#if defined(__linux__)
-  ssize_t r = getrandom(seed, sizeof(seed), GRND_NONBLOCK);
-  if (r > 0) got = (size_t)r;
-#endif
-  if (got < sizeof(seed)) {
-    int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
-    if (fd >= 0) {
-      ssize_t r2 = read(fd, seed, sizeof(seed));
-      got = r2 > 0 ? (size_t)r2 : 0;
-      close(fd);
-    }
-  }
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  uint64_t s = (uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 32) ^ ((uint64_t)getpid() << 16) ^
-               (uint64_t)(uintptr_t)&s;
-  for (int i = 0; i < 4; i++) hash_key[i] = (got == sizeof(seed) ? seed[i] : 0) ^ splitmix(&s);
+  i2v_random_bytes(hash_key, sizeof(hash_key));
   /* The multipliers must be odd, or low bits of the product would be lost. */
   hash_key[1] |= 1;
   hash_key[3] |= 1;
