@@ -72,7 +72,15 @@ $(BUILD)/test_eval: tests/unit/test_eval.c $(CORE_OBJ) $(LIBC_OBJ)
 $(BUILD)/test_hnsw: tests/unit/test_hnsw.c $(CORE_OBJ) $(LIBC_OBJ)
 	$(CC) $(ALL_CFLAGS) -Iext -o $@ $^ $(LDLIBS)
 
-test: $(LIB) $(BUILD)/test_core $(BUILD)/test_eval $(BUILD)/test_hnsw $(BUILD)/i2v_oom
+# The library built to ask for a SQLite from the future, so a test sees the
+# version check refuse to load it (tests/sh/test_load_version.sh).
+FUTURE_LIB := $(BUILD)/future/item2vec.$(EXT)
+$(FUTURE_LIB): ext/item2vec.c $(filter-out $(BUILD)/item2vec.o,$(SQL_OBJ)) $(CORE_OBJ) ext/item2vec.map
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -Iext -DI2V_MIN_SQLITE_VERSION=3999000 $(SHARED) $(LDFLAGS) -o $@ \
+	  ext/item2vec.c $(filter %.o,$^) $(LDLIBS)
+
+test: $(LIB) $(BUILD)/test_core $(BUILD)/test_eval $(BUILD)/test_hnsw $(BUILD)/i2v_oom $(FUTURE_LIB)
 	@bash tests/run.sh
 
 demo: $(LIB)
@@ -135,11 +143,13 @@ ASAN_CFLAGS ?= -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
 test-asan:
 	$(MAKE) BUILD=build-asan LIB=build-asan/$(LIB) CFLAGS="$(ASAN_CFLAGS)" \
 	  LDFLAGS="-fsanitize=address,undefined" build-asan/$(LIB) build-asan/i2v_oom \
+	  build-asan/future/item2vec.$(EXT) \
 	  build-asan/test_core build-asan/test_eval build-asan/test_hnsw
 	I2V_SANITIZE=asan I2V_LIB=build-asan/item2vec I2V_UNIT=build-asan/test_core \
 	  I2V_UNIT_EVAL=build-asan/test_eval I2V_BUILD=build-asan bash tests/run.sh
 
-test-valgrind: $(LIB) $(BUILD)/i2v_oom $(BUILD)/test_core $(BUILD)/test_eval $(BUILD)/test_hnsw
+test-valgrind: $(LIB) $(BUILD)/i2v_oom $(BUILD)/test_core $(BUILD)/test_eval $(BUILD)/test_hnsw \
+               $(FUTURE_LIB)
 	I2V_SANITIZE=valgrind bash tests/run.sh
 
 # The out-of-memory harness (tests/oom/i2v_oom.c): a program linked with
@@ -154,14 +164,18 @@ FUZZ_SECONDS ?= 30
 FUZZ_CFLAGS  ?= -g -O1 -std=gnu11 -fopenmp-simd -fsanitize=fuzzer,address,undefined \
                 -DI2V_LOAD_PREALLOC_BYTES=4096 -Wno-pass-failed \
                 -fno-sanitize-recover=undefined
-FUZZ_TARGETS := options json model readers
+FUZZ_TARGETS := options json model readers hnsw
 FUZZ_SRC_options := ext/core/options.c ext/core/common.c ext/core/libc.c
-FUZZ_SRC_json    := ext/core/json.c ext/core/vocab.c ext/core/common.c ext/core/libc.c
+FUZZ_SRC_json    := ext/core/json.c ext/core/vocab.c ext/core/random.c ext/core/common.c \
+                    ext/core/libc.c
 FUZZ_SRC_model   := $(CORE_SRC) $(SQL_SRC)
 FUZZ_LIBS_model  := -lsqlite3 $(LDLIBS)
 FUZZ_SRC_readers := ext/core/reader.c ext/core/csv.c ext/core/lines.c ext/core/w2v.c \
-                    ext/core/vocab.c ext/core/common.c ext/core/libc.c
+                    ext/core/vocab.c ext/core/random.c ext/core/common.c ext/core/libc.c
 FUZZ_LIBS_readers := -lz
+FUZZ_SRC_hnsw    := ext/core/hnsw.c ext/core/vec.c ext/core/topk.c ext/core/common.c \
+                    ext/core/libc.c
+FUZZ_LIBS_hnsw   := -lpthread
 
 build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(HEADERS) $(CORE_SRC) $(SQL_SRC)
 	@mkdir -p build-fuzz

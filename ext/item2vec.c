@@ -15,7 +15,15 @@
 ** registration that owns a reference releases it when SQLite drops the
 ** function or module.  After a failure the same rows are walked again to
 ** unregister them, so a row cannot be registered without being undone.
+**
+** Before anything, the SQLite the process runs must be at least the oldest
+** whose API the code calls (I2V_MIN_SQLITE_VERSION); an older one gets a
+** message naming both versions.  A second load in the same connection from
+** a running statement (SELECT load_extension('./item2vec')) finds the
+** functions there and, as SQLite refuses to replace a function while a
+** statement runs, keeps them: the load succeeds, as `.load` does.
 */
+#include <stdio.h>
 #include <string.h>
 
 #include "sql/common.h"
@@ -110,7 +118,24 @@ static void unregister_rows(sqlite3 *db, size_t n) {
   }
 }
 
+/* The oldest SQLite whose API the code calls: sqlite3_total_changes64 came
+** in 3.37.0 (sqlite3_txn_state in 3.34.0).  A build may ask for more (the
+** test of this check does). */
+#ifndef I2V_MIN_SQLITE_VERSION
+#define I2V_MIN_SQLITE_VERSION 3037000
+#endif
+
 static int register_all(sqlite3 *db, char **pzErrMsg) {
+  int have = sqlite3_libversion_number();
+  if (have < I2V_MIN_SQLITE_VERSION) {
+    if (pzErrMsg)
+      *pzErrMsg = sqlite3_mprintf(
+          "item2vec: needs SQLite %d.%d.%d or later, but this process runs SQLite %s; "
+          "load it into a newer SQLite",
+          I2V_MIN_SQLITE_VERSION / 1000000, I2V_MIN_SQLITE_VERSION / 1000 % 1000,
+          I2V_MIN_SQLITE_VERSION % 1000, sqlite3_libversion());
+    return SQLITE_ERROR;
+  }
   i2v_conn *c = sqlite3_malloc64(sizeof(*c));
   int rc = SQLITE_OK;
   if (!c) {
@@ -123,6 +148,13 @@ static int register_all(sqlite3 *db, char **pzErrMsg) {
   c->stamp_version = -1;
   for (size_t i = 0; i < N_REGISTRATIONS; i++) {
     rc = register_row(db, &registrations[i], c);
+    if (rc == SQLITE_BUSY && i == 0) {
+      /* The first function is there and a statement runs: SQLite refuses to
+      ** replace it (and says so with SQLITE_BUSY only then).  Loaded before,
+      ** in this connection: keep what is registered. */
+      rc = SQLITE_OK;
+      break;
+    }
     if (rc != SQLITE_OK) {
       if (pzErrMsg)
         *pzErrMsg = sqlite3_mprintf("item2vec: could not register %s: %s", registrations[i].name,

@@ -53,7 +53,7 @@ static int grow_text(i2v_csv *c) {
   if (c->text_cap >= c->max_row)
     return csv_fail(c, I2V_ERROR,
                     "line %llu: the row is longer than %zu bytes (an unterminated "
-                    "quote?)",
+                    "quote? max_row_bytes raises the limit)",
                     (unsigned long long)c->row_line, c->max_row);
   size_t cap = c->text_cap ? c->text_cap * 2 : 256;
   if (cap > c->max_row) cap = c->max_row;
@@ -100,6 +100,7 @@ static int end_field(i2v_csv *c, size_t start, int quoted) {
 }
 
 static int source_error(i2v_csv *c) {
+  if (i2v_reader_cancelled(c->src)) return csv_fail(c, I2V_CANCELLED, "interrupted");
   return csv_fail(c, I2V_ERROR, "%s", i2v_reader_errmsg(c->src));
 }
 

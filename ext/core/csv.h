@@ -44,7 +44,8 @@ void i2v_csv_init(i2v_csv *c, const i2v_alloc *a, i2v_reader *src, int delim, si
 
 /* Read the next row.  I2V_OK with nfields > 0 for a row, I2V_OK with
 ** nfields == 0 at the end, I2V_ERROR or I2V_NOMEM with c->err saying what
-** (with the line number). */
+** (with the line number), I2V_CANCELLED when the reader's cancel callback
+** stopped it. */
 int i2v_csv_next(i2v_csv *c);
 
 void i2v_csv_free(i2v_csv *c);

@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "core/topk.h"
 #include "core/vec.h"
@@ -78,7 +79,7 @@ int i2v_eval_option(i2v_eval_options *e, const char *arg, const char *fname, cha
   size_t vlen = strlen(val);
   while (vlen && (val[vlen - 1] == ' ' || val[vlen - 1] == '\t')) vlen--;
   long v;
-#define IS(lit) (nlen == sizeof(lit) - 1 && memcmp(name, lit, nlen) == 0)
+#define IS(lit) (nlen == sizeof(lit) - 1 && strncasecmp(name, lit, nlen) == 0)
 #define VAL_IS(lit) (vlen == sizeof(lit) - 1 && memcmp(val, lit, vlen) == 0)
   if (IS("holdout")) {
     if (!parse_int(val, vlen, 1, 1000000, &v)) {

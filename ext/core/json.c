@@ -9,6 +9,7 @@
 */
 #include "core/json.h"
 
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -352,4 +353,12 @@ void i2v_query_free(i2v_query *q) {
   q->items = NULL;
   q->buf = NULL;
   q->n = q->cap = 0;
+}
+
+char *i2v_json_number(char *buf, size_t n, const char *fmt, double v) {
+  if (!isfinite(v))
+    snprintf(buf, n, "null");
+  else
+    snprintf(buf, n, fmt, v);
+  return buf;
 }

@@ -33,4 +33,9 @@ int i2v_json_parse_query(const char *text, size_t n, const i2v_alloc *a, i2v_que
 
 void i2v_query_free(i2v_query *q);
 
+/* A number for JSON the extension writes: v in printf format fmt (one
+** double conversion, as "%.6g"), or null when v is not finite, since JSON
+** has no Inf or NaN.  Writes into buf and returns it. */
+char *i2v_json_number(char *buf, size_t n, const char *fmt, double v);
+
 #endif

@@ -43,6 +43,7 @@ static int lines_fail(i2v_lines *l, int rc, const char *fmt, ...) {
 }
 
 static int source_error(i2v_lines *l) {
+  if (i2v_reader_cancelled(l->src)) return lines_fail(l, I2V_CANCELLED, "interrupted");
   return lines_fail(l, I2V_ERROR, "line %llu: %s", (unsigned long long)l->at_line,
                     i2v_reader_errmsg(l->src));
 }

@@ -40,7 +40,8 @@ void i2v_lines_init(i2v_lines *l, const i2v_alloc *a, i2v_reader *src, size_t ma
 
 /* Read the next item.  I2V_OK with len > 0 for an item (text, line,
 ** position set), I2V_OK with len == 0 at the end, I2V_ERROR or I2V_NOMEM
-** with l->err saying what (with the line number). */
+** with l->err saying what (with the line number), I2V_CANCELLED ("interrupted")
+** when the reader's cancel callback stopped it. */
 int i2v_lines_next(i2v_lines *l);
 
 void i2v_lines_free(i2v_lines *l);

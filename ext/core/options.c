@@ -5,16 +5,23 @@
 ** real, flag or text), where it lives in i2v_options, and its accepted range.
 ** Parsing is strict: the whole value must be a number of the right kind, in
 ** range and finite, or the caller gets a message naming the option and the
-** range.  An unknown name gets a message listing every valid one.
+** range.  Names match without regard to ASCII case; a value in matching
+** quotes ('model="x"') loses them.  An unknown name gets a message listing
+** every valid one, after a hint where one helps: the nearest name for a
+** typo, the gensim 4 name for a gensim 3 one (size, iter), what hs=1 would
+** need.  A value holding a second 'name=value' ('epochs=1, window=3') is
+** told to give one option per argument.
 */
 #include "core/options.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 enum { KIND_INT, KIND_INT64, KIND_REAL, KIND_TEXT };
 
@@ -40,8 +47,8 @@ static const option_spec option_table[] = {
     OPT("max_final_vocab", KIND_INT64, max_final_vocab, 0, 4294967295.0),
     OPT("sg", KIND_INT, sg, 0, 1),
     OPT("epochs", KIND_INT, epochs, 1, 10000),
-    OPT("alpha", KIND_REAL, alpha, 1e-9, 10),
-    OPT("min_alpha", KIND_REAL, min_alpha, 0, 10),
+    OPT("alpha", KIND_REAL, alpha, 1e-9, 1),
+    OPT("min_alpha", KIND_REAL, min_alpha, 0, 1),
     OPT("shrink_windows", KIND_INT, shrink_windows, 0, 1),
     OPT("shuffle", KIND_INT, shuffle, 0, 1),
     OPT("workers", KIND_INT, workers, 1, 256),
@@ -88,6 +95,85 @@ static char *dup_text(const i2v_alloc *a, const char *s, size_t n) {
   return p;
 }
 
+/* Edit distance (insertions, deletions, substitutions, ASCII case ignored)
+** between a[0..n) and b, or max + 1 once it is certainly above max. */
+static int edit_distance(const char *a, size_t n, const char *b, int max) {
+  size_t m = strlen(b);
+  int row[64];
+  if (n >= 64 || m >= 64) return max + 1;
+  for (size_t j = 0; j <= m; j++) row[j] = (int)j;
+  for (size_t i = 1; i <= n; i++) {
+    int diag = row[0], best = row[0] = (int)i;
+    for (size_t j = 1; j <= m; j++) {
+      int up = row[j];
+      int cost = tolower((unsigned char)a[i - 1]) != tolower((unsigned char)b[j - 1]);
+      int v = diag + cost;
+      if (up + 1 < v) v = up + 1;
+      if (row[j - 1] + 1 < v) v = row[j - 1] + 1;
+      row[j] = v;
+      diag = up;
+      if (v < best) best = v;
+    }
+    if (best > max) return max + 1;
+  }
+  return row[m];
+}
+
+/* Names gensim uses that are not ours, with what to say about each. */
+static const struct {
+  const char *name, *hint;
+} foreign_names[] = {
+    {"size", "'size' is gensim 3's name: gensim 4 and item2vec call it 'vector_size'"},
+    {"iter", "'iter' is gensim 3's name: gensim 4 and item2vec call it 'epochs'"},
+    {"hs",
+     "item2vec trains with negative sampling only ('negative', 5 by default): "
+     "hierarchical softmax (hs=1) is not supported, drop the option"},
+    {"cbow_mean", "CBOW always averages the context (cbow_mean=1)"},
+};
+
+int i2v_options_find(const char *name, size_t n) {
+  for (int i = 0; i < N_OPTIONS; i++)
+    if (strlen(option_table[i].name) == n && strncasecmp(option_table[i].name, name, n) == 0)
+      return i;
+  return -1;
+}
+
+void i2v_options_hint(const char *name, size_t n, const char *const *extra, char *buf, size_t len) {
+  const char *best = NULL;
+  int best_d = 3;
+  buf[0] = 0;
+  for (size_t i = 0; i < sizeof(foreign_names) / sizeof(foreign_names[0]); i++)
+    if (strlen(foreign_names[i].name) == n && strncasecmp(foreign_names[i].name, name, n) == 0) {
+      snprintf(buf, len, "%s; ", foreign_names[i].hint);
+      return;
+    }
+  for (int i = 0; i < N_OPTIONS; i++) {
+    int d = edit_distance(name, n, option_table[i].name, best_d - 1);
+    if (d < best_d) best_d = d, best = option_table[i].name;
+  }
+  for (int i = 0; extra && extra[i]; i++) {
+    int d = edit_distance(name, n, extra[i], best_d - 1);
+    if (d < best_d) best_d = d, best = extra[i];
+  }
+  /* A near miss only when most of the name survives. */
+  if (best && (size_t)best_d * 3 <= n) snprintf(buf, len, "did you mean '%s'? ", best);
+}
+
+/* Where a value holds what looks like a second option: the position of
+** the comma or semicolon followed by a name and '=' ('1, window=3'), or -1. */
+static long second_option_at(const char *v, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    if (v[i] != ',' && v[i] != ';') continue;
+    size_t j = i + 1;
+    while (j < n && (v[j] == ' ' || v[j] == '\t')) j++;
+    size_t k = j;
+    while (k < n && (isalnum((unsigned char)v[k]) || v[k] == '_')) k++;
+    while (k < n && (v[k] == ' ' || v[k] == '\t')) k++;
+    if (k > j && k < n && v[k] == '=') return (long)i;
+  }
+  return -1;
+}
+
 static void list_names(char *buf, size_t n) {
   size_t used = 0;
   buf[0] = 0;
@@ -128,24 +214,37 @@ int i2v_options_set(i2v_options *o, const char *arg, const char *fname, const i2
   nlen = (size_t)(eq - arg);
   while (nlen > 0 && (arg[nlen - 1] == ' ' || arg[nlen - 1] == '\t')) nlen--;
   while (nlen > 0 && (*arg == ' ' || *arg == '\t')) arg++, nlen--;
-  for (int i = 0; i < N_OPTIONS; i++) {
-    if (strlen(option_table[i].name) == nlen && memcmp(option_table[i].name, arg, nlen) == 0) {
-      spec = &option_table[i];
-      idx = i;
-      break;
-    }
-  }
-  if (!spec) {
-    char names[512];
+  idx = i2v_options_find(arg, nlen);
+  if (idx < 0) {
+    char names[512], hint[192];
     list_names(names, sizeof(names));
-    i2v_set_err(err, errlen, "%s: unknown option '%.*s'; valid options are %s", fname, (int)nlen,
-                arg, names);
+    i2v_options_hint(arg, nlen, NULL, hint, sizeof(hint));
+    i2v_set_err(err, errlen, "%s: unknown option '%.*s'; %svalid options are %s", fname, (int)nlen,
+                arg, hint, names);
     return I2V_ERROR;
   }
+  spec = &option_table[idx];
   const char *val = eq + 1;
   while (*val == ' ' || *val == '\t') val++;
   size_t vlen = strlen(val);
   while (vlen > 0 && (val[vlen - 1] == ' ' || val[vlen - 1] == '\t')) vlen--;
+  /* 'model="x"' means model x: one pair of matching quotes goes. */
+  if (vlen >= 2 && (val[0] == '"' || val[0] == '\'') && val[vlen - 1] == val[0]) {
+    val++;
+    vlen -= 2;
+  }
+  long sep = second_option_at(val, vlen);
+  if (sep >= 0) {
+    int first = (int)sep, rest = (int)sep + 1;
+    while (first > 0 && (val[first - 1] == ' ' || val[first - 1] == '\t')) first--;
+    while ((size_t)rest < vlen && (val[rest] == ' ' || val[rest] == '\t')) rest++;
+    i2v_set_err(err, errlen,
+                "%s: option '%s' was given '%.*s': give one option per argument, as in "
+                "'%s=%.*s', '%.*s'",
+                fname, spec->name, (int)(vlen > 80 ? 80 : vlen), val, spec->name, first, val,
+                (int)(vlen - (size_t)rest > 60 ? 60 : vlen - (size_t)rest), val + rest);
+    return I2V_ERROR;
+  }
   char *field = (char *)o + spec->offset;
 
   if (spec->kind == KIND_TEXT) {
@@ -242,7 +341,7 @@ char *i2v_options_value_json(const i2v_options *o, int i, char *buf, size_t n) {
     case KIND_REAL: {
       double d;
       memcpy(&d, field, sizeof(d));
-      snprintf(buf, n, "%.17g", d);
+      snprintf(buf, n, isfinite(d) ? "%.17g" : "null", d); /* JSON has no Inf or NaN */
       break;
     }
     default: {

@@ -52,6 +52,15 @@ int i2v_options_check(const i2v_options *o, const char *fname, char *err, size_t
 /* Release the strings the options own. */
 void i2v_options_free(i2v_options *o, const i2v_alloc *a);
 
+/* The number of the option called name[0..n) (ASCII case ignored), or -1. */
+int i2v_options_find(const char *name, size_t n);
+
+/* For an unknown option name[0..n): a hint ending in a blank to put before
+** the list of valid names ("did you mean 'window'? ", "'size' is gensim
+** 3's name for 'vector_size'; "), or "".  extra: more names a caller
+** accepts (NULL-terminated), or NULL. */
+void i2v_options_hint(const char *name, size_t n, const char *const *extra, char *buf, size_t len);
+
 /* Describe option number i for reports: its name and its value as text
 ** (JSON: numbers bare, strings quoted).  Returns NULL past the last one. */
 const char *i2v_options_name(int i);

@@ -17,20 +17,34 @@
 ** must match the directory's.  Every path uses two 64 KiB buffers (input and
 ** decoded output) plus zlib's window, whatever the size of the file.
 **
-** The writer writes "<path>.tmp" (through deflate with gzip framing when
-** asked), flushes and syncs it, and renames it over path only when all went
-** well, so a failed export never leaves a half-written file under the name
-** the user asked for.
+** Only regular files are read: the file is opened without blocking (a FIFO
+** with no writer would otherwise wait forever in open) and anything else
+** (FIFO, device, directory, socket) is refused at once.  A caller's cancel
+** callback is asked before each buffer is refilled, so a long read (a huge
+** row, a gzip bomb) stops soon after an interrupt.
+**
+** The writer creates a temporary file of its own in the target's directory
+** (a random name, O_CREAT | O_EXCL, so it never follows a planted symlink
+** and two writers never share one; mode 0666 less the umask), writes it
+** (through deflate with gzip framing when asked), flushes and syncs it, and
+** renames it over path only when all went well, so a failed export never
+** leaves a half-written file under the name the user asked for, and each of
+** two concurrent exports leaves a complete file.  A path that exists and is
+** not a regular file (a device, a directory, a FIFO) is refused, before
+** writing and again before the rename.
 */
 #define _FILE_OFFSET_BITS 64
 #include "core/reader.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
+
+#include "core/random.h"
 
 #define BUFSIZE I2V_READER_BUFSIZE
 #define ERRSIZE 512
@@ -54,6 +68,9 @@ typedef struct i2v_reader_impl {
   uint32_t expect_crc, crc;
   int method;   /* zip: 0 stored, 8 deflated */
   char *member; /* zip: the member's name */
+  int (*cancel)(void *ctx);
+  void *cancel_ctx;
+  int cancelled; /* the cancel callback stopped the read */
   char err[ERRSIZE];
   unsigned char in[BUFSIZE];
   unsigned char out[BUFSIZE];
@@ -235,6 +252,10 @@ static int fill_inflate(i2v_reader_impl *r) {
 int i2v_reader_fill(i2v_reader *pub) {
   i2v_reader_impl *r = pub->impl;
   if (pub->state != 0) return pub->state < 0 ? -1 : 0;
+  if (r->cancel && r->cancel(r->cancel_ctx)) {
+    r->cancelled = 1;
+    return fail(r, "interrupted");
+  }
   if (pub->kind == I2V_SOURCE_PLAIN) return fill_plain(r);
   if (r->stream_done) {
     /* The stream ended on the previous call. */
@@ -268,6 +289,15 @@ long i2v_reader_read(i2v_reader *r, void *buf, size_t n) {
 
 const char *i2v_reader_errmsg(const i2v_reader *r) {
   return r->impl->err;
+}
+
+void i2v_reader_set_cancel(i2v_reader *r, int (*cancel)(void *ctx), void *ctx) {
+  r->impl->cancel = cancel;
+  r->impl->cancel_ctx = ctx;
+}
+
+int i2v_reader_cancelled(const i2v_reader *r) {
+  return r->impl->cancelled;
 }
 
 const char *i2v_reader_member(const i2v_reader *r) {
@@ -499,10 +529,17 @@ static zip_entry *choose_entry(zip_matches *zm, char *err, size_t errlen) {
   const char *member = zm->member;
   if (!(member && *member)) {
     if (zm->nfiles == 1) return &zm->only;
-    i2v_set_err(err, errlen,
-                zm->nfiles ? "a zip archive with %d members; name one with member=...: %s"
-                           : "an empty zip archive%.0d%s",
-                zm->nfiles, zm->list.text);
+    /* member NULL: the caller has no way to name one (item2vec_import). */
+    if (!zm->nfiles)
+      i2v_set_err(err, errlen, "an empty zip archive");
+    else if (member)
+      i2v_set_err(err, errlen, "a zip archive with %d members; name one with member=...: %s",
+                  zm->nfiles, zm->list.text);
+    else
+      i2v_set_err(err, errlen,
+                  "a zip archive with %d members (%s); only a zip of one file is read here: "
+                  "extract the one you want, or gzip it",
+                  zm->nfiles, zm->list.text);
     return NULL;
   }
   if (zm->exact.name) return &zm->exact;
@@ -597,12 +634,49 @@ static int zip_open(i2v_reader_impl *r, const char *member, char *err, size_t er
   return rc;
 }
 
+/* What a file that is not a regular file is, for messages. */
+static const char *file_kind(mode_t mode) {
+  if (S_ISDIR(mode)) return "a directory";
+  if (S_ISFIFO(mode)) return "a FIFO";
+  if (S_ISCHR(mode)) return "a character device";
+  if (S_ISBLK(mode)) return "a block device";
+  if (S_ISSOCK(mode)) return "a socket";
+  return "something else";
+}
+
 int i2v_reader_open(const i2v_alloc *a, const char *path, const char *member, i2v_reader **out,
                     char *err, size_t errlen) {
+  struct stat st;
   *out = NULL;
-  FILE *f = fopen(path, "rb");
+  /* Without blocking: open() of a FIFO with no writer waits for one. */
+  int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+  if (fd < 0) {
+    int e = errno;
+    /* A socket cannot be opened at all: say what it is. */
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+      i2v_set_err(err, errlen, "not a regular file (it is %s); only regular files are read",
+                  file_kind(st.st_mode));
+      return I2V_ERROR;
+    }
+    i2v_set_err(err, errlen, "cannot open (%s)", strerror(e));
+    return I2V_ERROR;
+  }
+  if (fstat(fd, &st) != 0) {
+    i2v_set_err(err, errlen, "cannot open (%s)", strerror(errno));
+    close(fd);
+    return I2V_ERROR;
+  }
+  if (!S_ISREG(st.st_mode)) {
+    i2v_set_err(err, errlen, "not a regular file (it is %s); only regular files are read",
+                file_kind(st.st_mode));
+    close(fd);
+    return I2V_ERROR;
+  }
+  int flags = fcntl(fd, F_GETFL);
+  FILE *f = flags >= 0 && fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) == 0 ? fdopen(fd, "rb") : NULL;
   if (!f) {
     i2v_set_err(err, errlen, "cannot open (%s)", strerror(errno));
+    close(fd);
     return I2V_ERROR;
   }
   return i2v_reader_open_stream(a, f, path, member, out, err, errlen);
@@ -693,7 +767,7 @@ struct i2v_writer {
 };
 
 static int w_fail(i2v_writer *w, const char *what) {
-  snprintf(w->err, sizeof(w->err), "cannot write '%s' (%s)", w->tmp, what);
+  snprintf(w->err, sizeof(w->err), "cannot write '%s' (%s)", w->path, what);
   return I2V_ERROR;
 }
 
@@ -710,10 +784,74 @@ static int w_deflate(i2v_writer *w, int flush) {
   return I2V_OK;
 }
 
+/* 0 when path does not exist or is a regular file (or a symlink to one:
+** the rename replaces the link, never what it points to); else -1 with
+** the reason in err. */
+static int check_destination(const char *path, char *err, size_t errlen) {
+  struct stat st;
+  if (stat(path, &st) != 0) {
+    if (errno == ENOENT) return 0; /* absent, or a dangling symlink */
+    i2v_set_err(err, errlen, "cannot write '%s' (%s)", path, strerror(errno));
+    return -1;
+  }
+  if (S_ISREG(st.st_mode)) return 0;
+  i2v_set_err(err, errlen, "'%s' exists and is %s, not a regular file; choose another path", path,
+              file_kind(st.st_mode));
+  return -1;
+}
+
+/* Six letters and digits, unpredictable (core/random.c). */
+static void random_suffix(char *out) {
+  static const char chars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+  unsigned char r[6];
+  i2v_random_bytes(r, sizeof(r));
+  for (size_t i = 0; i < sizeof(r); i++) out[i] = chars[r[i] % (sizeof(chars) - 1)];
+  out[sizeof(r)] = 0;
+}
+
+/* Create w->tmp: ".<name>.<random>.tmp" in path's directory, exclusively. */
+static int create_temp(i2v_writer *w, char *err, size_t errlen) {
+  const char *slash = strrchr(w->path, '/');
+  size_t dirlen = slash ? (size_t)(slash - w->path) + 1 : 0;
+  const char *base = w->path + dirlen;
+  size_t baselen = strlen(base);
+  if (baselen > 200) baselen = 200; /* room for the rest within NAME_MAX */
+  w->tmp = i2v_malloc(w->alloc, dirlen + baselen + 16);
+  if (!w->tmp) {
+    i2v_set_err(err, errlen, "out of memory");
+    return I2V_NOMEM;
+  }
+  for (int attempt = 0; attempt < 100; attempt++) {
+    char suffix[8];
+    random_suffix(suffix);
+    snprintf(w->tmp, dirlen + baselen + 16, "%.*s.%.*s.%s.tmp", (int)dirlen, w->path, (int)baselen,
+             base, suffix);
+    /* O_EXCL: never an existing file, never through a symlink. */
+    int fd = open(w->tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
+    if (fd < 0 && errno == EEXIST) continue;
+    if (fd < 0) {
+      i2v_set_err(err, errlen, "cannot create a temporary file next to '%s' (%s)", w->path,
+                  strerror(errno));
+      return I2V_ERROR;
+    }
+    w->f = fdopen(fd, "wb");
+    if (!w->f) {
+      i2v_set_err(err, errlen, "cannot write '%s' (%s)", w->path, strerror(errno));
+      close(fd);
+      remove(w->tmp);
+      return I2V_ERROR;
+    }
+    return I2V_OK;
+  }
+  i2v_set_err(err, errlen, "cannot create a temporary file next to '%s' (no free name)", w->path);
+  return I2V_ERROR;
+}
+
 int i2v_writer_open(const i2v_alloc *a, const char *path, int gzip, i2v_writer **out, char *err,
                     size_t errlen) {
   size_t n = strlen(path);
   *out = NULL;
+  if (check_destination(path, err, errlen) != 0) return I2V_ERROR;
   i2v_writer *w = i2v_malloc(a, sizeof(*w));
   if (!w) {
     i2v_set_err(err, errlen, "out of memory");
@@ -723,15 +861,12 @@ int i2v_writer_open(const i2v_alloc *a, const char *path, int gzip, i2v_writer *
   w->alloc = a;
   w->gzip = gzip;
   w->path = i2v_malloc(a, n + 1);
-  w->tmp = i2v_malloc(a, n + 5);
-  if (!w->path || !w->tmp) {
+  if (!w->path) {
     i2v_writer_abort(w);
     i2v_set_err(err, errlen, "out of memory");
     return I2V_NOMEM;
   }
   memcpy(w->path, path, n + 1);
-  memcpy(w->tmp, path, n);
-  memcpy(w->tmp + n, ".tmp", 5);
   if (gzip) {
     w->zs.zalloc = z_alloc;
     w->zs.zfree = z_free;
@@ -744,11 +879,10 @@ int i2v_writer_open(const i2v_alloc *a, const char *path, int gzip, i2v_writer *
     }
     w->zs_init = 1;
   }
-  w->f = fopen(w->tmp, "wb");
-  if (!w->f) {
-    i2v_set_err(err, errlen, "cannot create '%s' (%s)", w->tmp, strerror(errno));
+  int rc = create_temp(w, err, errlen);
+  if (rc != I2V_OK) {
     i2v_writer_abort(w);
-    return I2V_ERROR;
+    return rc;
   }
   *out = w;
   return I2V_OK;
@@ -787,6 +921,24 @@ void i2v_writer_abort(i2v_writer *w) {
   i2v_free(w->alloc, w);
 }
 
+/* Make a rename in path's directory durable (best effort). */
+static void sync_directory(const char *path) {
+  const char *slash = strrchr(path, '/');
+  char dir[4096];
+  if (!slash)
+    snprintf(dir, sizeof(dir), ".");
+  else if (slash == path)
+    snprintf(dir, sizeof(dir), "/");
+  else if ((size_t)(slash - path) < sizeof(dir))
+    snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
+  else
+    return;
+  int fd = open(dir, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return;
+  (void)fsync(fd);
+  close(fd);
+}
+
 int i2v_writer_finish(i2v_writer *w, char *err, size_t errlen) {
   int rc = I2V_OK;
   if (w->gzip) {
@@ -804,17 +956,25 @@ int i2v_writer_finish(i2v_writer *w, char *err, size_t errlen) {
   int closed = fclose(w->f);
   w->f = NULL;
   if (closed != 0) {
-    i2v_set_err(err, errlen, "cannot write '%s' (%s)", w->tmp, strerror(errno));
+    i2v_set_err(err, errlen, "cannot write '%s' (%s)", w->path, strerror(errno));
+    remove(w->tmp);
+    i2v_writer_abort(w);
+    return I2V_ERROR;
+  }
+  /* Again: the path may have been replaced by a device or a directory
+  ** while the file was written. */
+  if (check_destination(w->path, err, errlen) != 0) {
     remove(w->tmp);
     i2v_writer_abort(w);
     return I2V_ERROR;
   }
   if (rename(w->tmp, w->path) != 0) {
-    i2v_set_err(err, errlen, "cannot rename '%s' to '%s' (%s)", w->tmp, w->path, strerror(errno));
+    i2v_set_err(err, errlen, "cannot replace '%s' (%s)", w->path, strerror(errno));
     remove(w->tmp);
     i2v_writer_abort(w);
     return I2V_ERROR;
   }
+  sync_directory(w->path);
   i2v_writer_abort(w);
   return I2V_OK;
 }

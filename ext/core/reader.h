@@ -29,11 +29,15 @@ typedef struct i2v_reader {
   struct i2v_reader_impl *impl;
 } i2v_reader;
 
-/* Open path.  member names a zip member: the full path inside the archive,
-** or a base name that matches exactly one member; NULL or "" takes the only
-** file of a one-file archive.  The kind is found from the file's first bytes
-** (a path ending in .gz or .zip must be what it says).  Returns I2V_OK with
-** *out set, or I2V_ERROR / I2V_NOMEM with the problem in err. */
+/* Open path, which must be a regular file (a FIFO, device, directory or
+** socket is refused at once, without blocking).  member names a zip member:
+** the full path inside the archive, or a base name that matches exactly one
+** member; NULL or "" takes the only file of a one-file archive (NULL: the
+** caller cannot name a member, and the message for an archive of several
+** does not suggest it).  The kind is
+** found from the file's first bytes (a path ending in .gz or .zip must be
+** what it says).  Returns I2V_OK with *out set, or I2V_ERROR / I2V_NOMEM
+** with the problem in err. */
 int i2v_reader_open(const i2v_alloc *a, const char *path, const char *member, i2v_reader **out,
                     char *err, size_t errlen);
 
@@ -62,13 +66,22 @@ long i2v_reader_read(i2v_reader *r, void *buf, size_t n);
 /* Why the last call failed ("corrupt gzip data (incorrect data check)"). */
 const char *i2v_reader_errmsg(const i2v_reader *r);
 
+/* Ask cancel(ctx) before each refill of the buffer; when it returns
+** nonzero the read fails with "interrupted" and i2v_reader_cancelled says
+** so (callers report SQLITE_INTERRUPT). */
+void i2v_reader_set_cancel(i2v_reader *r, int (*cancel)(void *ctx), void *ctx);
+int i2v_reader_cancelled(const i2v_reader *r);
+
 /* The zip member being read ("" for other kinds). */
 const char *i2v_reader_member(const i2v_reader *r);
 
 void i2v_reader_close(i2v_reader *r);
 
-/* The writer: bytes go to "<path>.tmp", gzip-compressed when gzip is set;
-** i2v_writer_finish renames it over path, i2v_writer_abort removes it. */
+/* The writer: bytes go to a temporary file of its own next to path (a
+** random name created with O_EXCL, mode 0666 less the umask),
+** gzip-compressed when gzip is set; i2v_writer_finish renames it over path,
+** i2v_writer_abort removes it.  A path that exists and is not a regular
+** file is refused (I2V_ERROR) by both open and finish. */
 typedef struct i2v_writer i2v_writer;
 
 int i2v_writer_open(const i2v_alloc *a, const char *path, int gzip, i2v_writer **out, char *err,

@@ -90,8 +90,9 @@ struct worker {
   double loss;
   double published_loss; /* loss so far, for progress (__atomic) */
   uint64_t kept;
-  float *hidden; /* CBOW mean of the context */
-  float *grad;   /* accumulated gradient for the input side */
+  uint64_t updates; /* kernel calls this epoch (the loss is summed over them) */
+  float *hidden;    /* CBOW mean of the context */
+  float *grad;      /* accumulated gradient for the input side */
   uint32_t *sentence;
   uint32_t *targets; /* the positive, then the negatives; padded to 8 */
   uint32_t *ahead;   /* the negatives of the next update, being prefetched */
@@ -418,7 +419,7 @@ static I2V_ALWAYS_INLINE void run_chunk(worker *w,
   const int shared = o->shared_negatives;
   const double span = (double)w->chunk_tokens * epochs;
   const double alpha0 = o->alpha, alpha1 = o->min_alpha;
-  uint64_t local_done = 0, unreported = 0, kept = 0;
+  uint64_t local_done = 0, unreported = 0, kept = 0, updates = 0;
   uint64_t rng = w->rng;
   double loss = 0;
   float *restrict grad = w->grad;
@@ -475,6 +476,7 @@ static I2V_ALWAYS_INLINE void run_chunk(worker *w,
           if (!shared) draw_negatives(s, w, targets, negative, &rng);
           targets[0] = sentence[i];
           loss += update(w, l1, l1, rate_of(s, sentence[j]), negative + 1, alpha);
+          updates++;
         }
       } else {
         int count = 0;
@@ -489,6 +491,7 @@ static I2V_ALWAYS_INLINE void run_chunk(worker *w,
         memset(grad, 0, sizeof(float) * stride);
         draw_negatives(s, w, targets, negative, &rng);
         loss += update(w, hidden, grad, 1.0f, negative + 1, alpha);
+        updates++;
         for (uint64_t j = lo; j < hi; j++) {
           if (j == i) continue;
           i2v_axpy(rate_of(s, sentence[j]), grad, s->input + (size_t)sentence[j] * stride,
@@ -509,6 +512,7 @@ out:
   w->rng = rng;
   w->loss += loss;
   w->kept += kept;
+  w->updates += updates;
 }
 
 static void run_chunk_base(worker *w) {
@@ -612,6 +616,29 @@ static float *alloc_matrix(const i2v_alloc *a, uint32_t rows, size_t stride, voi
   uintptr_t al = ((uintptr_t)p + 63) & ~(uintptr_t)63;
   memset((void *)al, 0, bytes);
   return (float *)al;
+}
+
+/* Mean loss per target above which training has diverged. */
+#define I2V_DIVERGED_LOSS 20.0
+
+/* 1 when every value of rows [0, n) is finite. */
+static int finite_rows(const float *m, uint32_t n, size_t stride, int dim) {
+  for (uint32_t i = 0; i < n; i++) {
+    const float *row = m + (size_t)i * stride;
+    for (int d = 0; d < dim; d++)
+      if (!isfinite(row[d])) return 0;
+  }
+  return 1;
+}
+
+/* Training blew up (a learning rate too large for the data): say so and
+** what to lower. */
+static void diverged_error(const i2v_options *o, int epoch, const char *what, char *err,
+                           size_t errlen) {
+  snprintf(err, errlen,
+           "training diverged in epoch %d of %d (%s); lower alpha (it is %g; the default is "
+           "0.025)",
+           epoch + 1, o->epochs, what, o->alpha);
 }
 
 /* Wait until every started worker has finished or ms milliseconds have
@@ -756,7 +783,8 @@ static int run_epoch(shared_state *s, worker *workers, int nw, int e, uint64_t t
   const i2v_options *o = s->o;
   s->epoch = e;
   s->n_finished = 0; /* the last epoch's workers are all joined */
-  int started = 0;
+  int started = 0, diverged = 0;
+  uint64_t epoch_updates = 0;
   for (int k = 0; k < nw; k++) {
     worker *w = &workers[k];
     w->rng = rng_seed((uint64_t)o->seed, (uint64_t)e * 1000003u + (uint64_t)k + 1);
@@ -777,17 +805,22 @@ static int run_epoch(shared_state *s, worker *workers, int nw, int e, uint64_t t
     int all = wait_workers(s, started, 50);
     pthread_mutex_unlock(&s->lock);
     if (all) break;
-    if (poll && !cancelled) {
-      double lsum = 0;
-      for (int k = 0; k < started; k++) {
-        double l;
-        __atomic_load(&workers[k].published_loss, &l, __ATOMIC_RELAXED);
-        lsum += l;
-      }
-      if (report(poll, poll_ctx, s, e, total_tokens, lsum, out->epoch_loss)) {
-        cancelled = 1;
-        __atomic_store_n(&s->cancel, 1, __ATOMIC_RELAXED);
-      }
+    if (cancelled) continue;
+    double lsum = 0;
+    for (int k = 0; k < started; k++) {
+      double l;
+      __atomic_load(&workers[k].published_loss, &l, __ATOMIC_RELAXED);
+      lsum += l;
+    }
+    if (!isfinite(lsum)) {
+      /* Diverged: no point in finishing the epoch. */
+      diverged = cancelled = 1;
+      __atomic_store_n(&s->cancel, 1, __ATOMIC_RELAXED);
+      continue;
+    }
+    if (poll && report(poll, poll_ctx, s, e, total_tokens, lsum, out->epoch_loss)) {
+      cancelled = 1;
+      __atomic_store_n(&s->cancel, 1, __ATOMIC_RELAXED);
     }
   }
   for (int k = 0; k < started; k++) {
@@ -796,9 +829,25 @@ static int run_epoch(shared_state *s, worker *workers, int nw, int e, uint64_t t
     out->epoch_loss[e] += workers[k].loss;
     out->trained += workers[k].kept;
     workers[k].kept = 0;
+    epoch_updates += workers[k].updates;
+    workers[k].updates = 0;
   }
   if (started < nw) {
     snprintf(err, errlen, "cannot start worker thread %d of %d", started + 1, nw);
+    return I2V_ERROR;
+  }
+  /* Diverged: a loss that is not a number, or one so large that the
+  ** average prediction is certain of the wrong answer (an untrained model
+  ** loses log 2 per target; I2V_DIVERGED_LOSS is e^-20 confidence). */
+  if (diverged || !isfinite(out->epoch_loss[e]) ||
+      out->epoch_loss[e] > I2V_DIVERGED_LOSS * (double)(o->negative + 1) * (double)epoch_updates) {
+    char what[96];
+    if (diverged || !isfinite(out->epoch_loss[e]))
+      snprintf(what, sizeof(what), "the loss is no longer a finite number");
+    else
+      snprintf(what, sizeof(what), "the loss grew to %.3g, more than %g per prediction",
+               out->epoch_loss[e], I2V_DIVERGED_LOSS);
+    diverged_error(o, e, what, err, errlen);
     return I2V_ERROR;
   }
   if (cancelled ||
@@ -892,6 +941,13 @@ int i2v_train(const i2v_options *o, const i2v_alloc *a, const uint64_t *counts, 
     if ((rc = run_epoch(s, workers, nw, e, total_tokens, poll, poll_ctx, out, err, errlen)) !=
         I2V_OK)
       goto fail;
+  /* A value can overflow in the last updates without reaching the loss. */
+  if (!finite_rows(out->input, nvocab, s->stride, dim) ||
+      !finite_rows(out->output, nvocab, s->stride, dim)) {
+    diverged_error(o, o->epochs - 1, "a vector value overflowed", err, errlen);
+    rc = I2V_ERROR;
+    goto fail;
+  }
   rc = I2V_OK;
   goto done;
 

@@ -9,11 +9,20 @@
 ** a few allocations, not a million.  A loader that expects few duplicates
 ** appends entries unindexed and indexes them in one pass
 ** (i2v_vocab_index), with the slots prefetched ahead of the inserts.
+**
+** The hash is keyed with a secret drawn once per process from the system's
+** random source, so no fixed list of ids can be chosen to share slots (with
+** a fixed, invertible mixer, ids chosen to collide made every insert probe
+** past all the others).  Only where entries sit in the slots depends on the
+** key; the entries' order, and so every result, does not.
 */
 #include "core/vocab.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <string.h>
+
+#include "core/random.h"
 
 void i2v_vocab_init(i2v_vocab *v, const i2v_alloc *a) {
   memset(v, 0, sizeof(*v));
@@ -90,23 +99,51 @@ static int entry_kind(const i2v_vocab_entry *e) {
   return e->key_is_int ? KEY_INT : e->type == I2V_BLOB ? KEY_BLOB : KEY_TEXT;
 }
 
-static uint64_t hash_int(int64_t k) {
-  uint64_t x = (uint64_t)k;
-  x ^= x >> 33;
-  x *= 0xff51afd7ed558ccdULL;
-  x ^= x >> 33;
-  x *= 0xc4ceb9fe1a85ec53ULL;
-  x ^= x >> 33;
-  return x;
+/* ---- the keyed hash ----------------------------------------------------- */
+
+static uint64_t hash_key[4];
+static pthread_once_t hash_key_once = PTHREAD_ONCE_INIT;
+
+/* The process's key (core/random.c). */
+static void draw_hash_key(void) {
+  i2v_random_bytes(hash_key, sizeof(hash_key));
+  /* The multipliers must be odd, or low bits of the product would be lost. */
+  hash_key[1] |= 1;
+  hash_key[3] |= 1;
 }
 
+static inline const uint64_t *key(void) {
+  pthread_once(&hash_key_once, draw_hash_key);
+  return hash_key;
+}
+
+/* 64 x 64 -> 128 bits, the halves folded together (wyhash's mixer). */
+static inline uint64_t mum(uint64_t a, uint64_t b) {
+  __uint128_t r = (__uint128_t)a * b;
+  return (uint64_t)r ^ (uint64_t)(r >> 64);
+}
+
+static uint64_t hash_int(int64_t k) {
+  const uint64_t *kk = key();
+  return mum(mum((uint64_t)k ^ kk[0], kk[1]) ^ kk[2], kk[3]);
+}
+
+/* Eight bytes at a time, each word mixed with the key. */
 static uint64_t hash_bytes(const char *p, size_t n) {
-  uint64_t h = 1469598103934665603ULL; /* FNV-1a, then mixed */
-  for (size_t i = 0; i < n; i++) {
-    h ^= (unsigned char)p[i];
-    h *= 1099511628211ULL;
+  const uint64_t *kk = key();
+  uint64_t h = kk[2] ^ ((uint64_t)n * 0x9E3779B97F4A7C15ULL);
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    uint64_t w;
+    memcpy(&w, p + i, 8);
+    h = mum(h ^ w ^ kk[0], kk[1]);
   }
-  return hash_int((int64_t)(h ^ 0x9e3779b97f4a7c15ULL));
+  if (i < n) {
+    uint64_t w = 0;
+    memcpy(&w, p + i, n - i);
+    h = mum(h ^ w ^ kk[0], kk[1] ^ 0xE7037ED1A0B428DAULL);
+  }
+  return mum(h ^ kk[2], kk[3]);
 }
 
 static const char *key_ptr(const i2v_vocab *v, const i2v_vocab_entry *e) {
@@ -270,12 +307,6 @@ int64_t i2v_vocab_append(i2v_vocab *v, const i2v_value *val) {
   return (int64_t)v->n - 1;
 }
 
-void i2v_vocab_unappend(i2v_vocab *v) {
-  if (v->n <= v->nindexed) return;
-  const i2v_vocab_entry *e = &v->entries[--v->n];
-  if (!e->key_is_int) v->arena_len -= e->len; /* its bytes were the last added */
-}
-
 /*
 ** Index the appended entries in one pass.  One insert at a time waits on a
 ** cache miss for its slot, the slots being probed at random; here the hash
@@ -285,9 +316,12 @@ void i2v_vocab_unappend(i2v_vocab *v) {
 */
 #define I2V_VOCAB_AHEAD 16
 
-int i2v_vocab_index(i2v_vocab *v, void (*moved)(void *ctx, size_t from, size_t to), void *ctx) {
+int i2v_vocab_index(i2v_vocab *v, const i2v_vocab_hooks *hooks) {
+  static const i2v_vocab_hooks none = {NULL, NULL, NULL, NULL};
+  const i2v_vocab_hooks *hk = hooks ? hooks : &none;
   uint64_t ring[I2V_VOCAB_AHEAD];
   size_t n = v->n, w = v->nindexed;
+  int rc = I2V_OK;
   while ((n + 1) * 2 > v->nslots)
     if (grow_slots(v) != I2V_OK) return I2V_NOMEM;
   size_t mask = v->nslots - 1;
@@ -296,6 +330,10 @@ int i2v_vocab_index(i2v_vocab *v, void (*moved)(void *ctx, size_t from, size_t t
     __builtin_prefetch(&v->slots[ring[r % I2V_VOCAB_AHEAD] & mask], 1);
   }
   for (size_t r = w; r < n; r++) {
+    if (hk->cancel && ((r - v->nindexed) & 0xffff) == 0xffff && hk->cancel(hk->ctx)) {
+      rc = I2V_CANCELLED;
+      break;
+    }
     uint64_t h = ring[r % I2V_VOCAB_AHEAD];
     size_t i = (size_t)h & mask;
     if (r + I2V_VOCAB_AHEAD < n) {
@@ -316,15 +354,32 @@ int i2v_vocab_index(i2v_vocab *v, void (*moved)(void *ctx, size_t from, size_t t
       }
       i = (i + 1) & mask;
     }
-    if (dup) continue;
+    if (dup) {
+      if (hk->duplicate && hk->duplicate(hk->ctx, r, SLOT_ENTRY(s))) {
+        rc = I2V_ERROR;
+        break;
+      }
+      continue;
+    }
     if (w != r) {
       v->entries[w] = *e;
-      if (moved) moved(ctx, r, w);
+      if (hk->moved) hk->moved(hk->ctx, r, w);
     }
     v->slots[i] = slot_of(h, w++);
   }
+  /* Stopped early: the entries not reached go (see i2v_vocab.h). */
   v->n = v->nindexed = w;
-  return I2V_OK;
+  return rc;
+}
+
+size_t i2v_vocab_longest_run(const i2v_vocab *v) {
+  size_t best = 0, run = 0;
+  /* Twice round, so a run that wraps past the end is counted whole. */
+  for (size_t k = 0; k < 2 * v->nslots; k++) {
+    run = v->slots[k & (v->nslots - 1)] ? run + 1 : 0;
+    if (run > best) best = run;
+  }
+  return best < v->nslots ? best : v->nslots;
 }
 
 int i2v_vocab_reserve(i2v_vocab *v, size_t n) {

@@ -68,13 +68,28 @@ int64_t i2v_vocab_add(i2v_vocab *v, const i2v_value *val, int *added);
 ** not see the appended entries and i2v_vocab_add must not be called.
 ** i2v_vocab_index drops an appended entry whose key an earlier entry has
 ** (the first keeps its index) and moves the later ones down to close the
-** gap, calling moved(ctx, from, to) for each entry it moves (from > to,
-** in increasing order), so the caller can move what it keeps per entry.
-** I2V_OK, or I2V_NOMEM with nothing changed. */
+** gap; hooks (NULL, or any member NULL) tell the caller:
+**   moved(ctx, from, to)      an entry moved down (from > to, in increasing
+**                             order), so the caller can move what it keeps
+**                             per entry;
+**   duplicate(ctx, r, first)  appended entry r (still as it was) has the key
+**                             of entry first; nonzero stops with I2V_ERROR;
+**   cancel(ctx)               asked every 65536 entries; nonzero stops with
+**                             I2V_CANCELLED.
+** I2V_OK; I2V_NOMEM with nothing changed; or, stopped by a hook, the entries
+** indexed so far kept and the others gone (callers then free it). */
+typedef struct i2v_vocab_hooks {
+  void *ctx;
+  void (*moved)(void *ctx, size_t from, size_t to);
+  int (*duplicate)(void *ctx, size_t r, size_t first);
+  int (*cancel)(void *ctx);
+} i2v_vocab_hooks;
 int64_t i2v_vocab_append(i2v_vocab *v, const i2v_value *val);
-/* Take back the last appended entry (none when all are indexed). */
-void i2v_vocab_unappend(i2v_vocab *v);
-int i2v_vocab_index(i2v_vocab *v, void (*moved)(void *ctx, size_t from, size_t to), void *ctx);
+int i2v_vocab_index(i2v_vocab *v, const i2v_vocab_hooks *hooks);
+
+/* The longest run of occupied hash slots: what a lookup may have to probe
+** (tests check that chosen keys cannot make it long). */
+size_t i2v_vocab_longest_run(const i2v_vocab *v);
 
 /* Index of the value, or -1 when absent. */
 int64_t i2v_vocab_find(const i2v_vocab *v, const i2v_value *val);

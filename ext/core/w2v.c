@@ -47,6 +47,7 @@ static int perr(w2v_parse *p, int rc, const char *fmt, ...) {
 }
 
 static int reader_error(w2v_parse *p) {
+  if (i2v_reader_cancelled(p->r)) return perr(p, I2V_CANCELLED, "interrupted");
   return perr(p, I2V_ERROR, "%s", i2v_reader_errmsg(p->r));
 }
 
@@ -78,11 +79,14 @@ static int utf8_valid(const unsigned char *s, size_t n) {
   return 1;
 }
 
-int i2v_w2v_name_ok(const char *name, size_t len) {
-  if (len == 0) return 0;
+const char *i2v_w2v_name_problem(const char *name, size_t len) {
+  if (len == 0) return "is empty";
+  if (len > I2V_W2V_MAX_NAME) return "is longer than 65535 bytes";
   for (size_t i = 0; i < len; i++)
-    if ((unsigned char)name[i] <= 0x20 || name[i] == 0x7f) return 0;
-  return 1;
+    if ((unsigned char)name[i] <= 0x20 || name[i] == 0x7f)
+      return "contains a space or a control character";
+  if (!utf8_valid((const unsigned char *)name, len)) return "is not valid UTF-8";
+  return NULL;
 }
 
 void i2v_w2v_free(i2v_w2v *m) {
@@ -113,11 +117,12 @@ static int reserve_row(w2v_parse *p) {
 /* Add a name; where says where it came from ("line 3", "item 3"). */
 static int add_name(w2v_parse *p, const char *name, size_t len, const char *where) {
   char buf[64];
-  if (len == 0) return perr(p, I2V_ERROR, "%s: an empty item name", where);
-  int ok = utf8_valid((const unsigned char *)name, len);
-  if (!ok)
-    return perr(p, I2V_ERROR, "%s: item name '%s' is not valid UTF-8", where,
-                shown(name, len, 0, buf));
+  /* The one rule for names, as export checks it (i2v_w2v_name_problem). */
+  const char *problem = i2v_w2v_name_problem(name, len);
+  if (problem && len == 0) return perr(p, I2V_ERROR, "%s: an empty item name", where);
+  if (problem)
+    return perr(p, I2V_ERROR, "%s: item name '%s' %s", where,
+                shown(name, len, utf8_valid((const unsigned char *)name, len), buf), problem);
   i2v_value v = {I2V_TEXT, 0, 0, name, len};
   int added = 0;
   int64_t idx = i2v_vocab_add(&p->m->items, &v, &added);
@@ -294,7 +299,7 @@ static int read_binary_rows(w2v_parse *p) {
   char where[48], buf[64];
   size_t vbytes = (size_t)m->dim * 4;
   int rc, c;
-  p->max = I2V_W2V_MAX_NAME;
+  p->max = I2V_W2V_MAX_NAME + 1; /* the name and its NUL */
   if (p->cap < 256) {
     char *b = i2v_malloc(p->a, 256);
     if (!b) return perr(p, I2V_NOMEM, "out of memory");
@@ -315,7 +320,7 @@ static int read_binary_rows(w2v_parse *p) {
                     where, shown(p->line, p->len, 0, buf));
       if (p->len + 1 >= p->cap) {
         if (p->cap >= p->max)
-          return perr(p, I2V_ERROR, "%s: a name longer than %zu bytes", where, p->max);
+          return perr(p, I2V_ERROR, "%s: a name longer than %d bytes", where, I2V_W2V_MAX_NAME);
         size_t cap = p->cap * 2 > p->max ? p->max : p->cap * 2;
         char *b = i2v_malloc(p->a, cap);
         if (!b) return perr(p, I2V_NOMEM, "out of memory");

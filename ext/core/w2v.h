@@ -19,7 +19,7 @@
 #include "core/vocab.h"
 
 #define I2V_W2V_MAX_DIM 65536
-#define I2V_W2V_MAX_NAME 65536
+#define I2V_W2V_MAX_NAME 65535 /* bytes */
 
 /* A file's contents: items in file order (name as I2V_TEXT; a canonical
 ** integer name keys as that integer) and their vectors, row i at
@@ -37,13 +37,17 @@ typedef struct i2v_w2v {
 ** counts, a dimension outside 1..I2V_W2V_MAX_DIM, a line with the wrong
 ** number of values, a value that is not a finite float32, a duplicate or
 ** empty name, a name that is not UTF-8, fewer or more items than the header
-** says.  Returns I2V_OK, I2V_ERROR or I2V_NOMEM (err says what). */
+** says.  Returns I2V_OK, I2V_ERROR or I2V_NOMEM (err says what), or
+** I2V_CANCELLED when the reader's cancel callback stopped the read. */
 int i2v_w2v_read(i2v_reader *r, int binary, const i2v_alloc *a, i2v_w2v *out, char *err,
                  size_t errlen);
 void i2v_w2v_free(i2v_w2v *m);
 
-/* 1 when name can be written: non-empty, no whitespace or control byte. */
-int i2v_w2v_name_ok(const char *name, size_t len);
+/* The one rule for item names, both ways (import refuses what export would
+** not write): 1 to 65535 bytes of valid UTF-8 without a space or an ASCII
+** control character.  NULL when name follows it, else what is wrong ("is
+** empty", "is not valid UTF-8", ...). */
+const char *i2v_w2v_name_problem(const char *name, size_t len);
 
 /* Bytes a row needs in i2v_w2v_format_row's buffer. */
 size_t i2v_w2v_row_bound(size_t name_len, int dim, int binary);

@@ -5,6 +5,7 @@
 */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #if defined(__linux__)
@@ -154,14 +155,25 @@ int i2v_vtab_arg(const char *arg, char **key, char **val) {
   return SQLITE_NOMEM;
 }
 
-int i2v_file_open(const char *fname, const char *path, const char *member, i2v_reader **out,
-                  char **where, char **pzErr) {
+int i2v_vtab_bytes(const char *val, size_t *out) {
+  char *end = NULL;
+  if (!val || *val < '0' || *val > '9') return 0;
+  unsigned long long v = strtoull(val, &end, 10);
+  if (*end || v < 1 || v > I2V_FILE_MAX_ROW_LIMIT) return 0;
+  *out = (size_t)v;
+  return 1;
+}
+
+int i2v_file_open(const char *fname, const char *path, const char *member, sqlite3_stmt *ping,
+                  i2v_reader **out, char **where, char **pzErr) {
   char err[600];
-  int irc = i2v_reader_open(&i2v_sqlite_alloc, path, member, out, err, sizeof(err));
+  /* "" rather than NULL: a file table can name a member (member=...). */
+  int irc = i2v_reader_open(&i2v_sqlite_alloc, path, member ? member : "", out, err, sizeof(err));
   if (irc != I2V_OK) {
     *pzErr = sqlite3_mprintf("%s: '%s': %s", fname, path, err);
     return irc == I2V_NOMEM ? SQLITE_NOMEM : SQLITE_ERROR;
   }
+  if (ping) i2v_reader_set_cancel(*out, i2v_ping_interrupted, ping);
   if (!*where) {
     *where = (*out)->kind == I2V_SOURCE_ZIP
                  ? sqlite3_mprintf("'%s' member '%s'", path, i2v_reader_member(*out))
@@ -376,7 +388,80 @@ int i2v_item_rows_add(const i2v_vocab *items, sqlite3_value *v, int objects, con
   return SQLITE_OK;
 }
 
+char *i2v_value_literal(const i2v_value *v) {
+  switch (v->type) {
+    case I2V_INTEGER:
+      return sqlite3_mprintf("%lld", (long long)v->i);
+    case I2V_FLOAT:
+      return sqlite3_mprintf("%.*s", (int)v->n, (const char *)v->bytes);
+    case I2V_TEXT:
+      return sqlite3_mprintf("%.*Q", (int)v->n, (const char *)v->bytes);
+    default: {
+      sqlite3_str *s = sqlite3_str_new(NULL);
+      sqlite3_str_appendall(s, "x'");
+      for (size_t i = 0; i < v->n; i++)
+        sqlite3_str_appendf(s, "%02x", ((const unsigned char *)v->bytes)[i]);
+      sqlite3_str_appendchar(s, 1, '\'');
+      return sqlite3_str_finish(s);
+    }
+  }
+}
+
+char *i2v_item_literal(const i2v_vocab *v, const i2v_vocab_entry *e) {
+  char buf[40];
+  i2v_value val = {e->type, e->v.i, 0, i2v_vocab_bytes(v, e), e->len};
+  if (e->key_is_int && e->type != I2V_INTEGER) {
+    /* The text of a canonical integer, or of an integral real. */
+    snprintf(buf, sizeof(buf), e->type == I2V_FLOAT ? "%lld.0" : "%lld", (long long)e->v.i);
+    val.bytes = buf;
+    val.n = strlen(buf);
+  }
+  return i2v_value_literal(&val);
+}
+
+char *i2v_duplicate_error(const char *fname, const char *model, const char *table,
+                          const char *first, const char *second) {
+  return sqlite3_mprintf(
+      "%s: model '%s' stores item %s twice in %s, as %s and as %s (item2vec takes them for one "
+      "item; SQL keeps them apart); delete one, as in DELETE FROM %s WHERE model = %Q AND "
+      "item = %s",
+      fname, model, first ? first : "?", table, first ? first : "?", second ? second : "?", table,
+      model, second ? second : "?");
+}
+
 /* ---- the model tables ---------------------------------------------------- */
+
+const unsigned char *i2v_column_vector(sqlite3_stmt *st, int col, int dim, char *why, size_t n) {
+  int type = sqlite3_column_type(st, col);
+  int bytes = sqlite3_column_bytes(st, col);
+  if (type != SQLITE_BLOB) {
+    static const char *const names[] = {"?", "an INTEGER", "a REAL", "a TEXT", "a BLOB", "NULL"};
+    snprintf(why, n, "%s value, not a BLOB of %d float32 values",
+             names[type >= 1 && type <= 5 ? type : 0], dim);
+    return NULL;
+  }
+  if ((int64_t)bytes != (int64_t)dim * 4) {
+    snprintf(why, n, "a BLOB of %d bytes, where dimension %d needs %lld", bytes, dim,
+             (long long)dim * 4);
+    return NULL;
+  }
+  const unsigned char *b = sqlite3_column_blob(st, col);
+  if (!b) snprintf(why, n, "an empty BLOB"); /* or out of memory */
+  return b;
+}
+
+int i2v_column_floats(sqlite3_stmt *st, int col, int dim, float *out, char *why, size_t n) {
+  const unsigned char *b = i2v_column_vector(st, col, dim, why, n);
+  return b ? i2v_blob_floats(b, 4 * dim, dim, out, NULL) : I2V_BLOB_LENGTH;
+}
+
+int i2v_header_dim(sqlite3_stmt *st, int col, char *shown, size_t n) {
+  int type = sqlite3_column_type(st, col);
+  sqlite3_int64 d = type == SQLITE_INTEGER ? sqlite3_column_int64(st, col) : 0;
+  const unsigned char *t = sqlite3_column_text(st, col);
+  snprintf(shown, n, "%s", t ? (const char *)t : "NULL");
+  return type == SQLITE_INTEGER && d >= 1 && d <= I2V_MAX_DIM ? (int)d : 0;
+}
 
 int i2v_table_exists(sqlite3 *db, const char *name) {
   sqlite3_stmt *st = NULL;
@@ -472,6 +557,18 @@ int i2v_blob_floats(const void *b, int bytes, int dim, float *out, int *bad) {
       break;
     }
   return I2V_BLOB_NONFINITE;
+}
+
+/* ---- interrupts ---------------------------------------------------------- */
+
+int i2v_ping_open(sqlite3 *db, sqlite3_stmt **ping) {
+  return sqlite3_prepare_v2(db, "SELECT 1", -1, ping, NULL);
+}
+
+int i2v_ping_interrupted(void *ping) {
+  int rc = sqlite3_step((sqlite3_stmt *)ping);
+  sqlite3_reset((sqlite3_stmt *)ping);
+  return rc == SQLITE_INTERRUPT;
 }
 
 /* ---- small helpers ------------------------------------------------------- */

@@ -70,13 +70,25 @@ int i2v_sqlite_rc(int irc);
 ** sqlite3_malloc'd.  SQLITE_OK, or SQLITE_NOMEM with nothing to free. */
 int i2v_vtab_arg(const char *arg, char **key, char **val);
 
+/* The most bytes one row (item2vec_csv) or item (item2vec_lines) of a file
+** may hold unless max_row_bytes / max_item_bytes says otherwise: enough for
+** any sane row, small enough that a file without line ends (or a quote
+** never closed) fails fast instead of taking memory. */
+#define I2V_FILE_MAX_ROW ((size_t)64 << 20)
+#define I2V_FILE_MAX_ROW_LIMIT ((size_t)1 << 40)
+/* A byte count given to a file table (max_row_bytes=...): 1 with *out set
+** when val is an integer from 1 to I2V_FILE_MAX_ROW_LIMIT, else 0. */
+int i2v_vtab_bytes(const char *val, size_t *out);
+
 struct i2v_reader;
 /* Open a file table's file (core/reader.h: plain, gzip or a zip member):
 ** SQLITE_OK with *out, or an SQLite code with *pzErr "fname: 'path': why".
+** ping (NULL for none) is asked for interrupts before each 64 KiB is read
+** (core/reader.h, i2v_reader_set_cancel).
 ** When *where is NULL it gets how messages name the file: "'x.zip' member
 ** 'a/b.txt'" or "'x.txt'". */
-int i2v_file_open(const char *fname, const char *path, const char *member, struct i2v_reader **out,
-                  char **where, char **pzErr);
+int i2v_file_open(const char *fname, const char *path, const char *member, sqlite3_stmt *ping,
+                  struct i2v_reader **out, char **where, char **pzErr);
 
 /* ---- item values --------------------------------------------------------- */
 
@@ -88,6 +100,15 @@ int i2v_value_from_sql(sqlite3_value *sv, i2v_value *v);
 /* Bind or return an item's stored value. */
 int i2v_bind_item(sqlite3_stmt *st, int idx, const i2v_vocab *v, const i2v_vocab_entry *e);
 void i2v_result_item(sqlite3_context *ctx, const i2v_vocab *v, const i2v_vocab_entry *e);
+/* A value, or an item as stored, written as an SQL literal for messages
+** (1, 1.5, 'x', x'00ff'); sqlite3_malloc'd, NULL when out of memory. */
+char *i2v_value_literal(const i2v_value *v);
+char *i2v_item_literal(const i2v_vocab *v, const i2v_vocab_entry *e);
+/* The one rule for an item stored twice by hand ('1' and 1 are one item):
+** every reader refuses the model with this message (first and second are
+** literals, freed by the caller). */
+char *i2v_duplicate_error(const char *fname, const char *model, const char *table,
+                          const char *first, const char *second);
 
 /* ---- arguments of the query functions ------------------------------------ */
 
@@ -128,6 +149,22 @@ int i2v_item_rows_add(const i2v_vocab *items, sqlite3_value *v, int objects, con
 
 /* ---- the model tables ---------------------------------------------------- */
 
+/* The stored vector in column col: a BLOB of dim little-endian float32
+** values (not a TEXT of as many bytes), or NULL with what it is instead in
+** why ("a TEXT value, not a BLOB of 2 float32 values"). */
+const unsigned char *i2v_column_vector(sqlite3_stmt *st, int col, int dim, char *why, size_t n);
+/* The same decoded into out (dim floats) and checked by i2v_blob_floats:
+** I2V_BLOB_OK, I2V_BLOB_LENGTH with why saying what the value is instead,
+** or I2V_BLOB_NONFINITE. */
+int i2v_column_floats(sqlite3_stmt *st, int col, int dim, float *out, char *why, size_t n);
+
+/* The largest dimension a stored model may have. */
+#define I2V_MAX_DIM 65536
+/* The dimension in column col of a model's header row: an INTEGER from 1
+** to I2V_MAX_DIM (read whole: 2^32 + 32 is not 32), else 0.  shown gets the
+** stored value as text, for messages. */
+int i2v_header_dim(sqlite3_stmt *st, int col, char *shown, size_t n);
+
 /* 1 when main has the table called name, 0 when not, -1 when SQLite could
 ** not say (out of memory, interrupted: sqlite3_errcode tells). */
 int i2v_table_exists(sqlite3 *db, const char *name);
@@ -161,6 +198,15 @@ int i2v_blob_floats(const void *b, int bytes, int dim, float *out, int *bad);
 /* The error tail of a scalar function: report msg (sqlite3_malloc'd, freed
 ** here) with code rc; a NULL msg means memory ran out. */
 void i2v_result_error(sqlite3_context *ctx, int rc, char *msg);
+
+/* ---- interrupts ---------------------------------------------------------- */
+
+/* SQLite 3.40 has no sqlite3_is_interrupted, but a prepared "SELECT 1"
+** fails with SQLITE_INTERRUPT once sqlite3_interrupt was called, while the
+** calling statement runs.  i2v_ping_interrupted has the shape of the core's
+** cancel callbacks (ctx: the statement). */
+int i2v_ping_open(sqlite3 *db, sqlite3_stmt **ping);
+int i2v_ping_interrupted(void *ping);
 
 /* ---- small helpers ------------------------------------------------------- */
 

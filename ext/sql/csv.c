@@ -14,7 +14,11 @@
 ** (a zip member's full path, or a base name matching one member; optional
 ** for a one-file archive), header (1: the first row names the columns; 0:
 ** columns c1, c2, ... and the first row is data), delimiter (one character,
-** or 'tab').
+** or 'tab'), max_row_bytes (the most bytes one row may hold: 64 MiB unless
+** raised, so a file without line ends or with a quote never closed fails
+** fast).  Only regular files are read (i2v_reader.c); the reader asks for
+** interrupts at every 64 KiB, so a long row stops soon after
+** sqlite3_interrupt.
 **
 ** How it works.  xCreate/xConnect open the file (core/reader.c decides plain,
 ** gzip or zip from its first bytes), read the header row and up to
@@ -33,6 +37,7 @@
 ** someone else wrote cannot make it read a file of their choosing.
 */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/csv.h"
@@ -41,22 +46,24 @@
 
 #define SNIFF_ROWS 1000
 
-static const char *const csv_arg_names = "path, member, header, delimiter";
+static const char *const csv_arg_names = "path, member, header, delimiter, max_row_bytes";
 
 typedef struct csv_vtab {
   sqlite3_vtab base;
+  sqlite3 *db;
   char *path;
   char *member; /* NULL when not given */
   char *where;  /* "'x.zip' member 'a/b.csv'" or "'x.csv'", for messages */
   int header;
   int delim;
   int ncols;
-  size_t max_row;    /* SQLITE_LIMIT_LENGTH: the most bytes a row may hold */
+  size_t max_row;    /* the most bytes a row may hold (max_row_bytes) */
   size_t max_fields; /* SQLITE_LIMIT_COLUMN */
 } csv_vtab;
 
 typedef struct csv_cursor {
   sqlite3_vtab_cursor base;
+  sqlite3_stmt *ping; /* asked for interrupts while a row is read */
   i2v_reader *reader;
   i2v_csv tok;
   sqlite3_int64 rowid;
@@ -119,6 +126,13 @@ static int parse_args(csv_vtab *vt, int argc, const char *const *argv, char **pz
         *pzErr = sqlite3_mprintf("item2vec_csv: header must be 0 or 1 (or no/yes), got '%s'", val);
         rc = SQLITE_ERROR;
       }
+    } else if (sqlite3_stricmp(key, "max_row_bytes") == 0) {
+      if (!i2v_vtab_bytes(val, &vt->max_row)) {
+        *pzErr = sqlite3_mprintf(
+            "item2vec_csv: max_row_bytes must be an integer from 1 to %llu, got '%s'",
+            (unsigned long long)I2V_FILE_MAX_ROW_LIMIT, val);
+        rc = SQLITE_ERROR;
+      }
     } else if (sqlite3_stricmp(key, "delimiter") == 0) {
       if (sqlite3_stricmp(val, "tab") == 0 || strcmp(val, "\\t") == 0)
         vt->delim = '\t';
@@ -149,9 +163,11 @@ static int parse_args(csv_vtab *vt, int argc, const char *const *argv, char **pz
   return SQLITE_OK;
 }
 
-/* Open the file and start the tokenizer; on failure a message in *pzErr. */
-static int open_source(csv_vtab *vt, i2v_reader **reader, i2v_csv *tok, char **pzErr) {
-  int rc = i2v_file_open("item2vec_csv", vt->path, vt->member, reader, &vt->where, pzErr);
+/* Open the file and start the tokenizer, which asks ping for interrupts;
+** on failure a message in *pzErr. */
+static int open_source(csv_vtab *vt, sqlite3_stmt *ping, i2v_reader **reader, i2v_csv *tok,
+                       char **pzErr) {
+  int rc = i2v_file_open("item2vec_csv", vt->path, vt->member, ping, reader, &vt->where, pzErr);
   if (rc != SQLITE_OK) return rc;
   i2v_csv_init(tok, &i2v_sqlite_alloc, *reader, vt->delim, vt->max_row, vt->max_fields);
   return SQLITE_OK;
@@ -159,6 +175,11 @@ static int open_source(csv_vtab *vt, i2v_reader **reader, i2v_csv *tok, char **p
 
 static char *tok_error(csv_vtab *vt, const i2v_csv *tok) {
   return sqlite3_mprintf("item2vec_csv: %s: %s", vt->where, tok->err);
+}
+
+/* The message of a failed read: an interrupt says just that. */
+static char *read_error(csv_vtab *vt, int irc, const i2v_csv *tok) {
+  return irc == I2V_CANCELLED ? sqlite3_mprintf("item2vec_csv: interrupted") : tok_error(vt, tok);
 }
 
 static char *too_many_fields(csv_vtab *vt, const i2v_csv *tok) {
@@ -192,6 +213,7 @@ static void free_names(char **names, int n) {
 static int csv_connect(sqlite3 *db, void *aux, int argc, const char *const *argv,
                        sqlite3_vtab **ppVtab, char **pzErr) {
   csv_vtab *vt = sqlite3_malloc64(sizeof(*vt));
+  sqlite3_stmt *ping = NULL;
   i2v_reader *reader = NULL;
   i2v_csv tok;
   int *types = NULL;
@@ -203,21 +225,26 @@ static int csv_connect(sqlite3 *db, void *aux, int argc, const char *const *argv
   memset(&tok, 0, sizeof(tok));
   if (!vt) return SQLITE_NOMEM;
   memset(vt, 0, sizeof(*vt));
+  vt->db = db;
   vt->header = 1;
   vt->delim = ',';
-  int limit = sqlite3_limit(db, SQLITE_LIMIT_LENGTH, -1);
-  vt->max_row = limit > 0 ? (size_t)limit : 1000000000;
-  limit = sqlite3_limit(db, SQLITE_LIMIT_COLUMN, -1);
+  vt->max_row = I2V_FILE_MAX_ROW;
+  int limit = sqlite3_limit(db, SQLITE_LIMIT_COLUMN, -1);
   vt->max_fields = limit > 0 ? (size_t)limit : 2000;
   rc = parse_args(vt, argc, argv, pzErr);
   if (rc != SQLITE_OK) goto fail;
-  rc = open_source(vt, &reader, &tok, pzErr);
+  /* Nor more than SQLite takes in one value. */
+  limit = sqlite3_limit(db, SQLITE_LIMIT_LENGTH, -1);
+  if (limit > 0 && (size_t)limit < vt->max_row) vt->max_row = (size_t)limit;
+  rc = i2v_ping_open(db, &ping);
+  if (rc != SQLITE_OK) goto fail;
+  rc = open_source(vt, ping, &reader, &tok, pzErr);
   if (rc != SQLITE_OK) goto fail;
 
   /* The first row: the header, or the first data row. */
   int irc = i2v_csv_next(&tok);
   if (irc != I2V_OK) {
-    *pzErr = tok_error(vt, &tok);
+    *pzErr = read_error(vt, irc, &tok);
     rc = i2v_sqlite_rc(irc);
     goto fail;
   }
@@ -257,7 +284,7 @@ static int csv_connect(sqlite3 *db, void *aux, int argc, const char *const *argv
     if (row > 0 || vt->header) {
       irc = i2v_csv_next(&tok);
       if (irc != I2V_OK) {
-        *pzErr = tok_error(vt, &tok);
+        *pzErr = read_error(vt, irc, &tok);
         rc = i2v_sqlite_rc(irc);
         goto fail;
       }
@@ -300,6 +327,7 @@ static int csv_connect(sqlite3 *db, void *aux, int argc, const char *const *argv
   sqlite3_vtab_config(db, SQLITE_VTAB_DIRECTONLY);
   i2v_csv_free(&tok);
   i2v_reader_close(reader);
+  sqlite3_finalize(ping);
   free_names(names, vt->ncols);
   sqlite3_free(types);
   sqlite3_free(sql);
@@ -312,6 +340,7 @@ fail:
   free_names(names, vt->ncols);
   i2v_csv_free(&tok);
   i2v_reader_close(reader);
+  sqlite3_finalize(ping);
   sqlite3_free(types);
   sqlite3_free(sql);
   vtab_free(vt);
@@ -346,6 +375,8 @@ static void cursor_reset(csv_cursor *c) {
   i2v_csv_free(&c->tok);
   i2v_reader_close(c->reader);
   c->reader = NULL;
+  sqlite3_finalize(c->ping);
+  c->ping = NULL;
   c->eof = 1;
   c->rowid = 0;
 }
@@ -362,7 +393,7 @@ static int read_row(csv_cursor *c, csv_vtab *vt) {
   int irc = i2v_csv_next(&c->tok);
   if (irc != I2V_OK) {
     c->eof = 1;
-    return csv_error(&vt->base, i2v_sqlite_rc(irc), tok_error(vt, &c->tok));
+    return csv_error(&vt->base, i2v_sqlite_rc(irc), read_error(vt, irc, &c->tok));
   }
   if (c->tok.nfields == 0) c->eof = 1;
   return SQLITE_OK;
@@ -392,7 +423,9 @@ static int csv_filter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr, 
   (void)argc;
   (void)argv;
   cursor_reset(c);
-  int rc = open_source(vt, &c->reader, &c->tok, &err);
+  int rc = i2v_ping_open(vt->db, &c->ping);
+  if (rc != SQLITE_OK) return rc;
+  rc = open_source(vt, c->ping, &c->reader, &c->tok, &err);
   if (rc != SQLITE_OK) return csv_error(&vt->base, rc, err);
   c->eof = 0;
   if (vt->header) { /* the header row: its names are the columns' already */

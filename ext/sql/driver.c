@@ -17,6 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/json.h"
 #include "core/train.h"
 #include "core/vec.h"
 #include "sql/driver.h"
@@ -32,7 +33,7 @@ int i2v_poller_open(i2v_poller *p, sqlite3 *db, const char *fname, const char *u
   p->verbose = verbose;
   p->tty = isatty(2);
   p->t0 = i2v_now();
-  int rc = sqlite3_prepare_v2(db, "SELECT 1", -1, &p->ping, NULL);
+  int rc = i2v_ping_open(db, &p->ping);
   if (rc != SQLITE_OK) *pzErr = sqlite3_mprintf("%s: %s", fname, sqlite3_errmsg(db));
   return rc;
 }
@@ -57,9 +58,7 @@ static void fmt_rate(char *buf, size_t n, double r) {
 
 int i2v_poller_poll(void *ctx, const i2v_progress *pr) {
   i2v_poller *p = ctx;
-  int rc = sqlite3_step(p->ping);
-  sqlite3_reset(p->ping);
-  if (rc == SQLITE_INTERRUPT) return 1;
+  if (i2v_ping_interrupted(p->ping)) return 1;
   if (!p->verbose) return 0;
   double now = i2v_now(), el = now - p->t0;
   /* Training: a finished epoch gets its own line. */
@@ -100,24 +99,22 @@ static int is_training_option(const char *arg) {
   size_t n = (size_t)(eq - arg);
   while (n && (*name == ' ' || *name == '\t')) name++, n--;
   while (n && (name[n - 1] == ' ' || name[n - 1] == '\t')) n--;
-  for (int i = 0; i < i2v_options_count(); i++) {
-    const char *o = i2v_options_name(i);
-    if (strlen(o) == n && memcmp(o, name, n) == 0) return 1;
-  }
-  return 0;
+  return i2v_options_find(name, n) >= 0;
 }
 
-/* "fname: unknown option 'x'; <kind> options are ...; training options are
-** ..." */
+/* "fname: unknown option 'x'; [did you mean ...? ]<kind> options are ...;
+** training options are ..." */
 static char *unknown_option(const char *fname, const char *arg, const i2v_extra_options *extra) {
   const char *eq = strchr(arg, '=');
+  char hint[192];
   sqlite3_str *s = sqlite3_str_new(NULL);
   for (int j = 0; j < i2v_options_count(); j++)
     sqlite3_str_appendf(s, "%s%s", j ? ", " : "", i2v_options_name(j));
   char *list = sqlite3_str_finish(s);
-  char *msg =
-      sqlite3_mprintf("%s: unknown option '%.*s'; %s options are %s; training options are %s",
-                      fname, (int)(eq - arg), arg, extra->kind, extra->names, list ? list : "?");
+  i2v_options_hint(arg, (size_t)(eq - arg), extra->name_array, hint, sizeof(hint));
+  char *msg = sqlite3_mprintf(
+      "%s: unknown option '%.*s'; %s%s options are %s; training options are %s", fname,
+      (int)(eq - arg), arg, hint, extra->kind, extra->names, list ? list : "?");
   sqlite3_free(list);
   return msg;
 }
@@ -162,22 +159,6 @@ int i2v_driver_args(int argc, sqlite3_value **argv, const char *fname,
 }
 
 /* ---- checks before the work ---------------------------------------------- */
-
-int i2v_driver_check_writable(sqlite3 *db, const char *fname, char **pzErr) {
-  /* SQLite refuses a savepoint while it counts a statement that writes as
-  ** running; the same statements are counted here. */
-  for (sqlite3_stmt *s = sqlite3_next_stmt(db, NULL); s; s = sqlite3_next_stmt(db, s)) {
-    if (sqlite3_stmt_busy(s) && !sqlite3_stmt_readonly(s)) {
-      *pzErr = sqlite3_mprintf(
-          "%s: cannot write the model from inside a statement that "
-          "writes (cannot open savepoint - SQL statements in "
-          "progress); call it from a SELECT",
-          fname);
-      return SQLITE_ERROR;
-    }
-  }
-  return SQLITE_OK;
-}
 
 int i2v_driver_check_size(const char *fname, uint64_t items, int dim, char **pzErr) {
   if (items * i2v_row_stride(dim) > I2V_MAX_MATRIX_FLOATS) {
@@ -232,7 +213,10 @@ char *i2v_driver_params(sqlite3 *db, const i2v_options *o, const char *const nam
 
 void i2v_driver_losses(sqlite3_str *s, const double *loss, int n) {
   sqlite3_str_appendall(s, "\"loss\":[");
-  for (int e = 0; e < n; e++) sqlite3_str_appendf(s, "%s%.6g", e ? "," : "", loss[e]);
+  for (int e = 0; e < n; e++) {
+    char b[40]; /* JSON has no Inf or NaN (training refuses them anyway) */
+    sqlite3_str_appendf(s, "%s%s", e ? "," : "", i2v_json_number(b, sizeof(b), "%.6g", loss[e]));
+  }
   sqlite3_str_appendchar(s, 1, ']');
 }
 

@@ -13,9 +13,8 @@
 /* ---- the poller ---------------------------------------------------------- */
 
 /* The poll callback of the core's long operations (core/common.h), on the
-** calling thread.  It steps a prepared "SELECT 1", which fails with
-** SQLITE_INTERRUPT once sqlite3_interrupt was called (SQLite 3.40 has no
-** sqlite3_is_interrupted), and asks the operation to stop then.  When
+** calling thread.  It asks i2v_ping_interrupted (sql/common.h) whether
+** sqlite3_interrupt was called, and asks the operation to stop then.  When
 ** verbose it prints a progress line on stderr, rewritten in place on a
 ** terminal every 0.25 s, a new line every 2 s otherwise (and at each
 ** epoch's end).  Lines name fname; done counts `unit`. */
@@ -44,8 +43,9 @@ void i2v_poller_close(i2v_poller *p);
 ** own).  set applies arg when it is one of them: I2V_OK, I2V_ERROR with a
 ** message in err, or -1 when it is not one of them. */
 typedef struct i2v_extra_options {
-  const char *kind;  /* "evaluation", for the unknown-option message */
-  const char *names; /* their names, for the same */
+  const char *kind;              /* "evaluation", for the unknown-option message */
+  const char *names;             /* their names, for the same */
+  const char *const *name_array; /* the same, NULL-terminated, for "did you mean" */
   int (*set)(void *ctx, const char *arg, const char *fname, char *err, size_t errlen);
   void *ctx;
 } i2v_extra_options;
@@ -61,11 +61,8 @@ int i2v_driver_args(int argc, sqlite3_value **argv, const char *fname,
 
 /* ---- checks before the work ---------------------------------------------- */
 
-/* A model is written in a savepoint, which SQLite refuses while a
-** statement of this connection that writes is running (INSERT ... SELECT
-** item2vec_train(...), CREATE TABLE ... AS): SQLITE_ERROR with *pzErr then,
-** before anything is read or trained.  Opens nothing. */
-int i2v_driver_check_writable(sqlite3 *db, const char *fname, char **pzErr);
+/* (Whether the model can be written at all is i2v_store_check_writable's,
+** sql/store.h, which item2vec_import and item2vec_index ask too.) */
 
 /* Training items x dim must fit: this build's limit on the matrices, then
 ** this machine's memory or, when the application set one (PRAGMA

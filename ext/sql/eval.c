@@ -38,6 +38,7 @@
 #include <string.h>
 
 #include "core/eval.h"
+#include "core/json.h"
 #include "core/train.h"
 #include "core/vec.h"
 #include "sql/driver.h"
@@ -96,7 +97,8 @@ static const char *score_name(int score) {
 /* The arguments, and the checks before anything is read. */
 static int read_args(sqlite3 *db, eval_run *r, int argc, sqlite3_value **argv, char **pzErr) {
   i2v_eval_options_init(&r->e);
-  i2v_extra_options extra = {"evaluation", i2v_eval_option_names(), set_eval_option, &r->e};
+  static const char *const names[] = {"holdout", "k", "query", "score", "min_frequency", NULL};
+  i2v_extra_options extra = {"evaluation", i2v_eval_option_names(), names, set_eval_option, &r->e};
   int rc = i2v_driver_args(argc, argv, fname, &extra, r->names, &r->o, pzErr);
   if (rc != SQLITE_OK) return rc;
   if (r->o.update) {
@@ -106,8 +108,9 @@ static int read_args(sqlite3 *db, eval_run *r, int argc, sqlite3_value **argv, c
         fname);
     return SQLITE_ERROR;
   }
-  /* Only with model= does the evaluation write. */
-  return r->o.model ? i2v_driver_check_writable(db, fname, pzErr) : SQLITE_OK;
+  /* With model= the model is stored at the end, as item2vec_train stores
+  ** one: what would make that fail is an error now, before reading. */
+  return r->o.model ? i2v_store_check_writable(db, fname, pzErr) : SQLITE_OK;
 }
 
 /* Read every item: min_count and max_final_vocab apply to the training
@@ -188,8 +191,12 @@ static int score(eval_run *r) {
 }
 
 static void append_metrics(sqlite3_str *s, const i2v_eval_metrics *m) {
-  sqlite3_str_appendf(s, "\"hr\":%.6f,\"mrr\":%.6f,\"ndcg\":%.6f,\"coverage\":%.6f", m->hr, m->mrr,
-                      m->ndcg, m->coverage);
+  char b[4][40];
+  sqlite3_str_appendf(s, "\"hr\":%s,\"mrr\":%s,\"ndcg\":%s,\"coverage\":%s",
+                      i2v_json_number(b[0], sizeof(b[0]), "%.6f", m->hr),
+                      i2v_json_number(b[1], sizeof(b[1]), "%.6f", m->mrr),
+                      i2v_json_number(b[2], sizeof(b[2]), "%.6f", m->ndcg),
+                      i2v_json_number(b[3], sizeof(b[3]), "%.6f", m->coverage));
 }
 
 /* The answer, up to "model" (the caller closes it), into r->result. */

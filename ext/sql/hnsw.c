@@ -15,7 +15,8 @@
 **   item2vec_index(model TEXT NOT NULL, chunk INTEGER NOT NULL, params TEXT,
 **                  data BLOB NOT NULL, PRIMARY KEY (model, chunk))
 ** The serialised index (layout in core/hnsw.c) is cut into chunks of at most
-** 8 MiB, numbered from 0; params (JSON, on every chunk) records how it was
+** 8 MiB (less when SQLITE_LIMIT_LENGTH is lower), numbered from 0; params (JSON, on every chunk)
+*records how it was
 ** built.  Training a model of the same name deletes its index
 ** (sql/store.c), in the same savepoint as the new vectors.
 **
@@ -246,11 +247,23 @@ static int write_index(sqlite3 *db, const char *model, i2v_hnsw *h, const char *
   size_t len = 0;
   int rc;
   const unsigned char *bytes = i2v_hnsw_bytes(h, &len);
+  /* A chunk is one row: with the model's name, the params and the record's
+  ** own bytes it must stay within SQLITE_LIMIT_LENGTH. */
   size_t chunk = INDEX_CHUNK;
+  size_t overhead = strlen(model) + strlen(params) + 64;
   int limit = sqlite3_limit(db, SQLITE_LIMIT_LENGTH, -1);
-  if (limit > 0 && (size_t)limit < chunk) chunk = (size_t)limit;
   i2v_undo undo;
   *nchunks = 0;
+  if (limit > 0 && (size_t)limit < chunk + overhead) {
+    if ((size_t)limit < overhead + 4096) {
+      *why = sqlite3_mprintf(
+          "SQLITE_LIMIT_LENGTH (%d bytes) leaves no room for a chunk of the "
+          "index; raise it",
+          limit);
+      return SQLITE_TOOBIG;
+    }
+    chunk = (size_t)limit - overhead;
+  }
   /* The table first, then the undo statements, then the savepoint (see
   ** i2v_undo_prepare: a failed write must be undone even when SQLite
   ** refuses new statements). */
@@ -338,7 +351,9 @@ void i2v_index_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
       return;
     }
   }
-  rc = i2v_conn_model(conn, fname, model, &m, &zErr);
+  /* An index that could not be stored is refused before it is built. */
+  rc = i2v_store_check_writable(db, fname, &zErr);
+  if (rc == SQLITE_OK) rc = i2v_conn_model(conn, fname, model, &m, &zErr);
   if (rc != SQLITE_OK) {
     i2v_result_error(ctx, rc, zErr);
     return;

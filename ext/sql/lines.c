@@ -13,7 +13,8 @@
 **
 ** Arguments: path (required; a lone value is the path) and member (a zip
 ** member's full path, or a base name matching one member; optional for a
-** one-file archive), as item2vec_csv takes them.
+** one-file archive), as item2vec_csv takes them, and max_item_bytes (the
+** most bytes one item may hold: 64 MiB unless raised).
 ** Columns: line (the line's number in the file, from 1; blank and comment
 ** lines are counted, so it is the line an editor shows), position (the
 ** item's place in its line, from 1) and item.  Items are typed as
@@ -29,8 +30,9 @@
 ** its own reader and tokenizer (core/lines.c); xFilter reopens the file, so
 ** every scan reads from the start and memory stays at a buffer or two
 ** however big the file or a line is.  Each row is one item: SQLite checks
-** for an interrupt between rows, and an item is at most SQLITE_LIMIT_LENGTH
-** bytes.  Errors name the file (and member) and the line.
+** for an interrupt between rows, and the reader every 64 KiB (so gigabytes
+** of blank lines stop too); an item is at most max_item_bytes.  Only regular
+** files are read.  Errors name the file (and member) and the line.
 **
 ** The table reads files, so it is DIRECTONLY: a view or trigger in a schema
 ** someone else wrote cannot make it read a file of their choosing.
@@ -46,18 +48,20 @@
 
 enum { COL_LINE = 0, COL_POSITION = 1, COL_ITEM = 2 };
 
-static const char *const lines_arg_names = "path, member";
+static const char *const lines_arg_names = "path, member, max_item_bytes";
 
 typedef struct lines_vtab {
   sqlite3_vtab base;
+  sqlite3 *db;
   char *path;
   char *member;    /* NULL when not given */
   char *where;     /* "'x.zip' member 'a/b.txt'" or "'x.txt'", for messages */
-  size_t max_item; /* SQLITE_LIMIT_LENGTH: the most bytes an item may hold */
+  size_t max_item; /* the most bytes an item may hold (max_item_bytes) */
 } lines_vtab;
 
 typedef struct lines_cursor {
   sqlite3_vtab_cursor base;
+  sqlite3_stmt *ping; /* asked for interrupts while the file is read */
   i2v_reader *reader;
   i2v_lines tok;
   sqlite3_int64 rowid;
@@ -73,7 +77,9 @@ static int lines_error(sqlite3_vtab *vt, int rc, char *msg) {
   return i2v_vtab_error(vt, rc ? rc : SQLITE_ERROR, msg);
 }
 
-static char *tok_error(lines_vtab *vt, const i2v_lines *tok) {
+/* The message of a failed read: an interrupt says just that. */
+static char *tok_error(lines_vtab *vt, int irc, const i2v_lines *tok) {
+  if (irc == I2V_CANCELLED) return sqlite3_mprintf("item2vec_lines: interrupted");
   return sqlite3_mprintf("item2vec_lines: %s: %s", vt->where, tok->err);
 }
 
@@ -108,6 +114,13 @@ static int parse_args(lines_vtab *vt, int argc, const char *const *argv, char **
       sqlite3_free(vt->member);
       vt->member = val;
       val = NULL;
+    } else if (sqlite3_stricmp(key, "max_item_bytes") == 0) {
+      if (!i2v_vtab_bytes(val, &vt->max_item)) {
+        *pzErr = sqlite3_mprintf(
+            "item2vec_lines: max_item_bytes must be an integer from 1 to %llu, got '%s'",
+            (unsigned long long)I2V_FILE_MAX_ROW_LIMIT, val);
+        rc = SQLITE_ERROR;
+      }
     } else {
       *pzErr = sqlite3_mprintf("item2vec_lines: unknown argument '%s'; valid names are %s", key,
                                lines_arg_names);
@@ -126,9 +139,11 @@ static int parse_args(lines_vtab *vt, int argc, const char *const *argv, char **
   return SQLITE_OK;
 }
 
-/* Open the file and start the tokenizer; on failure a message in *pzErr. */
-static int open_source(lines_vtab *vt, i2v_reader **reader, i2v_lines *tok, char **pzErr) {
-  int rc = i2v_file_open("item2vec_lines", vt->path, vt->member, reader, &vt->where, pzErr);
+/* Open the file and start the tokenizer, which asks ping for interrupts;
+** on failure a message in *pzErr. */
+static int open_source(lines_vtab *vt, sqlite3_stmt *ping, i2v_reader **reader, i2v_lines *tok,
+                       char **pzErr) {
+  int rc = i2v_file_open("item2vec_lines", vt->path, vt->member, ping, reader, &vt->where, pzErr);
   if (rc != SQLITE_OK) return rc;
   i2v_lines_init(tok, &i2v_sqlite_alloc, *reader, vt->max_item);
   return SQLITE_OK;
@@ -144,6 +159,7 @@ static int lines_connect(sqlite3 *db, void *aux, int argc, const char *const *ar
                          sqlite3_vtab **ppVtab, char **pzErr) {
   static const char *const type_name[] = {"", " INTEGER", " REAL", " TEXT"};
   lines_vtab *vt = sqlite3_malloc64(sizeof(*vt));
+  sqlite3_stmt *ping = NULL;
   i2v_reader *reader = NULL;
   i2v_lines tok;
   char *sql = NULL;
@@ -153,11 +169,16 @@ static int lines_connect(sqlite3 *db, void *aux, int argc, const char *const *ar
   memset(&tok, 0, sizeof(tok));
   if (!vt) return SQLITE_NOMEM;
   memset(vt, 0, sizeof(*vt));
-  int limit = sqlite3_limit(db, SQLITE_LIMIT_LENGTH, -1);
-  vt->max_item = limit > 0 ? (size_t)limit : 1000000000;
+  vt->db = db;
+  vt->max_item = I2V_FILE_MAX_ROW;
   rc = parse_args(vt, argc, argv, pzErr);
   if (rc != SQLITE_OK) goto fail;
-  rc = open_source(vt, &reader, &tok, pzErr);
+  /* An item is one value: never more than SQLite takes either. */
+  int limit = sqlite3_limit(db, SQLITE_LIMIT_LENGTH, -1);
+  if (limit > 0 && (size_t)limit < vt->max_item) vt->max_item = (size_t)limit;
+  rc = i2v_ping_open(db, &ping);
+  if (rc != SQLITE_OK) goto fail;
+  rc = open_source(vt, ping, &reader, &tok, pzErr);
   if (rc != SQLITE_OK) goto fail;
 
   /* The item column's type: the widest of the first items' (INTEGER <
@@ -167,7 +188,7 @@ static int lines_connect(sqlite3 *db, void *aux, int argc, const char *const *ar
     double rv;
     int irc = i2v_lines_next(&tok);
     if (irc != I2V_OK) {
-      *pzErr = tok_error(vt, &tok);
+      *pzErr = tok_error(vt, irc, &tok);
       rc = i2v_sqlite_rc(irc);
       goto fail;
     }
@@ -191,6 +212,7 @@ static int lines_connect(sqlite3 *db, void *aux, int argc, const char *const *ar
   sqlite3_vtab_config(db, SQLITE_VTAB_DIRECTONLY);
   i2v_lines_free(&tok);
   i2v_reader_close(reader);
+  sqlite3_finalize(ping);
   sqlite3_free(sql);
   *ppVtab = &vt->base;
   return SQLITE_OK;
@@ -200,6 +222,7 @@ fail:
   i2v_utf8_sanitize(*pzErr);
   i2v_lines_free(&tok);
   i2v_reader_close(reader);
+  sqlite3_finalize(ping);
   sqlite3_free(sql);
   vtab_free(vt);
   return rc;
@@ -231,6 +254,8 @@ static void cursor_reset(lines_cursor *c) {
   i2v_lines_free(&c->tok);
   i2v_reader_close(c->reader);
   c->reader = NULL;
+  sqlite3_finalize(c->ping);
+  c->ping = NULL;
   c->eof = 1;
   c->rowid = 0;
 }
@@ -247,7 +272,7 @@ static int lines_next(sqlite3_vtab_cursor *cur) {
   int irc = i2v_lines_next(&c->tok);
   if (irc != I2V_OK) {
     c->eof = 1;
-    return lines_error(&vt->base, i2v_sqlite_rc(irc), tok_error(vt, &c->tok));
+    return lines_error(&vt->base, i2v_sqlite_rc(irc), tok_error(vt, irc, &c->tok));
   }
   if (c->tok.len == 0) {
     c->eof = 1;
@@ -269,7 +294,9 @@ static int lines_filter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr
   (void)argc;
   (void)argv;
   cursor_reset(c);
-  int rc = open_source(vt, &c->reader, &c->tok, &err);
+  int rc = i2v_ping_open(vt->db, &c->ping);
+  if (rc != SQLITE_OK) return rc;
+  rc = open_source(vt, c->ping, &c->reader, &c->tok, &err);
   if (rc != SQLITE_OK) return lines_error(&vt->base, rc, err);
   c->eof = 0;
   return lines_next(cur);

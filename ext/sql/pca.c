@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/json.h"
 #include "core/pca.h"
 #include "sql/pca.h"
 #include "sql/store.h"
@@ -187,7 +188,10 @@ static int prj_column(sqlite3_vtab_cursor *cur, sqlite3_context *ctx, int col) {
     case PRJ_COORDS: {
       sqlite3_str *s = sqlite3_str_new(NULL);
       sqlite3_str_appendchar(s, 1, '[');
-      for (int i = 0; i < c->dims; i++) sqlite3_str_appendf(s, "%s%.9g", i ? "," : "", xs[i]);
+      for (int i = 0; i < c->dims; i++) {
+        char b[40];
+        sqlite3_str_appendf(s, "%s%s", i ? "," : "", i2v_json_number(b, sizeof(b), "%.9g", xs[i]));
+      }
       sqlite3_str_appendchar(s, 1, ']');
       char *t = sqlite3_str_finish(s);
       if (!t) return SQLITE_NOMEM;

@@ -31,6 +31,47 @@ static const char *model_arg(sqlite3_context *ctx, sqlite3_value *v, const char 
   return (const char *)sqlite3_value_text(v);
 }
 
+/* A model kept for the rest of one statement (sqlite3_set_auxdata): in a
+** transaction that has written, i2v_conn_model loads the model for each
+** call (a later ROLLBACK TO could take its rows back), so a statement that
+** calls these functions row after row keeps what it loaded, as long as
+** nothing more was written.  SQLite keeps it while the argument it is tied
+** to is a constant, and drops it when the statement ends. */
+typedef struct stmt_model {
+  i2v_model *m;
+  int64_t changes; /* sqlite3_total_changes64 when loaded */
+} stmt_model;
+
+static void stmt_model_free(void *p) {
+  stmt_model *s = p;
+  i2v_model_release(s->m);
+  sqlite3_free(s);
+}
+
+static int scalar_model(sqlite3_context *ctx, int argc, i2v_conn *conn, const char *fname,
+                        const char *name, i2v_model **out, char **pzErr) {
+  int64_t changes = sqlite3_total_changes64(conn->db);
+  for (int i = 0; i < argc; i++) {
+    stmt_model *s = sqlite3_get_auxdata(ctx, i);
+    if (s && s->changes == changes && strcmp(s->m->name, name) == 0) {
+      s->m->refs++;
+      *out = s->m;
+      return SQLITE_OK;
+    }
+  }
+  int rc = i2v_conn_model(conn, fname, name, out, pzErr);
+  if (rc != SQLITE_OK || !conn->last_fresh) return rc;
+  for (int i = 0; i < argc; i++) {
+    stmt_model *s = sqlite3_malloc64(sizeof(*s));
+    if (!s) break; /* only a lost shortcut */
+    s->m = *out;
+    s->m->refs++;
+    s->changes = changes;
+    sqlite3_set_auxdata(ctx, i, s, stmt_model_free);
+  }
+  return SQLITE_OK;
+}
+
 /* item2vec_similarity(a, b [, model]) */
 void i2v_similarity_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   static const char fname[] = "item2vec_similarity";
@@ -40,7 +81,7 @@ void i2v_similarity_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   char *err = NULL;
   i2v_value a, b;
   if (argc == 3 && !(name = model_arg(ctx, argv[2], fname))) return;
-  int rc = i2v_conn_model(conn, fname, name, &m, &err);
+  int rc = scalar_model(ctx, argc, conn, fname, name, &m, &err);
   if (rc != SQLITE_OK) {
     i2v_result_error(ctx, rc, err);
     return;
@@ -67,7 +108,7 @@ void i2v_vector_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   i2v_value a;
   sqlite3_stmt *st = NULL;
   if (argc == 2 && !(name = model_arg(ctx, argv[1], fname))) return;
-  int rc = i2v_conn_model(conn, fname, name, &m, &err);
+  int rc = scalar_model(ctx, argc, conn, fname, name, &m, &err);
   if (rc != SQLITE_OK) {
     i2v_result_error(ctx, rc, err);
     return;

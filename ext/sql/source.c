@@ -283,6 +283,14 @@ int i2v_source_args(sqlite3_value **argv, const char *fname, const char *names[3
     }
     names[i] = (const char *)sqlite3_value_text(argv[i]);
   }
+  /* Column names match without regard to case, as SQLite matches them. */
+  if (sqlite3_stricmp(names[1], names[2]) == 0) {
+    *pzErr = sqlite3_mprintf(
+        "%s: user_col and item_col are both '%s'; name the column of users and the column "
+        "of items",
+        fname, names[2]);
+    return SQLITE_ERROR;
+  }
   return SQLITE_OK;
 }
 

@@ -31,6 +31,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/hnsw.h"
 #include "core/rank.h"
 #include "core/vec.h"
 #include "sql/store.h"
@@ -128,7 +129,9 @@ static int insert_vectors(sqlite3 *db, const char *sql, int with_freq, const cha
     /* Binding an integer key as text copies it, which can run out of memory. */
     rc = i2v_bind_item(st, 2, items, &items->entries[i]);
     if (rc != SQLITE_OK) break;
-    if (with_freq) sqlite3_bind_int64(st, col++, (sqlite3_int64)counts[i]);
+    if (with_freq)
+      sqlite3_bind_int64(st, col++,
+                         counts[i] > (uint64_t)INT64_MAX ? INT64_MAX : (sqlite3_int64)counts[i]);
     sqlite3_bind_blob(st, col, blob, dim * 4, SQLITE_STATIC);
     rc = sqlite3_step(st);
     sqlite3_reset(st);
@@ -146,12 +149,12 @@ static int insert_vectors(sqlite3 *db, const char *sql, int with_freq, const cha
 ** still starts, and when it fails that way SQLite rolls back the whole
 ** transaction (for SQLITE_NOMEM always, for SQLITE_INTERRUPT when it is a
 ** write statement, hence `force`, a write that changes nothing). */
-int i2v_undo_prepare(sqlite3 *db, const char *savepoint, const char *table, i2v_undo *u) {
+/* The same with any write that changes nothing as `force`. */
+static int undo_prepare_force(sqlite3 *db, const char *savepoint, const char *force, i2v_undo *u) {
   memset(u, 0, sizeof(*u));
   u->began = sqlite3_get_autocommit(db);
   char *to = sqlite3_mprintf("ROLLBACK TO \"%w\"", savepoint);
   char *release = sqlite3_mprintf("RELEASE \"%w\"", savepoint);
-  char *force = sqlite3_mprintf("DELETE FROM main.\"%w\" WHERE 0", table);
   int rc = to && release && force ? SQLITE_OK : SQLITE_NOMEM;
   if (rc == SQLITE_OK) rc = sqlite3_prepare_v2(db, "ROLLBACK", -1, &u->rollback, NULL);
   if (rc == SQLITE_OK) rc = sqlite3_prepare_v2(db, to, -1, &u->to, NULL);
@@ -159,6 +162,12 @@ int i2v_undo_prepare(sqlite3 *db, const char *savepoint, const char *table, i2v_
   if (rc == SQLITE_OK) rc = sqlite3_prepare_v2(db, force, -1, &u->force, NULL);
   sqlite3_free(to);
   sqlite3_free(release);
+  return rc;
+}
+
+int i2v_undo_prepare(sqlite3 *db, const char *savepoint, const char *table, i2v_undo *u) {
+  char *force = sqlite3_mprintf("DELETE FROM main.\"%w\" WHERE 0", table);
+  int rc = undo_prepare_force(db, savepoint, force, u);
   sqlite3_free(force);
   return rc;
 }
@@ -197,6 +206,103 @@ void i2v_undo_finalize(i2v_undo *u) {
   sqlite3_finalize(u->release);
   sqlite3_finalize(u->force);
   memset(u, 0, sizeof(*u));
+}
+
+/* 1 when a statement of this connection that writes is running: SQLite
+** refuses a savepoint then (it counts the same statements). */
+static int writing_statement_running(sqlite3 *db) {
+  for (sqlite3_stmt *s = sqlite3_next_stmt(db, NULL); s; s = sqlite3_next_stmt(db, s))
+    if (sqlite3_stmt_busy(s) && !sqlite3_stmt_readonly(s)) return 1;
+  return 0;
+}
+
+/* The integer a one-row PRAGMA returns, or -1 when it cannot be read. */
+static int64_t pragma_int(sqlite3 *db, const char *sql) {
+  sqlite3_stmt *st = NULL;
+  int64_t v = -1;
+  if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+    v = sqlite3_column_int64(st, 0);
+  sqlite3_finalize(st);
+  return v;
+}
+
+/*
+** Can a model be stored now?  Asked before anything is read, so a model that
+** could not be stored costs no training: not from inside a statement that
+** writes (SQLite refuses the savepoint), not on a read-only database, not
+** under PRAGMA query_only, and not while another connection holds the write
+** lock.  The lock is taken the way the write will take it: in a savepoint, a
+** write that changes nothing (the header's user_version set to itself),
+** rolled back at once; SQLite waits for the busy timeout (PRAGMA
+** busy_timeout, sqlite3_busy_timeout) as it would for the write.  The lock
+** is not kept: another connection may take it during training, and the
+** write then waits for the busy timeout again.
+*/
+int i2v_store_check_writable(sqlite3 *db, const char *fname, char **pzErr) {
+  if (writing_statement_running(db)) {
+    *pzErr = sqlite3_mprintf(
+        "%s: cannot write the model from inside a statement that "
+        "writes (cannot open savepoint - SQL statements in "
+        "progress); call it from a SELECT",
+        fname);
+    return SQLITE_ERROR;
+  }
+  if (sqlite3_db_readonly(db, "main") == 1) {
+    *pzErr = sqlite3_mprintf(
+        "%s: the database is read-only (opened read-only, or its file cannot be written), "
+        "so no model can be stored in it; nothing was read",
+        fname);
+    return SQLITE_READONLY;
+  }
+  if (pragma_int(db, "PRAGMA query_only") == 1) {
+    *pzErr = sqlite3_mprintf(
+        "%s: PRAGMA query_only is on, so no model can be stored; nothing was read", fname);
+    return SQLITE_READONLY;
+  }
+  int64_t busy = pragma_int(db, "PRAGMA busy_timeout");
+  int64_t version = pragma_int(db, "PRAGMA main.user_version");
+  char *set =
+      version >= 0 ? sqlite3_mprintf("PRAGMA main.user_version = %lld", (long long)version) : NULL;
+  sqlite3_stmt *begin = NULL, *write = NULL;
+  i2v_undo undo;
+  /* Every statement is prepared first: after an interrupt or an
+  ** out-of-memory error SQLite prepares nothing new (see i2v_undo_prepare). */
+  int rc = set ? undo_prepare_force(db, "item2vec_probe", set, &undo)
+           : version < 0 && sqlite3_errcode(db) == SQLITE_INTERRUPT ? SQLITE_INTERRUPT
+                                                                    : SQLITE_NOMEM;
+  if (rc == SQLITE_OK) rc = sqlite3_prepare_v2(db, "SAVEPOINT item2vec_probe", -1, &begin, NULL);
+  if (rc == SQLITE_OK) rc = sqlite3_prepare_v2(db, set, -1, &write, NULL);
+  int stepped = rc == SQLITE_OK;
+  if (stepped) {
+    rc = step_once(begin);
+    if (rc == SQLITE_OK) rc = step_once(write); /* waits for the lock */
+  }
+  int code = sqlite3_extended_errcode(db);
+  char *why = rc != SQLITE_OK ? sqlite3_mprintf("%s", sqlite3_errmsg(db)) : NULL;
+  /* The probe never stays, whatever happened. */
+  int left_open = stepped && !i2v_undo_run(db, &undo);
+  if (set) i2v_undo_finalize(&undo);
+  sqlite3_finalize(begin);
+  sqlite3_finalize(write);
+  sqlite3_free(set);
+  if (rc == SQLITE_OK && !left_open) {
+    sqlite3_free(why);
+    return SQLITE_OK;
+  }
+  if (rc == SQLITE_INTERRUPT)
+    *pzErr = sqlite3_mprintf("%s: interrupted", fname);
+  else if ((code & 0xff) == SQLITE_BUSY || (code & 0xff) == SQLITE_LOCKED)
+    *pzErr = sqlite3_mprintf(
+        "%s: the database is locked: another connection is writing to it, and it stayed "
+        "locked for the busy timeout (%lld ms); try again, or raise PRAGMA busy_timeout; "
+        "nothing was read",
+        fname, (long long)busy);
+  else if (rc != SQLITE_NOMEM)
+    *pzErr = sqlite3_mprintf("%s: no model can be stored in this database (%s)%s", fname,
+                             why ? why : sqlite3_errstr(rc),
+                             left_open ? " (its transaction is still open: ROLLBACK it)" : "");
+  sqlite3_free(why);
+  return rc == SQLITE_OK ? SQLITE_ERROR : rc;
 }
 
 int i2v_store_write(sqlite3 *db, const char *fname, const char *model, const i2v_vocab *items,
@@ -348,36 +454,53 @@ static int alloc_rows(i2v_model *m, size_t n) {
   return SQLITE_OK;
 }
 
-/* Decode one stored vector into its row and scale it to unit length
-** (i2v_vec_unit_row): the largest |value| of the scaled row, -1 when a
-** value is not finite, -2 when the BLOB is not dim float32 values. */
-static float load_row(float *row, const void *b, int bytes, int dim, size_t stride) {
-  int got = i2v_blob_floats(b, bytes, dim, row, NULL);
+/* Decode the stored vector in column col (i2v_column_floats) into its row
+** and scale it to unit length (i2v_vec_unit_row): the largest |value| of the
+** scaled row, -1 when a value is not finite, -2 when the column is not a
+** BLOB of dim float32 values (why says what it is). */
+static float load_row(float *row, sqlite3_stmt *st, int col, int dim, size_t stride, char *why,
+                      size_t n) {
+  int got = i2v_column_floats(st, col, dim, row, why, n);
   if (got != I2V_BLOB_OK) return got == I2V_BLOB_LENGTH ? -2.0f : -1.0f;
   return i2v_vec_unit_row(row, dim, stride);
 }
 
-/* i2v_vocab_index moved an item down over a duplicate: its row follows. */
-static void move_row(void *ctx, size_t from, size_t to) {
-  i2v_model *m = ctx;
-  memcpy(m->unit + to * m->stride, m->unit + from * m->stride, m->stride * sizeof(float));
+typedef struct load_state {
+  i2v_model *m;
+  sqlite3_stmt *ping;
+  const char *fname;
+  char *dup; /* the message about an item stored twice */
+} load_state;
+
+/* An item stored twice: an error (i2v_duplicate_error), never a choice. */
+static int load_duplicate(void *ctx, size_t r, size_t first) {
+  load_state *ls = ctx;
+  const i2v_vocab *v = &ls->m->items;
+  char *a = i2v_item_literal(v, &v->entries[first]), *b = i2v_item_literal(v, &v->entries[r]);
+  ls->dup = i2v_duplicate_error(ls->fname, ls->m->name, "item2vec_vectors", a, b);
+  sqlite3_free(a);
+  sqlite3_free(b);
+  return 1;
+}
+static int load_cancel(void *ctx) {
+  return i2v_ping_interrupted(((load_state *)ctx)->ping);
 }
 
-/* Index the items appended since the last call (see i2v_store_load); when
-** some were duplicates, the largest |value| is counted again over the rows
-** left. */
-static int index_items(i2v_model *m) {
-  size_t before = m->items.n;
-  if (i2v_vocab_index(&m->items, move_row, m) != I2V_OK) return SQLITE_NOMEM;
-  if (m->items.n != before) {
-    float top = 0.0f;
-    for (size_t i = 0; i < m->items.n * m->stride; i++) {
-      float a = fabsf(m->unit[i]);
-      top = a > top ? a : top;
-    }
-    m->unit_max = top;
+/* Index the items read (see i2v_store_load).  SQLITE_NOMEM; SQLITE_INTERRUPT
+** when ping says so; SQLITE_CORRUPT with *pzErr for an item stored twice. */
+static int index_items(i2v_model *m, sqlite3_stmt *ping, const char *fname, char **pzErr) {
+  load_state ls = {m, ping, fname, NULL};
+  i2v_vocab_hooks hooks = {&ls, NULL, load_duplicate, load_cancel};
+  int irc = i2v_vocab_index(&m->items, &hooks);
+  if (irc == I2V_OK) return SQLITE_OK;
+  if (irc == I2V_ERROR) {
+    *pzErr = ls.dup;
+    return ls.dup ? SQLITE_CORRUPT : SQLITE_NOMEM;
   }
-  return SQLITE_OK;
+  *pzErr = irc == I2V_CANCELLED
+               ? sqlite3_mprintf("%s: interrupted", fname)
+               : sqlite3_mprintf("%s: out of memory loading model '%s'", fname, m->name);
+  return irc == I2V_CANCELLED ? SQLITE_INTERRUPT : SQLITE_NOMEM;
 }
 
 /*
@@ -387,10 +510,10 @@ static int index_items(i2v_model *m) {
 ** lookup, copied and scaled, and the vocabulary is indexed at the end in one
 ** batched pass (i2v_vocab_index: inserts one by one spent most of their time
 ** waiting for hash slots, a cache miss each).  Rows beyond the header's count
-** (a hand-edited table) grow the buffer; '1' and 1 stored twice by hand keep
-** the first: the indexing drops the second and moves the rows after it down.
-** A bad row is an error unless it is such a second copy, which the first
-** never checked: the items before it are indexed first to tell.  The caller
+** (a hand-edited table) grow the buffer.  A bad row is an error naming its
+** item, and so is an item stored twice by hand ('1' and 1 are one item):
+** the one rule every reader of the model tables follows
+** (i2v_duplicate_error).  The caller
 ** runs this inside one read transaction (see i2v_conn_model), so the header
 ** and the rows come from the same version of the database.
 */
@@ -427,15 +550,18 @@ static int read_header(sqlite3 *db, const char *fname, const char *name, int *di
     sqlite3_finalize(st);
     return rc;
   }
-  *dim = sqlite3_column_int(st, 0);
+  char shown[32];
+  *dim = i2v_header_dim(st, 0, shown, sizeof(shown));
   *nitems = sqlite3_column_int64(st, 1);
-  sqlite3_finalize(st);
-  if (*dim < 1 || *dim > 65536 || *nitems < 0 || *nitems > 0xfffffffe) {
-    *pzErr = sqlite3_mprintf("%s: model '%s' has an invalid header (dim %d, items %lld)", fname,
-                             name, *dim, (long long)*nitems);
-    return SQLITE_CORRUPT;
+  if (*dim < 1 || *nitems < 0 || *nitems > 0xfffffffe) {
+    *pzErr = sqlite3_mprintf("%s: model '%s' has an invalid header (dim %s, items %lld)", fname,
+                             name, shown, (long long)*nitems);
+    rc = SQLITE_CORRUPT;
+  } else {
+    rc = SQLITE_OK;
   }
-  return SQLITE_OK;
+  sqlite3_finalize(st);
+  return rc;
 }
 
 /* Room for twice *cap rows, the rows so far copied (more rows than the
@@ -454,13 +580,13 @@ static int grow_rows(i2v_model *m, size_t *cap) {
   return SQLITE_OK;
 }
 
-/* The model's rows into m (its dimension set), unit length, items
-** appended unindexed.  The header's item count sizes the rows, but it is
-** only a hint (anyone can write these tables): at most
-** I2V_LOAD_PREALLOC_BYTES are taken on its word; more rows grow the array
-** as they arrive.  Rows (and items) are faulted in 4 MiB of rows ahead of
-** the writes, so a header that claims more items than there are costs no
-** memory. */
+/* The model's rows into m (its dimension set), unit length, items appended
+** unindexed.  The header's item count sizes the rows, but it is only a hint
+** (anyone can write these tables): at most I2V_LOAD_PREALLOC_BYTES are taken
+** on its word; more rows grow the array as they arrive.  Rows (and items)
+** are faulted in 4 MiB of rows ahead of the writes, so a header that claims
+** more items than there are costs no memory.  Stepping the rows stops at an
+** interrupt. */
 static int read_rows(sqlite3 *db, i2v_model *m, int64_t nitems, const char *fname, char **pzErr) {
   sqlite3_stmt *st = NULL;
   const char *name = m->name;
@@ -494,20 +620,13 @@ static int read_rows(sqlite3 *db, i2v_model *m, int64_t nitems, const char *fnam
       size_t in_items = ahead < m->items.cap ? ahead : m->items.cap;
       i2v_prefault(m->items.entries + idx, (in_items - (size_t)idx) * sizeof(i2v_vocab_entry));
     }
-    const void *b = sqlite3_column_blob(st, 2);
-    int bytes = sqlite3_column_bytes(st, 2);
-    float top = load_row(m->unit + (size_t)idx * m->stride, b, bytes, dim, m->stride);
+    char why[96];
+    float top =
+        load_row(m->unit + (size_t)idx * m->stride, st, 2, dim, m->stride, why, sizeof(why));
     if (top < 0) {
-      /* A second copy of an item is skipped unread, as i2v_vocab_add would
-      ** have found it: index the rows before this one to tell. */
-      i2v_vocab_unappend(&m->items);
-      if (index_items(m) != SQLITE_OK) goto nomem;
-      if (i2v_vocab_find(&m->items, &v) >= 0) continue;
       if (top < -1.0f)
-        *pzErr = sqlite3_mprintf(
-            "%s: model '%s' has a vector of %d bytes for item '%s'; its dimension "
-            "%d needs %d bytes",
-            fname, name, bytes, (const char *)sqlite3_column_text(st, 0), dim, dim * 4);
+        *pzErr = sqlite3_mprintf("%s: model '%s' stores the vector of item '%s' as %s", fname, name,
+                                 (const char *)sqlite3_column_text(st, 0), why);
       else
         *pzErr = sqlite3_mprintf("%s: model '%s' has a non-finite value in the vector of item '%s'",
                                  fname, name, (const char *)sqlite3_column_text(st, 0));
@@ -532,6 +651,7 @@ fail:
 
 int i2v_store_load(sqlite3 *db, const char *fname, const char *name, i2v_model **out,
                    char **pzErr) {
+  sqlite3_stmt *ping = NULL;
   i2v_model *m = NULL;
   int dim = 0;
   int64_t nitems = 0;
@@ -547,8 +667,12 @@ int i2v_store_load(sqlite3 *db, const char *fname, const char *name, i2v_model *
   m->stride = i2v_row_stride(dim);
   i2v_vocab_init(&m->items, &i2v_sqlite_alloc);
   m->name = sqlite3_mprintf("%s", name);
-  rc = m->name ? read_rows(db, m, nitems, fname, pzErr) : SQLITE_NOMEM;
-  if (rc == SQLITE_OK && index_items(m) != SQLITE_OK) rc = SQLITE_NOMEM;
+  /* The indexing asks ping whether to stop. */
+  rc = !m->name ? SQLITE_NOMEM : i2v_ping_open(db, &ping);
+  if (rc != SQLITE_OK && rc != SQLITE_NOMEM) rc = cannot_read(db, fname, name, rc, pzErr);
+  if (rc == SQLITE_OK) rc = read_rows(db, m, nitems, fname, pzErr);
+  if (rc == SQLITE_OK) rc = index_items(m, ping, fname, pzErr);
+  sqlite3_finalize(ping);
   if (rc != SQLITE_OK) {
     if (rc == SQLITE_NOMEM && !*pzErr)
       *pzErr = sqlite3_mprintf("%s: out of memory loading model '%s'", fname, name);
@@ -576,30 +700,61 @@ void i2v_conn_release(void *p) {
 }
 
 /*
-** Drop the cache when the model tables may have changed since it was
-** stamped.  The pager's data version moves on every commit, by any
-** connection, this one included.  This connection's uncommitted writes show
-** in sqlite3_total_changes64 while it holds a write transaction on main;
-** changes counted outside one went to other schemas (temp, attached) or were
-** committed (and moved the data version), so they do not drop the cache.  A
-** cache stamped inside a write transaction is dropped once that transaction
-** ends, since it may hold rows that were rolled back.  Neither check needs a
-** prepared statement, so nothing is left open at sqlite3_close.  The data
-** version is current only inside a read transaction: i2v_conn_model makes
-** sure there is one.
+** Whether the cached models can answer.  The pager's data version moves on
+** every commit, by any connection, this one included: a new version drops
+** the cache.  Outside a write transaction that is all: nothing uncommitted
+** of this connection can be in the tables.  Inside one, the connection's own
+** writes may be, and SQLite gives no sign of a ROLLBACK TO (neither the data
+** version nor sqlite3_total_changes64 goes back), so the cache is trusted
+** only while the transaction is clean: nothing written since the connection
+** was last looked at outside a write transaction (same data version, same
+** total changes, same schema cookie; DROP and ALTER move only the cookie).
+** A dirty transaction gets models loaded for the one call (*fresh), never
+** cached, since a later ROLLBACK TO could take their rows back.  Reading the
+** data version and the change count needs no statement; the schema cookie
+** is read once per data version outside write transactions, and per call
+** inside one.  The data version is current only inside a read transaction:
+** i2v_conn_model makes sure there is one.
 */
-static int check_stamp(i2v_conn *c, int in_write) {
+static int read_schema_cookie(sqlite3 *db, sqlite3_stmt *st, int *cookie) {
+  sqlite3_stmt *own = NULL;
+  int rc = SQLITE_OK;
+  if (!st) {
+    rc = sqlite3_prepare_v2(db, "PRAGMA main.schema_version", -1, &own, NULL);
+    if (rc == SQLITE_OK && sqlite3_step(own) != SQLITE_ROW) rc = sqlite3_errcode(db);
+    st = own;
+  }
+  if (rc == SQLITE_OK) *cookie = sqlite3_column_int(st, 0);
+  sqlite3_finalize(own);
+  return rc == SQLITE_OK ? SQLITE_OK : rc == SQLITE_ROW || rc == SQLITE_DONE ? SQLITE_ERROR : rc;
+}
+
+/* *dirty: the cache may not answer now (see above).  hold: a stepped
+** PRAGMA main.schema_version, or NULL. */
+static int check_stamp(i2v_conn *c, int state, sqlite3_stmt *hold, int *dirty) {
   unsigned int version = 0;
   int64_t changes = sqlite3_total_changes64(c->db);
+  int cookie = 0;
   int rc = sqlite3_file_control(c->db, "main", SQLITE_FCNTL_DATA_VERSION, &version);
+  *dirty = 0;
   if (rc != SQLITE_OK) return rc;
-  if ((int64_t)version != c->stamp_version || (in_write && changes != c->stamp_changes) ||
-      (c->stamp_in_write && !in_write)) {
+  if ((int64_t)version != c->stamp_version) {
     i2v_conn_clear(c);
     c->stamp_version = (int64_t)version;
   }
-  c->stamp_changes = changes;
-  c->stamp_in_write = in_write;
+  if (state != SQLITE_TXN_WRITE) {
+    if (hold || !c->base_known || c->base_version != (int64_t)version) {
+      if ((rc = read_schema_cookie(c->db, hold, &cookie)) != SQLITE_OK) return rc;
+      c->base_schema = cookie;
+      c->base_version = (int64_t)version;
+      c->base_known = 1;
+    }
+    c->base_changes = changes;
+    return SQLITE_OK;
+  }
+  if ((rc = read_schema_cookie(c->db, NULL, &cookie)) != SQLITE_OK) return rc;
+  *dirty = !c->base_known || c->base_version != (int64_t)version || c->base_changes != changes ||
+           c->base_schema != cookie;
   return SQLITE_OK;
 }
 
@@ -608,7 +763,7 @@ static int check_stamp(i2v_conn *c, int in_write) {
 ** must see one version of the database: a statement that reads a table of
 ** main (every similar_items query, a scalar function over a table) already
 ** holds a read transaction; a bare SELECT item2vec_similarity(1, 2) does
-** not, so one is opened here by stepping PRAGMA data_version (which reads
+** not, so one is opened here by stepping PRAGMA schema_version (which reads
 ** main) and held until the model is in hand.
 */
 int i2v_conn_model(i2v_conn *c, const char *fname, const char *name, i2v_model **out,
@@ -616,10 +771,10 @@ int i2v_conn_model(i2v_conn *c, const char *fname, const char *name, i2v_model *
   sqlite3_stmt *hold = NULL;
   i2v_model *m = NULL;
   int state = sqlite3_txn_state(c->db, "main");
-  int rc = SQLITE_OK;
+  int rc = SQLITE_OK, dirty = 0;
   *out = NULL;
   if (state == SQLITE_TXN_NONE) {
-    rc = sqlite3_prepare_v2(c->db, "PRAGMA main.data_version", -1, &hold, NULL);
+    rc = sqlite3_prepare_v2(c->db, "PRAGMA main.schema_version", -1, &hold, NULL);
     if (rc == SQLITE_OK) rc = sqlite3_step(hold) == SQLITE_ROW ? SQLITE_OK : sqlite3_errcode(c->db);
     if (rc != SQLITE_OK) {
       *pzErr = sqlite3_mprintf("%s: cannot read the database: %s", fname, sqlite3_errmsg(c->db));
@@ -627,16 +782,17 @@ int i2v_conn_model(i2v_conn *c, const char *fname, const char *name, i2v_model *
       return rc;
     }
   }
-  rc = check_stamp(c, state == SQLITE_TXN_WRITE);
+  rc = check_stamp(c, state, hold, &dirty);
   if (rc != SQLITE_OK) {
-    *pzErr = sqlite3_mprintf("%s: cannot read the database's data version (%s)", fname,
-                             sqlite3_errstr(rc));
+    *pzErr =
+        sqlite3_mprintf("%s: cannot read the database's version (%s)", fname, sqlite3_errstr(rc));
     sqlite3_finalize(hold);
     return rc;
   }
-  for (m = c->cache; m; m = m->next) {
+  for (m = dirty ? NULL : c->cache; m; m = m->next) {
     if (strcmp(m->name, name) == 0) {
       m->refs++;
+      c->last_fresh = 0;
       *out = m;
       sqlite3_finalize(hold);
       return SQLITE_OK;
@@ -645,9 +801,12 @@ int i2v_conn_model(i2v_conn *c, const char *fname, const char *name, i2v_model *
   rc = i2v_store_load(c->db, fname, name, &m, pzErr);
   sqlite3_finalize(hold);
   if (rc != SQLITE_OK) return rc;
-  m->next = c->cache;
-  c->cache = m;
-  m->refs++; /* one for the cache, one for the caller */
+  c->last_fresh = dirty;
+  if (!dirty) {
+    m->next = c->cache;
+    c->cache = m;
+    m->refs++; /* one for the cache, one for the caller */
+  }
   *out = m;
   return SQLITE_OK;
 }
@@ -660,6 +819,52 @@ void i2v_stored_model_free(i2v_stored_model *s) {
   sqlite3_free(s->input);
   sqlite3_free(s->output);
   memset(s, 0, sizeof(*s));
+}
+
+/* An item of `items` stored twice in item2vec_context: the error of
+** i2v_duplicate_error, as the loader of context vectors reports it. */
+static int check_context_twice(sqlite3 *db, const char *fname, const char *name,
+                               const i2v_vocab *items, char **pzErr) {
+  sqlite3_stmt *st = NULL;
+  unsigned char *seen = sqlite3_malloc64(items->n ? items->n : 1);
+  int rc = seen ? sqlite3_prepare_v2(db, "SELECT item FROM main.item2vec_context WHERE model = ?1",
+                                     -1, &st, NULL)
+                : SQLITE_NOMEM;
+  if (rc == SQLITE_OK) {
+    memset(seen, 0, items->n ? items->n : 1);
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+  }
+  while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+    i2v_value v;
+    int got = i2v_value_from_column(st, 0, &v);
+    if (got < 0) {
+      rc = SQLITE_NOMEM;
+      break;
+    }
+    int64_t idx = got ? i2v_vocab_find(items, &v) : -1;
+    rc = SQLITE_OK;
+    if (idx < 0) continue;
+    if (seen[idx]) {
+      i2v_vocab_entry first = items->entries[idx];
+      first.type = seen[idx];
+      char *a = i2v_item_literal(items, &first), *b = i2v_value_literal(&v);
+      *pzErr = i2v_duplicate_error(fname, name, "item2vec_context", a, b);
+      sqlite3_free(a);
+      sqlite3_free(b);
+      rc = *pzErr ? SQLITE_CORRUPT : SQLITE_NOMEM;
+      break;
+    }
+    seen[idx] = (unsigned char)v.type;
+  }
+  if (rc == SQLITE_DONE) rc = SQLITE_OK;
+  if (rc != SQLITE_OK && !*pzErr)
+    *pzErr =
+        rc == SQLITE_NOMEM
+            ? sqlite3_mprintf("%s: out of memory reading model '%s'", fname, name)
+            : sqlite3_mprintf("%s: cannot read model '%s': %s", fname, name, sqlite3_errmsg(db));
+  sqlite3_finalize(st);
+  sqlite3_free(seen);
+  return rc;
 }
 
 /* Grow the packed n x dim matrices of s to hold cap rows. */
@@ -714,20 +919,21 @@ static int state_header(sqlite3 *db, const char *fname, const char *name, i2v_st
     sqlite3_finalize(st);
     return rc;
   }
-  out->dim = sqlite3_column_int(st, 0);
+  char shown[32];
+  out->dim = i2v_header_dim(st, 0, shown, sizeof(shown));
   *nitems = sqlite3_column_int64(st, 1);
+  rc = SQLITE_OK;
   if (sqlite3_column_type(st, 2) == SQLITE_TEXT) {
     out->params = sqlite3_mprintf("%s", (const char *)sqlite3_column_text(st, 2));
     if (!out->params) rc = SQLITE_NOMEM;
   }
-  sqlite3_finalize(st);
-  if (rc == SQLITE_NOMEM) return rc;
-  if (out->dim < 1 || out->dim > 65536 || *nitems < 0 || *nitems > 0xfffffffe) {
-    *pzErr = sqlite3_mprintf("%s: model '%s' has an invalid header (dim %d, items %lld)", fname,
-                             name, out->dim, (long long)*nitems);
-    return SQLITE_CORRUPT;
+  if (rc == SQLITE_OK && (out->dim < 1 || *nitems < 0 || *nitems > 0xfffffffe)) {
+    *pzErr = sqlite3_mprintf("%s: model '%s' has an invalid header (dim %s, items %lld)", fname,
+                             name, shown, (long long)*nitems);
+    rc = SQLITE_CORRUPT;
   }
-  return SQLITE_OK;
+  sqlite3_finalize(st);
+  return rc;
 }
 
 /* The model has stored context vectors, the half of what training
@@ -768,8 +974,8 @@ static int state_row(sqlite3_stmt *st, i2v_stored_model *out, int64_t idx, const
   float *in = out->input + (size_t)idx * (size_t)out->dim;
   float *ctx = out->output + (size_t)idx * (size_t)out->dim;
   const char *which = "vector";
-  int bad =
-      i2v_blob_floats(sqlite3_column_blob(st, 2), sqlite3_column_bytes(st, 2), out->dim, in, NULL);
+  char why[96];
+  int bad = i2v_column_floats(st, 2, out->dim, in, why, sizeof(why));
   if (!bad) {
     which = "context vector";
     if (sqlite3_column_type(st, 3) == SQLITE_NULL) {
@@ -779,15 +985,15 @@ static int state_row(sqlite3_stmt *st, i2v_stored_model *out, int64_t idx, const
           fname, name, (const char *)sqlite3_column_text(st, 0));
       return SQLITE_CORRUPT;
     }
-    bad = i2v_blob_floats(sqlite3_column_blob(st, 3), sqlite3_column_bytes(st, 3), out->dim, ctx,
-                          NULL);
+    bad = i2v_column_floats(st, 3, out->dim, ctx, why, sizeof(why));
   }
   if (bad) {
-    *pzErr = sqlite3_mprintf(
-        bad == I2V_BLOB_LENGTH
-            ? "%s: model '%s' has a malformed %s for item '%s' (not %d float32 values)"
-            : "%s: model '%s' has a non-finite value in the %s of item '%s' (dimension %d)",
-        fname, name, which, (const char *)sqlite3_column_text(st, 0), out->dim);
+    if (bad == I2V_BLOB_LENGTH)
+      *pzErr = sqlite3_mprintf("%s: model '%s' stores the %s of item '%s' as %s", fname, name,
+                               which, (const char *)sqlite3_column_text(st, 0), why);
+    else
+      *pzErr = sqlite3_mprintf("%s: model '%s' has a non-finite value in the %s of item '%s'",
+                               fname, name, which, (const char *)sqlite3_column_text(st, 0));
     return SQLITE_CORRUPT;
   }
   sqlite3_int64 freq = sqlite3_column_int64(st, 1);
@@ -822,7 +1028,14 @@ static int state_rows(sqlite3 *db, const char *fname, const char *name, i2v_stor
     }
     int64_t idx = i2v_vocab_add(&out->items, &v, &added);
     if (idx < 0) goto nomem;
-    if (!added) continue; /* '1' and 1 stored twice by hand: keep the first */
+    if (!added) { /* '1' and 1 stored twice by hand: the one rule */
+      char *a = i2v_item_literal(&out->items, &out->items.entries[idx]), *b = i2v_value_literal(&v);
+      *pzErr = i2v_duplicate_error(fname, name, "item2vec_vectors", a, b);
+      sqlite3_free(a);
+      sqlite3_free(b);
+      rc = *pzErr ? SQLITE_CORRUPT : SQLITE_NOMEM;
+      goto fail;
+    }
     if ((size_t)idx >= cap) {
       cap *= 2;
       if (stored_grow(out, cap) != SQLITE_OK) goto nomem;
@@ -855,6 +1068,9 @@ int i2v_store_read_state(sqlite3 *db, const char *fname, const char *name, i2v_s
     *pzErr = sqlite3_mprintf("%s: model '%s' has no vectors", fname, name);
     rc = SQLITE_CORRUPT;
   }
+  /* The join above pairs each vector with the context row of the same SQL
+  ** value; a second spelling of an item in item2vec_context is found here. */
+  if (rc == SQLITE_OK) rc = check_context_twice(db, fname, name, &out->items, pzErr);
   if (rc != SQLITE_OK) {
     if (rc == SQLITE_NOMEM && !*pzErr)
       *pzErr = sqlite3_mprintf("%s: out of memory reading model '%s'", fname, name);
@@ -882,7 +1098,9 @@ static const i2v_attachment_type context_type = {"context vectors", context_rows
 int i2v_model_context(sqlite3 *db, i2v_model *m, const char *fname, const float **out,
                       char **pzErr) {
   sqlite3_stmt *st = NULL;
-  int rc, found = 0;
+  void *raw = NULL;
+  unsigned char *seen = NULL;
+  int rc = SQLITE_OK, found = 0;
   context_rows *cr = (context_rows *)i2v_model_attachment(m, &context_type);
   if (cr) {
     *out = cr->rows;
@@ -896,10 +1114,14 @@ int i2v_model_context(sqlite3 *db, i2v_model *m, const char *fname, const float 
   int ovf = 0;
   size_t bytes = i2v_mul_size(m->n ? m->n : 1, m->stride * sizeof(float), &ovf);
   if (ovf || bytes > SIZE_MAX - 64) goto nomem;
-  void *raw = sqlite3_malloc64(bytes + 64);
-  if (!raw) goto nomem;
+  raw = sqlite3_malloc64(bytes + 64);
+  /* Per item, the SQL type of its context row once one was read: an item
+  ** stored twice is an error, as in the vectors (i2v_duplicate_error). */
+  seen = sqlite3_malloc64(m->n ? m->n : 1);
+  if (!raw || !seen) goto nomem;
   float *rows = (float *)(((uintptr_t)raw + 63) & ~(uintptr_t)63);
   memset(rows, 0, bytes);
+  memset(seen, 0, m->n ? m->n : 1);
   if (has > 0) {
     rc = sqlite3_prepare_v2(db, "SELECT item, vector FROM main.item2vec_context WHERE model = ?1",
                             -1, &st, NULL);
@@ -908,46 +1130,48 @@ int i2v_model_context(sqlite3 *db, i2v_model *m, const char *fname, const float 
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
       i2v_value v;
       int got = i2v_value_from_column(st, 0, &v);
-      if (got < 0) {
-        sqlite3_finalize(st);
-        sqlite3_free(raw);
-        goto nomem;
-      }
+      if (got < 0) goto nomem;
       int64_t idx = got ? i2v_vocab_find(&m->items, &v) : -1;
       if (idx < 0) continue; /* not an item of the model: ignored */
-      const void *b = sqlite3_column_blob(st, 1);
-      int bytes = sqlite3_column_bytes(st, 1);
-      int bad = i2v_blob_floats(b, bytes, m->dim, rows + (size_t)idx * m->stride, NULL);
+      if (seen[idx]) {
+        i2v_vocab_entry first = m->items.entries[idx];
+        first.type = seen[idx];
+        char *a = i2v_item_literal(&m->items, &first), *b = i2v_value_literal(&v);
+        *pzErr = i2v_duplicate_error(fname, m->name, "item2vec_context", a, b);
+        sqlite3_free(a);
+        sqlite3_free(b);
+        rc = *pzErr ? SQLITE_CORRUPT : SQLITE_NOMEM;
+        goto fail;
+      }
+      seen[idx] = (unsigned char)v.type;
+      char why[96];
+      int bad = i2v_column_floats(st, 1, m->dim, rows + (size_t)idx * m->stride, why, sizeof(why));
       if (bad != I2V_BLOB_OK) {
         *pzErr =
             bad == I2V_BLOB_LENGTH
-                ? sqlite3_mprintf(
-                      "%s: model '%s' has a context vector of %d bytes; "
-                      "its dimension %d needs %d",
-                      fname, m->name, bytes, m->dim, m->dim * 4)
+                ? sqlite3_mprintf("%s: model '%s' stores the context vector of item '%s' as %s",
+                                  fname, m->name, (const char *)sqlite3_column_text(st, 0), why)
                 : sqlite3_mprintf("%s: model '%s' has a non-finite context vector", fname, m->name);
-        sqlite3_finalize(st);
-        sqlite3_free(raw);
-        return SQLITE_CORRUPT;
+        rc = SQLITE_CORRUPT;
+        goto fail;
       }
       found++;
     }
     if (rc != SQLITE_DONE) goto sqlerr;
     sqlite3_finalize(st);
+    st = NULL;
   }
   if (!found) {
-    sqlite3_free(raw);
     *pzErr = sqlite3_mprintf(
         "%s: model '%s' has no context vectors; score='context' needs a model "
         "trained with 'save_context=1'",
         fname, m->name);
-    return SQLITE_ERROR;
+    rc = SQLITE_ERROR;
+    goto fail;
   }
   cr = i2v_model_attach(m, &context_type, sizeof(*cr));
-  if (!cr) {
-    sqlite3_free(raw);
-    goto nomem;
-  }
+  if (!cr) goto nomem;
+  sqlite3_free(seen);
   cr->rows = rows;
   cr->raw = raw;
   *out = rows;
@@ -957,10 +1181,13 @@ sqlerr:
   *pzErr = sqlite3_mprintf("%s: cannot read the context vectors of '%s': %s", fname, m->name,
                            sqlite3_errmsg(db));
   rc = sqlite3_errcode(db) ? sqlite3_errcode(db) : SQLITE_ERROR;
-  sqlite3_finalize(st);
-  sqlite3_free(raw);
-  return rc;
+  goto fail;
 nomem:
   *pzErr = sqlite3_mprintf("%s: out of memory", fname);
-  return SQLITE_NOMEM;
+  rc = SQLITE_NOMEM;
+fail:
+  sqlite3_finalize(st);
+  sqlite3_free(raw);
+  sqlite3_free(seen);
+  return rc;
 }

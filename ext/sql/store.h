@@ -59,15 +59,20 @@ typedef struct i2v_conn {
   sqlite3 *db;
   int refs;              /* one per registration that owns it */
   i2v_model *cache;      /* loaded models */
-  int64_t stamp_version; /* pager data version when the cache was checked */
-  int64_t stamp_changes; /* total_changes when the cache was checked */
-  int stamp_in_write;    /* checked inside a write transaction on main */
+  int64_t stamp_version; /* pager data version the cached models were read at */
+  /* The last look from outside a write transaction on main (sql/store.c,
+  ** check_stamp): what a clean write transaction still has. */
+  int64_t base_version, base_changes;
+  int base_schema, base_known;
+  int last_fresh; /* the last model i2v_conn_model gave was loaded for that call only */
 } i2v_conn;
 
 void i2v_conn_release(void *p);
 
 /* The model called name, loaded (or taken from the cache when nothing in
-** the database changed since).  The caller releases it.  On failure returns
+** the database changed since; never cached in a transaction this connection
+** has written to, where a ROLLBACK TO could take rows back).  The caller
+** releases it.  On failure returns
 ** an SQLite code with *pzErr (sqlite3_malloc'd) saying what is wrong. */
 int i2v_conn_model(i2v_conn *c, const char *fname, const char *name, i2v_model **out, char **pzErr);
 void i2v_model_release(i2v_model *m);
@@ -75,6 +80,12 @@ void i2v_model_release(i2v_model *m);
 void i2v_conn_clear(i2v_conn *c);
 
 struct i2v_pairs;
+
+/* Whether a model can be stored now, asked before reading anything: not
+** from a statement that writes, not on a read-only database or under
+** PRAGMA query_only, not while another connection keeps the write lock for
+** longer than the busy timeout.  SQLITE_OK, or an error with *pzErr. */
+int i2v_store_check_writable(sqlite3 *db, const char *fname, char **pzErr);
 
 /* Write a model in one savepoint, replacing one of the same name.  context
 ** (the output vectors, same layout as vectors) may be NULL; when given, it is

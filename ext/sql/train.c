@@ -185,8 +185,10 @@ void i2v_train_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   char *zErr = NULL;
   memset(&r, 0, sizeof(r));
   int rc = i2v_driver_args(argc, argv, fname, NULL, r.names, &r.o, &zErr);
-  /* Say now rather than after training that the model cannot be written. */
-  if (rc == SQLITE_OK) rc = i2v_driver_check_writable(db, fname, &zErr);
+  /* The model is written in a savepoint at the end: whatever would make that
+  ** write fail (a statement that writes calling this, a read-only database,
+  ** a lock another connection keeps) is an error now, before reading. */
+  if (rc == SQLITE_OK) rc = i2v_store_check_writable(db, fname, &zErr);
   r.t0 = i2v_now();
   if (rc == SQLITE_OK) rc = read_data(db, &r, &zErr);
   if (rc == SQLITE_OK) rc = i2v_driver_check_size(fname, r.ds.items.n, r.o.vector_size, &zErr);

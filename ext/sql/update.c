@@ -187,7 +187,8 @@ int i2v_update_merge(const char *fname, const char *source, i2v_stored_model *sm
     entry_value(&ds->items, &ds->items.entries[i], &v);
     int64_t j = i2v_vocab_find(&merged, &v);
     if (j >= 0) {
-      counts[j] += ds->counts[i];
+      /* Saturated: a frequency is stored as a 64-bit integer. */
+      counts[j] = counts[j] + ds->counts[i] < counts[j] ? UINT64_MAX : counts[j] + ds->counts[i];
       map[i] = (uint32_t)j;
       us->seen_items++;
     } else if (ds->counts[i] >= (uint64_t)o->min_count &&

@@ -131,11 +131,12 @@ static int model_shape(sqlite3 *db, const char *fname, const char *model, int *d
     rc = sqlite3_step(st);
   }
   if (rc == SQLITE_ROW) {
-    *dim = sqlite3_column_int(st, 0);
+    char shown[32];
+    *dim = i2v_header_dim(st, 0, shown, sizeof(shown));
     *n = sqlite3_column_int64(st, 1);
     sqlite3_finalize(st);
     if (*dim < 1 || *dim > I2V_W2V_MAX_DIM) {
-      *pzErr = sqlite3_mprintf("%s: model '%s' has an invalid dimension %d", fname, model, *dim);
+      *pzErr = sqlite3_mprintf("%s: model '%s' has an invalid dimension %s", fname, model, shown);
       return SQLITE_CORRUPT;
     }
     return SQLITE_OK;
@@ -149,10 +150,14 @@ static int model_shape(sqlite3 *db, const char *fname, const char *model, int *d
 }
 
 /* The item of export row st (item, vector): its name, which a word2vec file
-** must be able to hold, and its vector decoded into vec (dim floats). */
+** must be able to hold (the rule import applies: what is written here reads
+** back) and which no earlier row has spelled another way (written keeps
+** them), and its vector decoded into vec (dim floats). */
 static int export_item(sqlite3_stmt *st, const char *fname, const char *model, int dim, float *vec,
-                       const char **name_out, size_t *len_out, char **zErr) {
+                       i2v_vocab *written, const char **name_out, size_t *len_out, char **zErr) {
+  i2v_value v;
   int type = sqlite3_column_type(st, 0);
+  if (i2v_value_from_column(st, 0, &v) < 0) return SQLITE_NOMEM; /* before column_text */
   const char *name = (const char *)sqlite3_column_text(st, 0);
   size_t len = (size_t)sqlite3_column_bytes(st, 0);
   if (type == SQLITE_BLOB || type == SQLITE_NULL || !name) {
@@ -162,22 +167,29 @@ static int export_item(sqlite3_stmt *st, const char *fname, const char *model, i
         fname, model, type == SQLITE_BLOB ? "BLOB" : "NULL");
     return SQLITE_ERROR;
   }
-  if (!i2v_w2v_name_ok(name, len)) {
-    *zErr = sqlite3_mprintf(
-        "%s: item '%s' of model '%s' is empty or contains "
-        "whitespace, which word2vec files cannot hold",
-        fname, name, model);
+  const char *problem = i2v_w2v_name_problem(name, len);
+  if (problem) {
+    *zErr = sqlite3_mprintf("%s: item %.40Q of model '%s' %s, which a word2vec file cannot hold",
+                            fname, name, model, problem);
     return SQLITE_ERROR;
   }
-  const void *b = sqlite3_column_blob(st, 1);
-  int bytes = sqlite3_column_bytes(st, 1);
-  int bad = i2v_blob_floats(b, bytes, dim, vec, NULL);
+  /* '1' and 1 stored twice by hand: the one rule of every reader. */
+  int added = 0;
+  int64_t seen = i2v_vocab_add(written, &v, &added);
+  if (seen < 0) return SQLITE_NOMEM;
+  if (!added) {
+    char *a = i2v_item_literal(written, &written->entries[seen]), *b = i2v_value_literal(&v);
+    *zErr = i2v_duplicate_error(fname, model, "item2vec_vectors", a, b);
+    sqlite3_free(a);
+    sqlite3_free(b);
+    return *zErr ? SQLITE_CORRUPT : SQLITE_NOMEM;
+  }
+  char why[96];
+  int bad = i2v_column_floats(st, 1, dim, vec, why, sizeof(why));
   if (bad != I2V_BLOB_OK) {
     *zErr = bad == I2V_BLOB_LENGTH
-                ? sqlite3_mprintf(
-                      "%s: item '%s' of model '%s' has a vector of %d bytes; "
-                      "dimension %d needs %d",
-                      fname, name, model, bytes, dim, dim * 4)
+                ? sqlite3_mprintf("%s: model '%s' stores the vector of item '%s' as %s", fname,
+                                  model, name, why)
                 : sqlite3_mprintf("%s: item '%s' of model '%s' has a non-finite value", fname, name,
                                   model);
     return SQLITE_CORRUPT;
@@ -200,6 +212,8 @@ void i2v_export_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   float *vec = NULL;
   int dim = 0, rc;
   sqlite3_int64 n = 0, written = 0;
+  i2v_vocab written_items; /* to find an item stored twice */
+  i2v_vocab_init(&written_items, &i2v_sqlite_alloc);
 
   if (!(model = text_arg(ctx, argv[0], fname, "model (argument 1)"))) return;
   if (!(path = text_arg(ctx, argv[1], fname, "path (argument 2)"))) return;
@@ -224,7 +238,7 @@ void i2v_export_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   int irc = i2v_writer_open(&i2v_sqlite_alloc, path, gzip, &w, err, sizeof(err));
   if (irc != I2V_OK) {
     rc = irc == I2V_NOMEM ? SQLITE_NOMEM : SQLITE_ERROR;
-    zErr = sqlite3_mprintf("%s: '%s': %s", fname, path, err);
+    zErr = sqlite3_mprintf("%s: %s", fname, err);
     goto done;
   }
   {
@@ -236,7 +250,9 @@ void i2v_export_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
     const char *name;
     size_t len;
-    if ((rc = export_item(st, fname, model, dim, vec, &name, &len, &zErr)) != SQLITE_OK) goto done;
+    rc = export_item(st, fname, model, dim, vec, &written_items, &name, &len, &zErr);
+    if (rc == SQLITE_NOMEM && !zErr) goto nomem;
+    if (rc != SQLITE_OK) goto done;
     size_t need = i2v_w2v_row_bound(len, dim, binary);
     if (need > row_cap) {
       sqlite3_free(row);
@@ -282,6 +298,7 @@ done:
   if (rc != SQLITE_OK) set_error(ctx, rc, zErr);
   i2v_writer_abort(w);
   sqlite3_finalize(st);
+  i2v_vocab_free(&written_items);
   sqlite3_free(vec);
   sqlite3_free(row);
 }
@@ -294,6 +311,7 @@ void i2v_import_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   const char *path, *model = "default";
   w2v_opts o;
   i2v_reader *r = NULL;
+  sqlite3_stmt *ping = NULL;
   i2v_w2v m;
   uint64_t *counts = NULL;
   char *zErr = NULL, *params = NULL, *out = NULL;
@@ -305,17 +323,26 @@ void i2v_import_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   if (argc >= 2 && !(model = text_arg(ctx, argv[1], fname, "model (argument 2)"))) return;
   if (!parse_opts(ctx, fname, argc - 2, argv + 2, &o)) return;
 
+  /* A model that could not be stored is refused before the file is read. */
+  if ((rc = i2v_store_check_writable(db, fname, &zErr)) != SQLITE_OK) goto done;
+  if ((rc = i2v_ping_open(db, &ping)) != SQLITE_OK) goto done;
   int irc = i2v_reader_open(&i2v_sqlite_alloc, path, NULL, &r, err, sizeof(err));
   if (irc != I2V_OK) {
     rc = irc == I2V_NOMEM ? SQLITE_NOMEM : SQLITE_ERROR;
     zErr = sqlite3_mprintf("%s: '%s': %s", fname, path, err);
     goto done;
   }
+  i2v_reader_set_cancel(r, i2v_ping_interrupted, ping);
   int binary = o.binary >= 0
                    ? o.binary
                    : path_is_binary(r->kind == I2V_SOURCE_ZIP ? i2v_reader_member(r) : path);
   int gzip = r->kind == I2V_SOURCE_GZIP;
   irc = i2v_w2v_read(r, binary, &i2v_sqlite_alloc, &m, err, sizeof(err));
+  if (irc == I2V_CANCELLED) {
+    rc = SQLITE_INTERRUPT;
+    zErr = sqlite3_mprintf("%s: interrupted", fname);
+    goto done;
+  }
   if (irc != I2V_OK) {
     rc = irc == I2V_NOMEM ? SQLITE_NOMEM : SQLITE_ERROR;
     zErr =
@@ -361,6 +388,7 @@ done:
     set_error(ctx, rc, zErr);
   }
   i2v_reader_close(r);
+  sqlite3_finalize(ping);
   i2v_w2v_free(&m);
   sqlite3_free(counts);
   sqlite3_free(params);

@@ -80,3 +80,31 @@ for name, text in JSON.items():
     write("json", name, text)
 for name, data in MODEL.items():
     write("model", name, data)
+
+
+def hnsw_seeds():
+    """Indexes as item2vec_index stores them (chunks joined), for the hnsw
+    target: built by the extension (I2V_LIB, default ./item2vec) on small
+    models; skipped when it cannot be loaded."""
+    import sqlite3
+    try:
+        conn = sqlite3.connect(":memory:")
+        conn.enable_load_extension(True)
+        conn.load_extension(os.environ.get("I2V_LIB", "./item2vec"))
+    except Exception as e:  # not built, or a Python that cannot load extensions
+        print("hnsw seeds skipped: %s" % e)
+        return
+    conn.execute("CREATE TABLE r AS WITH RECURSIVE n(x) AS (SELECT 0 UNION ALL SELECT x + 1 "
+                 "FROM n WHERE x < 1199) SELECT x / 8 AS u, (x * 7919) % 150 AS i FROM n")
+    for name, dim, opts in (("m2", 4, ("M=2",)), ("m4", 8, ("M=4", "ef_construction=16")),
+                            ("m8", 16, ("M=8",))):
+        conn.execute("SELECT item2vec_train('r', 'u', 'i', 'model=%s', 'vector_size=%d', "
+                     "'epochs=1', 'workers=1', 'verbose=0')" % (name, dim))
+        conn.execute("SELECT item2vec_index(?, %s, 'verbose=0', 'threads=1')"
+                     % ", ".join("'%s'" % o for o in opts), (name,))
+        blob = b"".join(r[0] for r in conn.execute(
+            "SELECT data FROM item2vec_index WHERE model = ? ORDER BY chunk", (name,)))
+        write("hnsw", name, blob)
+
+
+hnsw_seeds()

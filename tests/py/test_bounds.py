@@ -59,7 +59,7 @@ before = peak_mb()
 e = error_of("SELECT * FROM similar_items(1, 5, 'huge')")
 grew = peak_mb() - before
 rep.check("bounds: hostile model header refused without allocating for it",
-          e is not None and "has a vector of 4 bytes" in e and grew < 64,
+          e is not None and "as a BLOB of 4 bytes" in e and grew < 64,
           "got %r, peak memory grew %.0f MB" % (e, grew), "peak grew %.0f MB" % grew)
 
 # TOOBIG, not NOMEM, past SQLite's length limit.

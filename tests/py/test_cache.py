@@ -5,6 +5,7 @@ back).  Every answer must equal what a fresh connection computes from the
 stored rows.
 """
 
+import json
 import os
 import tempfile
 
@@ -145,7 +146,182 @@ def test_attached_changes_do_not_break(tmp):
     a.close()
 
 
+def scalars(conn, x, y):
+    """item2vec_similarity(x, y) and item2vec_vector(x) as they answer now."""
+    return conn.execute("SELECT item2vec_similarity(?, ?), item2vec_vector(?)", (x, y, x)).fetchone()
+
+
+def test_transaction_states(tmp):
+    """Answers inside transactions follow the rows as they are, in every
+    state: after ROLLBACK TO a savepoint, a DROP TABLE or ALTER TABLE
+    RENAME inside an open transaction, nested savepoints, COMMIT and
+    ROLLBACK; item2vec_index and item2vec_project read the same rows (these
+    answered from rolled-back or dropped rows until the transaction ended).
+    Both journal modes."""
+    for mode in ("delete", "wal"):
+        path = os.path.join(tmp, "tx-%s.db" % mode)
+        a = connect(path, isolation_level=None)
+        a.execute("PRAGMA journal_mode=%s" % mode)
+        write_sqlite(a, "one", ONE.rows)
+        train(a, "one", "userId", "itemId", *OPTS)
+        x, y = ONE.most_frequent(2)
+        other = next(it for it in ONE.most_frequent(60) if ONE.cluster[it] != ONE.cluster[x])
+        committed, committed_sc = answer(a, x), scalars(a, x, y)
+        n_items = a.execute("SELECT count(*) FROM item2vec_vectors").fetchone()[0]
+        set_x = ("UPDATE item2vec_vectors SET vector = (SELECT vector FROM item2vec_vectors "
+                 "WHERE item = ?) WHERE item = ?")
+        label = "[%s] " % mode
+
+        # ROLLBACK TO a savepoint, at the top level and inside a transaction
+        # that already wrote.
+        for outer in (False, True):
+            where = "in a transaction that wrote" if outer else "at the top level"
+            if outer:
+                a.execute("BEGIN")
+                a.execute("INSERT INTO one VALUES (-1, -1, 0)")  # another table
+            a.execute("SAVEPOINT s")
+            a.execute(set_x, (other, x))
+            inside = answer(a, x, 1)
+            a.execute("ROLLBACK TO s")
+            back, back_sc = answer(a, x), scalars(a, x, y)
+            check(label + "ROLLBACK TO %s: similar_items answers from the restored rows" % where,
+                  inside and inside[0][1] == other and back == committed,
+                  "inside %s; after %s vs %s" % (inside, back[:2], committed[:2]))
+            check(label + "ROLLBACK TO %s: item2vec_similarity and item2vec_vector too" % where,
+                  back_sc == committed_sc, "%r vs %r" % (back_sc[0], committed_sc[0]))
+            a.execute("RELEASE s")
+            if outer:
+                a.execute("ROLLBACK")
+        # Nested savepoints: the inner one rolled back, the outer one kept.
+        a.execute("SAVEPOINT outer_sp")
+        a.execute(set_x, (y, x))
+        a.execute("SAVEPOINT inner_sp")
+        a.execute(set_x, (other, x))
+        answer(a, x)
+        a.execute("ROLLBACK TO inner_sp")
+        got = answer(a, x, 1)
+        a.execute("ROLLBACK TO outer_sp")
+        got2 = answer(a, x)
+        a.execute("RELEASE outer_sp")
+        check(label + "nested savepoints: each ROLLBACK TO is seen",
+              got and got[0][1] == y and got2 == committed, "%s; %s" % (got, got2[:2]))
+
+        # DROP TABLE and ALTER TABLE RENAME inside an open transaction.
+        for ddl in ("DROP TABLE item2vec_vectors",
+                    "ALTER TABLE item2vec_vectors RENAME TO moved_away"):
+            a.execute("BEGIN")
+            answer(a, x)  # loaded inside the transaction
+            a.execute(ddl)
+            try:
+                rows = answer(a, x)
+                err = "still %d rows" % len(rows)
+            except Exception as e:
+                err = str(e)
+            try:
+                a.execute("SELECT item2vec_similarity(?, ?)", (x, y)).fetchone()
+                err2 = "still answers"
+            except Exception as e:
+                err2 = str(e)
+            a.execute("ROLLBACK")
+            check(label + "%s in an open transaction: no answer from the old table" % ddl.split()[0],
+                  "no model has been trained" in err and "no model has been trained" in err2,
+                  "similar_items: %s; item2vec_similarity: %s" % (err, err2))
+            check(label + "... and after ROLLBACK the model answers again",
+                  answer(a, x) == committed, "answer changed")
+
+        # COMMIT: the change stays; ROLLBACK: it goes.
+        a.execute("BEGIN")
+        a.execute(set_x, (other, x))
+        answer(a, x)
+        a.execute("COMMIT")
+        got = answer(a, x, 1)
+        check(label + "a change committed in a transaction is seen after COMMIT",
+              got and got[0][1] == other, str(got))
+        a.execute("BEGIN")
+        a.execute(set_x, (y, x))
+        answer(a, x)
+        a.execute("ROLLBACK")
+        got = answer(a, x, 1)
+        check(label + "a change rolled back is gone after ROLLBACK", got and got[0][1] == other,
+              str(got))
+        a.execute(set_x, (x, x))  # no-op write in autocommit
+
+        # item2vec_index and item2vec_project after a ROLLBACK TO that took
+        # back an added item: they see the rows as they are.
+        blob = a.execute("SELECT vector FROM item2vec_vectors WHERE item = ?", (x,)).fetchone()[0]
+        n_now = a.execute("SELECT count(*) FROM item2vec_vectors").fetchone()[0]
+        a.execute("BEGIN")
+        a.execute("SAVEPOINT s")
+        a.execute("INSERT INTO item2vec_vectors VALUES ('default', 'ghost', 1, ?)", (blob,))
+        answer(a, x)
+        a.execute("ROLLBACK TO s")
+        projected = a.execute("SELECT count(*), sum(item = 'ghost') FROM item2vec_project('default')"
+                              ).fetchone()
+        idx = json.loads(a.execute("SELECT item2vec_index('default', 'verbose=0')").fetchone()[0])
+        a.execute("COMMIT")
+        check(label + "item2vec_index after ROLLBACK TO indexes the rows as they are",
+              idx["items"] == n_now == n_items, "indexed %d items, the model has %d" % (idx["items"], n_now))
+        check(label + "item2vec_project after ROLLBACK TO projects the rows as they are",
+              projected[0] == n_now and not projected[1], "projected %r" % (projected,))
+        # The index is for these rows: a fresh connection uses it and its
+        # answers match the exact scan.
+        b = connect(path, isolation_level=None)
+        approx = b.execute("SELECT item FROM similar_items(?, 5)", (x,)).fetchall()
+        exact = b.execute("SELECT item FROM similar_items(?, 5) WHERE exact = 1", (x,)).fetchall()
+        b.close()
+        check(label + "... and the index built then serves the committed rows", approx == exact,
+              "%s vs %s" % (approx, exact))
+        a.close()
+
+
+def test_repeated_queries_stay_cached(tmp):
+    """Outside transactions, and in a transaction that has not written, the
+    model is read once: repeated queries cost far less than the first."""
+    import time
+    path = os.path.join(tmp, "speed.db")
+    a = connect(path, isolation_level=None)
+    a.execute("CREATE TABLE big(u, i)")
+    a.execute("WITH RECURSIVE n(x) AS (SELECT 0 UNION ALL SELECT x + 1 FROM n WHERE x < 199999) "
+              "INSERT INTO big SELECT x / 4, (x * 7919) % 50000 FROM n")
+    train(a, "big", "u", "i", "workers=1", "epochs=1", "vector_size=64", "sample=0")
+    a.close()
+    for state in ("autocommit", "a read transaction", "a write transaction that has not written"):
+        a = connect(path, isolation_level=None)
+        t = time.perf_counter()
+        a.execute("SELECT count(*) FROM similar_items(7, 10)").fetchone()
+        first = time.perf_counter() - t
+        if state != "autocommit":
+            a.execute("BEGIN IMMEDIATE" if "write" in state else "BEGIN")
+            a.execute("SELECT count(*) FROM big").fetchone()
+        t = time.perf_counter()
+        for k in range(20):
+            a.execute("SELECT count(*) FROM similar_items(?, 10)", (k,)).fetchone()
+            a.execute("SELECT item2vec_similarity(?, 1)", (k,)).fetchone()
+        rest = (time.perf_counter() - t) / 20
+        if state != "autocommit":
+            a.execute("COMMIT")
+        a.close()
+        check("repeated queries in %s use the loaded model" % state, rest < first / 3,
+              "first %.1f ms, then %.1f ms each" % (first * 1e3, rest * 1e3))
+    # A transaction that has written reads the model once per statement:
+    # 300 rows of one statement cost about one load, not 300.
+    a = connect(path, isolation_level=None)
+    a.execute("BEGIN")
+    a.execute("INSERT INTO big VALUES (-1, -1)")
+    t = time.perf_counter()
+    a.execute("SELECT count(*) FROM similar_items(7, 10)").fetchone()
+    one = time.perf_counter() - t
+    t = time.perf_counter()
+    got = a.execute("WITH RECURSIVE n(v) AS (SELECT 1 UNION ALL SELECT v + 1 FROM n WHERE v < 300) "
+                    "SELECT count(item2vec_similarity(v, 1, 'default')) FROM n").fetchone()[0]
+    many = time.perf_counter() - t
+    a.execute("ROLLBACK")
+    a.close()
+    check("in a transaction that wrote, one statement reads the model once",
+          got == 300 and many < 5 * one, "one query %.1f ms, 300 rows %.1f ms" % (one * 1e3, many * 1e3))
+
 with tempfile.TemporaryDirectory() as tmp:
-    for t in (test_other_connection, test_same_connection, test_attached_changes_do_not_break):
+    for t in (test_other_connection, test_same_connection, test_attached_changes_do_not_break,
+              test_transaction_states, test_repeated_queries_stay_cached):
         run(t.__name__, lambda: t(tmp))
 finish()

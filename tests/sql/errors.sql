@@ -17,6 +17,10 @@ SELECT item2vec_train('t', 'u');
 SELECT item2vec_train(NULL, 'u', 'i');
 SELECT item2vec_train('t', 7, 'i');
 SELECT item2vec_train('t', 'u', '');
+-- One column for both users and items (in any case): 50 "items" would
+-- replace the model.
+SELECT item2vec_train('t', 'u', 'u');
+SELECT item2vec_train('t', 'u', 'U');
 
 -- Missing table or column.
 SELECT item2vec_train('nope', 'u', 'i');
@@ -45,6 +49,23 @@ SELECT item2vec_train('t', 'u', 'i', 5);
 SELECT item2vec_train('t', 'u', 'i', NULL);
 SELECT item2vec_train('t', 'u', 'i', 'model=');
 SELECT item2vec_train('t', 'u', 'i', 'alpha=0.01', 'min_alpha=0.02');
+SELECT item2vec_train('t', 'u', 'i', 'alpha=2');
+-- Names in any case; near misses, gensim 3 names and hs get a hint; two
+-- options in one argument are told apart.
+SELECT item2vec_train('t', 'u', 'i', 'Vectorsize=8');
+SELECT item2vec_train('t', 'u', 'i', 'size=8');
+SELECT item2vec_train('t', 'u', 'i', 'iter=8');
+SELECT item2vec_train('t', 'u', 'i', 'hs=1');
+SELECT item2vec_train('t', 'u', 'i', 'epochs=1, window=3');
+-- Training that diverges (a learning rate far too large) is an error that
+-- says so; the stored model stays (checked at the end).
+CREATE TABLE big AS WITH RECURSIVE n(x) AS (SELECT 0 UNION ALL SELECT x + 1 FROM n WHERE x < 5999)
+  SELECT x / 20 AS u, (x * 7919 + x / 20) % 200 AS i FROM n;
+SELECT item2vec_train('big', 'u', 'i', 'workers=1', 'alpha=1', 'sg=1', 'epochs=2');
+SELECT item2vec_train('big', 'u', 'i', 'workers=1', 'alpha=1', 'sg=0', 'epochs=2');
+-- A quoted value loses its quotes: model "q" is q.
+SELECT json_extract(item2vec_train('t', 'u', 'i', 'MODEL="q"', 'Workers=1', 'vector_size=4',
+       'epochs=1'), '$.model') AS quoted_model;
 -- Options are checked before anything is read: a bad option wins over a
 -- missing table.
 SELECT item2vec_train('nope', 'u', 'i', 'window=0');

@@ -45,6 +45,16 @@ SELECT item2vec_evaluate('events', 'user', 'item', 'score=euclid');
 SELECT item2vec_evaluate('events', 'user', 'item', 'windw=3');
 SELECT item2vec_evaluate('events', 'user', 'item', 'window=0');
 SELECT item2vec_evaluate('events', 'user', 'item', 'update=1');
+-- Names in any case; near misses get a hint.
+SELECT json_extract(item2vec_evaluate('events', 'user', 'item', 'Holdout=2', 'K=5', 'Workers=1',
+       'Epochs=1', 'vector_size=4'), '$.k') AS k_any_case;
+SELECT item2vec_evaluate('events', 'user', 'item', 'holdot=2');
+SELECT item2vec_evaluate('events', 'user', 'USER');
+-- Training that diverges is an error, and model= stores nothing.
+CREATE TABLE big AS WITH RECURSIVE n(x) AS (SELECT 0 UNION ALL SELECT x + 1 FROM n WHERE x < 5999)
+  SELECT x / 20 AS u, (x * 7919 + x / 20) % 200 AS i FROM n;
+SELECT item2vec_evaluate('big', 'u', 'i', 'workers=1', 'alpha=1', 'epochs=2', 'model=bad');
+SELECT count(*) AS model_tables_after_divergence FROM sqlite_schema WHERE name LIKE 'item2vec%';
 SELECT item2vec_evaluate('events', 'user');
 SELECT item2vec_evaluate('events', 'nosuch', 'item');
 -- DIRECTONLY: not from a view or a trigger.

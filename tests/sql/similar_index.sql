@@ -92,3 +92,19 @@ SELECT count(*) AS other_chunks_kept FROM item2vec_index WHERE model = 'other';
 -- item2vec_index writes tables: not allowed from a view or trigger.
 CREATE VIEW v AS SELECT item2vec_index('default');
 SELECT * FROM v;
+
+-- Under a low SQLITE_LIMIT_LENGTH the chunks shrink to fit it (the model's
+-- name and the params share the row) and are read back whole.  A
+-- limit with no room for a chunk is an error that says so.
+CREATE TABLE wide AS WITH RECURSIVE n(x) AS (SELECT 0 UNION ALL SELECT x + 1 FROM n WHERE x < 11999)
+  SELECT x / 6 AS u, (x * 7919) % 3000 AS i FROM n;
+SELECT json_extract(item2vec_train('wide', 'u', 'i', 'model=wide', 'workers=1', 'epochs=1',
+                                   'vector_size=8', 'verbose=0'), '$.items') AS wide_items;
+.limit length 100000
+SELECT json_extract(item2vec_index('wide', 'M=8', 'ef_construction=32', 'verbose=0'), '$.chunks') > 1
+       AS several_chunks;
+SELECT max(length(data)) + length(model) + length(params) < 100000 AS rows_fit
+  FROM item2vec_index WHERE model = 'wide';
+SELECT count(*) AS answers_from_the_chunks FROM similar_items(5, 5, 'wide');
+.limit length 2000
+SELECT item2vec_index('wide', 'M=8', 'verbose=0');

@@ -53,3 +53,9 @@ INSERT INTO later VALUES (9,30),(9,31),(9,30),(10,30),(10,31),(10,12);
 SELECT json_extract(s, '$.items'), json_extract(s, '$.update') FROM (
   SELECT item2vec_train('later', 'u', 'i', 'model=m', 'update=1', 'max_final_vocab=8') AS s);
 SELECT group_concat(item) FROM (SELECT item FROM item2vec_vectors WHERE model = 'm' AND item >= 20 ORDER BY item);
+
+-- A frequency at the top of the 64-bit range saturates instead of wrapping
+-- to a negative number when the update adds to it.
+UPDATE item2vec_vectors SET frequency = 9223372036854775807 WHERE model = 'm' AND item = 12;
+SELECT json_extract(item2vec_train('later', 'u', 'i', 'model=m', 'update=1'), '$.model');
+SELECT frequency FROM item2vec_vectors WHERE model = 'm' AND item = 12;

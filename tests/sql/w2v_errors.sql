@@ -4,7 +4,8 @@
 
 -- No model yet.
 SELECT item2vec_export('default', '../out/w2v_err.txt');
-SELECT readfile('../out/w2v_err.txt') IS NULL, readfile('../out/w2v_err.txt.tmp') IS NULL;
+SELECT readfile('../out/w2v_err.txt') IS NULL,
+       (SELECT count(*) FROM fsdir('../out') WHERE name LIKE '../out/.w2v_err.txt.%') = 0;
 
 -- A good model to protect.
 SELECT writefile('../out/w2v_good.txt', '2 2' || char(10) || '1 1 0' || char(10) || '2 0 1' || char(10)) > 0;
@@ -81,6 +82,9 @@ SELECT item2vec_export('m', '../out/w2v_full.txt.gz') IS NOT NULL;
 SELECT writefile('../out/w2v_cut.txt.gz', substr(readfile('../out/w2v_full.txt.gz'), 1, 20)) > 0;
 SELECT item2vec_import('../out/w2v_cut.txt.gz', 'm');
 
+-- A zip of several files: import cannot name a member, and says so.
+SELECT item2vec_import('../data/small.zip', 'm');
+
 -- After all these failures model 'm' is still the good one.
 SELECT item, item2vec_to_json(vector) FROM item2vec_vectors WHERE model = 'm' ORDER BY item;
 SELECT name, items FROM item2vec_models ORDER BY name;
@@ -91,8 +95,26 @@ CREATE TABLE spaced(u, i);
 INSERT INTO spaced VALUES (1, 'a b'), (1, 'c'), (2, 'c'), (2, 'a b');
 SELECT json_extract(item2vec_train('spaced', 'u', 'i', 'model=spaced', 'vector_size=4', 'epochs=1', 'workers=1', 'verbose=0'), '$.items');
 SELECT item2vec_export('spaced', '../out/w2v_spaced.txt');
-SELECT readfile('../out/w2v_spaced.txt') IS NULL, readfile('../out/w2v_spaced.txt.tmp') IS NULL;
+SELECT readfile('../out/w2v_spaced.txt') IS NULL,
+       (SELECT count(*) FROM fsdir('../out') WHERE name LIKE '../out/.w2v_spaced.txt.%') = 0;
 SELECT item2vec_export('m', '../out/no_such_dir/x.txt');
+
+-- One rule for names, both ways: 1 to 65535 bytes of UTF-8 without a space
+-- or a control character.  Import refuses what export would not write...
+SELECT writefile('../out/w2v_names.txt', '1 2' || char(10) || 'a' || char(1) || 'b 1 0' || char(10)) > 0;
+SELECT item2vec_import('../out/w2v_names.txt', 'names');
+SELECT writefile('../out/w2v_names.txt', '1 2' || char(10) || printf('%.*c', 65536, 'n') || ' 1 0' || char(10)) > 0;
+SELECT item2vec_import('../out/w2v_names.txt', 'names');
+SELECT writefile('../out/w2v_names.txt', '1 2' || char(10) || printf('%.*c', 65535, 'n') || ' 1 0' || char(10)) > 0;
+SELECT json_extract(item2vec_import('../out/w2v_names.txt', 'names'), '$.items') AS longest_name_imports;
+-- ... and export refuses what import would not read.
+INSERT INTO item2vec_models(name, dim, items) VALUES ('badnames', 2, 1);
+INSERT INTO item2vec_vectors VALUES ('badnames', CAST(x'61ff' AS TEXT), 1, x'0000803f00000000');
+SELECT item2vec_export('badnames', '../out/w2v_badnames.txt');
+UPDATE item2vec_vectors SET item = printf('%.*c', 65536, 'n') WHERE model = 'badnames';
+SELECT item2vec_export('badnames', '../out/w2v_badnames.txt');
+UPDATE item2vec_vectors SET item = printf('%.*c', 65535, 'n') WHERE model = 'badnames';
+SELECT json_extract(item2vec_export('badnames', '../out/w2v_badnames.txt'), '$.items') AS longest_name_exports;
 
 -- DIRECTONLY: they touch files, so triggers and views cannot call them.
 CREATE TABLE log(n);

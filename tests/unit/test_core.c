@@ -217,7 +217,6 @@ static void test_options_unknown(void) {
   for (int i = 0; i < i2v_options_count(); i++)
     EXPECT(strstr(err, i2v_options_name(i)), "message '%s' does not list %s",
            err, i2v_options_name(i));
-  if (!set_bad(&o, "Window=5", "unknown option 'Window'", NULL)) return;
   if (!set_bad(&o, "=5", "unknown option ''", NULL)) return;
   if (!set_bad(&o, "window", "not of the form 'name=value'", NULL)) return;
   if (!set_bad(&o, NULL, "got NULL", NULL)) return;
@@ -225,6 +224,51 @@ static void test_options_unknown(void) {
   if (!set_bad(&o, "order_by=  ", "'order_by' needs a non-empty value", NULL))
     return;
   EXPECT(o.given == 0 && o.window == 5, "a rejected option changed the options");
+}
+
+/* Names in any case; quoted values; hints for near misses, gensim 3 names
+** and hs; a second option inside a value. */
+static void test_options_forgiving(void) {
+  counting cnt;
+  i2v_alloc a = counting_alloc(&cnt);
+  i2v_options o;
+  i2v_options_init(&o, 1, 0);
+  if (!set_ok(&o, &a, "Window=7") || !set_ok(&o, &a, "VECTOR_SIZE=8") ||
+      !set_ok(&o, &a, "model=\"x\"") || !set_ok(&o, &a, "order_by='ts'") ||
+      !set_ok(&o, &a, "epochs=\"3\""))
+    return;
+  EXPECT(o.window == 7 && o.vector_size == 8 && o.epochs == 3, "window %d vector_size %d epochs %d",
+         o.window, o.vector_size, o.epochs);
+  EXPECT(strcmp(o.model, "x") == 0 && strcmp(o.order_by, "ts") == 0, "model '%s' order_by '%s'",
+         o.model, o.order_by);
+  EXPECT(i2v_options_find("Sample", 6) == index_of_option("sample") &&
+             i2v_options_find("samples", 7) == -1,
+         "find");
+  i2v_options_free(&o, &a);
+  EXPECT(cnt.live == 0, "%ld blocks leaked", cnt.live);
+  i2v_options_init(&o, 1, 0);
+  if (!set_bad(&o, "windw=5", "unknown option 'windw'; did you mean 'window'? valid options",
+               NULL) ||
+      !set_bad(&o, "vectorsize=5", "did you mean 'vector_size'?", NULL) ||
+      !set_bad(&o, "Negatives=5", "did you mean 'negative'?", NULL) ||
+      !set_bad(&o, "size=64", "gensim 3", "'vector_size'") ||
+      !set_bad(&o, "ITER=5", "gensim 3", "'epochs'") ||
+      !set_bad(&o, "hs=1", "hierarchical softmax", "negative sampling") ||
+      !set_bad(&o, "epochs=1, window=3", "one option per argument",
+               "as in 'epochs=1', 'window=3'") ||
+      !set_bad(&o, "model=m; window=3", "one option per argument", NULL))
+    return;
+  /* A lone quote is a value like any other: accepted as it is. */
+  if (!set_ok(&o, &i2v_libc_alloc, "model=\"")) return;
+  EXPECT(strcmp(o.model, "\"") == 0, "model '%s'", o.model);
+  char err[1024];
+  i2v_options_set(&o, "zz=1", FN, &i2v_libc_alloc, err, sizeof(err));
+  EXPECT(!strstr(err, "did you mean"), "a far name got a suggestion: %s", err);
+  char hint[128];
+  static const char *const extra[] = {"holdout", NULL};
+  i2v_options_hint("holdot", 6, extra, hint, sizeof(hint));
+  EXPECT(strcmp(hint, "did you mean 'holdout'? ") == 0, "extra names: '%s'", hint);
+  i2v_options_free(&o, &i2v_libc_alloc);
 }
 
 static void test_options_range(void) {
@@ -247,7 +291,9 @@ static void test_options_range(void) {
       !set_bad(&o, "max_final_vocab=4294967296", "'max_final_vocab'", NULL) ||
       !set_bad(&o, "sample=1.5", "'sample' must be a number from 0 to 1", NULL) ||
       !set_bad(&o, "sample=-0.1", "'sample'", NULL) ||
-      !set_bad(&o, "alpha=0", "'alpha' must be a number from 1e-09 to 10", NULL) ||
+      !set_bad(&o, "alpha=0", "'alpha' must be a number from 1e-09 to 1", NULL) ||
+      !set_bad(&o, "alpha=1.5", "'alpha' must be a number from 1e-09 to 1,", NULL) ||
+      !set_bad(&o, "min_alpha=2", "'min_alpha' must be a number from 0 to 1,", NULL) ||
       !set_bad(&o, "ns_exponent=11", "'ns_exponent'", "from -10 to 10"))
     return;
   EXPECT(o.given == 0, "a rejected option changed the options");
@@ -295,6 +341,23 @@ static void test_options_min_alpha(void) {
   if (!set_ok(&o, &i2v_libc_alloc, "min_alpha=0.01")) return;
   EXPECT(i2v_options_check(&o, FN, err, sizeof(err)) == I2V_OK,
          "min_alpha == alpha rejected");
+}
+
+/* JSON the extension writes never holds Inf or NaN: null instead. */
+static void test_json_numbers(void) {
+  char buf[40];
+  EXPECT(strcmp(i2v_json_number(buf, sizeof(buf), "%.6g", 0.25), "0.25") == 0, "'%s'", buf);
+  EXPECT(strcmp(i2v_json_number(buf, sizeof(buf), "%.6g", INFINITY), "null") == 0, "inf: '%s'",
+         buf);
+  EXPECT(strcmp(i2v_json_number(buf, sizeof(buf), "%.3f", -INFINITY), "null") == 0, "-inf: '%s'",
+         buf);
+  EXPECT(strcmp(i2v_json_number(buf, sizeof(buf), "%.6g", NAN), "null") == 0, "nan: '%s'", buf);
+  i2v_options o;
+  i2v_options_init(&o, 1, 0);
+  o.alpha = NAN; /* past the parser, which refuses it */
+  EXPECT(strcmp(i2v_options_value_json(&o, index_of_option("alpha"), buf, sizeof(buf)), "null") ==
+             0,
+         "alpha NaN as JSON: '%s'", buf);
 }
 
 /* Text options under an allocator that fails: NOMEM, nothing leaked, the
@@ -554,6 +617,114 @@ static void test_vocab_nomem(void) {
   }
 }
 
+/* The integer hash item2vec used before it was keyed (MurmurHash3's
+** finaliser), and its inverse: ids whose old hashes all end in 20 zero bits
+** went to one slot, so each insert probed past all the others. */
+static uint64_t old_hash(uint64_t x) {
+  x ^= x >> 33;
+  x *= 0xff51afd7ed558ccdULL;
+  x ^= x >> 33;
+  x *= 0xc4ceb9fe1a85ec53ULL;
+  x ^= x >> 33;
+  return x;
+}
+static uint64_t mul_inverse(uint64_t c) {
+  uint64_t inv = c; /* Newton's iteration doubles the correct bits */
+  for (int i = 0; i < 6; i++) inv *= 2 - c * inv;
+  return inv;
+}
+static uint64_t old_hash_inverse(uint64_t x) {
+  x ^= x >> 33;
+  x *= mul_inverse(0xc4ceb9fe1a85ec53ULL);
+  x ^= x >> 33;
+  x *= mul_inverse(0xff51afd7ed558ccdULL);
+  x ^= x >> 33;
+  return x;
+}
+
+/* Ids chosen to collide under the old hash spread under the keyed one:
+** the longest run of occupied slots (what a lookup may probe) stays short,
+** whether the ids come one at a time or in bulk. */
+static void test_vocab_adversarial_ids(void) {
+  const size_t N = 100000;
+  i2v_vocab one, bulk;
+  i2v_vocab_init(&one, &i2v_libc_alloc);
+  i2v_vocab_init(&bulk, &i2v_libc_alloc);
+  size_t same_slot = 0;
+  for (size_t i = 1; i <= N; i++) {
+    uint64_t id = old_hash_inverse((uint64_t)i << 20);
+    if ((old_hash(id) & 0xfffff) == 0) same_slot++;
+    i2v_value x = v_int((int64_t)id);
+    int added;
+    EXPECT(i2v_vocab_add(&one, &x, &added) == (int64_t)(i - 1) && added, "add %zu", i);
+    EXPECT(i2v_vocab_append(&bulk, &x) == (int64_t)(i - 1), "append %zu", i);
+  }
+  EXPECT(i2v_vocab_index(&bulk, NULL) == I2V_OK && bulk.n == N, "index: %zu entries", bulk.n);
+  size_t run_one = i2v_vocab_longest_run(&one), run_bulk = i2v_vocab_longest_run(&bulk);
+  int found = 1;
+  for (size_t i = 1; i <= N && found; i += 997) {
+    i2v_value x = v_int((int64_t)old_hash_inverse((uint64_t)i << 20));
+    found = i2v_vocab_find(&one, &x) == (int64_t)(i - 1) && i2v_vocab_find(&bulk, &x) == (int64_t)(i - 1);
+  }
+  i2v_vocab_free(&one);
+  i2v_vocab_free(&bulk);
+  EXPECT(same_slot == N, "only %zu of %zu ids collide under the old hash", same_slot, N);
+  EXPECT(found, "lookups fail");
+  /* Random keys at a load of at most 1/2 give runs of a few dozen. */
+  EXPECT(run_one < 400 && run_bulk < 400,
+         "longest runs of occupied slots: %zu (add), %zu (bulk) of %zu entries", run_one,
+         run_bulk, N);
+}
+
+/* The hooks of i2v_vocab_index: a duplicate reported with the entry it
+** repeats, and stopping on it; cancelling. */
+typedef struct hook_log {
+  size_t dup_r, dup_first, dups, cancels;
+  int stop_on_dup, cancel_at;
+} hook_log;
+static int log_dup(void *ctx, size_t r, size_t first) {
+  hook_log *l = ctx;
+  if (l->dups++ == 0) l->dup_r = r, l->dup_first = first;
+  return l->stop_on_dup;
+}
+static int log_cancel(void *ctx) {
+  hook_log *l = ctx;
+  return ++l->cancels >= (size_t)l->cancel_at;
+}
+static void test_vocab_index_hooks(void) {
+  counting cnt;
+  i2v_alloc a = counting_alloc(&cnt);
+  i2v_vocab v;
+  hook_log log;
+  i2v_vocab_init(&v, &a);
+  for (int i = 0; i < 200000; i++) {
+    i2v_value x = i == 150000 ? v_text("7") : v_int(i);
+    EXPECT(i2v_vocab_append(&v, &x) == i, "append %d", i);
+  }
+  memset(&log, 0, sizeof(log));
+  log.stop_on_dup = 1;
+  i2v_vocab_hooks hk = {&log, NULL, log_dup, NULL};
+  int rc = i2v_vocab_index(&v, &hk);
+  EXPECT(rc == I2V_ERROR && log.dups == 1 && log.dup_r == 150000 && log.dup_first == 7,
+         "duplicate: rc %d, %zu reported, r %zu first %zu", rc, log.dups, log.dup_r,
+         log.dup_first);
+  EXPECT(v.n == 150000 && v.nindexed == v.n, "after a stop: %zu entries", v.n);
+  i2v_vocab_free(&v);
+  i2v_vocab_init(&v, &a);
+  for (int i = 0; i < 200000; i++) {
+    i2v_value x = v_int(i);
+    i2v_vocab_append(&v, &x);
+  }
+  memset(&log, 0, sizeof(log));
+  log.cancel_at = 2;
+  hk = (i2v_vocab_hooks){&log, NULL, log_dup, log_cancel};
+  rc = i2v_vocab_index(&v, &hk);
+  EXPECT(rc == I2V_CANCELLED && log.cancels == 2 && v.n < 200000,
+         "cancel: rc %d after %zu polls, %zu entries", rc, log.cancels, v.n);
+  i2v_vocab_free(&v);
+  EXPECT(cnt.live == 0, "%ld blocks leaked", cnt.live);
+}
+
 /* Bulk loading (i2v_vocab_append, then i2v_vocab_index) ends where one
 ** i2v_vocab_add per value ends: same entries in the same order, the first
 ** of two equal keys kept, and what the caller keeps per entry (here its
@@ -611,16 +782,10 @@ static void test_vocab_bulk(void) {
     int64_t b = i2v_vocab_append(&v, &x);
     EXPECT(b >= 0 && (size_t)b == v.n - 1, "append %d gave %lld", i, (long long)b);
     mv.payload[b] = (uint32_t)i;
-    if (i == 500 || i == 501) { /* taken back: as if never appended */
-      i2v_value junk = i == 500 ? v_text("junk") : v_int(-7);
-      EXPECT(i2v_vocab_append(&v, &junk) == b + 1, "append junk");
-      i2v_vocab_unappend(&v);
-      EXPECT(v.n == (size_t)b + 1, "unappend left %zu entries", v.n);
-    }
-    /* Index now and then, as the loader does before reporting a bad row. */
+    /* Index now and then: later appends go on from there. */
     if (i == 999 || i == 30001) {
       size_t calls = mv.calls;
-      EXPECT(i2v_vocab_index(&v, record_move, &mv) == I2V_OK, "index at %d", i);
+      EXPECT(i2v_vocab_index(&v, &(i2v_vocab_hooks){&mv, record_move, NULL, NULL}) == I2V_OK, "index at %d", i);
       EXPECT(v.n == ref.n && v.nindexed == v.n, "at %d: %zu entries, %zu expected", i, v.n,
              ref.n);
       EXPECT(mv.calls > calls, "nothing moved by %d", i);
@@ -628,11 +793,11 @@ static void test_vocab_bulk(void) {
       mv.calls = 0;
     }
   }
-  EXPECT(i2v_vocab_index(&v, record_move, &mv) == I2V_OK, "index failed");
+  EXPECT(i2v_vocab_index(&v, &(i2v_vocab_hooks){&mv, record_move, NULL, NULL}) == I2V_OK, "index failed");
   EXPECT(!mv.out_of_order, "moves not downwards and in order");
   EXPECT(v.n == ref.n && v.n < (size_t)N, "%zu entries, %zu expected", v.n, ref.n);
   EXPECT(v.nslots >= 2 * v.n, "load factor above 1/2: %zu slots", v.nslots);
-  EXPECT(i2v_vocab_index(&v, record_move, &mv) == I2V_OK && v.n == ref.n,
+  EXPECT(i2v_vocab_index(&v, &(i2v_vocab_hooks){&mv, record_move, NULL, NULL}) == I2V_OK && v.n == ref.n,
          "indexing again changed something");
   for (size_t k = 0; k < v.n; k++) {
     const i2v_vocab_entry *e = &v.entries[k], *r = &ref.entries[k];
@@ -678,7 +843,7 @@ static void test_vocab_bulk_nomem(void) {
     }
     if (!failed) {
       size_t n = v.n;
-      if (i2v_vocab_index(&v, NULL, NULL) != I2V_OK) {
+      if (i2v_vocab_index(&v, NULL) != I2V_OK) {
         EXPECT(v.n == n && v.nindexed == 0, "a failed index changed the entries");
         failed = 1;
       }
@@ -1801,6 +1966,36 @@ static void test_train_errors(void) {
   EXPECT(f > 5 && cnt.live == 0, "f %ld live %ld", f, cnt.live);
 }
 
+/* A learning rate far too large: an error that says so, nothing returned,
+** nothing leaked; the same data trains at the default rate. */
+static void test_train_diverges(void) {
+  tiny_corpus tc;
+  i2v_options o;
+  i2v_trained tr;
+  char err[256] = "";
+  counting cnt;
+  i2v_alloc a = counting_alloc(&cnt);
+  tiny_make(&tc, 4, 10, 400, 12, 7);
+  for (int sg = 0; sg <= 1; sg++) {
+    train_options(&o, sg, 1 + sg);
+    o.alpha = 10; /* beyond what the parser accepts */
+    o.min_alpha = 10;
+    int rc = i2v_train(&o, &a, tc.counts, tc.nvocab, &tc.c, NULL, NULL, NULL, &tr, err,
+                       sizeof(err));
+    if (rc != I2V_ERROR) tiny_free(&tc);
+    EXPECT(rc == I2V_ERROR, "sg=%d alpha=10: rc %d", sg, rc);
+    EXPECT(strstr(err, "training diverged in epoch") && strstr(err, "lower alpha (it is 10;"),
+           "sg=%d: message '%s'", sg, err);
+    EXPECT(tr.input == NULL && tr.epoch_loss == NULL && cnt.live == 0,
+           "sg=%d: results or %ld blocks left", sg, cnt.live);
+  }
+  train_options(&o, 1, 1);
+  int rc = i2v_train(&o, &a, tc.counts, tc.nvocab, &tc.c, NULL, NULL, NULL, &tr, err, sizeof(err));
+  tiny_free(&tc);
+  EXPECT(rc == I2V_OK, "default alpha: %s", err);
+  i2v_trained_free(&tr, &a);
+}
+
 /* With a starting point and a learning rate of ~0, vectors stay put. */
 static void test_train_start(void) {
   tiny_corpus tc;
@@ -1840,7 +2035,9 @@ int main(void) {
   run("options: out of range", test_options_range);
   run("options: not numbers, trailing junk", test_options_not_numbers);
   run("options: min_alpha > alpha", test_options_min_alpha);
+  run("options: any case, quoted values, hints, one option per argument", test_options_forgiving);
   run("options: out of memory", test_options_nomem);
+  run("json: numbers are null when not finite", test_json_numbers);
   run("vocab: '1', 1 and 1.0 one key; '01', '1.5' distinct", test_vocab_keys);
   run("vocab: text and blob keys", test_vocab_text_blob);
   run("vocab: growth to 200k entries", test_vocab_growth);
@@ -1854,6 +2051,8 @@ int main(void) {
   run("corpus: grouping in scan order and by key, ties stable", test_corpus_group_example);
   run("corpus: renumbering in place", test_corpus_renumber);
   run("corpus: every allocation failure", test_corpus_nomem);
+  run("vocab: ids colliding under the old hash spread out", test_vocab_adversarial_ids);
+  run("vocab: index hooks report duplicates and cancel", test_vocab_index_hooks);
   run("alias: unigram^0.75 draw frequencies", test_alias_unigram);
   run("alias: ns_exponent 0, 1, negative; one item", test_alias_exponents);
   run("alias: every allocation failure", test_alias_nomem);
@@ -1876,5 +2075,6 @@ int main(void) {
   run("train: poll callback cancels", test_train_cancel);
   run("train: errors and every allocation failure", test_train_errors);
   run("train: starting vectors", test_train_start);
+  run("train: divergence is an error naming alpha", test_train_diverges);
   return failed_tests ? 1 : 0;
 }
