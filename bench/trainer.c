@@ -51,7 +51,7 @@ int main(int argc, char **argv) {
       fprintf(stderr, "%s\n", err);
       return 2;
     }
-  i2v_corpus c = {tokens, starts, hdr[1]};
+  i2v_corpus c = {.tokens = tokens, .starts = starts, .nseq = hdr[1], .ntokens = hdr[2]};
   int reps = atoi(argv[2]);
   double best = 1e30, best_cpu = 1e30;
   for (int r = 0; r < reps; r++) {

@@ -164,21 +164,9 @@ void i2v_eval_split_free(i2v_eval_split *sp, const i2v_alloc *a) {
   i2v_free(a, sp->item_of);
   i2v_free(a, sp->train_of);
   i2v_free(a, sp->counts);
-  i2v_free(a, sp->tokens);
-  i2v_free(a, sp->starts);
+  i2v_corpus_free(&sp->train, a);
   i2v_free(a, sp->test_seq);
   memset(sp, 0, sizeof(*sp));
-}
-
-typedef struct by_count {
-  uint64_t count;
-  uint32_t index;
-} by_count;
-
-static int by_count_desc(const void *x, const void *y) {
-  const by_count *a = x, *b = y;
-  if (a->count != b->count) return a->count > b->count ? -1 : 1;
-  return a->index < b->index ? -1 : (a->index > b->index);
 }
 
 static uint64_t train_len(const i2v_corpus *c, uint64_t s, int holdout) {
@@ -190,10 +178,11 @@ int i2v_eval_split_build(const i2v_corpus *all, uint32_t nitems, int holdout, in
                          int64_t max_final_vocab, const i2v_alloc *a, i2v_eval_split *sp,
                          const char *fname, char *err, size_t errlen) {
   uint64_t *full_counts = NULL;
-  by_count *order = NULL;
+  i2v_corpus_cut cut;
   int rc = I2V_NOMEM, ovf = 0;
 
   memset(sp, 0, sizeof(*sp));
+  memset(&cut, 0, sizeof(cut));
   sp->all = all;
   sp->nitems = nitems;
   sp->holdout = holdout;
@@ -213,18 +202,18 @@ int i2v_eval_split_build(const i2v_corpus *all, uint32_t nitems, int holdout, in
   }
 
   full_counts = i2v_malloc(a, i2v_mul_size(nitems, sizeof(uint64_t), &ovf));
-  order = i2v_malloc(a, i2v_mul_size(nitems, sizeof(by_count), &ovf));
-  sp->train_of = i2v_malloc(a, i2v_mul_size(nitems, sizeof(uint32_t), &ovf));
   sp->test_seq = i2v_malloc(a, i2v_mul_size(sp->nusers, sizeof(uint64_t), &ovf));
-  if (ovf || !full_counts || !order || !sp->train_of || !sp->test_seq) goto fail;
+  if (ovf || !full_counts || !sp->test_seq) goto fail;
   memset(full_counts, 0, (size_t)nitems * sizeof(uint64_t));
 
-  uint64_t u = 0;
+  /* Training prefixes and test users; the prefixes' total length. */
+  uint64_t u = 0, prefix_tokens = 0;
   for (uint64_t s = 0; s < all->nseq; s++) {
     const uint32_t *seq = all->tokens + all->starts[s];
     uint64_t len = all->starts[s + 1] - all->starts[s];
-    uint64_t cut = train_len(all, s, holdout);
-    for (uint64_t i = 0; i < cut; i++) full_counts[seq[i]]++;
+    uint64_t cut_at = train_len(all, s, holdout);
+    for (uint64_t i = 0; i < cut_at; i++) full_counts[seq[i]]++;
+    prefix_tokens += cut_at;
     if (len > (uint64_t)holdout) {
       sp->test_seq[u++] = s;
       sp->ncases += (uint64_t)holdout;
@@ -232,48 +221,42 @@ int i2v_eval_split_build(const i2v_corpus *all, uint32_t nitems, int holdout, in
   }
 
   /* The training vocabulary: by training count, then by full index. */
-  uint32_t n = 0;
-  for (uint32_t i = 0; i < nitems; i++) {
-    sp->train_of[i] = I2V_EVAL_NONE;
-    if (full_counts[i] > 0) {
-      order[n].count = full_counts[i];
-      order[n].index = i;
-      n++;
-    }
-  }
-  qsort(order, n, sizeof(by_count), by_count_desc);
-  uint64_t floor_count = min_count > 1 ? (uint64_t)min_count : 1;
-  if (max_final_vocab > 0 && (uint64_t)n > (uint64_t)max_final_vocab) {
-    uint64_t cut = order[max_final_vocab].count + 1;
-    if (cut > floor_count) floor_count = cut;
-  }
-  uint32_t kept = 0;
-  while (kept < n && order[kept].count >= floor_count) kept++;
-  sp->nvocab = kept;
-  sp->item_of = i2v_malloc(a, (size_t)(kept ? kept : 1) * sizeof(uint32_t));
-  sp->counts = i2v_malloc(a, (size_t)(kept ? kept : 1) * sizeof(uint64_t));
-  if (!sp->item_of || !sp->counts) goto fail;
-  for (uint32_t t = 0; t < kept; t++) {
-    sp->item_of[t] = order[t].index;
-    sp->counts[t] = order[t].count;
-    sp->train_of[order[t].index] = t;
-  }
-
-  /* Training sequences of at least two known items. */
-  uint64_t nseq = 0, ntok = 0;
+  if (i2v_corpus_cut_build(&cut, full_counts, nitems, min_count, max_final_vocab, a) != I2V_OK)
+    goto fail;
+  sp->nvocab = cut.kept;
+  sp->item_of = cut.order;
+  sp->train_of = cut.remap;
+  cut.order = cut.remap = NULL;
+  sp->counts = i2v_malloc(a, (size_t)(sp->nvocab ? sp->nvocab : 1) * sizeof(uint64_t));
+  if (!sp->counts) goto fail;
+  for (uint32_t t = 0; t < sp->nvocab; t++) sp->counts[t] = full_counts[sp->item_of[t]];
   for (uint64_t s = 0; s < all->nseq; s++) {
     const uint32_t *seq = all->tokens + all->starts[s];
-    uint64_t cut = train_len(all, s, holdout), known = 0;
-    for (uint64_t i = 0; i < cut; i++) known += sp->train_of[seq[i]] != I2V_EVAL_NONE;
-    if (known >= 2) {
-      nseq++;
-      ntok += known;
-    }
-    if (all->starts[s + 1] - all->starts[s] > (uint64_t)holdout)
-      for (uint64_t i = cut; i < all->starts[s + 1] - all->starts[s]; i++)
+    uint64_t len = all->starts[s + 1] - all->starts[s];
+    if (len > (uint64_t)holdout)
+      for (uint64_t i = train_len(all, s, holdout); i < len; i++)
         sp->unknown_targets += sp->train_of[seq[i]] == I2V_EVAL_NONE;
   }
-  if (nseq == 0) {
+
+  /* Training sequences: the prefixes over the training vocabulary, those
+  ** of at least two known items. */
+  i2v_corpus *tc = &sp->train;
+  tc->tokens = i2v_malloc(a, i2v_mul_size(prefix_tokens, sizeof(uint32_t), &ovf));
+  tc->starts = i2v_malloc(a, i2v_mul_size(all->nseq + 1, sizeof(uint64_t), &ovf));
+  if (ovf || !tc->tokens || !tc->starts) goto fail;
+  uint64_t pos = 0;
+  for (uint64_t s = 0; s < all->nseq; s++) {
+    uint64_t cut_at = train_len(all, s, holdout);
+    tc->starts[s] = pos;
+    memcpy(tc->tokens + pos, all->tokens + all->starts[s], cut_at * sizeof(uint32_t));
+    pos += cut_at;
+  }
+  tc->starts[all->nseq] = pos;
+  tc->nseq = all->nseq;
+  tc->ntokens = pos;
+  uint64_t dropped;
+  i2v_corpus_renumber(tc, sp->train_of, &dropped);
+  if (tc->nseq == 0) {
     set_err(err, errlen,
             "%s: after holding out the last %d item%s of each user, no user has "
             "two or more items left to train on; lower holdout",
@@ -281,24 +264,6 @@ int i2v_eval_split_build(const i2v_corpus *all, uint32_t nitems, int holdout, in
     rc = I2V_ERROR;
     goto fail;
   }
-  sp->tokens = i2v_malloc(a, i2v_mul_size(ntok, sizeof(uint32_t), &ovf));
-  sp->starts = i2v_malloc(a, i2v_mul_size(nseq + 1, sizeof(uint64_t), &ovf));
-  if (ovf || !sp->tokens || !sp->starts) goto fail;
-  uint64_t pos = 0, q = 0;
-  for (uint64_t s = 0; s < all->nseq; s++) {
-    const uint32_t *seq = all->tokens + all->starts[s];
-    uint64_t cut = train_len(all, s, holdout), known = 0;
-    for (uint64_t i = 0; i < cut; i++) known += sp->train_of[seq[i]] != I2V_EVAL_NONE;
-    if (known < 2) continue;
-    sp->starts[q++] = pos;
-    for (uint64_t i = 0; i < cut; i++) {
-      uint32_t t = sp->train_of[seq[i]];
-      if (t != I2V_EVAL_NONE) sp->tokens[pos++] = t;
-    }
-  }
-  sp->starts[q] = pos;
-  sp->nseq = nseq;
-  sp->ntokens = ntok;
   rc = I2V_OK;
   goto done;
 
@@ -306,8 +271,8 @@ fail:
   if (rc == I2V_NOMEM) set_err(err, errlen, "%s: out of memory", fname);
   i2v_eval_split_free(sp, a);
 done:
+  i2v_corpus_cut_free(&cut, a);
   i2v_free(a, full_counts);
-  i2v_free(a, order);
   return rc;
 }
 
@@ -337,20 +302,20 @@ int i2v_eval_cooc_init(i2v_eval_cooc *c, const i2v_eval_split *sp, int window, c
   c->window = window < 1 ? 1 : window;
   c->alloc = a;
   c->where_start = i2v_malloc(a, i2v_mul_size((size_t)sp->nvocab + 1, sizeof(uint64_t), &ovf));
-  c->where = i2v_malloc(a, i2v_mul_size(sp->ntokens, sizeof(uint64_t), &ovf));
-  c->seq_of = i2v_malloc(a, i2v_mul_size(sp->ntokens, sizeof(uint64_t), &ovf));
+  c->where = i2v_malloc(a, i2v_mul_size(sp->train.ntokens, sizeof(uint64_t), &ovf));
+  c->seq_of = i2v_malloc(a, i2v_mul_size(sp->train.ntokens, sizeof(uint64_t), &ovf));
   if (ovf || !c->where_start || !c->where || !c->seq_of) {
     i2v_eval_cooc_free(c);
     return I2V_NOMEM;
   }
   /* Counting sort of token positions by item. */
   memset(c->where_start, 0, ((size_t)sp->nvocab + 1) * sizeof(uint64_t));
-  for (uint64_t p = 0; p < sp->ntokens; p++) c->where_start[sp->tokens[p] + 1]++;
+  for (uint64_t p = 0; p < sp->train.ntokens; p++) c->where_start[sp->train.tokens[p] + 1]++;
   for (uint32_t i = 0; i < sp->nvocab; i++) c->where_start[i + 1] += c->where_start[i];
-  for (uint64_t s = 0; s < sp->nseq; s++) {
-    for (uint64_t p = sp->starts[s]; p < sp->starts[s + 1]; p++) {
+  for (uint64_t s = 0; s < sp->train.nseq; s++) {
+    for (uint64_t p = sp->train.starts[s]; p < sp->train.starts[s + 1]; p++) {
       c->seq_of[p] = s;
-      c->where[c->where_start[sp->tokens[p]]++] = p;
+      c->where[c->where_start[sp->train.tokens[p]]++] = p;
     }
   }
   /* where_start[i] now holds the end of item i's run: shift back. */
@@ -368,10 +333,10 @@ int i2v_eval_score_cooc(void *ctx, const uint32_t *query, size_t nq, float *scor
     uint32_t item = query[qi];
     for (uint64_t e = c->where_start[item]; e < c->where_start[item + 1]; e++) {
       uint64_t p = c->where[e], s = c->seq_of[p];
-      uint64_t lo = p - sp->starts[s] > w ? p - w : sp->starts[s];
-      uint64_t hi = sp->starts[s + 1] - p > w + 1 ? p + w + 1 : sp->starts[s + 1];
+      uint64_t lo = p - sp->train.starts[s] > w ? p - w : sp->train.starts[s];
+      uint64_t hi = sp->train.starts[s + 1] - p > w + 1 ? p + w + 1 : sp->train.starts[s + 1];
       for (uint64_t j = lo; j < hi; j++)
-        if (j != p) scores[sp->tokens[j]] += 1.0f;
+        if (j != p) scores[sp->train.tokens[j]] += 1.0f;
     }
   }
   return I2V_OK;
@@ -451,12 +416,11 @@ int i2v_eval_hybrid_init(i2v_eval_hybrid *h, const i2v_eval_split *sp, const flo
   int ovf = 0;
   memset(h, 0, sizeof(*h));
   h->alloc = a;
-  i2v_corpus train = {sp->tokens, sp->starts, sp->nseq};
   h->log_count = i2v_malloc(a, i2v_mul_size(sp->nvocab, sizeof(float), &ovf));
   size_t bytes = i2v_mul_size(i2v_mul_size(sp->nvocab, stride, &ovf), sizeof(float), &ovf);
   if (!ovf && bytes <= SIZE_MAX - 64) h->unit_raw = i2v_malloc(a, bytes + 64);
   if (ovf || !h->log_count || !h->unit_raw ||
-      i2v_pairs_build(&train, sp->nvocab, window, I2V_RANK_BACKWARD, I2V_RANK_PAIRS_CAP, a,
+      i2v_pairs_build(&sp->train, sp->nvocab, window, I2V_RANK_BACKWARD, I2V_RANK_PAIRS_CAP, a,
                       &h->pairs) != I2V_OK ||
       i2v_ranker_init(&h->ranker, NULL, output, h->log_count, stride, dim, sp->nvocab, a) !=
           I2V_OK) {

@@ -17,10 +17,11 @@
 #define I2V_EVAL_H
 
 #include "core/common.h"
+#include "core/corpus.h"
 #include "core/rank.h"
 #include "core/train.h"
 
-#define I2V_EVAL_NONE UINT32_MAX
+#define I2V_EVAL_NONE I2V_CORPUS_NONE
 
 /* cosine: input x input; context: input x output (word2vec's
 ** predict_output_word); context_prior: context + ns_exponent x log(count),
@@ -68,9 +69,7 @@ typedef struct i2v_eval_split {
   uint32_t *item_of;  /* training index -> index in the full vocabulary */
   uint32_t *train_of; /* full index -> training index or I2V_EVAL_NONE */
   uint64_t *counts;   /* training occurrences per training index */
-  uint32_t *tokens;   /* training sequences, training indices */
-  uint64_t *starts;   /* nseq + 1 */
-  uint64_t nseq, ntokens;
+  i2v_corpus train;   /* training sequences, training indices */
   /* Test side: users with more than `holdout` items. */
   uint64_t *test_seq; /* index of each test user's sequence in the input */
   uint64_t nusers, ncases;

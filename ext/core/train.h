@@ -9,14 +9,8 @@
 #define I2V_TRAIN_H
 
 #include "core/common.h"
+#include "core/corpus.h"
 #include "core/options.h"
-
-/* Sequences back to back: sequence s is tokens[starts[s] .. starts[s+1]). */
-typedef struct i2v_corpus {
-  const uint32_t *tokens;
-  const uint64_t *starts; /* nseq + 1 entries */
-  uint64_t nseq;
-} i2v_corpus;
 
 typedef struct i2v_progress {
   int epoch; /* 0-based, the epoch running */

@@ -227,9 +227,8 @@ void i2v_evaluate_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   read_opts.max_final_vocab = 0;
   rc = i2v_source_read(db, fname, names[0], names[1], names[2], &read_opts, &ds, &zErr);
   if (rc != SQLITE_OK) goto done;
-  i2v_corpus all = {ds.tokens, ds.starts, ds.nseq};
-  erc = i2v_eval_split_build(&all, (uint32_t)ds.items.n, e.holdout, o.min_count, o.max_final_vocab,
-                             &i2v_sqlite_alloc, &sp, fname, err, sizeof(err));
+  erc = i2v_eval_split_build(&ds.corpus, (uint32_t)ds.items.n, e.holdout, o.min_count,
+                             o.max_final_vocab, &i2v_sqlite_alloc, &sp, fname, err, sizeof(err));
   if (erc != I2V_OK) {
     rc = erc == I2V_NOMEM ? SQLITE_NOMEM : SQLITE_ERROR;
     zErr = sqlite3_mprintf("%s", err);
@@ -261,13 +260,10 @@ void i2v_evaluate_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
     fprintf(stderr,
             "%s: %llu users (%llu evaluated, %llu cases), %u training items, %llu "
             "training tokens\n",
-            fname, (unsigned long long)ds.nseq, (unsigned long long)sp.nusers,
-            (unsigned long long)sp.ncases, sp.nvocab, (unsigned long long)sp.ntokens);
-  {
-    i2v_corpus train = {sp.tokens, sp.starts, sp.nseq};
-    erc = i2v_train(&o, &i2v_sqlite_alloc, sp.counts, sp.nvocab, &train, NULL, eval_train_poll, &ps,
-                    &tr, err, sizeof(err));
-  }
+            fname, (unsigned long long)ds.corpus.nseq, (unsigned long long)sp.nusers,
+            (unsigned long long)sp.ncases, sp.nvocab, (unsigned long long)sp.train.ntokens);
+  erc = i2v_train(&o, &i2v_sqlite_alloc, sp.counts, sp.nvocab, &sp.train, NULL, eval_train_poll,
+                  &ps, &tr, err, sizeof(err));
   if (erc != I2V_OK) {
     if (erc == I2V_CANCELLED) {
       rc = SQLITE_INTERRUPT;
@@ -347,9 +343,9 @@ void i2v_evaluate_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
                         "\"train_sequences\":%llu,\"train_tokens\":%llu,\"epochs\":%d,"
                         "\"vector_size\":%d,\"window\":%d,\"sg\":%d,\"workers\":%d,\"loss\":[",
                         sp.nvocab, (unsigned long long)ds.items.n,
-                        (unsigned long long)sp.unknown_targets, (unsigned long long)sp.nseq,
-                        (unsigned long long)sp.ntokens, o.epochs, o.vector_size, o.window, o.sg,
-                        o.workers);
+                        (unsigned long long)sp.unknown_targets, (unsigned long long)sp.train.nseq,
+                        (unsigned long long)sp.train.ntokens, o.epochs, o.vector_size, o.window,
+                        o.sg, o.workers);
     for (int ep = 0; ep < o.epochs; ep++) {
       char b[40];
       sqlite3_str_appendf(s, "%s%s", ep ? "," : "",

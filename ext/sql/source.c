@@ -10,11 +10,14 @@
 ** exist.  One scan, SELECT "user", "item" FROM "source" ORDER BY ["order_by",]
 ** rowid (rowid only when the source has one),
 ** with every identifier quoted, numbers each distinct user and item as they
-** come (NULL users or items are skipped and counted).  Items under min_count
-** (or past max_final_vocab) are dropped, the rest renumbered most frequent
-** first, and a stable counting sort by user turns the rows into one sequence
-** per user, in scan order, which is the order_by order or the source's rowid
-** order.  Sequences are never truncated.
+** come (NULL users or items are skipped and counted).  The rest is pure and
+** lives in core/corpus.c: items under min_count (or past max_final_vocab) are
+** dropped, the rest renumbered most frequent first, and a stable counting
+** sort by user turns the rows into one sequence per user, in scan order,
+** which is the order_by order or the source's rowid order.  With order_by
+** the scan carries each row's key and the histories are sorted once grouped;
+** a key that cannot be ordered here sends a second scan to SQLite's ORDER BY.
+** Sequences are never truncated.
 */
 #include <stdio.h>
 #include <stdlib.h>
@@ -107,18 +110,6 @@ static int sort_key(sqlite3_stmt *st, int col, row_buffer *b, uint64_t *out) {
   }
 }
 
-/* One row of a user's history while it is sorted: key, then scan order. */
-typedef struct keyed_token {
-  uint64_t key;
-  uint32_t pos, token;
-} keyed_token;
-
-static int by_key_then_pos(const void *a, const void *b) {
-  const keyed_token *x = a, *y = b;
-  if (x->key != y->key) return x->key < y->key ? -1 : 1;
-  return x->pos < y->pos ? -1 : (x->pos > y->pos);
-}
-
 /* Integer ids are usually small and dense (1..N): for those an array from
 ** id to index skips the hash table, the cost of most of a large scan.  It
 ** grows by doubling, up to 2^24 ids and while the ids stay within 8 times
@@ -154,10 +145,9 @@ static int64_t add_id(i2v_vocab *v, dense_ids *d, const i2v_value *val, int *add
 }
 
 void i2v_dataset_free(i2v_dataset *ds) {
+  i2v_corpus_free(&ds->corpus, &i2v_sqlite_alloc);
   i2v_vocab_free(&ds->items);
   sqlite3_free(ds->counts);
-  sqlite3_free(ds->tokens);
-  sqlite3_free(ds->starts);
   sqlite3_free(ds->schema);
   sqlite3_free(ds->table);
   memset(ds, 0, sizeof(*ds));
@@ -283,18 +273,6 @@ static int check_column(sqlite3 *db, const char *fname, i2v_dataset *ds, const c
   return SQLITE_ERROR;
 }
 
-/* Items by count descending, then by first appearance. */
-typedef struct counted {
-  uint64_t count;
-  uint32_t index;
-} counted;
-
-static int by_count_desc(const void *a, const void *b) {
-  const counted *x = a, *y = b;
-  if (x->count != y->count) return x->count > y->count ? -1 : 1;
-  return x->index < y->index ? -1 : (x->index > y->index);
-}
-
 int i2v_source_args(sqlite3_value **argv, const char *fname, const char *names[3], char **pzErr) {
   static const char *what[3] = {"source", "user_col", "item_col"};
   for (int i = 0; i < 3; i++) {
@@ -316,25 +294,132 @@ int i2v_source_args(sqlite3_value **argv, const char *fname, const char *names[3
   return SQLITE_OK;
 }
 
+/* What one scan collects: every distinct user and item in order of first
+** appearance, the rows as index pairs (and sort keys), and the counts. */
+typedef struct scan_state {
+  i2v_vocab users, items;
+  dense_ids user_ids, item_ids;
+  row_buffer rows;
+  uint64_t nrows, null_users, null_items;
+} scan_state;
+
+static void scan_init(scan_state *sc, int keyed) {
+  memset(sc, 0, sizeof(*sc));
+  i2v_vocab_init(&sc->users, &i2v_sqlite_alloc);
+  i2v_vocab_init(&sc->items, &i2v_sqlite_alloc);
+  sc->rows.keyed = keyed;
+}
+
+static void scan_free(scan_state *sc) {
+  i2v_vocab_free(&sc->users);
+  i2v_vocab_free(&sc->items);
+  sqlite3_free(sc->user_ids.index);
+  sqlite3_free(sc->item_ids.index);
+  sqlite3_free(sc->rows.data);
+  sqlite3_free(sc->rows.keys);
+  memset(sc, 0, sizeof(*sc));
+}
+
+/* The scan's SELECT: the user and item columns (and order_by's when the
+** rows are sorted here), each user's rows in order_by order when SQLite
+** sorts, ties (and sources without order_by) in rowid order when the source
+** has a rowid: an index the planner might scan must not reorder a user's
+** history.  NULL when out of memory. */
+static char *scan_sql(sqlite3 *db, const i2v_dataset *ds, const char *user_col,
+                      const char *item_col, const char *order_by, int keyed) {
+  char *cols = keyed ? sqlite3_mprintf("\"%w\", \"%w\", \"%w\"", user_col, item_col, order_by)
+                     : sqlite3_mprintf("\"%w\", \"%w\"", user_col, item_col);
+  char *sql = NULL, *full = NULL;
+  if (cols && ds->schema)
+    sql = sqlite3_mprintf("SELECT %s FROM \"%w\".\"%w\"", cols, ds->schema, ds->table);
+  else if (cols)
+    sql = sqlite3_mprintf("SELECT %s FROM \"%w\"", cols, ds->table);
+  sqlite3_free(cols);
+  if (!sql) return NULL;
+  int rowid = has_rowid(db, sql);
+  if (order_by && !keyed)
+    full = sqlite3_mprintf("%s ORDER BY \"%w\"%s", sql, order_by, rowid ? ", rowid" : "");
+  else
+    full = sqlite3_mprintf("%s%s", sql, rowid ? " ORDER BY rowid" : "");
+  sqlite3_free(sql);
+  return full;
+}
+
+/* scan() found an order_by value sort_key cannot order. */
+#define SCAN_UNSORTABLE (-1)
+
+/* One scan of the source into sc (fresh from scan_init): SQLITE_OK,
+** SCAN_UNSORTABLE when the rows are keyed and a key cannot be ordered here
+** (the caller scans again with SQLite sorting), or an SQLite code (with
+** *pzErr unless memory ran out). */
+static int scan(sqlite3 *db, const char *fname, const char *source, const char *user_col,
+                const char *item_col, const char *order_by, const i2v_dataset *ds, scan_state *sc,
+                char **pzErr) {
+  sqlite3_stmt *st = NULL;
+  char *sql = scan_sql(db, ds, user_col, item_col, order_by, sc->rows.keyed);
+  if (!sql) return SQLITE_NOMEM;
+  int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+  sqlite3_free(sql);
+  if (rc != SQLITE_OK) {
+    *pzErr = sqlite3_mprintf("%s: cannot read '%s': %s", fname, source, sqlite3_errmsg(db));
+    return rc;
+  }
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    i2v_value uv, iv;
+    sc->nrows++;
+    int got_u = i2v_value_from_column(st, 0, &uv);
+    int got_i = got_u > 0 ? i2v_value_from_column(st, 1, &iv) : 0;
+    if (got_u < 0 || got_i < 0) {
+      rc = SQLITE_NOMEM;
+      break;
+    }
+    if (!got_u) {
+      sc->null_users++;
+      continue;
+    }
+    int64_t u = add_id(&sc->users, &sc->user_ids, &uv, NULL);
+    if (u < 0) {
+      rc = SQLITE_NOMEM;
+      break;
+    }
+    if (!got_i) {
+      sc->null_items++;
+      continue;
+    }
+    int64_t it = add_id(&sc->items, &sc->item_ids, &iv, NULL);
+    if (it < 0) {
+      rc = SQLITE_NOMEM;
+      break;
+    }
+    uint64_t key = 0;
+    if (sc->rows.keyed && !sort_key(st, 2, &sc->rows, &key)) {
+      rc = SCAN_UNSORTABLE;
+      break;
+    }
+    if ((rc = rows_push(&sc->rows, (uint32_t)u, (uint32_t)it, key)) != SQLITE_OK) break;
+  }
+  if (rc == SQLITE_DONE) {
+    rc = SQLITE_OK;
+  } else if (rc == SQLITE_INTERRUPT) {
+    *pzErr = sqlite3_mprintf("%s: interrupted", fname);
+  } else if (rc != SQLITE_NOMEM && rc != SCAN_UNSORTABLE) {
+    *pzErr = sqlite3_mprintf("%s: reading '%s' failed: %s", fname, source, sqlite3_errmsg(db));
+  }
+  sqlite3_finalize(st);
+  return rc;
+}
+
 int i2v_source_read(sqlite3 *db, const char *fname, const char *source, const char *user_col,
                     const char *item_col, const i2v_options *o, i2v_dataset *ds, char **pzErr) {
-  i2v_vocab users, all_items;
-  dense_ids user_ids = {0}, item_ids = {0};
-  row_buffer rows = {0};
-  keyed_token *sorting = NULL;
-  uint64_t *seq_keys = NULL;
-  sqlite3_stmt *st = NULL;
+  scan_state sc;
+  i2v_corpus_cut cut;
   uint64_t *all_counts = NULL;
-  uint32_t *order = NULL, *remap = NULL;
-  uint64_t *ucount = NULL;
-  char *sql = NULL;
-  size_t counts_cap = 0;
   int rc;
 
   memset(ds, 0, sizeof(*ds));
+  memset(&cut, 0, sizeof(cut));
   i2v_vocab_init(&ds->items, &i2v_sqlite_alloc);
-  i2v_vocab_init(&users, &i2v_sqlite_alloc);
-  i2v_vocab_init(&all_items, &i2v_sqlite_alloc);
+  scan_init(&sc, o->order_by != NULL);
 
   rc = resolve_source(db, fname, source, ds, pzErr);
   if (rc) goto done;
@@ -344,113 +429,21 @@ int i2v_source_read(sqlite3 *db, const char *fname, const char *source, const ch
   if (o->order_by && (rc = check_column(db, fname, ds, "order_by", o->order_by, pzErr))) goto done;
 
   /* With order_by the order column comes along and each user's rows are
-  ** sorted here once grouped (much faster than SQLite's sorter on a large
+  ** sorted once grouped (much faster than SQLite's sorter on a large
   ** table); a value sort_key cannot order sends the scan back to SQL's
   ** ORDER BY. */
-  rows.keyed = o->order_by != NULL;
-scan : {
-  char *cols = rows.keyed
-                   ? sqlite3_mprintf("\"%w\", \"%w\", \"%w\"", user_col, item_col, o->order_by)
-                   : sqlite3_mprintf("\"%w\", \"%w\"", user_col, item_col);
-  if (cols && ds->schema)
-    sql = sqlite3_mprintf("SELECT %s FROM \"%w\".\"%w\"", cols, ds->schema, ds->table);
-  else if (cols)
-    sql = sqlite3_mprintf("SELECT %s FROM \"%w\"", cols, ds->table);
-  sqlite3_free(cols);
-}
-  if (sql) {
-    /* Each user's rows come in order_by order, ties (and sources without
-    ** order_by) in rowid order when the source has a rowid: an index the
-    ** planner might scan must not reorder a user's history. */
-    int rowid = has_rowid(db, sql);
-    char *full = NULL;
-    if (o->order_by && !rows.keyed)
-      full = sqlite3_mprintf("%s ORDER BY \"%w\"%s", sql, o->order_by, rowid ? ", rowid" : "");
-    else
-      full = sqlite3_mprintf("%s%s", sql, rowid ? " ORDER BY rowid" : "");
-    sqlite3_free(sql);
-    sql = full;
+  rc = scan(db, fname, source, user_col, item_col, o->order_by, ds, &sc, pzErr);
+  if (rc == SCAN_UNSORTABLE) {
+    scan_free(&sc);
+    scan_init(&sc, 0);
+    rc = scan(db, fname, source, user_col, item_col, o->order_by, ds, &sc, pzErr);
   }
-  if (!sql) {
-    rc = SQLITE_NOMEM;
-    goto done;
-  }
-  rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
-  if (rc != SQLITE_OK) {
-    *pzErr = sqlite3_mprintf("%s: cannot read '%s': %s", fname, source, sqlite3_errmsg(db));
-    goto done;
-  }
-  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-    i2v_value uv, iv;
-    int added = 0;
-    ds->rows++;
-    int got_u = i2v_value_from_column(st, 0, &uv);
-    int got_i = got_u > 0 ? i2v_value_from_column(st, 1, &iv) : 0;
-    if (got_u < 0 || got_i < 0) {
-      rc = SQLITE_NOMEM;
-      goto done;
-    }
-    if (!got_u) {
-      ds->null_users++;
-      continue;
-    }
-    int64_t u = add_id(&users, &user_ids, &uv, NULL);
-    if (u < 0) {
-      rc = SQLITE_NOMEM;
-      goto done;
-    }
-    if (!got_i) {
-      ds->null_items++;
-      continue;
-    }
-    int64_t it = add_id(&all_items, &item_ids, &iv, &added);
-    if (it < 0) {
-      rc = SQLITE_NOMEM;
-      goto done;
-    }
-    if ((size_t)it >= counts_cap) {
-      size_t nc = counts_cap ? counts_cap * 2 : 4096;
-      uint64_t *c2 = sqlite3_realloc64(all_counts, nc * sizeof(uint64_t));
-      if (!c2) {
-        rc = SQLITE_NOMEM;
-        goto done;
-      }
-      memset(c2 + counts_cap, 0, (nc - counts_cap) * sizeof(uint64_t));
-      all_counts = c2;
-      counts_cap = nc;
-    }
-    uint64_t key = 0;
-    if (rows.keyed && !sort_key(st, 2, &rows, &key)) {
-      /* Start over with SQLite sorting. */
-      sqlite3_finalize(st);
-      st = NULL;
-      sqlite3_free(sql);
-      sql = NULL;
-      i2v_vocab_free(&users);
-      i2v_vocab_free(&all_items);
-      i2v_vocab_init(&users, &i2v_sqlite_alloc);
-      i2v_vocab_init(&all_items, &i2v_sqlite_alloc);
-      if (user_ids.cap) memset(user_ids.index, 0, user_ids.cap * sizeof(uint32_t));
-      if (item_ids.cap) memset(item_ids.index, 0, item_ids.cap * sizeof(uint32_t));
-      if (counts_cap) memset(all_counts, 0, counts_cap * sizeof(uint64_t));
-      rows.n = 0;
-      rows.keyed = 0;
-      ds->rows = ds->null_users = ds->null_items = 0;
-      goto scan;
-    }
-    all_counts[it]++;
-    if ((rc = rows_push(&rows, (uint32_t)u, (uint32_t)it, key)) != SQLITE_OK) goto done;
-  }
-  if (rc != SQLITE_DONE) {
-    if (rc == SQLITE_INTERRUPT)
-      *pzErr = sqlite3_mprintf("%s: interrupted", fname);
-    else if (rc != SQLITE_NOMEM)
-      *pzErr = sqlite3_mprintf("%s: reading '%s' failed: %s", fname, source, sqlite3_errmsg(db));
-    goto done;
-  }
-  rc = SQLITE_OK;
-  ds->users = users.n;
-  if (rows.n == 0) {
+  if (rc != SQLITE_OK) goto done;
+  ds->rows = sc.nrows;
+  ds->null_users = sc.null_users;
+  ds->null_items = sc.null_items;
+  ds->users = sc.users.n;
+  if (sc.rows.n == 0) {
     *pzErr = sqlite3_mprintf(
         ds->rows ? "%s: source '%s' has no row where both the user and the item are non-NULL"
                  : "%s: source '%s' is empty",
@@ -460,152 +453,51 @@ scan : {
   }
 
   /* Keep items with enough occurrences; number them most frequent first. */
-  {
-    size_t n = all_items.n;
-    order = sqlite3_malloc64(n * sizeof(uint32_t));
-    remap = sqlite3_malloc64(n * sizeof(uint32_t));
-    if (!order || !remap) {
-      rc = SQLITE_NOMEM;
-      goto done;
-    }
-    counted *byc = sqlite3_malloc64(n * sizeof(counted));
-    if (!byc) {
-      rc = SQLITE_NOMEM;
-      goto done;
-    }
-    for (size_t i = 0; i < n; i++) {
-      byc[i].count = all_counts[i];
-      byc[i].index = (uint32_t)i;
-    }
-    qsort(byc, n, sizeof(counted), by_count_desc);
-    for (size_t i = 0; i < n; i++) order[i] = byc[i].index;
-    sqlite3_free(byc);
-    uint64_t min_count = (uint64_t)o->min_count;
-    if (o->max_final_vocab > 0 && n > (size_t)o->max_final_vocab) {
-      uint64_t cut = all_counts[order[o->max_final_vocab]] + 1;
-      if (cut > min_count) min_count = cut;
-    }
-    size_t kept = 0;
-    while (kept < n && all_counts[order[kept]] >= min_count) kept++;
-    if (kept == 0) {
-      *pzErr =
-          sqlite3_mprintf("%s: no item occurs at least %llu times (min_count); nothing to learn",
-                          fname, (unsigned long long)min_count);
-      rc = SQLITE_ERROR;
-      goto done;
-    }
-    for (size_t i = 0; i < n; i++) remap[i] = UINT32_MAX;
-    for (size_t k = 0; k < kept; k++) remap[order[k]] = (uint32_t)k;
-    if (i2v_vocab_select(&all_items, order, kept, &ds->items) != I2V_OK) {
-      rc = SQLITE_NOMEM;
-      goto done;
-    }
-    ds->counts = sqlite3_malloc64((kept ? kept : 1) * sizeof(uint64_t));
-    if (!ds->counts) {
-      rc = SQLITE_NOMEM;
-      goto done;
-    }
-    for (size_t k = 0; k < kept; k++) {
-      ds->counts[k] = all_counts[order[k]];
-      ds->items.entries[k].count = ds->counts[k];
-    }
-    ds->dropped_items = n - kept;
+  i2v_corpus_rows rows = {sc.rows.data, sc.rows.keyed ? sc.rows.keys : NULL, sc.rows.n,
+                          (uint32_t)sc.users.n};
+  uint32_t nitems = (uint32_t)sc.items.n;
+  if (i2v_corpus_count(&rows, nitems, &i2v_sqlite_alloc, &all_counts) != I2V_OK ||
+      i2v_corpus_cut_build(&cut, all_counts, nitems, o->min_count, o->max_final_vocab,
+                           &i2v_sqlite_alloc) != I2V_OK) {
+    rc = SQLITE_NOMEM;
+    goto done;
   }
+  if (cut.kept == 0) {
+    *pzErr = sqlite3_mprintf("%s: no item occurs at least %llu times (min_count); nothing to learn",
+                             fname, (unsigned long long)cut.floor);
+    rc = SQLITE_ERROR;
+    goto done;
+  }
+  if (i2v_vocab_select(&sc.items, cut.order, cut.kept, &ds->items) != I2V_OK ||
+      !(ds->counts = sqlite3_malloc64(cut.kept * sizeof(uint64_t)))) {
+    rc = SQLITE_NOMEM;
+    goto done;
+  }
+  for (uint32_t k = 0; k < cut.kept; k++) {
+    ds->counts[k] = all_counts[cut.order[k]];
+    ds->items.entries[k].count = ds->counts[k];
+  }
+  ds->dropped_items = nitems - cut.kept;
 
-  /* Group by user: count kept tokens per user, then place them in order. */
-  {
-    size_t nu = users.n;
-    ucount = sqlite3_malloc64((nu + 1) * sizeof(uint64_t));
-    if (!ucount) {
-      rc = SQLITE_NOMEM;
-      goto done;
-    }
-    memset(ucount, 0, (nu + 1) * sizeof(uint64_t));
-    for (size_t r = 0; r < rows.n; r++) {
-      if (remap[rows.data[2 * r + 1]] == UINT32_MAX) {
-        ds->dropped_tokens++;
-        continue;
-      }
-      ucount[rows.data[2 * r]]++;
-    }
-    uint64_t nseq = 0, ntok = 0;
-    for (size_t u = 0; u < nu; u++) {
-      if (ucount[u] >= 2) {
-        nseq++;
-        ntok += ucount[u];
-        if (ucount[u] > ds->longest) ds->longest = ucount[u];
-      }
-    }
-    if (nseq == 0) {
-      *pzErr = sqlite3_mprintf(
-          "%s: no user in '%s' has two or more items; item2vec learns from "
-          "items that occur together, so each user needs at least two",
-          fname, source);
-      rc = SQLITE_ERROR;
-      goto done;
-    }
-    ds->tokens = sqlite3_malloc64(ntok * sizeof(uint32_t));
-    ds->starts = sqlite3_malloc64((nseq + 1) * sizeof(uint64_t));
-    if (rows.keyed) {
-      seq_keys = sqlite3_malloc64(ntok * sizeof(uint64_t));
-      sorting = sqlite3_malloc64(ds->longest * sizeof(keyed_token));
-    }
-    if (!ds->tokens || !ds->starts || (rows.keyed && (!seq_keys || !sorting))) {
-      rc = SQLITE_NOMEM;
-      goto done;
-    }
-    /* ucount becomes each user's write position (UINT64_MAX: not kept). */
-    uint64_t pos = 0, s = 0;
-    for (size_t u = 0; u < nu; u++) {
-      if (ucount[u] >= 2) {
-        ds->starts[s++] = pos;
-        uint64_t c = ucount[u];
-        ucount[u] = pos;
-        pos += c;
-      } else {
-        ucount[u] = UINT64_MAX;
-      }
-    }
-    ds->starts[s] = pos;
-    for (size_t r = 0; r < rows.n; r++) {
-      uint32_t u = rows.data[2 * r], it = remap[rows.data[2 * r + 1]];
-      if (it == UINT32_MAX || ucount[u] == UINT64_MAX) continue;
-      if (rows.keyed) seq_keys[ucount[u]] = rows.keys[r];
-      ds->tokens[ucount[u]++] = it;
-    }
-    /* order_by sorted here: each history by key, ties in scan order. */
-    for (uint64_t q = 0; rows.keyed && q < nseq; q++) {
-      uint64_t lo = ds->starts[q], len = ds->starts[q + 1] - lo, k;
-      for (k = 1; k < len && seq_keys[lo + k - 1] <= seq_keys[lo + k]; k++) {
-      }
-      if (k == len) continue; /* already in order */
-      for (k = 0; k < len; k++) {
-        sorting[k].key = seq_keys[lo + k];
-        sorting[k].pos = (uint32_t)k;
-        sorting[k].token = ds->tokens[lo + k];
-      }
-      qsort(sorting, len, sizeof(keyed_token), by_key_then_pos);
-      for (k = 0; k < len; k++) ds->tokens[lo + k] = sorting[k].token;
-    }
-    ds->nseq = nseq;
-    ds->ntokens = ntok;
+  /* One sequence per user, of the kept items. */
+  if (i2v_corpus_group(&rows, cut.remap, &i2v_sqlite_alloc, &ds->corpus, &ds->dropped_tokens) !=
+      I2V_OK) {
+    rc = SQLITE_NOMEM;
+    goto done;
+  }
+  if (ds->corpus.nseq == 0) {
+    *pzErr = sqlite3_mprintf(
+        "%s: no user in '%s' has two or more items; item2vec learns from "
+        "items that occur together, so each user needs at least two",
+        fname, source);
+    rc = SQLITE_ERROR;
+    goto done;
   }
 
 done:
-  sqlite3_finalize(st);
-  sqlite3_free(sql);
-  sqlite3_free(rows.data);
-  sqlite3_free(rows.keys);
-  sqlite3_free(user_ids.index);
-  sqlite3_free(item_ids.index);
-  sqlite3_free(sorting);
-  sqlite3_free(seq_keys);
+  scan_free(&sc);
+  i2v_corpus_cut_free(&cut, &i2v_sqlite_alloc);
   sqlite3_free(all_counts);
-  sqlite3_free(order);
-  sqlite3_free(remap);
-  sqlite3_free(ucount);
-  i2v_vocab_free(&users);
-  i2v_vocab_free(&all_items);
   if (rc != SQLITE_OK) {
     /* An error without a message: the message itself ran out of memory. */
     if (!*pzErr && rc == SQLITE_ERROR) rc = SQLITE_NOMEM;

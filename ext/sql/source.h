@@ -5,21 +5,19 @@
 #ifndef I2V_SQL_SOURCE_H
 #define I2V_SQL_SOURCE_H
 
+#include "core/corpus.h"
 #include "sql/common.h"
 
+/* A source read: the corpus and what the summary reports about the read. */
 typedef struct i2v_dataset {
-  i2v_vocab items;  /* kept items, most frequent first; count = occurrences */
-  uint64_t *counts; /* counts[i] of items entry i */
-  uint32_t *tokens;
-  uint64_t *starts; /* nseq + 1 */
-  uint64_t nseq;    /* sequences with at least two items */
-  uint64_t ntokens;
-  uint64_t rows;  /* rows read */
-  uint64_t users; /* distinct users */
+  i2v_corpus corpus; /* one sequence per user with two or more kept items */
+  i2v_vocab items;   /* kept items, most frequent first; count = occurrences */
+  uint64_t *counts;  /* counts[i] of items entry i */
+  uint64_t rows;     /* rows read */
+  uint64_t users;    /* distinct users */
   uint64_t null_users, null_items;
   uint64_t dropped_items; /* distinct items under min_count / max_final_vocab */
   uint64_t dropped_tokens;
-  uint64_t longest;     /* longest sequence */
   char *schema, *table; /* resolved source */
 } i2v_dataset;
 

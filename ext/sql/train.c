@@ -215,18 +215,17 @@ void i2v_train_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
             "%s: %llu rows, %llu items, %llu sequences, %llu tokens read in %.2fs; "
             "training with %d worker%s\n",
             fname, (unsigned long long)ds.rows, (unsigned long long)ds.items.n,
-            (unsigned long long)ds.nseq, (unsigned long long)ds.ntokens, t1 - t0, o.workers,
-            o.workers == 1 ? "" : "s");
+            (unsigned long long)ds.corpus.nseq, (unsigned long long)ds.corpus.ntokens, t1 - t0,
+            o.workers, o.workers == 1 ? "" : "s");
   if (o.verbose && o.update)
     fprintf(stderr, "%s: continuing model '%s': %llu stored items (%llu in the source), %llu new\n",
             fname, i2v_options_model(&o), (unsigned long long)us.stored_items,
             (unsigned long long)us.seen_items, (unsigned long long)us.new_items);
-  i2v_corpus corpus = {ds.tokens, ds.starts, ds.nseq};
   /* Epochs not given (and not taken from a stored model): from the data. */
   if (!o.update && !i2v_options_given(&o, "epochs"))
     o.epochs = i2v_auto_epochs(ds.counts, (uint32_t)ds.items.n);
   i2v_start start = {sm.input, sm.output, sm.n, rate};
-  int trc = i2v_train(&o, &i2v_sqlite_alloc, ds.counts, (uint32_t)ds.items.n, &corpus,
+  int trc = i2v_train(&o, &i2v_sqlite_alloc, ds.counts, (uint32_t)ds.items.n, &ds.corpus,
                       o.update ? &start : NULL, train_poll, &ps, &tr, err, sizeof(err));
   i2v_stored_model_free(&sm);
   if (trc != I2V_OK) {
@@ -240,7 +239,7 @@ void i2v_train_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
     goto done;
   }
   /* The pair evidence recommend_items blends with the embedding. */
-  if (i2v_pairs_build(&corpus, (uint32_t)ds.items.n, o.window, I2V_RANK_BACKWARD,
+  if (i2v_pairs_build(&ds.corpus, (uint32_t)ds.items.n, o.window, I2V_RANK_BACKWARD,
                       I2V_RANK_PAIRS_CAP, &i2v_sqlite_alloc, &pairs) != I2V_OK) {
     rc = SQLITE_NOMEM;
     goto done;
@@ -259,14 +258,16 @@ void i2v_train_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
                         "\"dropped_items\":%llu,\"dropped_tokens\":%llu,\"longest_sequence\":%llu,"
                         "\"epochs\":%d,\"vector_size\":%d,\"sg\":%d,\"workers\":%d,"
                         "\"read_seconds\":%.3f,\"train_seconds\":%.3f,",
-                        (unsigned long long)ds.items.n, (unsigned long long)ds.nseq,
-                        (unsigned long long)ds.users, (unsigned long long)ds.ntokens,
+                        (unsigned long long)ds.items.n, (unsigned long long)ds.corpus.nseq,
+                        (unsigned long long)ds.users, (unsigned long long)ds.corpus.ntokens,
                         (unsigned long long)ds.rows, (unsigned long long)ds.null_users,
                         (unsigned long long)ds.null_items, (unsigned long long)ds.dropped_items,
-                        (unsigned long long)ds.dropped_tokens, (unsigned long long)ds.longest,
-                        o.epochs, o.vector_size, o.sg, o.workers, t1 - t0, train_s);
+                        (unsigned long long)ds.dropped_tokens,
+                        (unsigned long long)ds.corpus.longest, o.epochs, o.vector_size, o.sg,
+                        o.workers, t1 - t0, train_s);
     sqlite3_str_appendf(s, "\"tokens_per_second\":%.0f,\"isa\":\"%s\",\"loss\":[",
-                        train_s > 0 ? (double)ds.ntokens * o.epochs / train_s : 0.0, i2v_vec_isa());
+                        train_s > 0 ? (double)ds.corpus.ntokens * o.epochs / train_s : 0.0,
+                        i2v_vec_isa());
     for (int e = 0; e < o.epochs; e++) {
       char b[40]; /* JSON has no Inf or NaN (training refuses them anyway) */
       sqlite3_str_appendf(s, "%s%s", e ? "," : "",

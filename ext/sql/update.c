@@ -199,7 +199,7 @@ int i2v_update_merge(const char *fname, const char *source, i2v_stored_model *sm
       map[i] = (uint32_t)(merged.n - 1);
       us->new_items++;
     } else {
-      map[i] = UINT32_MAX;
+      map[i] = I2V_CORPUS_NONE;
       dropped++;
     }
   }
@@ -216,38 +216,14 @@ int i2v_update_merge(const char *fname, const char *source, i2v_stored_model *sm
   for (size_t j = 0; j < merged.n; j++) merged.entries[j].count = counts[j];
 
   /* Renumber the tokens in place; drop sequences left under two items. */
-  {
-    uint64_t out = 0, kept = 0, longest = 0, begin = ds->starts[0];
-    for (uint64_t q = 0; q < ds->nseq; q++) {
-      uint64_t end = ds->starts[q + 1], first = out;
-      for (uint64_t t = begin; t < end; t++) {
-        uint32_t m = map[ds->tokens[t]];
-        if (m == UINT32_MAX) {
-          dropped_tokens++;
-          continue;
-        }
-        ds->tokens[out++] = m;
-      }
-      begin = end;
-      if (out - first < 2) {
-        out = first;
-        continue;
-      }
-      ds->starts[kept++] = first;
-      if (out - first > longest) longest = out - first;
-    }
-    ds->starts[kept] = out;
-    if (kept == 0) {
-      *pzErr = sqlite3_mprintf(
-          "%s: no user in '%s' has two or more items the model knows or that occur "
-          "at least %lld times (min_count); nothing to update",
-          fname, source, (long long)o->min_count);
-      rc = SQLITE_ERROR;
-      goto done;
-    }
-    ds->nseq = kept;
-    ds->ntokens = out;
-    ds->longest = longest;
+  i2v_corpus_renumber(&ds->corpus, map, &dropped_tokens);
+  if (ds->corpus.nseq == 0) {
+    *pzErr = sqlite3_mprintf(
+        "%s: no user in '%s' has two or more items the model knows or that occur "
+        "at least %lld times (min_count); nothing to update",
+        fname, source, (long long)o->min_count);
+    rc = SQLITE_ERROR;
+    goto done;
   }
   ds->dropped_items = dropped;
   ds->dropped_tokens = dropped_tokens;

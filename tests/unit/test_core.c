@@ -1,9 +1,9 @@
 /*
 ** test_core.c: unit tests of item2vec's core modules, linked without SQLite:
-** options (i2v_options), vocabulary (i2v_vocab), the negative-sampling alias
-** table and the trainer (i2v_train), top-k selection (i2v_topk), the query
-** filter (i2v_filter), the JSON id parser (i2v_json) and the vector kernels
-** (i2v_vec).
+** options (i2v_options), vocabulary (i2v_vocab), the corpus built from a
+** scan's rows (i2v_corpus), the negative-sampling alias table and the trainer
+** (i2v_train), top-k selection (i2v_topk), the query filter (i2v_filter), the
+** JSON id parser (i2v_json) and the vector kernels (i2v_vec).
 **
 ** Run: make build/test_core && build/test_core
 ** Prints one line per test, "ok - name" or "not ok - name: why", and exits
@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/corpus.h"
 #include "core/filter.h"
 #include "core/json.h"
 #include "core/options.h"
@@ -856,6 +857,214 @@ static void test_vocab_bulk_nomem(void) {
   }
 }
 
+
+/* ---- corpus ----------------------------------------------------------- */
+
+static void test_corpus_cut(void) {
+  /* Items 0..5 with these counts; item 1 never occurs. */
+  static const uint64_t counts[6] = {3, 0, 5, 3, 1, 5};
+  static const uint32_t by_count[5] = {2, 5, 0, 3, 4};
+  static const struct {
+    int64_t min_count, max_final_vocab;
+    uint32_t kept;
+    uint64_t floor;
+  } cases[] = {
+      {1, 0, 5, 1}, {0, 0, 5, 1}, {3, 0, 4, 3}, {4, 0, 2, 4}, {6, 0, 0, 6},
+      /* max_final_vocab: ties at the limit all go */
+      {1, 3, 2, 4}, {1, 2, 2, 4}, {1, 1, 0, 6}, {1, 4, 4, 2}, {1, 5, 5, 1}, {1, 9, 5, 1},
+      {4, 4, 2, 4}};
+  for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+    i2v_corpus_cut cut;
+    EXPECT(i2v_corpus_cut_build(&cut, counts, 6, cases[c].min_count, cases[c].max_final_vocab,
+                                &i2v_libc_alloc) == I2V_OK,
+           "case %zu failed", c);
+    int ok = cut.n == 5 && cut.kept == cases[c].kept && cut.floor == cases[c].floor;
+    for (uint32_t i = 0; ok && i < 5; i++) ok = cut.order[i] == by_count[i];
+    for (uint32_t i = 0; ok && i < 6; i++) {
+      uint32_t want = I2V_CORPUS_NONE;
+      for (uint32_t k = 0; k < cases[c].kept; k++)
+        if (by_count[k] == i) want = k;
+      ok = cut.remap[i] == want;
+    }
+    uint32_t n = cut.n, kept = cut.kept;
+    uint64_t floor = cut.floor;
+    i2v_corpus_cut_free(&cut, &i2v_libc_alloc);
+    EXPECT(ok, "case %zu (min_count %lld, max_final_vocab %lld): n %u kept %u floor %llu", c,
+           (long long)cases[c].min_count, (long long)cases[c].max_final_vocab, n, kept,
+           (unsigned long long)floor);
+  }
+}
+
+/* The grouping as its contract reads, one user at a time: the user's kept
+** rows in scan order, stably sorted by key, renumbered, two or more. */
+static int naive_group(const i2v_corpus_rows *r, const uint32_t *remap, uint32_t *tokens,
+                       uint64_t *starts, uint64_t *dropped) {
+  int nseq = 0;
+  uint64_t pos = 0;
+  *dropped = 0;
+  for (size_t i = 0; i < r->n; i++) *dropped += remap[r->pairs[2 * i + 1]] == I2V_CORPUS_NONE;
+  for (uint32_t u = 0; u < r->nusers; u++) {
+    uint64_t first = pos;
+    for (size_t i = 0; i < r->n; i++) {
+      if (r->pairs[2 * i] != u || remap[r->pairs[2 * i + 1]] == I2V_CORPUS_NONE) continue;
+      /* insertion after every row with a key <= this one: stable */
+      uint64_t at = pos;
+      while (r->keys && at > first && r->keys[tokens[at - 1] >> 16] > r->keys[i]) {
+        tokens[at] = tokens[at - 1];
+        at--;
+      }
+      tokens[at] = (uint32_t)i << 16; /* the row for now; renumbered below */
+      pos++;
+    }
+    if (pos - first < 2) {
+      pos = first;
+      continue;
+    }
+    starts[nseq++] = first;
+  }
+  starts[nseq] = pos;
+  for (uint64_t t = 0; t < pos; t++) tokens[t] = remap[r->pairs[2 * (tokens[t] >> 16) + 1]];
+  return nseq;
+}
+
+static void test_corpus_group(void) {
+  uint64_t seed = 77;
+  enum { NROWS = 3000, NUSERS = 400, NITEMS = 60 };
+  uint32_t *pairs = malloc(2 * NROWS * sizeof(uint32_t)), *tokens = malloc(NROWS * 4);
+  uint64_t *keys = malloc(NROWS * 8), *starts = malloc((NUSERS + 1) * 8);
+  EXPECT(pairs && tokens && keys && starts, "out of memory");
+  for (int round = 0; round < 8; round++) {
+    size_t n = round == 0 ? 0 : (size_t)(splitmix(&seed) % NROWS) + 1;
+    uint32_t nusers = (uint32_t)(splitmix(&seed) % NUSERS) + 1;
+    for (size_t i = 0; i < n; i++) {
+      pairs[2 * i] = (uint32_t)(splitmix(&seed) % nusers);
+      double u = uniform(&seed);
+      pairs[2 * i + 1] = (uint32_t)(u * u * NITEMS); /* skewed counts */
+      keys[i] = splitmix(&seed) % 5;                  /* many ties */
+    }
+    i2v_corpus_rows rows = {pairs, (round & 1) ? keys : NULL, n, nusers};
+    uint64_t *counts;
+    i2v_corpus_cut cut;
+    i2v_corpus c;
+    uint64_t dropped, want_dropped;
+    EXPECT(i2v_corpus_count(&rows, NITEMS, &i2v_libc_alloc, &counts) == I2V_OK, "count failed");
+    uint64_t total = 0;
+    for (int i = 0; i < NITEMS; i++) total += counts[i];
+    EXPECT(total == n, "counts add up to %llu, not %zu", (unsigned long long)total, n);
+    int rc = i2v_corpus_cut_build(&cut, counts, NITEMS, 1 + round % 3, 0, &i2v_libc_alloc);
+    free(counts);
+    EXPECT(rc == I2V_OK, "cut failed");
+    rc = i2v_corpus_group(&rows, cut.remap, &i2v_libc_alloc, &c, &dropped);
+    EXPECT(rc == I2V_OK, "group failed");
+    int nseq = naive_group(&rows, cut.remap, tokens, starts, &want_dropped);
+    i2v_corpus_cut_free(&cut, &i2v_libc_alloc);
+    int same = c.nseq == (uint64_t)nseq && dropped == want_dropped &&
+               c.ntokens == (nseq ? starts[nseq] : 0);
+    uint64_t longest = 0;
+    for (int q = 0; same && q < nseq; q++) {
+      same = c.starts[q] == starts[q];
+      if (starts[q + 1] - starts[q] > longest) longest = starts[q + 1] - starts[q];
+    }
+    same = same && c.longest == longest && (nseq == 0 || c.starts[nseq] == starts[nseq]);
+    for (uint64_t t = 0; same && t < c.ntokens; t++) same = c.tokens[t] == tokens[t];
+    uint64_t got_nseq = c.nseq;
+    i2v_corpus_free(&c, &i2v_libc_alloc);
+    EXPECT(same, "round %d: %llu sequences (want %d), dropped %llu (want %llu), or tokens differ",
+           round, (unsigned long long)got_nseq, nseq, (unsigned long long)dropped,
+           (unsigned long long)want_dropped);
+    EXPECT(nseq > 0 || round == 0, "round %d has no sequence: the test tests nothing", round);
+  }
+  free(pairs);
+  free(tokens);
+  free(keys);
+  free(starts);
+}
+
+static void test_corpus_group_example(void) {
+  /* Users 0, 1, 2; item 9 is cut.  User 2 keeps one item: no sequence. */
+  static const uint32_t pairs[] = {1, 4, 0, 7, 1, 9, 0, 4, 2, 7, 1, 7, 0, 9, 2, 9};
+  static const uint64_t keys[] = {5, 2, 0, 1, 0, 5, 3, 0};
+  uint32_t remap[10];
+  for (int i = 0; i < 10; i++) remap[i] = I2V_CORPUS_NONE;
+  remap[7] = 0;
+  remap[4] = 1;
+  i2v_corpus_rows rows = {pairs, NULL, 8, 3};
+  i2v_corpus c;
+  uint64_t dropped;
+  EXPECT(i2v_corpus_group(&rows, remap, &i2v_libc_alloc, &c, &dropped) == I2V_OK, "group");
+  /* Scan order: user 0 has 7 4, user 1 has 4 7. */
+  int ok = c.nseq == 2 && c.ntokens == 4 && c.longest == 2 && dropped == 3 && c.starts[0] == 0 &&
+           c.starts[1] == 2 && c.starts[2] == 4 && c.tokens[0] == 0 && c.tokens[1] == 1 &&
+           c.tokens[2] == 1 && c.tokens[3] == 0;
+  i2v_corpus_free(&c, &i2v_libc_alloc);
+  EXPECT(ok, "scan order grouping wrong");
+  /* By key: user 0 has 4 (key 1) then 7 (key 2); user 1 has 7 (key 5)
+  ** after 4 (key 5): a tie keeps scan order. */
+  rows.keys = keys;
+  EXPECT(i2v_corpus_group(&rows, remap, &i2v_libc_alloc, &c, &dropped) == I2V_OK, "group");
+  ok = c.nseq == 2 && c.tokens[0] == 1 && c.tokens[1] == 0 && c.tokens[2] == 1 &&
+       c.tokens[3] == 0;
+  i2v_corpus_free(&c, &i2v_libc_alloc);
+  EXPECT(ok, "keyed grouping wrong");
+  /* Nothing kept: an empty corpus, not an error. */
+  for (int i = 0; i < 10; i++) remap[i] = I2V_CORPUS_NONE;
+  EXPECT(i2v_corpus_group(&rows, remap, &i2v_libc_alloc, &c, &dropped) == I2V_OK &&
+             c.nseq == 0 && c.tokens == NULL && dropped == 8,
+         "empty corpus wrong");
+}
+
+static void test_corpus_renumber(void) {
+  uint32_t tokens[] = {0, 1, 2, /**/ 3, 1, /**/ 2, 2, 0, 3, /**/ 4, 4};
+  uint64_t starts[] = {0, 3, 5, 9, 11};
+  /* 1 and 4 go, 3 becomes 0, 0 becomes 1, 2 stays 2. */
+  uint32_t map[5] = {1, I2V_CORPUS_NONE, 2, 0, I2V_CORPUS_NONE};
+  i2v_corpus c = {tokens, starts, 4, 11, 4};
+  uint64_t dropped;
+  i2v_corpus_renumber(&c, map, &dropped);
+  /* 0 1 2 -> 1 2; 3 1 -> 0 (gone); 2 2 0 3 -> 2 2 1 0; 4 4 -> gone. */
+  static const uint32_t want[] = {1, 2, 2, 2, 1, 0};
+  EXPECT(c.nseq == 2 && c.ntokens == 6 && c.longest == 4 && dropped == 4, "nseq %llu ntokens %llu",
+         (unsigned long long)c.nseq, (unsigned long long)c.ntokens);
+  EXPECT(c.starts[0] == 0 && c.starts[1] == 2 && c.starts[2] == 6, "starts wrong");
+  EXPECT(memcmp(tokens, want, sizeof(want)) == 0, "tokens wrong");
+  /* Everything dropped. */
+  uint32_t none[3] = {I2V_CORPUS_NONE, I2V_CORPUS_NONE, I2V_CORPUS_NONE};
+  i2v_corpus_renumber(&c, none, &dropped);
+  EXPECT(c.nseq == 0 && c.ntokens == 0 && dropped == 6, "not emptied");
+}
+
+static void test_corpus_nomem(void) {
+  static const uint32_t pairs[] = {0, 1, 0, 2, 1, 2, 1, 0, 1, 1, 2, 2};
+  static const uint64_t keys[] = {3, 1, 2, 2, 0, 1};
+  i2v_corpus_rows rows = {pairs, keys, 6, 3};
+  counting cnt;
+  i2v_alloc a = counting_alloc(&cnt);
+  int rc = I2V_NOMEM;
+  for (long fail = 1; rc != I2V_OK; fail++) {
+    EXPECT(fail < 100, "never succeeds");
+    cnt.calls = 0;
+    cnt.fail_at = fail;
+    uint64_t *counts = NULL, dropped;
+    i2v_corpus_cut cut;
+    i2v_corpus c;
+    memset(&cut, 0, sizeof(cut));
+    memset(&c, 0, sizeof(c));
+    rc = i2v_corpus_count(&rows, 3, &a, &counts);
+    if (rc == I2V_OK) rc = i2v_corpus_cut_build(&cut, counts, 3, 1, 0, &a);
+    if (rc == I2V_OK) rc = i2v_corpus_group(&rows, cut.remap, &a, &c, &dropped);
+    EXPECT(rc == I2V_OK || rc == I2V_NOMEM, "rc %d at failure %ld", rc, fail);
+    if (rc == I2V_NOMEM)
+      EXPECT(c.tokens == NULL && c.starts == NULL && c.nseq == 0, "failure %ld left a corpus",
+             fail);
+    else
+      EXPECT(c.nseq == 2 && c.ntokens == 5, "wrong corpus after %ld failures", fail);
+    i2v_corpus_free(&c, &a);
+    i2v_corpus_cut_free(&cut, &a);
+    i2v_free(&a, counts);
+    EXPECT(cnt.live == 0, "%ld blocks leaked at failure %ld", cnt.live, fail);
+  }
+}
+
 /* ---- alias table (negative sampling) ---------------------------------- */
 
 /* The probability the table gives item i, computed from its columns. */
@@ -1402,6 +1611,8 @@ static void tiny_make(tiny_corpus *t, int nclusters, int per, int nseq, int len,
   t->c.tokens = t->tokens;
   t->c.starts = t->starts;
   t->c.nseq = (uint64_t)nseq;
+  t->c.ntokens = t->starts[nseq];
+  t->c.longest = (uint64_t)len;
 }
 
 static void tiny_free(tiny_corpus *t) {
@@ -1706,6 +1917,11 @@ int main(void) {
   run("vocab: bulk append and index, every allocation failure", test_vocab_bulk_nomem);
   run("vocab: ids colliding under the old hash spread out", test_vocab_adversarial_ids);
   run("vocab: index hooks report duplicates and cancel", test_vocab_index_hooks);
+  run("corpus: min_count and max_final_vocab cut", test_corpus_cut);
+  run("corpus: grouping matches a one-user-at-a-time reading", test_corpus_group);
+  run("corpus: grouping in scan order and by key, ties stable", test_corpus_group_example);
+  run("corpus: renumbering in place", test_corpus_renumber);
+  run("corpus: every allocation failure", test_corpus_nomem);
   run("alias: unigram^0.75 draw frequencies", test_alias_unigram);
   run("alias: ns_exponent 0, 1, negative; one item", test_alias_exponents);
   run("alias: every allocation failure", test_alias_nomem);

@@ -27,13 +27,13 @@ static int failures;
 static const i2v_alloc *A = &i2v_libc_alloc;
 
 /* Three users over items 0..5 (full indices). */
-static const uint32_t toks[] = {0, 1, 2, 3, /* user 0 */
+static uint32_t toks[] = {0, 1, 2, 3, /* user 0 */
                                 1, 2, 3,    /* user 1 */
                                 4, 5};      /* user 2: only 2 items */
-static const uint64_t starts[] = {0, 4, 7, 9};
+static uint64_t starts[] = {0, 4, 7, 9};
 
 static void test_split(void) {
-  i2v_corpus all = {toks, starts, 3};
+  i2v_corpus all = {.tokens = toks, .starts = starts, .nseq = 3, .ntokens = 9};
   i2v_eval_split sp;
   char err[256];
   int rc = i2v_eval_split_build(&all, 6, 1, 1, 0, A, &sp, "t", err, sizeof(err));
@@ -42,8 +42,8 @@ static void test_split(void) {
   /* Training: 0 1 2 | 1 2 | 4 (user 2 has 2 items: 1 held out, 1 left). */
   CHECK("split users and cases", sp.nusers == 3 && sp.ncases == 3, "%llu users %llu cases",
         (unsigned long long)sp.nusers, (unsigned long long)sp.ncases);
-  CHECK("split keeps sequences of two or more", sp.nseq == 2 && sp.ntokens == 5,
-        "%llu seqs %llu tokens", (unsigned long long)sp.nseq, (unsigned long long)sp.ntokens);
+  CHECK("split keeps sequences of two or more", sp.train.nseq == 2 && sp.train.ntokens == 5,
+        "%llu seqs %llu tokens", (unsigned long long)sp.train.nseq, (unsigned long long)sp.train.ntokens);
   /* Vocabulary: 1 and 2 twice, 0 and 4 once; 3 and 5 only held out. */
   CHECK("split vocabulary by training count", sp.nvocab == 4 && sp.item_of[0] == 1 &&
         sp.item_of[1] == 2 && sp.item_of[2] == 0 && sp.item_of[3] == 4 &&
@@ -55,7 +55,7 @@ static void test_split(void) {
   i2v_eval_split_free(&sp, A);
 
   rc = i2v_eval_split_build(&all, 6, 1, 2, 0, A, &sp, "t", err, sizeof(err));
-  CHECK("split min_count on training counts", rc == I2V_OK && sp.nvocab == 2 && sp.nseq == 2,
+  CHECK("split min_count on training counts", rc == I2V_OK && sp.nvocab == 2 && sp.train.nseq == 2,
         "rc %d nvocab %u", rc, sp.nvocab);
   i2v_eval_split_free(&sp, A);
 
@@ -63,8 +63,8 @@ static void test_split(void) {
   CHECK("split error: nobody has more than holdout items",
         rc == I2V_ERROR && strncmp(err, "fn: no user has more than 4 items", 33) == 0, "%s", err);
   /* Two users of two items: holding one out leaves single items. */
-  static const uint64_t two_starts[] = {0, 2, 4};
-  i2v_corpus pairs = {toks, two_starts, 2};
+  static uint64_t two_starts[] = {0, 2, 4};
+  i2v_corpus pairs = {.tokens = toks, .starts = two_starts, .nseq = 2, .ntokens = 4};
   rc = i2v_eval_split_build(&pairs, 6, 1, 1, 0, A, &sp, "fn", err, sizeof(err));
   CHECK("split error: nothing left to train on",
         rc == I2V_ERROR && strstr(err, "lower holdout") != NULL, "%s", err);
@@ -101,7 +101,7 @@ static void test_run(void) {
     for (int i = 0; i < 6; i++) t[u * 6 + i] = (uint32_t)((u + i) % 10);
   }
   s[10] = 60;
-  i2v_corpus all = {t, s, 10};
+  i2v_corpus all = {.tokens = t, .starts = s, .nseq = 10, .ntokens = 60};
   i2v_eval_split sp;
   char err[256];
   int rc = i2v_eval_split_build(&all, 10, 2, 1, 0, A, &sp, "t", err, sizeof(err));
