@@ -3,6 +3,8 @@
 ** kernels without SQLite, Python or the model write in the measurement.
 **
 ** Usage: build/bench_trainer CORPUS REPEATS option=value ...
+** Besides the training options, isa=sse2 (or avx2, avx512) runs the kernels
+** of that instruction-set level instead of the CPU's best.
 ** CORPUS is written by `bench/bench.py dump DB TABLE CORPUS`: uint64 nvocab,
 ** nseq, ntokens, then counts[nvocab] (uint64), starts[nseq+1] (uint64),
 ** tokens[ntokens] (uint32), little-endian.  Prints, per repeat, wall and CPU
@@ -14,6 +16,7 @@
 #include <time.h>
 
 #include "core/train.h"
+#include "core/vec.h"
 
 static double now(clockid_t c) {
   struct timespec ts;
@@ -45,12 +48,22 @@ int main(int argc, char **argv) {
   i2v_options o;
   char err[512];
   i2v_options_init(&o, 2, 0);
-  for (int i = 3; i < argc; i++)
-    if (i2v_options_set(&o, argv[i], "bench_trainer", &i2v_libc_alloc, err,
-                        sizeof(err)) != I2V_OK) {
+  for (int i = 3; i < argc; i++) {
+    if (strncmp(argv[i], "isa=", 4) == 0) {
+      for (o.isa = I2V_ISA_LEVELS - 1; o.isa > 0; o.isa--)
+        if (strcmp(argv[i] + 4, i2v_isa_name(o.isa)) == 0) break;
+      if (strcmp(argv[i] + 4, i2v_isa_name(o.isa)) != 0) {
+        fprintf(stderr, "bench_trainer: isa is sse2, avx2 or avx512\n");
+        return 2;
+      }
+      continue;
+    }
+    if (i2v_options_set(&o, argv[i], "bench_trainer", &i2v_libc_alloc, err, sizeof(err)) !=
+        I2V_OK) {
       fprintf(stderr, "%s\n", err);
       return 2;
     }
+  }
   i2v_corpus c = {.tokens = tokens, .starts = starts, .nseq = hdr[1], .ntokens = hdr[2]};
   int reps = atoi(argv[2]);
   double best = 1e30, best_cpu = 1e30;

@@ -18,6 +18,10 @@ enum {
   I2V_CANCELLED = 3 /* the poll callback asked to stop */
 };
 
+/* Instruction-set levels the vector kernels and the trainer are compiled
+** for (core/vec.h says how one is chosen).  AUTO: the best this CPU runs. */
+enum { I2V_ISA_AUTO = -1, I2V_ISA_BASE = 0, I2V_ISA_AVX2 = 1, I2V_ISA_AVX512 = 2, I2V_ISA_LEVELS };
+
 /* One allocator everyone goes through, so tests can make it fail. */
 typedef struct i2v_alloc {
   void *(*xMalloc)(void *ctx, size_t n);

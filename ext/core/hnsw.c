@@ -61,7 +61,7 @@ struct i2v_hnsw {
   struct scratch *qs; /* the query search's scratch, made on first use */
   signed char *codes; /* int8 codes of the rows the walk reads (not stored) */
   size_t cstride;
-  float inv_scale;
+  float unit; /* the codes' unit (i2v_vec_quantize_i8) */
 };
 
 /* ---- options ---------------------------------------------------------- */
@@ -265,17 +265,17 @@ void i2v_hnsw_free(i2v_hnsw *h);
 /* ---- search ----------------------------------------------------------- */
 
 /* The rows a graph is searched over: the model's float rows, and their int8
-** codes (code = round(value * scale)), which the walk reads instead: a code
-** row of a 64-float row is one cache line instead of four.  Approximate
-** scores of the walk are dot(code, q * inv_scale); the results are scored
-** again exactly before anyone sees them. */
+** codes (i2v_vec_quantize_i8: a value is about code x unit), which the walk
+** reads instead: a code row of a 64-float row is one cache line instead of
+** four.  Approximate scores of the walk are dot(code, q * unit); the results
+** are scored again exactly before anyone sees them. */
 typedef struct rowset {
   const float *rows;
   size_t stride;
   int dim;
   const signed char *codes;
   size_t cstride; /* dim rounded up to 32 */
-  float inv_scale;
+  float unit;
 } rowset;
 
 #define ROW(rs, i) ((rs)->rows + (size_t)(i) * (rs)->stride)
@@ -465,7 +465,7 @@ static size_t read_list(const i2v_hnsw *h, unsigned char *locks, scratch *s, uin
 ** kernel (cstride floats), or as it is when the rowset has no codes. */
 static const float *scale_query(const rowset *rs, const float *q, float *qs) {
   if (!rs->codes) return q;
-  i2v_vec_i8_query(q, rs->dim, rs->inv_scale, rs->cstride, qs);
+  i2v_vec_i8_query(q, rs->dim, rs->unit, rs->cstride, qs);
   return qs;
 }
 
@@ -568,40 +568,25 @@ static size_t search_level(const i2v_hnsw *h, unsigned char *locks, scratch *s, 
   return search_level_from(h, locks, s, rs, qs, &ep, 1, ef, level);
 }
 
-/* The int8 codes of the rows: one scale for all, so the largest value maps
-** to 127. */
+/* The int8 codes of the rows (core/vec.h's quantiser: one scale for all,
+** the largest |value| maps to 127). */
 static int make_codes(i2v_hnsw *h, const float *rows, size_t stride) {
-  float maxabs = 0.0f;
   int ovf = 0;
-  size_t cstride = ((size_t)h->dim + 31) & ~(size_t)31;
+  size_t cstride = i2v_code_stride(h->dim);
   signed char *codes = i2v_malloc(h->alloc, i2v_mul_size(h->n, cstride, &ovf));
   if (!codes || ovf) {
     i2v_free(h->alloc, codes);
     return I2V_NOMEM;
   }
-  for (uint32_t i = 0; i < h->n; i++)
-    for (int d = 0; d < h->dim; d++) {
-      float v = fabsf(rows[(size_t)i * stride + (size_t)d]);
-      if (v > maxabs) maxabs = v;
-    }
-  float scale = maxabs > 0 ? 127.0f / maxabs : 1.0f;
-  for (uint32_t i = 0; i < h->n; i++) {
-    signed char *c = codes + (size_t)i * cstride;
-    const float *r = rows + (size_t)i * stride;
-    for (int d = 0; d < h->dim; d++) {
-      float v = nearbyintf(r[d] * scale);
-      c[d] = (signed char)(v > 127 ? 127 : v < -127 ? -127 : v);
-    }
-    for (size_t d = (size_t)h->dim; d < cstride; d++) c[d] = 0;
-  }
+  float max = i2v_vec_max_abs(rows, stride, h->n, h->dim);
+  h->unit = i2v_vec_quantize_i8(rows, stride, h->n, h->dim, max, codes, cstride);
   h->codes = codes;
   h->cstride = cstride;
-  h->inv_scale = 1.0f / scale;
   return I2V_OK;
 }
 
 static rowset rows_of(const i2v_hnsw *h, const float *rows, size_t stride, int dim) {
-  rowset rs = {rows, stride, dim, h->codes, h->cstride, h->inv_scale};
+  rowset rs = {rows, stride, dim, h->codes, h->cstride, h->unit};
   return rs;
 }
 

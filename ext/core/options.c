@@ -84,6 +84,7 @@ void i2v_options_init(i2v_options *o, int ncpu, int verbose) {
   o->stored_rate = 0.1;
   o->shared_negatives = 1;
   o->save_context = 1; /* recommend_items and update=1 need them */
+  o->isa = I2V_ISA_AUTO;
 }
 
 static void set_err(char *err, size_t n, const char *fmt, ...) {

@@ -33,6 +33,9 @@ typedef struct i2v_options {
   int shared_negatives;    /* 1: skip-gram draws one set of negatives per
                               centre item for all its context items */
   uint64_t given;          /* bit i set when option i of the table was given */
+  int isa;                 /* not an SQL option: the trainer's instruction-set
+                              level, I2V_ISA_AUTO (the CPU's best) or a lower
+                              one for tests and benchmarks (core/vec.h) */
 } i2v_options;
 
 /* Fill in the defaults. */

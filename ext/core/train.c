@@ -17,9 +17,11 @@
 ** (shared_negatives=1, the default) or one per pair (0, as gensim).
 **
 ** One update (an input vector against the positive and the negatives) is one
-** kernel call: AVX2+FMA when the CPU has both, chosen once per run, else the
-** portable kernel on GCC/Clang vector extensions (I2V_ISA=portable in the
-** environment forces it).  The kernel scores eight targets at a time, takes
+** kernel call: AVX2+FMA at the avx2 and avx512 levels, else the portable
+** kernel on GCC/Clang vector extensions.  The epoch loop is compiled once per
+** level (core/vec.h), each with its kernel; the run takes the level
+** i2v_isa_pick(o->isa) gives (the CPU's best unless a test asks for a lower
+** one) and reports it in i2v_trained.isa.  The kernel scores eight targets at a time, takes
 ** sigmoid and loss from one polynomial exp (no table), then moves the output
 ** rows and sums the input's gradient in one pass.  Random numbers come from a
 ** counter-based generator; negatives are drawn one update ahead and their
@@ -47,12 +49,9 @@
 
 #include "core/vec.h"
 
-#if defined(__x86_64__) && defined(__GNUC__)
+#if I2V_ISA_X86
 #include <immintrin.h>
-#define I2V_HAVE_AVX2 1
 #define I2V_AVX2 __attribute__((target("avx2,fma")))
-#else
-#define I2V_HAVE_AVX2 0
 #endif
 
 typedef struct worker worker;
@@ -61,8 +60,6 @@ typedef struct worker worker;
 ** after it (label 0): the targets' output rows move, dst (l1 itself for
 ** skip-gram, a zeroed buffer for CBOW) gets dst_rate x the input's gradient;
 ** returns the loss. */
-typedef double (*update_fn)(worker *w, const float *l1, float *dst, float dst_rate, int nt,
-                            float alpha);
 
 typedef struct shared_state {
   const i2v_options *o;
@@ -71,10 +68,10 @@ typedef struct shared_state {
   size_t stride;
   int dim;
   i2v_alias negatives;
-  uint32_t *keep;    /* subsampling: keep when rand32 < keep[w] (or max) */
-  update_fn update;  /* the kernel for this CPU */
-  uint32_t n_stored; /* rows [0, n_stored) came from i2v_start and */
-  const float *rate; /* learn at alpha x rate[row] */
+  uint32_t *keep;         /* subsampling: keep when rand32 < keep[w] (or max) */
+  void (*run)(worker *w); /* the epoch loop of the level chosen */
+  uint32_t n_stored;      /* rows [0, n_stored) came from i2v_start and */
+  const float *rate;      /* learn at alpha x rate[row] */
   int epoch;
   /* Workers count themselves finished under lock and signal done, so the
   ** calling thread wakes when an epoch ends, not at its next poll. */
@@ -234,9 +231,9 @@ static inline double scores_portable(const float *l1, float *const *rows, const 
   return loss;
 }
 
-I2V_CLONES
-static double update_portable(worker *w, const float *l1, float *dst, float dst_rate, int nt,
-                              float alpha) {
+/* The kernels are called, not inlined, in the epoch loop (as measured). */
+__attribute__((noinline)) static double update_portable(worker *w, const float *l1, float *dst,
+                                                        float dst_rate, int nt, float alpha) {
   const size_t stride = w->s->stride;
   float *gains = w->gains;
   float **rows = w->rows;
@@ -259,7 +256,7 @@ static double update_portable(worker *w, const float *l1, float *dst, float dst_
   return loss;
 }
 
-#if I2V_HAVE_AVX2
+#if I2V_ISA_X86
 /* Eight dot-product accumulators to one vector of their eight sums. */
 I2V_AVX2 static inline __m256 hsum8(__m256 a0, __m256 a1, __m256 a2, __m256 a3, __m256 a4,
                                     __m256 a5, __m256 a6, __m256 a7) {
@@ -385,9 +382,8 @@ I2V_AVX2 static inline double sum_loss_avx2(__m256 lossv) {
 
 /* The AVX2 kernel: update_portable's arithmetic, eight targets at a time for
 ** the scores, then one pass over the rows 32 floats at a time. */
-I2V_AVX2
-static double update_avx2(worker *w, const float *l1, float *dst, float dst_rate, int nt,
-                          float alpha) {
+I2V_AVX2 __attribute__((noinline)) static double update_avx2(worker *w, const float *l1, float *dst,
+                                                             float dst_rate, int nt, float alpha) {
   const size_t stride = w->s->stride;
   const float *gains = w->gains;
   float **rows = w->rows;
@@ -407,9 +403,11 @@ static double update_avx2(worker *w, const float *l1, float *dst, float dst_rate
 }
 #endif
 
-/* One epoch over the worker's chunk.  Compiled once per instruction set. */
-I2V_CLONES
-static void run_chunk(worker *w) {
+/* One epoch over the worker's chunk with the update kernel `update`:
+** compiled once per level below. */
+static I2V_ALWAYS_INLINE void run_chunk(worker *w,
+                                        double (*update)(worker *w, const float *l1, float *dst,
+                                                         float dst_rate, int nt, float alpha)) {
   shared_state *s = w->s;
   const i2v_options *o = s->o;
   const i2v_corpus *c = s->c;
@@ -418,7 +416,6 @@ static void run_chunk(worker *w) {
   const int epochs = o->epochs;
   const int negative = o->negative;
   const int shared = o->shared_negatives;
-  const update_fn update = s->update;
   const double span = (double)w->chunk_tokens * epochs;
   const double alpha0 = o->alpha, alpha1 = o->min_alpha;
   uint64_t local_done = 0, unreported = 0, kept = 0, updates = 0;
@@ -517,9 +514,26 @@ out:
   w->updates += updates;
 }
 
+static void run_chunk_base(worker *w) {
+  run_chunk(w, update_portable);
+}
+#if I2V_ISA_X86
+I2V_TARGET_AVX2 static void run_chunk_avx2(worker *w) {
+  run_chunk(w, update_avx2);
+}
+I2V_TARGET_AVX512 static void run_chunk_avx512(worker *w) {
+  run_chunk(w, update_avx2);
+}
+#else
+#define run_chunk_avx2 run_chunk_base
+#define run_chunk_avx512 run_chunk_base
+#endif
+static void (*const run_chunk_at[I2V_ISA_LEVELS])(worker *w) = {run_chunk_base, run_chunk_avx2,
+                                                                run_chunk_avx512};
+
 static void *worker_main(void *arg) {
   worker *w = arg;
-  run_chunk(w);
+  w->s->run(w);
   pthread_mutex_lock(&w->s->lock);
   w->s->n_finished++;
   pthread_cond_signal(&w->s->done_cond);
@@ -726,18 +740,9 @@ int i2v_train(const i2v_options *o, const i2v_alloc *a, const uint64_t *counts, 
   }
 
   /* Tables: negatives, subsampling thresholds. */
-  /* The kernel: AVX2+FMA when the CPU has them, unless I2V_ISA=portable
-  ** asks for the portable one (for tests and comparisons). */
-  s->update = update_portable;
-#if I2V_HAVE_AVX2
-  {
-    const char *isa = getenv("I2V_ISA");
-    __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
-        !(isa && strcmp(isa, "portable") == 0))
-      s->update = update_avx2;
-  }
-#endif
+  /* The epoch loop and kernel of the level this run takes. */
+  out->isa = i2v_isa_pick(o->isa);
+  s->run = run_chunk_at[out->isa];
   rc = i2v_alias_build(&s->negatives, counts, nvocab, o->ns_exponent, a);
   if (rc != I2V_OK) goto fail;
   rc = I2V_NOMEM;

@@ -43,6 +43,7 @@ typedef struct i2v_trained {
   uint32_t nvocab;
   double *epoch_loss; /* per epoch */
   uint64_t trained;   /* tokens kept after subsampling, all epochs */
+  int isa;            /* the level the kernels ran at (i2v_isa_name) */
   void *raw_input, *raw_output;
 } i2v_trained;
 

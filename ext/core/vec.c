@@ -1,15 +1,70 @@
 /*
 ** core/vec.c: the dispatched vector kernels of similar_items' exact scan, of
 ** the approximate index's walk (scattered rows, int8 codes) and the helpers
-** that normalise rows and make int8 codes of them.  See core/vec.h for how the instruction set is
-*chosen:
-** each kernel is compiled per instruction set with I2V_CLONES, and scores
-** eight rows per step with GCC/Clang vector types (below).
+** that normalise rows and make int8 codes of them, and the choice of the
+** instruction set (see core/vec.h).  Each kernel is an always-inline body
+** compiled once per level by the wrappers at the end of the file, and
+** scores eight rows per step with GCC/Clang vector types (below).
 */
 #include "core/vec.h"
 
 #include <math.h>
 #include <string.h>
+
+/* ---- instruction sets ---- */
+
+static int isa_detect(void) {
+#if I2V_ISA_X86
+  __builtin_cpu_init();
+#if defined(__clang__) || __GNUC__ < 12
+  int v3 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
+           __builtin_cpu_supports("bmi") && __builtin_cpu_supports("bmi2") &&
+           __builtin_cpu_supports("f16c") && __builtin_cpu_supports("popcnt");
+  int v4 = v3 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+           __builtin_cpu_supports("avx512cd") && __builtin_cpu_supports("avx512dq") &&
+           __builtin_cpu_supports("avx512vl");
+#else
+  int v3 = __builtin_cpu_supports("x86-64-v3"), v4 = __builtin_cpu_supports("x86-64-v4");
+#endif
+  return v4 ? I2V_ISA_AVX512 : v3 ? I2V_ISA_AVX2 : I2V_ISA_BASE;
+#else
+  return I2V_ISA_BASE;
+#endif
+}
+
+/* The CPU does not change under a process: found once, kept (a race only
+** finds the same answer twice). */
+int i2v_isa_best(void) {
+  static int best = -1;
+  int b = __atomic_load_n(&best, __ATOMIC_RELAXED);
+  if (b < 0) {
+    b = isa_detect();
+    __atomic_store_n(&best, b, __ATOMIC_RELAXED);
+  }
+  return b;
+}
+
+int i2v_isa_pick(int want) {
+  int best = i2v_isa_best();
+  return want < 0 || want > best ? best : want;
+}
+
+const char *i2v_isa_name(int level) {
+  switch (level) {
+    case I2V_ISA_AVX512:
+      return "avx512";
+    case I2V_ISA_AVX2:
+      return "avx2";
+    default:
+#if I2V_ISA_X86
+      return "sse2";
+#elif defined(__aarch64__)
+      return "neon";
+#else
+      return "portable";
+#endif
+  }
+}
 
 /*
 ** The exact scan.  A row-at-a-time dot product ends every row with a
@@ -115,9 +170,10 @@ static inline __attribute__((always_inline)) void scores8_i8(const signed char *
 }
 #endif
 
-I2V_CLONES
-void i2v_vec_scores(const float *rows, size_t stride, size_t nrows, const float *q, int dim,
-                    float *out) {
+/* ---- kernel bodies ---- */
+
+static I2V_ALWAYS_INLINE void scores_body(const float *rows, size_t stride, size_t nrows,
+                                          const float *q, int dim, float *out) {
   size_t r = 0;
 #ifdef I2V_HAVE_V8
   if (stride % 8 == 0 && stride >= (size_t)dim) {
@@ -131,9 +187,8 @@ void i2v_vec_scores(const float *rows, size_t stride, size_t nrows, const float 
   for (; r < nrows; r++) out[r] = i2v_dot(rows + r * stride, q, dim);
 }
 
-I2V_CLONES
-void i2v_vec_scores_idx(const float *rows, size_t stride, const uint32_t *idx, size_t n,
-                        const float *q, int dim, float *out) {
+static I2V_ALWAYS_INLINE void scores_idx_body(const float *rows, size_t stride, const uint32_t *idx,
+                                              size_t n, const float *q, int dim, float *out) {
   size_t r = 0;
   for (size_t i = 0; i < n; i++)
     for (size_t d = 0; d < (size_t)dim; d += 16)
@@ -155,22 +210,22 @@ void i2v_vec_scores_idx(const float *rows, size_t stride, const uint32_t *idx, s
   for (; r < n; r++) out[r] = i2v_dot(rows + (size_t)idx[r] * stride, q, dim);
 }
 
-void i2v_vec_i8_query(const float *q, int dim, float scale, size_t cstride, float *qp) {
+void i2v_vec_i8_query(const float *q, int dim, float unit, size_t cstride, float *qp) {
   size_t whole = (size_t)dim / 32 * 32;
   for (size_t c = 0; c < whole; c += 32)
     for (size_t j = 0; j < 8; j++)
-      for (size_t k = 0; k < 4; k++) qp[c + 8 * k + j] = q[c + 4 * j + k] * scale;
+      for (size_t k = 0; k < 4; k++) qp[c + 8 * k + j] = q[c + 4 * j + k] * unit;
   for (size_t c = whole; c < cstride; c += 32)
     for (size_t j = 0; j < 8; j++)
       for (size_t k = 0; k < 4; k++) {
         size_t d = c + 4 * j + k;
-        qp[c + 8 * k + j] = d < (size_t)dim ? q[d] * scale : 0.0f;
+        qp[c + 8 * k + j] = d < (size_t)dim ? q[d] * unit : 0.0f;
       }
 }
 
-I2V_CLONES
-void i2v_vec_scores_i8(const signed char *codes, size_t cstride, const uint32_t *idx, size_t n,
-                       const float *qp, float *out) {
+static I2V_ALWAYS_INLINE void scores_i8_body(const signed char *codes, size_t cstride,
+                                             const uint32_t *idx, size_t n, const float *qp,
+                                             float *out) {
   for (size_t i = 0; i < n; i++) __builtin_prefetch(codes + (size_t)idx[i] * cstride);
   size_t r = 0;
 #ifdef I2V_HAVE_V8
@@ -193,9 +248,8 @@ void i2v_vec_scores_i8(const signed char *codes, size_t cstride, const uint32_t 
   }
 }
 
-I2V_CLONES
-void i2v_vec_scores_i8_rows(const signed char *codes, size_t cstride, size_t nrows, const float *qp,
-                            float *out) {
+static I2V_ALWAYS_INLINE void scores_i8_rows_body(const signed char *codes, size_t cstride,
+                                                  size_t nrows, const float *qp, float *out) {
   size_t r = 0;
 #ifdef I2V_HAVE_V8
   for (; r + 8 <= nrows; r += 8) {
@@ -217,9 +271,9 @@ void i2v_vec_scores_i8_rows(const signed char *codes, size_t cstride, size_t nro
 /* rintf rounds as lrintf does (ties to even in the default mode) and,
 ** unlike lrintf, is inlined and vectorised: vroundps with SSE4.1 and up, an
 ** add-and-subtract of 2^23 before; either way the code is the same. */
-I2V_CLONES
-void i2v_vec_quantize_i8(const float *rows, size_t stride, size_t nrows, int dim, float scale,
-                         signed char *codes, size_t cstride) {
+static I2V_ALWAYS_INLINE void quantize_i8_body(const float *rows, size_t stride, size_t nrows,
+                                               int dim, float scale, signed char *codes,
+                                               size_t cstride) {
   for (size_t r = 0; r < nrows; r++) {
     const float *x = rows + r * stride;
     signed char *c = codes + r * cstride;
@@ -229,8 +283,7 @@ void i2v_vec_quantize_i8(const float *rows, size_t stride, size_t nrows, int dim
   }
 }
 
-I2V_CLONES
-float i2v_vec_unit_row(float *row, int dim, size_t stride) {
+static I2V_ALWAYS_INLINE float unit_row_body(float *row, int dim, size_t stride) {
   /* Four partial sums, d mod 4, the tail into the first, then added in
   ** order: the order GCC gave the loader's earlier loop for SSE2, written
   ** out so a model loads to the same bits as it did, on every instruction
@@ -280,15 +333,100 @@ double i2v_vec_normalize(float *x, int dim) {
   return norm;
 }
 
-const char *i2v_vec_isa(void) {
-#if defined(__x86_64__) && defined(__GNUC__)
-  __builtin_cpu_init();
-  if (__builtin_cpu_supports("avx512f")) return "avx512";
-  if (__builtin_cpu_supports("avx2")) return "avx2";
-  return "sse2";
-#elif defined(__aarch64__)
-  return "neon";
-#else
-  return "portable";
-#endif
+/* ---- one wrapper per level, the tables, the calls ---- */
+
+#define PER_LEVEL(ret, name, params, args)            \
+  static ret name##_base params {                     \
+    return name##_body args;                          \
+  }                                                   \
+  I2V_TARGET_AVX2 static ret name##_avx2 params {     \
+    return name##_body args;                          \
+  }                                                   \
+  I2V_TARGET_AVX512 static ret name##_avx512 params { \
+    return name##_body args;                          \
+  }
+#define PER_LEVEL_VOID(name, params, args)             \
+  static void name##_base params {                     \
+    name##_body args;                                  \
+  }                                                    \
+  I2V_TARGET_AVX2 static void name##_avx2 params {     \
+    name##_body args;                                  \
+  }                                                    \
+  I2V_TARGET_AVX512 static void name##_avx512 params { \
+    name##_body args;                                  \
+  }
+
+PER_LEVEL_VOID(scores,
+               (const float *rows, size_t stride, size_t nrows, const float *q, int dim,
+                float *out),
+               (rows, stride, nrows, q, dim, out))
+PER_LEVEL_VOID(scores_idx,
+               (const float *rows, size_t stride, const uint32_t *idx, size_t n, const float *q,
+                int dim, float *out),
+               (rows, stride, idx, n, q, dim, out))
+PER_LEVEL_VOID(scores_i8,
+               (const signed char *codes, size_t cstride, const uint32_t *idx, size_t n,
+                const float *qp, float *out),
+               (codes, cstride, idx, n, qp, out))
+PER_LEVEL_VOID(scores_i8_rows,
+               (const signed char *codes, size_t cstride, size_t nrows, const float *qp,
+                float *out),
+               (codes, cstride, nrows, qp, out))
+PER_LEVEL_VOID(quantize_i8,
+               (const float *rows, size_t stride, size_t nrows, int dim, float scale,
+                signed char *codes, size_t cstride),
+               (rows, stride, nrows, dim, scale, codes, cstride))
+PER_LEVEL(float, unit_row, (float *row, int dim, size_t stride), (row, dim, stride))
+
+#define KERNELS(level)                                                             \
+  {                                                                                \
+    scores_##level, scores_idx_##level, scores_i8_##level, scores_i8_rows_##level, \
+        quantize_i8_##level, unit_row_##level                                      \
+  }
+static const i2v_vec_kernels kernels[I2V_ISA_LEVELS] = {KERNELS(base), KERNELS(avx2),
+                                                        KERNELS(avx512)};
+
+const i2v_vec_kernels *i2v_vec_kernels_at(int level) {
+  return &kernels[i2v_isa_pick(level)];
+}
+
+void i2v_vec_scores(const float *rows, size_t stride, size_t nrows, const float *q, int dim,
+                    float *out) {
+  kernels[i2v_isa_best()].scores(rows, stride, nrows, q, dim, out);
+}
+
+void i2v_vec_scores_idx(const float *rows, size_t stride, const uint32_t *idx, size_t n,
+                        const float *q, int dim, float *out) {
+  kernels[i2v_isa_best()].scores_idx(rows, stride, idx, n, q, dim, out);
+}
+
+void i2v_vec_scores_i8(const signed char *codes, size_t cstride, const uint32_t *idx, size_t n,
+                       const float *qp, float *out) {
+  kernels[i2v_isa_best()].scores_i8(codes, cstride, idx, n, qp, out);
+}
+
+void i2v_vec_scores_i8_rows(const signed char *codes, size_t cstride, size_t nrows, const float *qp,
+                            float *out) {
+  kernels[i2v_isa_best()].scores_i8_rows(codes, cstride, nrows, qp, out);
+}
+
+float i2v_vec_unit_row(float *row, int dim, size_t stride) {
+  return kernels[i2v_isa_best()].unit_row(row, dim, stride);
+}
+
+float i2v_vec_max_abs(const float *rows, size_t stride, size_t nrows, int dim) {
+  float top = 0.0f;
+  for (size_t r = 0; r < nrows; r++)
+    for (int d = 0; d < dim; d++) {
+      float v = fabsf(rows[r * stride + (size_t)d]);
+      if (v > top) top = v;
+    }
+  return top;
+}
+
+float i2v_vec_quantize_i8(const float *rows, size_t stride, size_t nrows, int dim, float max,
+                          signed char *codes, size_t cstride) {
+  if (!(max > 0.0f)) max = 1.0f;
+  kernels[i2v_isa_best()].quantize_i8(rows, stride, nrows, dim, 127.0f / max, codes, cstride);
+  return max / 127.0f;
 }

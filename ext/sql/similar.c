@@ -348,19 +348,18 @@ static void scan_rows(const i2v_model *m, const float *rows, const float *qv, co
   }
 }
 
-/* The int8 copy of m's unit rows, made on first use: code = round(value *
-** 127 / code_max), code_max the largest |value| in the model (which the
-** loader found), 1 when all are 0. */
+/* The int8 copy of m's unit rows, made on first use (core/vec.h's
+** quantiser), code_max the largest |value| in the model (which the loader
+** found). */
 static int model_codes(i2v_model *m) {
   if (m->codes) return SQLITE_OK;
-  size_t cstride = ((size_t)m->dim + 31) & ~(size_t)31;
+  size_t cstride = i2v_code_stride(m->dim);
   int ovf = 0;
   size_t bytes = i2v_mul_size(m->n, cstride, &ovf);
   signed char *codes = ovf ? NULL : sqlite3_malloc64(bytes + 1);
   if (!codes) return SQLITE_NOMEM;
   i2v_prefault(codes, bytes);
-  if (m->code_max == 0.0f) m->code_max = 1.0f;
-  i2v_vec_quantize_i8(m->unit, m->stride, m->n, m->dim, 127.0f / m->code_max, codes, cstride);
+  m->code_unit = i2v_vec_quantize_i8(m->unit, m->stride, m->n, m->dim, m->code_max, codes, cstride);
   m->codes = codes;
   m->cstride = cstride;
   return SQLITE_OK;
@@ -371,9 +370,10 @@ static int model_codes(i2v_model *m) {
 ** float row is what a query costs.  Pass 1 reads the int8 codes (a quarter
 ** of the bytes) and keeps every row whose approximate score could still be
 ** in the top k; pass 2 scores those rows exactly.  The answer is the same as
-** the one-pass scan's, not an approximation: with u = code_max / 127, a
-** code is within u/2 of its value, so an approximate score is within
-** eps = u/2 * |q|_1 (plus float rounding) of the exact one.  Every row of
+** the one-pass scan's, not an approximation: with u the codes' unit
+** (code_max / 127), a code times u is within u/2 of its value, so an
+** approximate score is within eps = u/2 * |q|_1 (plus float rounding) of the
+** exact one.  Every row of
 ** the exact top k then has an approximate score >= T - 2 eps, T the k-th best
 ** approximate score, and pass 1 keeps all of those (its threshold only rises
 ** towards T).  Rows the filter refuses are -inf in pass 1 and never kept.
@@ -388,11 +388,12 @@ static int scan_two_pass(sim_cursor *c, i2v_model *m, const float *qv, const i2v
       reserve((void **)&c->maybe, &c->maybe_cap, 4 * k + SIM_BLOCK, sizeof(i2v_scored)) !=
           SQLITE_OK)
     return 0;
-  float unit = m->code_max / 127.0f;
+  float unit = m->code_unit;
   double l1 = 0.0;
   for (int d = 0; d < m->dim; d++) l1 += fabs((double)qv[d]);
   /* Quantisation, then float32 rounding of the dim products and sums. */
-  float eps = (float)(0.5 * unit * l1 + 4.0 * m->dim * 0x1p-24 * m->code_max * l1 + 1e-6);
+  float max = m->code_max > 0.0f ? m->code_max : 1.0f;
+  float eps = (float)(0.5 * unit * l1 + 4.0 * m->dim * 0x1p-24 * max * l1 + 1e-6);
   i2v_vec_i8_query(qv, m->dim, unit, m->cstride, c->qp);
 
   i2v_topk pass;

@@ -28,8 +28,8 @@ typedef struct i2v_model {
   char *index_error;      /* why, when damaged */
   signed char *codes;     /* int8 copy for the scan's first pass (sql/similar.c) */
   size_t cstride;         /* codes per row: dim rounded up to 32 */
-  float code_max;         /* largest |value| of the unit rows (the loader's); code =
-                             value*127/max */
+  float code_max;         /* largest |value| of the unit rows (the loader's) */
+  float code_unit;        /* the codes' unit: a value is about code x code_unit */
   float *context;         /* output (context) vectors as stored, same rows, or NULL */
   void *context_raw;
 } i2v_model;

@@ -267,7 +267,7 @@ void i2v_train_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
                         o.workers, t1 - t0, train_s);
     sqlite3_str_appendf(s, "\"tokens_per_second\":%.0f,\"isa\":\"%s\",\"loss\":[",
                         train_s > 0 ? (double)ds.corpus.ntokens * o.epochs / train_s : 0.0,
-                        i2v_vec_isa());
+                        i2v_isa_name(tr.isa));
     for (int e = 0; e < o.epochs; e++) {
       char b[40]; /* JSON has no Inf or NaN (training refuses them anyway) */
       sqlite3_str_appendf(s, "%s%s", e ? "," : "",

@@ -1557,14 +1557,15 @@ static void test_vec_kernels(void) {
     for (size_t d = (size_t)dim; d < stride; d++) EXPECT(row[d] == 0, "dim %d: padding", dim);
     float scale = 127.0f / top;
     memset(codes, 99, sizeof(codes));
-    i2v_vec_quantize_i8(row, stride, 1, dim, scale, codes, cstride);
+    float unit = i2v_vec_quantize_i8(row, stride, 1, dim, top, codes, cstride);
+    EXPECT(unit == top / 127.0f, "dim %d: unit %g", dim, unit);
     for (size_t d = 0; d < cstride; d++)
       EXPECT(codes[d] == (d < (size_t)dim ? (signed char)lrintf(row[d] * scale) : 0),
              "dim %d: code %zu is %d", dim, d, codes[d]);
   }
   float halves[8] = {0.5f, 1.5f, 2.5f, -0.5f, -1.5f, 126.5f, -126.5f, 0.0f};
   signed char hc[32];
-  i2v_vec_quantize_i8(halves, 8, 1, 8, 1.0f, hc, 32);
+  i2v_vec_quantize_i8(halves, 8, 1, 8, 127.0f, hc, 32);
   EXPECT(hc[0] == 0 && hc[1] == 2 && hc[2] == 2 && hc[3] == 0 && hc[4] == -2 && hc[5] == 126 &&
              hc[6] == -126,
          "ties not to even: %d %d %d %d %d %d %d", hc[0], hc[1], hc[2], hc[3], hc[4], hc[5],
@@ -1575,7 +1576,72 @@ static void test_vec_kernels(void) {
   float z[16] = {0, 0, 0};
   z[5] = 9;
   EXPECT(i2v_vec_unit_row(z, 3, 16) == 0 && z[5] == 0, "zero row");
-  EXPECT(i2v_vec_isa() && *i2v_vec_isa(), "isa name");
+  /* All zero: codes of 0, and a unit that is not 0. */
+  EXPECT(i2v_vec_max_abs(z, 16, 1, 3) == 0 && i2v_vec_quantize_i8(z, 16, 1, 3, 0, hc, 32) > 0 &&
+             hc[0] == 0 && hc[2] == 0,
+         "zero rows' codes");
+}
+
+/* Every level this CPU runs gives the portable level's answers: the same
+** bits for the loader's row and the codes, scores within float rounding. */
+static void test_vec_levels(void) {
+  const i2v_vec_kernels *base = i2v_vec_kernels_at(I2V_ISA_BASE);
+  uint64_t rs = 5;
+  EXPECT(i2v_isa_pick(I2V_ISA_AUTO) == i2v_isa_best() && i2v_isa_pick(I2V_ISA_BASE) == 0 &&
+             i2v_isa_pick(I2V_ISA_AVX512) == i2v_isa_best(),
+         "i2v_isa_pick");
+  EXPECT(strlen(i2v_isa_name(i2v_isa_best())) > 0 &&
+             strcmp(i2v_isa_name(I2V_ISA_AVX2), "avx2") == 0,
+         "level names");
+  enum { N = 21, DIM = 70 };
+  size_t stride = i2v_row_stride(DIM), cstride = i2v_code_stride(DIM);
+  float *rows = malloc(N * stride * sizeof(float)), *rows2 = malloc(N * stride * sizeof(float));
+  float *orig = malloc(N * stride * sizeof(float));
+  signed char *c1 = malloc(N * cstride), *c2 = malloc(N * cstride);
+  float q[96] = {0}, qp[96], want[N], got[N], big1[N], big2[N];
+  uint32_t idx[N];
+  EXPECT(rows && rows2 && orig && c1 && c2, "out of memory");
+  for (size_t i = 0; i < N * stride; i++) rows[i] = (float)(uniform(&rs) - 0.5) * 30.0f;
+  for (int d = 0; d < DIM; d++) q[d] = (float)(uniform(&rs) - 0.5);
+  for (int i = 0; i < N; i++) idx[i] = (uint32_t)((i * 7) % N);
+  memcpy(orig, rows, N * stride * sizeof(float));
+  for (int r = 0; r < N; r++) big1[r] = base->unit_row(rows + r * stride, DIM, stride);
+  base->quantize_i8(rows, stride, N, DIM, 100.0f, c1, cstride);
+  for (int level = I2V_ISA_BASE + 1; level <= i2v_isa_best(); level++) {
+    const i2v_vec_kernels *k = i2v_vec_kernels_at(level);
+    memcpy(rows2, orig, N * stride * sizeof(float));
+    for (int r = 0; r < N; r++) big2[r] = k->unit_row(rows2 + r * stride, DIM, stride);
+    EXPECT(memcmp(big1, big2, sizeof(big1)) == 0 && memcmp(rows, rows2, N * stride * 4) == 0,
+           "%s: unit rows differ", i2v_isa_name(level));
+    k->quantize_i8(rows, stride, N, DIM, 100.0f, c2, cstride);
+    EXPECT(memcmp(c1, c2, N * cstride) == 0, "%s: codes differ", i2v_isa_name(level));
+  }
+  for (int level = I2V_ISA_BASE; level <= i2v_isa_best(); level++) {
+    const i2v_vec_kernels *k = i2v_vec_kernels_at(level);
+    const char *name = i2v_isa_name(level);
+    base->scores(rows, stride, N, q, DIM, want);
+    k->scores(rows, stride, N, q, DIM, got);
+    for (int r = 0; r < N; r++) EXPECT(fabsf(got[r] - want[r]) < 1e-5f, "%s: scores", name);
+    k->scores_idx(rows, stride, idx, N, q, DIM, got);
+    for (int r = 0; r < N; r++)
+      EXPECT(fabsf(got[r] - want[idx[r]]) < 1e-5f, "%s: scores_idx row %d", name, r);
+    i2v_vec_i8_query(q, DIM, 1.0f / 100.0f, cstride, qp);
+    k->scores_i8_rows(c1, cstride, N, qp, got);
+    for (int r = 0; r < N; r++) {
+      double s = 0;
+      for (int d = 0; d < DIM; d++) s += (double)c1[r * cstride + d] * q[d] / 100.0;
+      EXPECT(fabs(got[r] - s) < 1e-4, "%s: int8 row %d: %g, not %g", name, r, got[r], s);
+      want[r] = got[r];
+    }
+    k->scores_i8(c1, cstride, idx, N, qp, got);
+    for (int r = 0; r < N; r++)
+      EXPECT(fabsf(got[r] - want[idx[r]]) < 1e-5f, "%s: scores_i8 row %d", name, r);
+  }
+  free(rows);
+  free(rows2);
+  free(orig);
+  free(c1);
+  free(c2);
 }
 
 /* ---- trainer ---------------------------------------------------------- */
@@ -1750,6 +1816,71 @@ static void test_train_deterministic(void) {
     if (!same || !differs) tiny_free(&tc);
     EXPECT(same, "sg=%d workers=1: two runs with one seed differ (%s)", sg, err);
     EXPECT(differs, "sg=%d: seeds 11 and 12 gave the same vectors", sg);
+  }
+  tiny_free(&tc);
+}
+
+/* The trainer's kernels: every level this CPU runs computes the portable
+** level's model (workers=1, one seed): each item's vector points the same
+** way (cosine above 0.9999) and the losses agree to 1e-4, for skip-gram with
+** and without shared negatives and for CBOW; i2v_trained.isa is the level
+** that ran. */
+static void test_train_levels(void) {
+  tiny_corpus tc;
+  char err[256] = "";
+  tiny_make(&tc, 6, 12, 400, 10, 4);
+  for (int mode = 0; mode < 3; mode++) {
+    i2v_options o;
+    i2v_trained base, t;
+    train_options(&o, mode < 2, 1);
+    o.vector_size = 24;
+    o.window = 4;
+    o.epochs = 3;
+    o.shared_negatives = mode == 0;
+    o.isa = I2V_ISA_BASE;
+    int rc = i2v_train(&o, &i2v_libc_alloc, tc.counts, tc.nvocab, &tc.c, NULL, NULL, NULL, &base,
+                       err, sizeof(err));
+    if (rc != I2V_OK) tiny_free(&tc);
+    EXPECT(rc == I2V_OK && base.isa == I2V_ISA_BASE, "mode %d: portable run: %d %s", mode, rc,
+           err);
+    for (int level = I2V_ISA_BASE + 1; level <= i2v_isa_best(); level++) {
+      o.isa = level;
+      rc = i2v_train(&o, &i2v_libc_alloc, tc.counts, tc.nvocab, &tc.c, NULL, NULL, NULL, &t, err,
+                     sizeof(err));
+      if (rc != I2V_OK) {
+        i2v_trained_free(&base, &i2v_libc_alloc);
+        tiny_free(&tc);
+        EXPECT(0, "mode %d %s: %d %s", mode, i2v_isa_name(level), rc, err);
+      }
+      double worst = 1, rel = 0;
+      for (uint32_t i = 0; i < tc.nvocab; i++) {
+        const float *x = base.input + (size_t)i * base.stride, *y = t.input + (size_t)i * t.stride;
+        double xy = 0, xx = 0, yy = 0;
+        for (int d = 0; d < t.dim; d++) {
+          xy += (double)x[d] * y[d];
+          xx += (double)x[d] * x[d];
+          yy += (double)y[d] * y[d];
+        }
+        double c = xy / sqrt(xx * yy + 1e-30);
+        if (c < worst) worst = c;
+      }
+      for (int e = 0; e < o.epochs; e++) {
+        double r = fabs(base.epoch_loss[e] - t.epoch_loss[e]) / fabs(base.epoch_loss[e]);
+        if (r > rel) rel = r;
+      }
+      int isa = t.isa;
+      i2v_trained_free(&t, &i2v_libc_alloc);
+      if (worst <= 0.9999 || rel >= 1e-4 || isa != level) {
+        i2v_trained_free(&base, &i2v_libc_alloc);
+        tiny_free(&tc);
+      }
+      EXPECT(isa == level, "asked for %s, ran %s", i2v_isa_name(level), i2v_isa_name(isa));
+      EXPECT(worst > 0.9999, "mode %d: %s and portable vectors: lowest cosine %.6f", mode,
+             i2v_isa_name(level), worst);
+      EXPECT(rel < 1e-4, "mode %d: %s and portable losses differ by %.2g", mode,
+             i2v_isa_name(level), rel);
+    }
+    i2v_trained_free(&base, &i2v_libc_alloc);
   }
   tiny_free(&tc);
 }
@@ -1935,9 +2066,11 @@ int main(void) {
   run("json: errors with offsets", test_json_errors);
   run("json: every allocation failure", test_json_nomem);
   run("vec: scores and normalisation", test_vec_kernels);
+  run("vec: every instruction-set level this CPU runs agrees", test_vec_levels);
   run("train: skip-gram loss falls, clusters learnt", test_train_sg);
   run("train: CBOW loss falls, clusters learnt", test_train_cbow);
   run("train: workers=1 and a seed are bit-identical", test_train_deterministic);
+  run("train: every instruction-set level gives the portable model", test_train_levels);
   run("train: 3 workers", test_train_workers);
   run("train: poll callback cancels", test_train_cancel);
   run("train: errors and every allocation failure", test_train_errors);
