@@ -6,8 +6,8 @@ For a rollback journal and for WAL, the sqlite3 shell retrains model 'm'
 (a few hundred items) from a source with 100,000 items and 128 dimensions
 (about 60 MB of vectors); the test watches the files and sends SIGKILL at
 two points of the write: as soon as the write shows on disk (journal file
-created / WAL past 1 MB), and once 20 MB of it have been written (the
-database file or the WAL grown by that much).  The shell must have died of
+created once training started / WAL past 1 MB), and once 20 MB of it have
+been written (the database file or the WAL grown by that much).  The shell must have died of
 the signal, not finished; SQLite's recovery on the next open then has to put
 the old model back."""
 import os
@@ -46,19 +46,28 @@ def one_kill(mode, point):
     wal, journal = db + "-wal", db + "-journal"
     wal0 = max(size(wal), 0)
 
+    log = os.path.join(tmp, "%s-%s.stderr" % (mode, point))
+
+    def training_started():
+        # A journal also appears for an instant before reading, when training
+        # checks that it can write: only after training started is it the write.
+        with open(log) as f:
+            return "training with" in f.read()
+
     if mode == "wal":
         started = lambda: size(wal) > wal0 + MB
         deep = lambda: size(wal) > wal0 + 20 * MB
     else:
-        started = lambda: size(journal) >= 0
+        started = lambda: size(journal) >= 0 and training_started()
         deep = lambda: size(journal) >= 0 and size(db) > db_size0 + 20 * MB
     trigger = started if point == "start" else deep
 
+    err = open(log, "w")
     child = subprocess.Popen(
         [SQLITE3, db, "-cmd", ".load " + LIB,
          "SELECT item2vec_train('w', 'u', 'i', 'model=m', 'vector_size=128', 'epochs=1', "
-         "'window=1', 'negative=1', 'sample=0', 'verbose=0')"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+         "'window=1', 'negative=1', 'sample=0', 'verbose=1')"],
+        stdout=subprocess.DEVNULL, stderr=err)
     deadline = time.monotonic() + 120
     fired = False
     while child.poll() is None and time.monotonic() < deadline:
@@ -68,7 +77,7 @@ def one_kill(mode, point):
             break
         time.sleep(0.001)
     child.wait()
-    child.stderr.close()
+    err.close()
     if not rep.check(name + ": killed while writing", fired and child.returncode == -signal.SIGKILL,
                      "the shell was not killed mid-write (exit %s, trigger %s)"
                      % (child.returncode, fired)):

@@ -123,12 +123,25 @@ err, took, progress = interrupted_run(
 judge("training", err, took, "training with" in progress, "training")
 
 # Writing: the rollback journal appears when the write transaction starts.
+# The check before reading (can the model be stored?) opens one briefly too,
+# so the trigger also waits for the progress line that says training began.
 fill_sequences(conn, "w", users=50000, per_user=2, items=100000, item_of=lambda x: x)
 journal = db + "-journal"
+
+
+def writing_started():
+    try:
+        with open(os.path.join(tmp, "writing.stderr")) as f:
+            began = "training with" in f.read()
+    except OSError:
+        began = False
+    return began and os.path.exists(journal)
+
+
 err, took, progress = interrupted_run(
     "writing", "SELECT item2vec_train('w', 'u', 'i', 'model=m', 'vector_size=128', "
     "'epochs=1', 'window=1', 'negative=1', 'sample=0', 'verbose=1')",
-    lambda: os.path.exists(journal))
+    writing_started)
 judge("writing", err, took, "training with" in progress and err is not None, "writing the model")
 
 # The shell: SIGINT to sqlite3 while it trains.

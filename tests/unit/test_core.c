@@ -2046,13 +2046,13 @@ int main(void) {
   run("vocab: every allocation failure", test_vocab_nomem);
   run("vocab: bulk append and index match one add per value", test_vocab_bulk);
   run("vocab: bulk append and index, every allocation failure", test_vocab_bulk_nomem);
+  run("vocab: ids colliding under the old hash spread out", test_vocab_adversarial_ids);
+  run("vocab: index hooks report duplicates and cancel", test_vocab_index_hooks);
   run("corpus: min_count and max_final_vocab cut", test_corpus_cut);
   run("corpus: grouping matches a one-user-at-a-time reading", test_corpus_group);
   run("corpus: grouping in scan order and by key, ties stable", test_corpus_group_example);
   run("corpus: renumbering in place", test_corpus_renumber);
   run("corpus: every allocation failure", test_corpus_nomem);
-  run("vocab: ids colliding under the old hash spread out", test_vocab_adversarial_ids);
-  run("vocab: index hooks report duplicates and cancel", test_vocab_index_hooks);
   run("alias: unigram^0.75 draw frequencies", test_alias_unigram);
   run("alias: ns_exponent 0, 1, negative; one item", test_alias_exponents);
   run("alias: every allocation failure", test_alias_nomem);
