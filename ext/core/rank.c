@@ -36,6 +36,34 @@ static int partner_cmp(const void *x, const void *y) {
   return a->index < b->index ? -1 : (a->index > b->index);
 }
 
+/* Move the k first partners in partner_cmp's order to p[0..k), in any
+** order (quickselect: a popular item has thousands of partners and keeps
+** a hundred, so sorting them all cost most of the counting). */
+static void select_first(partner *p, size_t n, size_t k) {
+  size_t lo = 0, hi = n; /* the k-th lies in [lo, hi) */
+  while (hi - lo > 1) {
+    size_t mid = lo + (hi - lo) / 2;
+    /* Median of three as the pivot, moved to hi - 1. */
+    if (partner_cmp(&p[mid], &p[lo]) < 0) { partner t = p[mid]; p[mid] = p[lo]; p[lo] = t; }
+    if (partner_cmp(&p[hi - 1], &p[lo]) < 0) { partner t = p[hi - 1]; p[hi - 1] = p[lo]; p[lo] = t; }
+    if (partner_cmp(&p[mid], &p[hi - 1]) < 0) { partner t = p[mid]; p[mid] = p[hi - 1]; p[hi - 1] = t; }
+    partner pivot = p[hi - 1];
+    size_t store = lo;
+    for (size_t i = lo; i + 1 < hi; i++)
+      if (partner_cmp(&p[i], &pivot) < 0) {
+        partner t = p[i];
+        p[i] = p[store];
+        p[store++] = t;
+      }
+    p[hi - 1] = p[store];
+    p[store] = pivot;
+    /* p[lo..store) come before the pivot, p(store..hi) after it. */
+    if (store == k - 1 || store == k) return;
+    if (store > k) hi = store;
+    else lo = store + 1;
+  }
+}
+
 /* Positions of each item's tokens: where[where_start[i] .. where_start[i+1])
 ** and the sequence of each position. */
 static int group_positions(const i2v_corpus *c, uint32_t nitems, const i2v_alloc *a,
@@ -121,11 +149,10 @@ int i2v_pairs_build(const i2v_corpus *c, uint32_t nitems, int window, float back
       acc[o] = 0.0f;
     }
     if (nc > ucap) {
-      qsort(cand, nc, sizeof(partner), partner_cmp);
+      select_first(cand, nc, ucap);
       nc = ucap;
-    } else if (nc > 1) {
-      qsort(cand, nc, sizeof(partner), partner_cmp);
     }
+    if (nc > 1) qsort(cand, nc, sizeof(partner), partner_cmp);
     for (size_t k = 0; k < nc; k++) {
       out->other[kept] = cand[k].index;
       out->weight[kept] = cand[k].weight;

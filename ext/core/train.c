@@ -18,11 +18,13 @@
 **
 ** One update (an input vector against the positive and the negatives) is one
 ** kernel call: AVX2+FMA at the avx2 and avx512 levels, else the portable
-** kernel on GCC/Clang vector extensions.  The epoch loop is compiled once per
+** kernel on GCC/Clang vector extensions.  (AVX-512 kernels, 16 floats per
+** register, one pass per pair that also scored the next context, were
+** written and measured slower than AVX2 here: docs/performance.md.)  The epoch loop is compiled once per
 ** level (core/vec.h), each with its kernel; the run takes the level
 ** i2v_isa_pick(o->isa) gives (the CPU's best unless a test asks for a lower
 ** one) and reports it in i2v_trained.isa.  The kernel scores eight targets at a time, takes
-** sigmoid and loss from one polynomial exp (no table), then moves the output
+** sigmoid and loss from one polynomial exp and one division (no table), then moves the output
 ** rows and sums the input's gradient in one pass.  Random numbers come from a
 ** counter-based generator; negatives are drawn one update ahead and their
 ** rows prefetched, with the next centre's and the next context's rows.
@@ -140,28 +142,46 @@ static inline void draw_negatives(const shared_state *s, worker *w, uint32_t *ta
   }
 }
 
+/* The coefficients of 2^r on [-1/2, 1/2] (degree 6) and of log1p(e)/e on
+** [0, 1] (degree 7, Chebyshev fit, relative error 2e-7). */
+#define I2V_EXP2_C1 6.9314718055994531e-1f
+#define I2V_EXP2_C2 2.4022650695910071e-1f
+#define I2V_EXP2_C3 5.5504108664821580e-2f
+#define I2V_EXP2_C4 9.6181291076284772e-3f
+#define I2V_EXP2_C5 1.3333558146428443e-3f
+#define I2V_EXP2_C6 1.5403530393381609e-4f
+#define I2V_LOG1P_C1 -0.49997452f
+#define I2V_LOG1P_C2 0.33276197f
+#define I2V_LOG1P_C3 -0.24499701f
+#define I2V_LOG1P_C4 0.1775721f
+#define I2V_LOG1P_C5 -0.1078557f
+#define I2V_LOG1P_C6 0.044215254f
+#define I2V_LOG1P_C7 -0.008574884f
+
 /* sigmoid_loss_avx2's arithmetic on one score (see there). */
 static inline void sigmoid_loss(float x, float *one_minus, float *loss) {
   float ax = fabsf(x) < 87.0f ? fabsf(x) : 87.0f;
   float t = ax * -1.44269504088896f;
   /* Round to nearest by adding 1.5 * 2^23 (|t| < 126), no libm call. */
   float n = (t + 12582912.0f) - 12582912.0f, r = t - n;
-  float p = 1.5403530393381609e-4f;
-  p = p * r + 1.3333558146428443e-3f;
-  p = p * r + 9.6181291076284772e-3f;
-  p = p * r + 5.5504108664821580e-2f;
-  p = p * r + 2.4022650695910071e-1f;
-  p = p * r + 6.9314718055994531e-1f;
-  p = p * r + 1.0f;
+  float r2 = r * r, r4 = r2 * r2;
+  float p = ((I2V_EXP2_C1 * r + 1.0f) + (I2V_EXP2_C3 * r + I2V_EXP2_C2) * r2) +
+            ((I2V_EXP2_C5 * r + I2V_EXP2_C4) + I2V_EXP2_C6 * r2) * r4;
   int32_t bits = ((int32_t)n + 127) * (1 << 23); /* 2^n, n in [-126, 0] */
   float scale;
   memcpy(&scale, &bits, sizeof(scale));
   float e = p * scale;
   float d = 1.0f / (1.0f + e);
   *one_minus = x >= 0 ? e * d : d;
-  float sv = e / (2.0f + e), s2 = sv * sv;
-  float q = ((((1.0f / 9) * s2 + 1.0f / 7) * s2 + 1.0f / 5) * s2 + 1.0f / 3) * s2 + 1.0f;
-  *loss = 2.0f * sv * q + (x < 0 ? -x : 0.0f);
+  float q = I2V_LOG1P_C7;
+  q = q * e + I2V_LOG1P_C6;
+  q = q * e + I2V_LOG1P_C5;
+  q = q * e + I2V_LOG1P_C4;
+  q = q * e + I2V_LOG1P_C3;
+  q = q * e + I2V_LOG1P_C2;
+  q = q * e + I2V_LOG1P_C1;
+  q = q * e + 1.0f;
+  *loss = e * q + (x < 0 ? -x : 0.0f);
 }
 
 /* Point rows[] at the targets' output rows; pad both to a multiple of 8
@@ -197,26 +217,29 @@ static inline const float *out_gains(worker *w, int nt) {
 ** out[t_d] += g_d * rate(t_d) * l1 and dst += dst_rate * sum_d g_d * out[t_d]
 ** (the rows as they were), block by block so dst may be l1 itself
 ** (skip-gram). */
-/* Eight floats as one value (GCC and Clang vector extensions): the
-** portable kernel's unit, lowered to whatever vector registers the target
-** has (two SSE registers, one AVX register, two NEON registers). */
-typedef float v8f __attribute__((vector_size(32)));
+/* Four floats as one value (GCC and Clang vector extensions): the portable
+** kernel's unit, one SSE or NEON register.  (A 32-byte vector is lowered
+** through memory where the registers are 16 bytes, several times slower.) */
+typedef float v4f __attribute__((vector_size(16)));
 /* Loads and stores by memcpy (any alignment); macros, since a function
-** returning a v8f by value would change the ABI between the clones. */
-#define V8F_LOAD(v, p) memcpy(&(v), (p), sizeof(v8f))
-#define V8F_STORE(p, v) memcpy((p), &(v), sizeof(v8f))
+** returning a vector by value would change the ABI between the clones. */
+#define V4F_LOAD(v, p) memcpy(&(v), (p), sizeof(v4f))
+#define V4F_STORE(p, v) memcpy((p), &(v), sizeof(v4f))
 
 static inline double scores_portable(const float *l1, float *const *rows, const uint32_t *tg,
                                      int nt, size_t stride, float alpha, float *gains) {
   float loss = 0;
   for (int d = 0; d < nt; d++) {
-    v8f acc = {0}, x, r;
+    v4f a0 = {0}, a1 = {0}, x, r;
     for (size_t b = 0; b < stride; b += 8) {
-      V8F_LOAD(x, l1 + b);
-      V8F_LOAD(r, rows[d] + b);
-      acc += x * r;
+      V4F_LOAD(x, l1 + b);
+      V4F_LOAD(r, rows[d] + b);
+      a0 += x * r;
+      V4F_LOAD(x, l1 + b + 4);
+      V4F_LOAD(r, rows[d] + b + 4);
+      a1 += x * r;
     }
-    gains[d] = ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]));
+    gains[d] = ((a0[0] + a1[0]) + (a0[1] + a1[1])) + ((a0[2] + a1[2]) + (a0[3] + a1[3]));
   }
   /* Written without branches so the compiler can vectorise across targets. */
 #pragma omp simd reduction(+ : loss)
@@ -241,18 +264,18 @@ __attribute__((noinline)) static double update_portable(worker *w, const float *
   set_rows(w, nt);
   double loss = scores_portable(l1, rows, w->targets, nt, stride, alpha, gains);
   const float *og = out_gains(w, nt);
-  for (size_t b = 0; b < stride; b += 8) {
-    v8f x, acc = {0}, t;
-    V8F_LOAD(x, l1 + b);
+  for (size_t b = 0; b < stride; b += 4) {
+    v4f x, acc = {0}, t;
+    V4F_LOAD(x, l1 + b);
     for (int d = 0; d < nt; d++) {
-      V8F_LOAD(t, rows[d] + b);
+      V4F_LOAD(t, rows[d] + b);
       acc += gains[d] * t;
       t += og[d] * x;
-      V8F_STORE(rows[d] + b, t);
+      V4F_STORE(rows[d] + b, t);
     }
-    V8F_LOAD(t, dst + b);
+    V4F_LOAD(t, dst + b);
     t += dst_rate * acc;
-    V8F_STORE(dst + b, t);
+    V4F_STORE(dst + b, t);
   }
   return loss;
 }
@@ -269,39 +292,75 @@ I2V_AVX2 static inline __m256 hsum8(__m256 a0, __m256 a1, __m256 a2, __m256 a3, 
 }
 
 /* For eight scores x: 1 - sigmoid(x) and the loss -log sigmoid(x), from
-** e = exp(-|x|) (Cody-Waite reduction, degree-6 polynomial for 2^r):
-** 1 - sigmoid(x) = e/(1+e) for x >= 0, 1/(1+e) below; -log sigmoid(x) =
-** max(-x, 0) + log1p(e), log1p by its atanh series in s = e/(2+e) <= 1/3.
-** Relative error about 1e-7 (sigmoid), 1e-6 (loss). */
+** e = exp(-|x|) (Cody-Waite reduction, degree-6 polynomial for 2^r in
+** Estrin's form, three multiply-adds deep, since the next update waits on
+** it): 1 - sigmoid(x) = e/(1+e) for x >= 0, 1/(1+e) below; -log sigmoid(x) =
+** max(-x, 0) + log1p(e), log1p(e) = e x (a degree-7 polynomial in e), so
+** one division in all.  Relative error about 1e-7 (sigmoid), 3e-7 (loss). */
 I2V_AVX2 static inline void sigmoid_loss_avx2(__m256 x, __m256 *one_minus, __m256 *loss) {
-  const __m256 signbit = _mm256_set1_ps(-0.0f);
+  const __m256 signbit = _mm256_set1_ps(-0.0f), one = _mm256_set1_ps(1.0f);
   __m256 ax = _mm256_min_ps(_mm256_andnot_ps(signbit, x), _mm256_set1_ps(87.0f));
   __m256 t = _mm256_mul_ps(ax, _mm256_set1_ps(-1.44269504088896f));
   __m256 n = _mm256_round_ps(t, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
   __m256 r = _mm256_sub_ps(t, n);
-  __m256 p = _mm256_set1_ps(1.5403530393381609e-4f);
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.3333558146428443e-3f));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(9.6181291076284772e-3f));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(5.5504108664821580e-2f));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(2.4022650695910071e-1f));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(6.9314718055994531e-1f));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f));
+  __m256 r2 = _mm256_mul_ps(r, r), r4 = _mm256_mul_ps(r2, r2);
+  __m256 p01 = _mm256_fmadd_ps(_mm256_set1_ps(I2V_EXP2_C1), r, one);
+  __m256 p23 = _mm256_fmadd_ps(_mm256_set1_ps(I2V_EXP2_C3), r, _mm256_set1_ps(I2V_EXP2_C2));
+  __m256 p45 = _mm256_fmadd_ps(_mm256_set1_ps(I2V_EXP2_C5), r, _mm256_set1_ps(I2V_EXP2_C4));
+  __m256 p03 = _mm256_fmadd_ps(p23, r2, p01);
+  __m256 p46 = _mm256_fmadd_ps(_mm256_set1_ps(I2V_EXP2_C6), r2, p45);
+  __m256 p = _mm256_fmadd_ps(p46, r4, p03);
   __m256i bits =
       _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
   __m256 e = _mm256_mul_ps(p, _mm256_castsi256_ps(bits));
-  const __m256 one = _mm256_set1_ps(1.0f);
   __m256 d = _mm256_div_ps(one, _mm256_add_ps(one, e)); /* sigmoid(|x|) */
   __m256 pos = _mm256_cmp_ps(x, _mm256_setzero_ps(), _CMP_GE_OQ);
   *one_minus = _mm256_blendv_ps(d, _mm256_mul_ps(e, d), pos);
-  __m256 sv = _mm256_div_ps(e, _mm256_add_ps(_mm256_set1_ps(2.0f), e));
-  __m256 s2 = _mm256_mul_ps(sv, sv);
-  __m256 q = _mm256_set1_ps(1.0f / 9);
-  q = _mm256_fmadd_ps(q, s2, _mm256_set1_ps(1.0f / 7));
-  q = _mm256_fmadd_ps(q, s2, _mm256_set1_ps(1.0f / 5));
-  q = _mm256_fmadd_ps(q, s2, _mm256_set1_ps(1.0f / 3));
-  q = _mm256_fmadd_ps(q, s2, one);
-  __m256 l1p = _mm256_mul_ps(_mm256_add_ps(sv, sv), q);
-  *loss = _mm256_add_ps(l1p, _mm256_max_ps(_mm256_xor_ps(x, signbit), _mm256_setzero_ps()));
+  __m256 q = _mm256_set1_ps(I2V_LOG1P_C7);
+  q = _mm256_fmadd_ps(q, e, _mm256_set1_ps(I2V_LOG1P_C6));
+  q = _mm256_fmadd_ps(q, e, _mm256_set1_ps(I2V_LOG1P_C5));
+  q = _mm256_fmadd_ps(q, e, _mm256_set1_ps(I2V_LOG1P_C4));
+  q = _mm256_fmadd_ps(q, e, _mm256_set1_ps(I2V_LOG1P_C3));
+  q = _mm256_fmadd_ps(q, e, _mm256_set1_ps(I2V_LOG1P_C2));
+  q = _mm256_fmadd_ps(q, e, _mm256_set1_ps(I2V_LOG1P_C1));
+  q = _mm256_fmadd_ps(q, e, one);
+  *loss = _mm256_fmadd_ps(e, q, _mm256_max_ps(_mm256_xor_ps(x, signbit), _mm256_setzero_ps()));
+}
+
+/* The lanes of targets d0..d0+7: neg has the sign bit for a negative;
+** valid is all ones but for a negative equal to the positive and for the
+** padding past nt, whose gains and losses are zero. */
+I2V_AVX2 static inline void lanes8_avx2(int d0, int nt, const uint32_t *tg, __m256 *valid,
+                                        __m256 *neg) {
+  const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+  __m256i idx = _mm256_add_epi32(lane, _mm256_set1_epi32(d0));
+  __m256i is_pos = _mm256_cmpeq_epi32(idx, _mm256_setzero_si256());
+  __m256i dup =
+      _mm256_andnot_si256(is_pos, _mm256_cmpeq_epi32(_mm256_loadu_si256((const __m256i *)(tg + d0)),
+                                                     _mm256_set1_epi32((int)tg[0])));
+  __m256i past = _mm256_cmpgt_epi32(idx, _mm256_set1_epi32(nt - 1));
+  *valid =
+      _mm256_castsi256_ps(_mm256_xor_si256(_mm256_or_si256(dup, past), _mm256_set1_epi32(-1)));
+  *neg = _mm256_andnot_ps(_mm256_castsi256_ps(is_pos), _mm256_set1_ps(-0.0f));
+}
+
+/* Eight scores f turned into gains (alpha * (label - sigmoid)) stored at
+** gains; returns the loss of each lane.  valid and neg from lanes8_avx2. */
+I2V_AVX2 static inline __m256 gains8m_avx2(__m256 f, __m256 valid, __m256 neg, float alpha,
+                                           float *gains) {
+  __m256 g, ls;
+  sigmoid_loss_avx2(_mm256_xor_ps(f, neg), &g, &ls);
+  g = _mm256_and_ps(_mm256_xor_ps(_mm256_mul_ps(_mm256_set1_ps(alpha), g), neg), valid);
+  _mm256_storeu_ps(gains, g);
+  return _mm256_and_ps(ls, valid);
+}
+
+/* The same for targets d0..d0+7, stored at gains + d0. */
+I2V_AVX2 static inline __m256 gains8_avx2(__m256 f, int d0, int nt, const uint32_t *tg,
+                                          float alpha, float *gains) {
+  __m256 valid, neg;
+  lanes8_avx2(d0, nt, tg, &valid, &neg);
+  return gains8m_avx2(f, valid, neg, alpha, gains + d0);
 }
 
 /* Scores of l1 against the nt target rows, eight at a time, turned into
@@ -310,10 +369,6 @@ I2V_AVX2 static inline void sigmoid_loss_avx2(__m256 x, __m256 *one_minus, __m25
 ** each lane.  rows and tg hold nt entries padded to a multiple of 8. */
 I2V_AVX2 static inline __m256 scores_avx2(const float *l1, float *const *rows, const uint32_t *tg,
                                           int nt, size_t stride, float alpha, float *gains) {
-  const __m256 valpha = _mm256_set1_ps(alpha);
-  const __m256 signbit = _mm256_set1_ps(-0.0f);
-  const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-  const __m256i positive = _mm256_set1_epi32((int)tg[0]);
   __m256 lossv = _mm256_setzero_ps();
   for (int d0 = 0; d0 < nt; d0 += 8) {
     const float *r0 = rows[d0], *r1 = rows[d0 + 1], *r2 = rows[d0 + 2], *r3 = rows[d0 + 3],
@@ -330,21 +385,8 @@ I2V_AVX2 static inline __m256 scores_avx2(const float *l1, float *const *rows, c
       a6 = _mm256_fmadd_ps(x, _mm256_load_ps(r6 + b), a6);
       a7 = _mm256_fmadd_ps(x, _mm256_load_ps(r7 + b), a7);
     }
-    __m256 f = hsum8(a0, a1, a2, a3, a4, a5, a6, a7);
-    __m256i idx = _mm256_add_epi32(lane, _mm256_set1_epi32(d0));
-    __m256i is_pos = _mm256_cmpeq_epi32(idx, _mm256_setzero_si256());
-    __m256i dup = _mm256_andnot_si256(
-        is_pos, _mm256_cmpeq_epi32(_mm256_loadu_si256((const __m256i *)(tg + d0)), positive));
-    __m256i past = _mm256_cmpgt_epi32(idx, _mm256_set1_epi32(nt - 1));
-    __m256 valid =
-        _mm256_castsi256_ps(_mm256_xor_si256(_mm256_or_si256(dup, past), _mm256_set1_epi32(-1)));
-    __m256 neg = _mm256_andnot_ps(_mm256_castsi256_ps(is_pos), signbit);
-    __m256 x = _mm256_xor_ps(f, neg);
-    __m256 g, ls;
-    sigmoid_loss_avx2(x, &g, &ls);
-    g = _mm256_and_ps(_mm256_xor_ps(_mm256_mul_ps(valpha, g), neg), valid);
-    _mm256_storeu_ps(gains + d0, g);
-    lossv = _mm256_add_ps(lossv, _mm256_and_ps(ls, valid));
+    lossv = _mm256_add_ps(lossv, gains8_avx2(hsum8(a0, a1, a2, a3, a4, a5, a6, a7), d0, nt, tg,
+                                             alpha, gains));
   }
   return lossv;
 }

@@ -62,7 +62,7 @@ SELECT item2vec_train('t', 'u', 'i', 'epochs=1, window=3');
 CREATE TABLE big AS WITH RECURSIVE n(x) AS (SELECT 0 UNION ALL SELECT x + 1 FROM n WHERE x < 5999)
   SELECT x / 20 AS u, (x * 7919 + x / 20) % 200 AS i FROM n;
 SELECT item2vec_train('big', 'u', 'i', 'workers=1', 'alpha=1', 'sg=1', 'epochs=2');
-SELECT item2vec_train('big', 'u', 'i', 'workers=1', 'alpha=1', 'sg=0', 'epochs=2');
+-- (CBOW's divergence message carries a loss that depends on the kernel: test_adversarial.py)
 -- A quoted value loses its quotes: model "q" is q.
 SELECT json_extract(item2vec_train('t', 'u', 'i', 'MODEL="q"', 'Workers=1', 'vector_size=4',
        'epochs=1'), '$.model') AS quoted_model;
