@@ -184,6 +184,7 @@ int i2v_ranker_init(i2v_ranker *r, const float *input, const float *output, cons
   r->nitems = nitems;
   r->prior = I2V_RANK_PRIOR;
   r->blend = I2V_RANK_BLEND;
+  r->evidence = I2V_RANK_EVIDENCE;
   r->sharpness = I2V_RANK_SHARPNESS;
   r->alloc = a;
   r->query = i2v_malloc(a, stride * sizeof(float));
@@ -203,6 +204,13 @@ void i2v_rank_scores(i2v_ranker *r, const uint32_t *q, const i2v_pair_row *rows,
     memset(scores, 0, (size_t)n * sizeof(float));
     return;
   }
+  /* How much pair evidence the query has: its items' mean row total. */
+  double total = 0.0;
+  for (size_t i = 0; i < nq; i++)
+    for (uint64_t e = 0; e < rows[i].n; e++) total += rows[i].weight[e];
+  double mean = total / (double)nq;
+  double share = total > 0.0 ? (double)r->blend * mean / (mean + (double)r->evidence) : 0.0;
+
   /* The embedding's estimate: a softmax over every item. */
   memset(r->query, 0, r->stride * sizeof(float));
   for (size_t i = 0; i < nq; i++)
@@ -218,15 +226,12 @@ void i2v_rank_scores(i2v_ranker *r, const uint32_t *q, const i2v_pair_row *rows,
     scores[j] = expf(scores[j] - top);
     z += scores[j];
   }
-  float emb = (float)((1.0 - (double)r->blend) / z);
+  float emb = (float)((1.0 - share) / z);
   for (uint32_t j = 0; j < n; j++) scores[j] *= emb;
 
-  /* The pair evidence, each query item's row normalised by the total. */
-  double total = 0.0;
-  for (size_t i = 0; i < nq; i++)
-    for (uint64_t e = 0; e < rows[i].n; e++) total += rows[i].weight[e];
-  if (total > 0.0) {
-    float w = (float)((double)r->blend / total);
+  /* The pair evidence, the query items' rows normalised by their total. */
+  if (share > 0.0) {
+    float w = (float)(share / total);
     for (size_t i = 0; i < nq; i++)
       for (uint64_t e = 0; e < rows[i].n; e++)
         if (rows[i].other[e] < n) scores[rows[i].other[e]] += w * rows[i].weight[e];

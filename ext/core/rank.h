@@ -12,7 +12,10 @@
 **   - the pair evidence's: how often the item followed (weight 1) or preceded
 **     (weight 1/2) each query item within `window` positions in training,
 **     averaged over the query items and normalised to sum to 1.
-** score = (1 - blend) x embedding + blend x pairs.  The weights (blend,
+** score = (1 - share) x embedding + share x pairs, where the pair evidence's
+** share grows with how much of it the query has: share = blend x m / (m +
+** evidence), m the query items' mean pair-row total (few counts, as on sparse
+** catalogues, lean on the embedding).  The weights (blend, evidence,
 ** sharpness, prior, backward, the number of recent items, the cap) were
 ** chosen on validation splits cut from the training part of MovieLens and of
 ** generated data (docs/quality.md, "How recommend_items was chosen": the
@@ -26,7 +29,8 @@
 
 /* The defaults of the ranking (docs/quality.md, "How recommend_items was chosen"). */
 #define I2V_RANK_QUERY_ITEMS 3   /* the most recent items make the query */
-#define I2V_RANK_BLEND 0.4f      /* share of the pair evidence */
+#define I2V_RANK_BLEND 0.6f      /* most the pair evidence's share can reach */
+#define I2V_RANK_EVIDENCE 66.7f  /* mean pair weight per query item at half of it */
 #define I2V_RANK_PRIOR 0.75f     /* weight of log(frequency) in the embedding's */
 #define I2V_RANK_SHARPNESS 4.0f  /* scale of the dot products (unit input rows) */
 #define I2V_RANK_BACKWARD 0.5f   /* weight of a pair seen in the other order */
@@ -73,7 +77,7 @@ typedef struct i2v_ranker {
   size_t stride;
   int dim;
   uint32_t nitems;
-  float prior, blend, sharpness;
+  float prior, blend, evidence, sharpness;
   float *query; /* scratch: stride floats, from i2v_ranker_init */
   const i2v_alloc *alloc;
 } i2v_ranker;

@@ -9,6 +9,7 @@
 
 #include "core/eval.h"
 #include "core/pca.h"
+#include "core/rank.h"
 
 static int failures;
 
@@ -242,9 +243,41 @@ static void test_pca(void) {
   CHECK("pca rejects ncomp > dim", i2v_pca(rows, S, N, D, 4, A, &r) == I2V_ERROR, "%s", "accepted");
 }
 
+/* The pair evidence's share grows with how much of it the query has:
+** blend x m / (m + evidence), m the query items' mean row total. */
+static void test_rank_share(void) {
+  static float input[4 * 16] __attribute__((aligned(64)));
+  static float output[4 * 16] __attribute__((aligned(64)));
+  const float log_count[4] = {0, 0, 0, 0};
+  i2v_ranker r;
+  int rc = i2v_ranker_init(&r, input, output, log_count, 16, 2, 4, A);
+  CHECK("ranker builds", rc == I2V_OK, "rc %d", rc);
+  if (rc != I2V_OK) return;
+  const uint32_t q[2] = {0, 3}, other[1] = {1};
+  const double sizes[3] = {0.0, 2.0 * I2V_RANK_EVIDENCE, 200.0 * I2V_RANK_EVIDENCE};
+  double last = -1.0;
+  for (int t = 0; t < 3; t++) {
+    /* Item 0 has partner 1 with this weight; item 3 has no partners. */
+    float weight[1] = {(float)sizes[t]};
+    i2v_pair_row rows[2] = {{other, weight, sizes[t] > 0 ? 1 : 0}, {NULL, NULL, 0}};
+    float scores[4];
+    i2v_rank_scores(&r, q, rows, 2, scores);
+    double mean = sizes[t] / 2.0;
+    double want = sizes[t] > 0 ? I2V_RANK_BLEND * mean / (mean + I2V_RANK_EVIDENCE) : 0.0;
+    double share = scores[1] - scores[2]; /* the embedding is uniform here */
+    CHECK("rank share follows the evidence", fabs(share - want) < 1e-5 && share > last,
+          "weight %g: share %g, want %g", sizes[t], share, want);
+    CHECK("rank scores sum to 1", fabs(scores[0] + scores[1] + scores[2] + scores[3] - 1.0) < 1e-5,
+          "weight %g", sizes[t]);
+    last = share;
+  }
+  i2v_ranker_free(&r);
+}
+
 int main(void) {
   setvbuf(stdout, NULL, _IOLBF, 0);
   test_split();
+  test_rank_share();
   test_run();
   test_embedding();
   test_options();
