@@ -60,7 +60,7 @@ class Gensim(Peer):
     def __init__(self, vec, threads):
         from gensim.models import KeyedVectors
         import gensim
-        self.version = "gensim " + gensim.__version__
+        self.version = "gensim %s most_similar" % gensim.__version__
         self.vec = vec
         self.KeyedVectors = KeyedVectors
 
@@ -82,7 +82,7 @@ class FaissFlat(Peer):
     def __init__(self, vec, threads):
         import faiss
         self.faiss = faiss
-        self.version = "faiss " + faiss.__version__
+        self.version = "faiss %s IndexFlatIP" % faiss.__version__
         self.vec = vec
 
     def build(self):
@@ -107,7 +107,7 @@ class FaissHNSW(Peer):
         if len(vec) > cap:
             raise ImportError("%d items, over BENCH_FAISS_HNSW_MAX=%d" % (len(vec), cap))
         self.faiss = faiss
-        self.version = "faiss " + faiss.__version__
+        self.version = "faiss %s IndexHNSWFlat" % faiss.__version__
         self.threads = threads
         self.vec, self.M, self.efc = vec, M, ef_construction
 
@@ -169,7 +169,7 @@ class SqliteVec(Peer):
             self.conn.load_extension(path)
         except sqlite3.Error as e:
             raise ImportError("vec0 does not load: %s" % e)
-        self.version = "sqlite-vec " + self.conn.execute("SELECT vec_version()").fetchone()[0]
+        self.version = "sqlite-vec %s vec0" % self.conn.execute("SELECT vec_version()").fetchone()[0]
         self.vec = vec
 
     def build(self):

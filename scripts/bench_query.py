@@ -273,7 +273,7 @@ def ann_size(n, dim, nq, tmp, kinds, opts, widths, results):
                        median=am, p99=pct(lat, 99), version=peer.version)
                 print("| %s | %s | %s | %s | - | item | %s | %.3f | %s | %s | %s | %s |" % (
                     peer.version, kind, secs(pbuild),
-                    threads if not peer.exact or name == "faiss-flat" else 1,
+                    threads if not peer.exact else 1,
                     "exact" if ef is None else ("%d (default)" % ef if ef == efs else ef),
                     recall, us(am), us(pct(lat, 99)), us(exact_items), times(exact_items / am)))
                 sys.stdout.flush()
@@ -358,7 +358,8 @@ def peer_versions():
     names = []
     for name in ("gensim", "faiss-flat", "hnswlib", "sqlite-vec"):
         peer, why = bench_peers.make(name, probe, 1)
-        names.append(peer.version if peer else "%s: %s" % (name.split("-")[0], why))
+        names.append(peer.version.split(" ")[0] + " " + peer.version.split(" ")[1] if peer
+                     else "%s: %s" % (name.split("-")[0], why))
         if peer:
             peer.close()
     return "; ".join(names)
