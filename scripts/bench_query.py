@@ -7,22 +7,28 @@ Run by `make bench` (scripts/bench.sh), or alone from the repository root:
 Tables:
   1. Exact search: model load time, then the median and 99th percentile
      latency of 200 random one-item queries (top 10) through Python's
-     sqlite3, against gensim's KeyedVectors.most_similar on the same vectors
-     (queries interleaved, so both see the same machine load) and against
-     the plain-SQL baseline
+     sqlite3, against gensim's KeyedVectors.most_similar, faiss's IndexFlatIP
+     and sqlite-vec's vec0 on the same vectors (queries interleaved, so all
+     see the same machine load) and against the plain-SQL baseline
          SELECT item FROM item2vec_vectors WHERE model = 'default' AND item <> ?
           ORDER BY item2vec_similarity(item, ?) DESC LIMIT 10
      (fewer queries at the larger sizes: it scans the table through SQL).
-     Sizes 10k x 32, 100k x 64, 1M x 64 random unit vectors.
-  2. Approximate search (item2vec_index) on 1M x 64 random and clustered
-     unit vectors: build time, index size, recall at 10 against the exact
-     scan, latency, and the speed-up over the exact scan.
+     Sizes 10k x 32, 100k x 64, 1M x 64 random unit vectors (--exact-sizes).
+  2. Approximate search (item2vec_index) and its peers, at each of
+     --ann-sizes (10k, 100k, 1M) x 64 random and clustered unit vectors:
+     build time, index size, recall at 10 against the exact scan, latency,
+     and the speed-up over the exact scan; then on the same vectors, query
+     items and threads gensim, faiss (IndexFlatIP; IndexHNSWFlat up to
+     BENCH_FAISS_HNSW_MAX items), hnswlib and sqlite-vec, the graphs at
+     item2vec_index's M, ef_construction and ef (scripts/bench_peers.py; a
+     peer that is not installed is skipped and named).
   3. Batch: every MovieLens user's top 10 from their 5 latest ratings, all
      they rated excluded, in one statement (needs ML_DIR=/path/to/ml-latest-small).
 
---quick runs 10k and 100k only, the approximate table at 100k.  Numbers
-are wall-clock on whatever else the machine is doing: compare rows of one
-run, not runs.
+--quick runs the exact table at 10k and 100k only, the approximate one at
+10k.  --json FILE keeps every measurement (scripts/bench_scaling.py draws
+its query and build panels from it).  Numbers are wall-clock on whatever
+else the machine is doing: compare rows of one run, not runs.
 """
 
 import argparse
@@ -368,14 +374,14 @@ def peer_versions():
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true",
-                    help="exact at 10k and 100k only; the index and its peers at 20k")
+                    help="exact at 10k and 100k only; the index and its peers at 10k")
     ap.add_argument("--no-ann", action="store_true", help="skip the approximate-search table")
     ap.add_argument("--queries", type=int, default=200)
     ap.add_argument("--batch-only", action="store_true", help="only the MovieLens batch table")
     ap.add_argument("--ann-only", action="store_true", help="only the approximate-search table")
     ap.add_argument("--ann-sizes", "--ann-size", type=sizes_arg, default=None,
                     help="items of the approximate tables, comma list (10000,100000,1000000; "
-                    "--quick: 20000)")
+                    "--quick: 10000)")
     ap.add_argument("--exact-sizes", type=sizes_arg, default=None,
                     help="models of the exact table, e.g. 10000x32,100000x64")
     ap.add_argument("--ann-option", action="append", default=[],
@@ -383,7 +389,7 @@ def main():
     ap.add_argument("--json", help="also write every measurement to this file "
                     "(scripts/bench_scaling.py draws the query and build panels from it)")
     a = ap.parse_args()
-    ann_sizes = a.ann_sizes or ([20000] if a.quick else [10000, 100000, 1000000])
+    ann_sizes = a.ann_sizes or ([10000] if a.quick else [10000, 100000, 1000000])
     results = {"queries": a.queries}
     tmp = tempfile.mkdtemp(prefix="i2v_bench_")
     try:
