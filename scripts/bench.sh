@@ -20,7 +20,7 @@
 # Settings: ML_DIR (MovieLens small, extracted) or ML_ZIP (its zip; without
 # either, ../shared/data/ml-latest-small when it is there);
 # BENCH_QUICK=1 (under 2 minutes: skips the 10M and 25M rows, the 1M query
-# sizes and the scaling curves; the index and its peers at 10k items; one
+# sizes and the scaling curves; the index and its peers at 10k random items; one
 # seed, one run of the recommend timings, 3 loads 1 s apart);
 # BENCH_SEEDS (3; 1 with BENCH_QUICK=1); BENCH_ONLY (a comma list of ml-sg,
 # ml-cbow, c1m, c10m, g25m; it also skips the update, query and scaling

@@ -26,6 +26,7 @@ installed, to check that the bench runs without them.
 
 import os
 import sqlite3
+import sys
 import time
 
 import numpy as np
@@ -33,6 +34,10 @@ import numpy as np
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 VEC0_DEFAULT = os.path.join(ROOT, "build", "sqlite-vec", "node_modules",
                             "sqlite-vec-linux-x64", "vec0")
+
+
+class Skip(Exception):
+    """A peer that is installed but not run here, and why."""
 
 
 def _skipped(name):
@@ -105,7 +110,7 @@ class FaissHNSW(Peer):
         import faiss
         cap = int(os.environ.get("BENCH_FAISS_HNSW_MAX", "1000000"))
         if len(vec) > cap:
-            raise ImportError("%d items, over BENCH_FAISS_HNSW_MAX=%d" % (len(vec), cap))
+            raise Skip("%d items, over BENCH_FAISS_HNSW_MAX=%d" % (len(vec), cap))
         self.faiss = faiss
         self.version = "faiss %s IndexHNSWFlat" % faiss.__version__
         self.threads = threads
@@ -161,14 +166,14 @@ class SqliteVec(Peer):
     def __init__(self, vec, threads):
         path = os.environ.get("SQLITE_VEC") or VEC0_DEFAULT
         if not os.path.exists(path + ".so") and not os.path.exists(path):
-            raise ImportError("no vec0.so (set SQLITE_VEC, or let scripts/bench.sh "
+            raise Skip("no vec0.so (set SQLITE_VEC, or let scripts/bench.sh "
                               "install the npm package sqlite-vec under build/sqlite-vec)")
         self.conn = sqlite3.connect(":memory:", isolation_level=None)
         self.conn.enable_load_extension(True)
         try:
             self.conn.load_extension(path)
         except sqlite3.Error as e:
-            raise ImportError("vec0 does not load: %s" % e)
+            raise Skip("vec0 does not load: %s" % e)
         self.version = "sqlite-vec %s vec0" % self.conn.execute("SELECT vec_version()").fetchone()[0]
         self.vec = vec
 
@@ -217,13 +222,12 @@ def make(name, vec, threads, M=48, ef_construction=400):
         if cls in (FaissHNSW, Hnswlib):
             return cls(vec, threads, M, ef_construction), None
         return cls(vec, threads), None
+    except Skip as e:
+        return None, str(e)
     except ImportError as e:
-        hint = {"gensim": "python3-gensim", "faiss-flat": "python3-faiss",
-                "faiss-hnsw": "python3-faiss", "hnswlib": "python3-hnswlib"}.get(name)
-        msg = str(e)
-        if hint and ("No module" in msg or "cannot import" in msg):
-            msg = "not installed (Debian: apt-get install %s)" % hint
-        return None, msg
+        pkg = {"gensim": "python3-gensim", "hnswlib": "python3-hnswlib"}.get(name, "python3-faiss")
+        return None, "not installed for %s (%s; Debian: apt-get install %s)" % (
+            sys.executable, e, pkg)
 
 
 EXACT = ("gensim", "faiss-flat", "sqlite-vec")

@@ -26,7 +26,7 @@ Tables:
      they rated excluded, in one statement (needs ML_DIR=/path/to/ml-latest-small).
 
 --quick runs the exact table at 10k and 100k only, the approximate one at
-10k.  --json FILE keeps every measurement (scripts/bench_scaling.py draws
+10k on random vectors only.  --json FILE keeps every measurement (scripts/bench_scaling.py draws
 its query and build panels from it).  Numbers are wall-clock on whatever
 else the machine is doing: compare rows of one run, not runs.
 """
@@ -374,7 +374,7 @@ def peer_versions():
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true",
-                    help="exact at 10k and 100k only; the index and its peers at 10k")
+                    help="exact at 10k and 100k only; the index and its peers at 10k, random vectors")
     ap.add_argument("--no-ann", action="store_true", help="skip the approximate-search table")
     ap.add_argument("--queries", type=int, default=200)
     ap.add_argument("--batch-only", action="store_true", help="only the MovieLens batch table")
@@ -382,6 +382,8 @@ def main():
     ap.add_argument("--ann-sizes", "--ann-size", type=sizes_arg, default=None,
                     help="items of the approximate tables, comma list (10000,100000,1000000; "
                     "--quick: 10000)")
+    ap.add_argument("--ann-kinds", default=None,
+                    help="vectors of the approximate tables: random,clustered (--quick: random)")
     ap.add_argument("--exact-sizes", type=sizes_arg, default=None,
                     help="models of the exact table, e.g. 10000x32,100000x64")
     ap.add_argument("--ann-option", action="append", default=[],
@@ -390,6 +392,7 @@ def main():
                     "(scripts/bench_scaling.py draws the query and build panels from it)")
     a = ap.parse_args()
     ann_sizes = a.ann_sizes or ([10000] if a.quick else [10000, 100000, 1000000])
+    kinds = tuple((a.ann_kinds or ("random" if a.quick else "random,clustered")).split(","))
     results = {"queries": a.queries}
     tmp = tempfile.mkdtemp(prefix="i2v_bench_")
     try:
@@ -397,7 +400,7 @@ def main():
             batch_table(tmp)
             return
         if a.ann_only:
-            ann_table(ann_sizes, 64, a.queries, tmp, opts=a.ann_option, results=results)
+            ann_table(ann_sizes, 64, a.queries, tmp, kinds, opts=a.ann_option, results=results)
             return
         sizes = a.exact_sizes or ([(10000, 32), (100000, 64)] + ([] if a.quick else [(1000000, 64)]))
         probe = connect(":memory:")
@@ -407,7 +410,7 @@ def main():
         probe.close()
         exact_table(sizes, a.queries, tmp, results)
         if not a.no_ann:
-            ann_table(ann_sizes, 64, a.queries, tmp, opts=a.ann_option, results=results)
+            ann_table(ann_sizes, 64, a.queries, tmp, kinds, opts=a.ann_option, results=results)
         batch_table(tmp)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
