@@ -302,6 +302,54 @@ def generate(gen, db, events, items, users, extra=()):
         f.write(want)
 
 
+# The 25M-event corpus shaped like MovieLens 25M (bench_gen's arguments), and
+# the options both sides train it with (bench_scaling.py uses the same).
+G25M = (25_000_095, 59_047, 162_541, ("--min-length", 20))
+G25M_OPTS = ["vector_size=64", "window=5", "negative=5", "min_count=1", "epochs=1", "sg=1",
+             "workers=2"]
+
+
+def bare_scan(db, table):
+    """Seconds SQLite alone takes to step through the table's user and item
+    columns in rowid order: the floor under any reader of that table."""
+    con = sqlite3.connect(db)
+    con.execute('SELECT count(*) FROM "%s"' % table.replace('"', '""')).fetchone()  # cache
+    t0 = time.perf_counter()
+    con.execute('SELECT sum(user), sum(item) FROM "%s"' % table.replace('"', '""')).fetchone()
+    t = time.perf_counter() - t0
+    con.close()
+    return t
+
+
+def print_g25m(big, scan):
+    """The 25M-event row: read, train and store timed, peak RSS, and the share
+    of the statement's time spent reading and storing through SQLite."""
+    print("| 25M events, 162,541 users, 59,047 items, vector_size=64, 1 epoch | "
+          "read s | train s | store s | total s | train items/s | peak RSS | "
+          "reading + storing share |")
+    print("|---|---|---|---|---|---|---|---|")
+    for label, js, rss in big:
+        if label == "gensim":
+            read = js["read_seconds"] + js["vocab_seconds"]
+            total = read + js["train_seconds"]
+            print("| gensim (reading through Python's sqlite3, vocabulary; no store) | %.2f | "
+                  "%.2f | - | %.2f | %s | %s | %.0f%% |" % (
+                      read, js["train_seconds"], total,
+                      fmt_rate(js["tokens"] / js["train_seconds"]), fmt_mb(rss),
+                      100 * read / total))
+            continue
+        total = js["wall_seconds"]
+        io = js["read_seconds"] + js["write_seconds"]
+        print("| item2vec, %s | %.2f | %.2f | %.2f | %.2f | %s | %s | %.0f%% |" % (
+            label, js["read_seconds"], js["train_seconds"], js["write_seconds"], total,
+            fmt_rate(js["tokens"] / js["train_seconds"]), fmt_mb(rss), 100 * io / total))
+    print()
+    print("Total: the item2vec_train statement and its commit, wall-clock. Read: rows stepped "
+          "through SQLite into sequences (%.2f s of it is SQLite alone stepping through the "
+          "two columns: `SELECT sum(user), sum(item)`, warm cache); store: the vectors "
+          "written to item2vec_vectors." % scan)
+
+
 def fmt_mb(b):
     return "%.0f MB" % (b / 1e6)
 
@@ -472,14 +520,22 @@ def main():
     big = []
     if not quick and want("g25m"):
         db = os.path.join(scratch, "g25m.db")
-        generate(gen, db, 25_000_095, 59_047, 162_541, ("--min-length", 20))
-        o = ["vector_size=64", "epochs=1", "sg=1", "workers=%d" % threads, "verbose=0"]
+        generate(gen, db, *G25M)
+        o = G25M_OPTS + ["verbose=0"]
+        scan = bare_scan(db, "events")
         for label, extra in (("rows in rowid order", []), ("order_by=ts", ["order_by=ts"])):
             js, rss = run_child(["item2vec", db, "events", lib] + o + extra +
                                 ["model=bench_25m"])
-            log("  25M events, %s: %.2f s reading, %.2f s training, %s" % (
-                label, js["read_seconds"], js["train_seconds"], fmt_mb(rss)))
+            log("  25M events, %s: %.2f s reading, %.2f s training, %.2f s storing, %s" % (
+                label, js["read_seconds"], js["train_seconds"], js["write_seconds"],
+                fmt_mb(rss)))
             big.append((label, js, rss))
+        if have_gensim:
+            vec = os.path.join(scratch, "gensim_vectors")
+            gj, grss = run_child(["gensim", db, "events", vec] + G25M_OPTS)
+            log("  25M events, gensim: %.2f s reading, %.2f s vocabulary, %.2f s training, %s" % (
+                gj["read_seconds"], gj["vocab_seconds"], gj["train_seconds"], fmt_mb(grss)))
+            big.append(("gensim", gj, grss))
 
     print()
     print("Machine: %s; %d threads each side; gensim %s; load average %.2f at the end." % (
@@ -494,13 +550,7 @@ def main():
             print("| " + " | ".join(cells) + " |")
     if big:
         print()
-        print("| 25M events, 162,541 users, 59,047 items, vector_size=64, 1 epoch | "
-              "read s | train s | train items/s | peak RSS |")
-        print("|---|---|---|---|---|")
-        for label, js, rss in big:
-            print("| item2vec, %s | %.2f | %.2f | %s | %s |" % (
-                label, js["read_seconds"], js["train_seconds"],
-                fmt_rate(js["tokens"] / js["train_seconds"]), fmt_mb(rss)))
+        print_g25m(big, scan)
     print()
     print("Seconds: training only (gensim's train(), item2vec's train_seconds), median "
           "over seeds; items/s: the corpus's items x epochs / those seconds; quality: "

@@ -27,7 +27,12 @@ from gen import planted  # noqa: E402
 LIB = os.environ.get("I2V_LIB", os.path.join(HERE, "..", "item2vec"))
 
 
+# BENCH_QUICK=1 (make bench's quick run): one run of each, not a median.
+QUICK = os.environ.get("BENCH_QUICK", "0") not in ("", "0")
+
+
 def timed(fn, runs=5):
+    runs = 1 if QUICK else runs
     ts = []
     for _ in range(runs):
         t = time.perf_counter()
