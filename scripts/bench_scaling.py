@@ -73,7 +73,8 @@ def measure_training(events_list, items, scratch, lib, gen, with_gensim, log):
         out.append(dict(library="item2vec", events=events, users=users, items=items,
                         tokens=js["tokens"], epochs=js["epochs"],
                         read=js["read_seconds"], train=js["train_seconds"],
-                        store=js["write_seconds"], total=js["wall_seconds"], peak_rss=rss))
+                        store=js["write_seconds"], pairs=js.get("pairs_seconds", 0.0),
+                        total=js["wall_seconds"], peak_rss=rss))
         log("  scaling, %s events: item2vec %.2f s training, %.2f s in all, %s" % (
             "{:,}".format(events), js["train_seconds"], js["wall_seconds"], bench.fmt_mb(rss)))
         if with_gensim:
